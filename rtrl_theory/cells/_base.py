@@ -1,0 +1,328 @@
+r"""The cell interface: the one seam between architectures and the sensitivity engine.
+
+A *cell* is the state update :math:`S_{t+1} = F(S_t, X_t; \vartheta)` of a recurrent network,
+batched over K chains sharing :math:`\vartheta`. The engine (``rtrl_theory.engine``) needs of it,
+at each step, three structured pieces (THEORY.md section 4):
+
+* the next state ``S_next`` (K, N);
+* the Jacobian in the state, written as
+
+  .. math:: \frac{\partial S_{t+1}}{\partial S_t}
+            = \mathrm{diag}(c^{(0)}) + \sum_r \mathrm{diag}(c^{(r)})\, M_r,
+
+  with per-chain coefficient vectors :math:`c^{(r)}` (K, N) and matrices :math:`M_r` (N, N) shared
+  by all chains, so that K chains advance through one GEMM on an (N, K P) view;
+* the immediate parameter Jacobian :math:`\partial S_{t+1}/\partial\vartheta` at fixed
+  :math:`S_t`, as *row-local* terms: for a parameter matrix :math:`\Theta` (N, m) stored
+  column-stacked at ``offset`` (Notation 2.11: entry (i, j) at ``offset + j N + i``),
+
+  .. math:: \frac{\partial S^k_{t+1}}{\partial \Theta^{ij}} = \delta_{ki}\, a_i\, u_j\, w_{ij},
+
+  the "diagonal blocks" of (2.20)-(2.21). Every architecture of [P1] Section 7 (paper RNN, Elman,
+  linear RNN/SDE, neural SDE, GRU) has this form: row i of a weight matrix acts on neuron i only.
+
+Cells of the pre-activation family :math:`S_{t+1} = \phi(z_t)`, :math:`z_t = \tilde\Theta\tilde u_t`
+with :math:`\tilde u_t` stacking the input, the state and optionally a constant 1, and each block of
+:math:`\tilde\Theta` an entrywise smooth map of a raw parameter matrix, also provide the pieces of
+the second-order recursion of Section 2.4 (:class:`PreactivationCell`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rtrl_theory._validate import as_array
+
+from ._maps import ScalarMap
+
+__all__ = [
+    "ParamBlock",
+    "StateJacobian",
+    "RowLocalTerm",
+    "Linearization",
+    "SecondOrderPieces",
+    "Cell",
+    "PreactivationCell",
+]
+
+
+@dataclass(frozen=True)
+class ParamBlock:
+    """A named parameter matrix of shape ``(n_rows, n_cols)`` stored column-stacked at ``offset``."""
+
+    name: str
+    n_rows: int
+    n_cols: int
+    offset: int
+
+    @property
+    def size(self) -> int:
+        return self.n_rows * self.n_cols
+
+    @property
+    def stop(self) -> int:
+        return self.offset + self.size
+
+    def unflatten(self, theta: np.ndarray) -> np.ndarray:
+        """The (n_rows, n_cols) matrix from a flat parameter vector (column-stacked vec)."""
+        return theta[self.offset : self.stop].reshape(self.n_cols, self.n_rows).T
+
+    def flatten_into(self, out: np.ndarray, mat: np.ndarray) -> None:
+        out[self.offset : self.stop] = np.asarray(mat, dtype=float).T.reshape(-1)
+
+
+@dataclass(frozen=True)
+class StateJacobian:
+    r"""``dS_next/dS = diag(diag) + sum_r diag(coefs[r]) @ mats[r]`` for each chain.
+
+    ``diag`` is (K, N) or None; ``coefs`` a tuple of (K, N) arrays; ``mats`` a tuple of (N, N)
+    arrays shared by every chain.
+    """
+
+    diag: np.ndarray | None
+    coefs: tuple[np.ndarray, ...]
+    mats: tuple[np.ndarray, ...]
+
+    def dense(self) -> np.ndarray:
+        """The (K, N, N) Jacobians, built densely (for tests and small problems only)."""
+        K, N = self.coefs[0].shape if self.coefs else self.diag.shape
+        out = np.zeros((K, N, N))
+        if self.diag is not None:
+            out[:, np.arange(N), np.arange(N)] += self.diag
+        for c, m in zip(self.coefs, self.mats, strict=True):
+            out += c[:, :, None] * m[None, :, :]
+        return out
+
+
+@dataclass(frozen=True)
+class RowLocalTerm:
+    r"""Immediate Jacobian term ``dS^k/dTheta^{ij} = delta_{ki} a[c, i] u[c, j] w[i, j]``.
+
+    ``offset`` is the position of :math:`\Theta^{00}` in the cell's flat parameters, ``a`` is
+    (K, N), ``u`` is (K, m) and ``w`` is (N, m) or None (all ones).
+    """
+
+    offset: int
+    a: np.ndarray
+    u: np.ndarray
+    w: np.ndarray | None = None
+
+    @property
+    def n_cols(self) -> int:
+        return self.u.shape[1]
+
+    def values(self) -> np.ndarray:
+        """The nonzero entries as a (K, m, N) array ``[c, j, i]`` (column-stacked order)."""
+        v = self.a[:, None, :] * self.u[:, :, None]
+        if self.w is not None:
+            v = v * self.w.T[None, :, :]
+        return v
+
+
+@dataclass(frozen=True)
+class Linearization:
+    """One step of a cell with its structured Jacobians (see the module docstring)."""
+
+    S_next: np.ndarray
+    state_jac: StateJacobian
+    param_terms: tuple[RowLocalTerm, ...]
+
+
+@dataclass(frozen=True)
+class SecondOrderPieces:
+    r"""What the second-order recursion of Section 2.4 needs from a pre-activation cell.
+
+    With :math:`z = \tilde\Theta \tilde u`, :math:`S_{next} = \phi(z)`:
+
+    * ``phi1``, ``phi2``: :math:`\phi'(z)`, :math:`\phi''(z)`, (K, N);
+    * ``u``: :math:`\tilde u` (K, M);
+    * ``G1``, ``G2``: first and second derivatives of the entrywise maps defining
+      :math:`\tilde\Theta` from the raw parameters, (N, M);
+    * ``rec``: :math:`\tilde\Theta` restricted to the state columns, (N, N);
+    * ``state_cols``: the slice of :math:`\tilde u`'s columns holding the state.
+    """
+
+    S_next: np.ndarray
+    phi1: np.ndarray
+    phi2: np.ndarray
+    u: np.ndarray
+    G1: np.ndarray
+    G2: np.ndarray
+    rec: np.ndarray
+    state_cols: slice
+
+
+class Cell:
+    """Base class of cells. Subclasses set the sizes and ``blocks`` and implement the methods.
+
+    Attributes
+    ----------
+    n_state : int
+        N, the number of hidden units.
+    n_input : int
+        d, the input dimension.
+    n_params : int
+        Number of cell parameters (the head's parameters are separate).
+    blocks : tuple of ParamBlock
+        Named parameter matrices, in flat order.
+    has_second_order : bool
+        Whether :meth:`second_order_pieces` is implemented.
+    """
+
+    n_state: int
+    n_input: int
+    n_params: int
+    blocks: tuple[ParamBlock, ...]
+    has_second_order: bool = False
+
+    def prepare(self, theta: np.ndarray):
+        """Precompute what depends on the parameters only (mapped weights, their derivatives)."""
+        raise NotImplementedError
+
+    def step(self, prep, S: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Next state for K chains: S (K, N), X (K, d) -> (K, N)."""
+        raise NotImplementedError
+
+    def linearize(self, prep, S: np.ndarray, X: np.ndarray) -> Linearization:
+        """Next state and the structured Jacobians (module docstring)."""
+        raise NotImplementedError
+
+    def second_order_pieces(self, prep, S: np.ndarray, X: np.ndarray) -> SecondOrderPieces:
+        raise NotImplementedError(f"{type(self).__name__} has no second-order recursion")
+
+    def initial_state(self, n_chains: int = 1) -> np.ndarray:
+        """S_0 = 0 for every chain (THEORY.md section 2, CONVENTION)."""
+        return np.zeros((n_chains, self.n_state))
+
+
+@dataclass(frozen=True)
+class _PreBlock:
+    name: str
+    source: str  # "input", "state" or "one"
+    weight_map: ScalarMap
+
+
+@dataclass(frozen=True)
+class PreparedPreactivation:
+    """Parameters of a pre-activation cell mapped once: ``Theta`` = mapped, ``G1``/``G2`` its derivatives."""
+
+    Theta: np.ndarray  # (N, M)
+    G1: np.ndarray  # (N, M)
+    G2: np.ndarray | None
+    rec: np.ndarray  # (N, N) view of Theta's state columns
+    raw: np.ndarray = field(repr=False)
+
+
+class PreactivationCell(Cell):
+    r"""Cells :math:`S_{t+1} = \phi(\tilde\Theta(\vartheta)\, \tilde u_t)`.
+
+    :math:`\tilde u_t` stacks the sources of the blocks, in block order (input :math:`X_t`, state
+    :math:`S_t`, constant 1 for a bias) and :math:`\tilde\Theta` stacks the blocks' mapped raw
+    parameters column-wise. Since vec stacks columns, the flat cell parameters are
+    ``vec(raw Theta)`` (Notation 2.11), e.g. ``(vec W, vec B)`` for the paper's RNN.
+
+    Parameters
+    ----------
+    n_state, n_input : int
+    activation : ScalarMap
+        :math:`\phi`.
+    blocks : sequence of (name, source, weight_map)
+        ``source`` in {"input", "state", "one"}; each source appears at most once.
+    """
+
+    has_second_order = True
+
+    def __init__(self, n_state: int, n_input: int, activation: ScalarMap, blocks) -> None:
+        self.n_state = int(n_state)
+        self.n_input = int(n_input)
+        self.activation = activation
+        self._pre = tuple(_PreBlock(*b) for b in blocks)
+        widths = {"input": self.n_input, "state": self.n_state, "one": 1}
+        sources = [b.source for b in self._pre]
+        if len(set(sources)) != len(sources) or not set(sources) <= set(widths):
+            raise ValueError(f"blocks: each source of {sorted(widths)} at most once, got {sources}")
+        if "state" not in sources:
+            raise ValueError("blocks: a recurrent cell needs a 'state' block")
+        blocks_out, col, cols = [], 0, {}
+        for b in self._pre:
+            m = widths[b.source]
+            blocks_out.append(ParamBlock(b.name, self.n_state, m, col * self.n_state))
+            cols[b.source] = slice(col, col + m)
+            col += m
+        self.blocks = tuple(blocks_out)
+        self.n_cols = col
+        self.n_params = col * self.n_state
+        self._cols = cols
+        self.state_cols = cols["state"]
+
+    # -- parameters -------------------------------------------------------------------------
+    def prepare(self, theta: np.ndarray, *, second_order: bool = False) -> PreparedPreactivation:
+        raw = np.asarray(theta, dtype=float).reshape(self.n_cols, self.n_state).T
+        Theta = np.empty_like(raw)
+        G1 = np.empty_like(raw)
+        G2 = np.empty_like(raw) if second_order else None
+        for b in self._pre:
+            sl = self._cols[b.source]
+            Theta[:, sl] = b.weight_map.value(raw[:, sl])
+            G1[:, sl] = b.weight_map.deriv(raw[:, sl], 1)
+            if second_order:
+                G2[:, sl] = b.weight_map.deriv(raw[:, sl], 2)
+        return PreparedPreactivation(Theta, G1, G2, Theta[:, self.state_cols], raw)
+
+    # -- one step ---------------------------------------------------------------------------
+    def stacked_input(self, S: np.ndarray, X: np.ndarray) -> np.ndarray:
+        r""":math:`\tilde u = (X, S, 1)` in block order, (K, M)."""
+        K = S.shape[0]
+        u = np.empty((K, self.n_cols))
+        for b in self._pre:
+            sl = self._cols[b.source]
+            if b.source == "input":
+                u[:, sl] = X
+            elif b.source == "state":
+                u[:, sl] = S
+            else:
+                u[:, sl] = 1.0
+        return u
+
+    def _preact(self, prep, S, X):
+        u = self.stacked_input(S, X)
+        return u, u @ prep.Theta.T
+
+    def step(self, prep, S, X):
+        return self.activation.value(self._preact(prep, S, X)[1])
+
+    def _act(self, z):
+        act = self.activation
+        if hasattr(act, "deriv_from_value"):
+            s = act.value(z)
+            return s, act.deriv_from_value(s, 1)
+        return act.value(z), act.deriv(z, 1)
+
+    def linearize(self, prep, S, X) -> Linearization:
+        u, z = self._preact(prep, S, X)
+        s, phi1 = self._act(z)
+        return Linearization(
+            S_next=s,
+            state_jac=StateJacobian(diag=None, coefs=(phi1,), mats=(prep.rec,)),
+            param_terms=(RowLocalTerm(0, phi1, u, prep.G1),),
+        )
+
+    def second_order_pieces(self, prep, S, X) -> SecondOrderPieces:
+        if prep.G2 is None:
+            raise ValueError("prep: prepared without second-order derivatives; "
+                             "call prepare(theta, second_order=True)")
+        u, z = self._preact(prep, S, X)
+        act = self.activation
+        s = act.value(z)
+        if hasattr(act, "deriv_from_value"):
+            phi1, phi2 = act.deriv_from_value(s, 1), act.deriv_from_value(s, 2)
+        else:
+            phi1, phi2 = act.deriv(z, 1), act.deriv(z, 2)
+        return SecondOrderPieces(s, phi1, phi2, u, prep.G1, prep.G2, prep.rec, self.state_cols)
+
+    def check_inputs(self, S, X, *, name_S: str = "S", name_X: str = "X"):
+        S = as_array(S, name_S, shape=(None, self.n_state))
+        X = as_array(X, name_X, shape=(S.shape[0], self.n_input))
+        return S, X

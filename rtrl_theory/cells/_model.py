@@ -1,0 +1,66 @@
+"""A recurrent model: a cell (the state recursion) and a head (prediction and loss).
+
+The flat parameter vector is ``theta = (head parameters, cell parameters)``; for the paper's RNN
+this is ``(alpha, vec W, vec B)``, the order of Notation 2.11 of [P1].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rtrl_theory._validate import as_array
+
+from ._base import Cell
+
+__all__ = ["RNNModel"]
+
+
+class RNNModel:
+    """A cell and a head sharing one flat parameter vector ``(theta_head, theta_cell)``.
+
+    Subclasses (for example :class:`~rtrl_theory.PaperRNN`) add a structured parameter type
+    through :meth:`unflatten` / :meth:`flatten`; the base class works with flat vectors.
+    """
+
+    def __init__(self, cell: Cell, head) -> None:
+        self.cell = cell
+        self.head = head
+        self.n_head_params = head.n_params
+        self.n_params = head.n_params + cell.n_params
+
+    @property
+    def n_hidden(self) -> int:
+        return self.cell.n_state
+
+    @property
+    def n_input(self) -> int:
+        return self.cell.n_input
+
+    def split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(theta_head, theta_cell)`` views of a flat vector."""
+        return theta[: self.n_head_params], theta[self.n_head_params :]
+
+    # Subclasses with a structured parameter type override these two.
+    def unflatten(self, theta: np.ndarray):
+        return np.array(theta, dtype=float)
+
+    def flatten(self, params) -> np.ndarray:
+        return self.as_flat(params)
+
+    def as_flat(self, params, name: str = "params") -> np.ndarray:
+        """Accept a structured parameter object (with ``.flat()``) or a flat vector; check it."""
+        vec = params.flat() if hasattr(params, "flat") else params
+        return as_array(vec, name, shape=(self.n_params,))
+
+    def check_sequence(self, X, Y, *, batched: bool = False):
+        """Validate inputs ``X`` (T, d) and targets ``Y`` (T,), or (K, T, d), (K, T) if batched."""
+        d = self.n_input
+        if batched:
+            X = as_array(X, "X", shape=(None, None, d))
+            Y = as_array(Y, "Y", shape=X.shape[:2])
+        else:
+            X = as_array(X, "X", shape=(None, d))
+            Y = as_array(Y, "Y", shape=(X.shape[0],))
+        if X.shape[-2] == 0:
+            raise ValueError("X: expected at least one time step, got T = 0")
+        return X, Y
