@@ -43,7 +43,8 @@ def as_array(
         if arr.ndim != len(shape) or any(
             s is not None and s != a for s, a in zip(shape, arr.shape, strict=False)
         ):
-            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            items = ["*" if s is None else str(s) for s in shape]
+            want = "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
             raise ValueError(f"{name}: expected shape {want}, got {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))

@@ -49,7 +49,8 @@ class RNNModel:
 
     def as_flat(self, params, name: str = "params") -> np.ndarray:
         """Accept a structured parameter object (with ``.flat()``) or a flat vector; check it."""
-        vec = params.flat() if hasattr(params, "flat") else params
+        is_structured = not isinstance(params, np.ndarray) and callable(getattr(params, "flat", None))
+        vec = params.flat() if is_structured else params
         return as_array(vec, name, shape=(self.n_params,))
 
     def check_sequence(self, X, Y, *, batched: bool = False):

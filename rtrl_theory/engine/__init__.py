@@ -1,6 +1,6 @@
 """The sensitivity engine: forward (RTRL, first and second order), reverse (BPTT), exact L_T."""
 
-from ._bptt import bptt_sequences
+from ._bptt import BPTTResult, bptt_sequences
 from ._exact import (
     METHODS,
     finite_difference_grad,
@@ -20,6 +20,7 @@ from ._forward import (
 from ._rtrl import SequenceResult, rtrl_sequences
 
 __all__ = [
+    "BPTTResult",
     "METHODS",
     "SensitivityState",
     "SequenceResult",

@@ -17,9 +17,24 @@ on blocks of :math:`\tau` steps starting from a carried state with zero sensitiv
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-__all__ = ["bptt_sequences"]
+__all__ = ["BPTTResult", "bptt_sequences"]
+
+
+@dataclass(frozen=True)
+class BPTTResult:
+    """``loss`` (K,) and ``grad`` (K, P) averaged over T, ``S_T`` (K, N), ``step_losses`` (K, T)."""
+
+    loss: np.ndarray
+    grad: np.ndarray
+    S_T: np.ndarray
+    step_losses: np.ndarray
+
+    def __iter__(self):  # ``loss, grad, S_T = bptt_sequences(...)``
+        return iter((self.loss, self.grad, self.S_T))
 
 
 def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
@@ -36,11 +51,10 @@ def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
 
     Returns
     -------
-    loss : ndarray, shape (K,)
-        :math:`L_T` per chain (mean over the T steps).
-    grad : ndarray, shape (K, P)
-    S_T : ndarray, shape (K, N)
-        Final state (TBPTT carries it to the next block).
+    BPTTResult
+        ``loss`` (K,): :math:`L_T` per chain (mean over the T steps); ``grad`` (K, P);
+        ``S_T`` (K, N), the final state (TBPTT carries it to the next block); ``step_losses``
+        (K, T). Unpacks as ``loss, grad, S_T``.
     """
     cell, head = model.cell, model.head
     K, T, _ = X.shape
@@ -52,13 +66,13 @@ def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
     for t in range(T):
         S[t + 1] = cell.step(prep, S[t], X[:, t])
 
-    loss = np.zeros(K)
+    step_losses = np.empty((K, T))
     g_h = np.zeros((K, th.shape[0]))
     g_c = np.zeros((K, tc.shape[0]))
     lam = np.zeros((K, N))
     for t in range(T - 1, -1, -1):
         hd = head.derivatives(th, S[t + 1], Y[:, t])
-        loss += hd.loss
+        step_losses[:, t] = hd.loss
         g_h += hd.dtheta
         lam += hd.dS
         lin = cell.linearize(prep, S[t], X[:, t])
@@ -70,7 +84,7 @@ def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
             g_c[:, term.offset : term.offset + v.shape[1] * N] += v.reshape(K, -1)
         lam = _vjp_state(lin.state_jac, lam)
     grad = np.concatenate([g_h, g_c], axis=1) / T
-    return loss / T, grad, S[T].copy()
+    return BPTTResult(step_losses.mean(axis=1), grad, S[T].copy(), step_losses)
 
 
 def _vjp_state(sj, lam: np.ndarray) -> np.ndarray:

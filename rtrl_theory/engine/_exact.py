@@ -155,7 +155,7 @@ def finite_difference_hessian(model, params, X, Y, *, h: float = 1e-4, method: s
 
     def grad(th):
         if method == "bptt":
-            return bptt_sequences(model, th, Xb, Yb)[1][0]
+            return bptt_sequences(model, th, Xb, Yb).grad[0]
         return rtrl_sequences(model, th, Xb, Yb).grad[0]
 
     for i in range(P):

@@ -1,0 +1,90 @@
+"""Helpers shared by the checks: random problems and error measures (not a check itself)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rtrl_theory import PaperRNN
+
+
+def rel_err(a, b) -> float:
+    """Max-norm relative error ``max|a - b| / max|b|`` (the norm of THEORY.md)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    scale = float(np.max(np.abs(b)))
+    return float(np.max(np.abs(a - b))) / (scale if scale > 0 else 1.0)
+
+
+def random_problem(rng, n_hidden, n_input, n_steps, bounded_map, *, c_f=None, C_x=1.0):
+    """A random PaperRNN, parameters and a bounded sequence (inputs in [-C_x, C_x])."""
+    c_f = rng.uniform(0.2, 3.0) / n_hidden if c_f is None else c_f
+    model = PaperRNN(n_hidden, n_input, c_f=c_f, c_g=rng.uniform(0.5, 2.0), bounded_map=bounded_map)
+    params = model.init_params(rng, scale=rng.uniform(0.5, 2.0))
+    X = rng.uniform(-C_x, C_x, (n_steps, n_input))
+    Y = rng.uniform(-1.0, 1.0, n_steps)
+    return model, params, X, Y
+
+
+def sizes(quick: bool):
+    """(N, d, T) grids: small in quick mode, wider in full mode."""
+    if quick:
+        return [(1, 1, 15), (3, 2, 25), (4, 3, 30)]
+    return [(1, 1, 40), (2, 3, 60), (3, 2, 80), (5, 3, 100), (8, 2, 120)]
+
+
+def box_ratios(rng, quick: bool, *, order: int):
+    """Largest observed |derivative| / a-priori radius over stressed random configurations.
+
+    Simulates K chains per configuration with inputs of maximal size (+-C_x, random signs),
+    recurrent scales up to N C_f = 3.5 (close to the limit 4 of Lemma 3.5) and saturating or small
+    raw weights. Returns ``(ratios, n_configs)`` with ratios a dict over K_W, K_B (and K_WW, K_WB,
+    K_BB for ``order=2``).
+    """
+    from rtrl_theory.bounds import apriori_bounds
+    from rtrl_theory.engine import (
+        advance_first_order,
+        advance_second_order,
+        initial_sensitivities,
+    )
+
+    keys = ("K_W", "K_B") + (("K_WW", "K_WB", "K_BB") if order == 2 else ())
+    worst = dict.fromkeys(keys, 0.0)
+    if order == 2:
+        grid = [(2, 1), (3, 2)] if quick else [(2, 1), (3, 2), (4, 2)]
+        T, K = (60, 8) if quick else (200, 16)
+    else:
+        grid = [(2, 1), (3, 2), (5, 3)] if quick else [(2, 1), (3, 2), (5, 3), (10, 3)]
+        T, K = (100, 32) if quick else (400, 64)
+    n = 0
+    for N, d in grid:
+        for NCf in (0.5, 2.0, 3.5):
+            for bounded_map in ("tanh", "sigmoid"):
+                for scale in (0.3, 3.0):
+                    C_x = float(rng.choice([1.0, 3.0]))
+                    model = PaperRNN(N, d, c_f=NCf / N, c_g=float(rng.uniform(0.5, 2.0)),
+                                     bounded_map=bounded_map)
+                    bounds = apriori_bounds(model, C_x)
+                    params = model.init_params(rng, scale=scale)
+                    th, tc = model.split(params.flat())
+                    cell = model.cell
+                    prep = cell.prepare(tc, second_order=(order == 2))
+                    st = initial_sensitivities(cell, K, order=order)
+                    X = C_x * rng.choice([-1.0, 1.0], size=(K, T, d))
+                    nW = N * d
+                    for t in range(T):
+                        if order == 1:
+                            st, _ = advance_first_order(cell, prep, st, X[:, t])
+                        else:
+                            st, _ = advance_second_order(cell, prep, st, X[:, t])
+                        J = np.abs(st.Jt)
+                        obs = {"K_W": J[:, :nW].max(), "K_B": J[:, nW:].max()}
+                        if order == 2:
+                            H = np.abs(st.Ht)
+                            obs.update(
+                                K_WW=H[:, :nW, :nW].max(),
+                                K_WB=H[:, :nW, nW:].max(),
+                                K_BB=H[:, nW:, nW:].max(),
+                            )
+                        for k in keys:
+                            worst[k] = max(worst[k], float(obs[k]) / getattr(bounds, k))
+                    n += 1
+    return worst, n

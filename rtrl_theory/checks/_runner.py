@@ -1,0 +1,207 @@
+"""The verification runner: check results, the registry of ``proofs_checks`` and its reports.
+
+Every module of the top-level package ``proofs_checks`` whose name does not start with ``_``
+defines ``ID`` (for example ``"lemma-3.5"``), ``STATEMENT`` (the result in words) and
+``check(quick: bool = True) -> CheckResult``. :func:`discover` finds them; :func:`run_checks` runs a
+selection, timing each and turning an unexpected exception into a failed result (a crash is a
+failure, never a silent pass).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+import traceback
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+
+__all__ = [
+    "CheckResult",
+    "STATUSES",
+    "discover",
+    "run_checks",
+    "format_table",
+    "format_markdown",
+    "results_to_json",
+]
+
+STATUSES = ("pass", "fail", "skip", "note")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check of a statement of [P1].
+
+    Attributes
+    ----------
+    id : str
+        Short identifier, e.g. ``"lemma-3.5"``.
+    statement : str
+        The statement in words.
+    claimed : str
+        What [P1] claims (or the project's convention derived from it).
+    measured : str
+        What was measured or derived here.
+    method : str
+        How (closed form, SymPy, independent implementation, finite differences, Monte Carlo).
+    status : {"pass", "fail", "skip", "note"}
+        ``note`` marks an ambiguity of [P1] that is reported, not decided.
+    reason : str
+        Why it failed or was skipped (empty on pass).
+    seconds : float
+        Run time.
+    details : dict
+        Machine-readable numbers behind ``measured``.
+    """
+
+    id: str
+    statement: str
+    claimed: str
+    measured: str
+    method: str
+    status: str
+    reason: str = ""
+    seconds: float = 0.0
+    details: dict | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status: expected one of {STATUSES}, got {self.status!r}")
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "fail"
+
+
+def discover(package: str = "proofs_checks") -> dict[str, object]:
+    """Import every public module of ``package``; return ``{ID: module}`` sorted by ID."""
+    pkg = importlib.import_module(package)
+    found = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{package}.{info.name}")
+        cid = getattr(mod, "ID", None)
+        if cid is None or not callable(getattr(mod, "check", None)):
+            continue
+        if cid in found:
+            raise RuntimeError(f"duplicate check id {cid!r} in {package}.{info.name}")
+        found[cid] = mod
+    return dict(sorted(found.items(), key=lambda kv: _sort_key(kv[0])))
+
+
+def _sort_key(cid: str):
+    # "lemma-3.5" -> ("lemma", (3, 5)) so that 3.10 sorts after 3.9.
+    head, _, num = cid.partition("-")
+    parts = []
+    for p in num.replace("-", ".").split("."):
+        parts.append((0, int(p), "") if p.isdigit() else (1, 0, p))
+    return (tuple(parts), head)
+
+
+def run_checks(
+    only: Iterable[str] | None = None,
+    *,
+    quick: bool = True,
+    package: str = "proofs_checks",
+    progress=None,
+) -> list[CheckResult]:
+    """Run the registered checks (or those in ``only``) and return their results in order.
+
+    Raises
+    ------
+    ValueError
+        If ``only`` names an unknown check id (the message lists the known ones).
+    """
+    registry = discover(package)
+    if only:
+        only = list(only)
+        unknown = [c for c in only if c not in registry]
+        if unknown:
+            raise ValueError(
+                f"only: unknown check id(s) {', '.join(unknown)}; known: {', '.join(registry)}"
+            )
+        selected = [(c, registry[c]) for c in registry if c in only]
+    else:
+        selected = list(registry.items())
+    results = []
+    for cid, mod in selected:
+        if progress is not None:
+            progress(cid)
+        t0 = time.perf_counter()
+        try:
+            res = mod.check(quick=quick)
+        except Exception as exc:  # a crashing check is a failing check
+            res = CheckResult(
+                cid,
+                getattr(mod, "STATEMENT", ""),
+                "",
+                "",
+                "",
+                "fail",
+                f"check raised {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
+            )
+        results.append(replace(res, seconds=time.perf_counter() - t0))
+    return results
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+def format_table(results: list[CheckResult], *, width: int = 40) -> str:
+    """Plain-text table: id, statement, claimed, measured, status, seconds."""
+    cols = ("id", "statement", "claimed", "measured", "status", "seconds")
+    rows = [
+        (
+            r.id,
+            _clip(r.statement, width),
+            _clip(r.claimed, width),
+            _clip(r.measured, width),
+            r.status.upper(),
+            f"{r.seconds:.2f}",
+        )
+        for r in results
+    ]
+    widths = [max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(cols)]
+    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
+    out.append("")
+    out.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no checks")
+    for r in results:
+        if r.status in ("fail", "skip") and r.reason:
+            out.append(f"{r.id} [{r.status}]: {_clip(r.reason, 400)}")
+    return "\n".join(out)
+
+
+def _md(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def format_markdown(results: list[CheckResult]) -> str:
+    """Markdown table of the same columns, plus the method and reasons."""
+    lines = [
+        "| id | statement | claimed | measured | method | status | seconds |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.id} | {_md(r.statement)} | {_md(r.claimed)} | {_md(r.measured)} | "
+            f"{_md(r.method)} | {r.status} | {r.seconds:.2f} |"
+        )
+    reasons = [f"- **{r.id}** ({r.status}): {_md(r.reason)}" for r in results if r.reason]
+    if reasons:
+        lines += ["", *reasons]
+    return "\n".join(lines) + "\n"
+
+
+def results_to_json(results: list[CheckResult], *, quick: bool) -> dict:
+    return {
+        "mode": "quick" if quick else "full",
+        "n_failed": sum(r.failed for r in results),
+        "results": [asdict(r) for r in results],
+    }

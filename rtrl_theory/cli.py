@@ -1,0 +1,227 @@
+"""Command-line interface: ``rtrl-theory`` (also ``python -m rtrl_theory``).
+
+Subcommands
+-----------
+verify   run the checks of ``proofs_checks`` and print the table (the toolkit's main job)
+train    train a model online with RTRL or TBPTT and write a JSON run record atomically
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def _add_verify(sub):
+    p = sub.add_parser(
+        "verify",
+        help="run the verification checks of [P1]'s statements",
+        description="Run the checks in proofs_checks/ and print a table; exit 1 if any fails.",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="quick", action="store_true", default=True,
+                      help="small sizes, seconds per check (default)")
+    mode.add_argument("--full", dest="quick", action="store_false",
+                      help="larger sizes and horizons")
+    p.add_argument("--only", nargs="+", metavar="ID", help="run only these check ids")
+    p.add_argument("--list", action="store_true", help="list the check ids and exit")
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--markdown", type=Path, metavar="PATH", help="also write a Markdown table")
+    p.set_defaults(func=_cmd_verify)
+
+
+def _cmd_verify(args) -> int:
+    from rtrl_theory.checks import (
+        discover,
+        format_markdown,
+        format_table,
+        results_to_json,
+        run_checks,
+    )
+    from rtrl_theory.runners import write_json_atomic
+
+    if args.list:
+        for cid, mod in discover().items():
+            print(f"{cid:14s} {getattr(mod, 'STATEMENT', '')}")
+        return 0
+
+    def progress(cid):
+        print(f"running {cid} ...", file=sys.stderr, flush=True)
+
+    try:
+        results = run_checks(args.only, quick=args.quick, progress=progress)
+    except ValueError as exc:
+        print(f"rtrl-theory verify: error: {exc}", file=sys.stderr)
+        return 2
+    print(format_table(results))
+    if args.json:
+        write_json_atomic(args.json, results_to_json(results, quick=args.quick))
+        print(f"wrote {args.json}", file=sys.stderr)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.markdown.with_name(args.markdown.name + ".tmp")
+        tmp.write_text(format_markdown(results), encoding="utf-8")
+        tmp.replace(args.markdown)
+        print(f"wrote {args.markdown}", file=sys.stderr)
+    return 1 if any(r.failed for r in results) else 0
+
+
+def _add_train(sub):
+    p = sub.add_parser(
+        "train",
+        help="train online with RTRL or TBPTT and write a JSON run record",
+        description=(
+            "Online training on one long sequence from the data process of Example 2.4 "
+            "(X_{t+1} = lam A tanh(X_t) + eps, eps ~ U[-noise, noise]^d) with teacher or "
+            "Lipschitz targets. The JSON record (config, seed, package versions, windowed "
+            "losses, gradient norms, thinned parameter path) is rewritten atomically at every "
+            "record interval, so an interrupted or diverging run keeps its finished work. "
+            "Exit status: 0 completed, 2 bad arguments, 3 diverged or interrupted (recorded)."
+        ),
+    )
+    p.add_argument("--model", choices=["paper"], default="paper", help="model (default: paper)")
+    p.add_argument("--algo", choices=["rtrl", "tbptt"], default="rtrl")
+    p.add_argument("--tau", type=int, default=None, help="TBPTT truncation length (required for tbptt)")
+    p.add_argument("--n-hidden", type=int, default=4, help="N (default 4)")
+    p.add_argument("--n-input", type=int, default=2, help="d (default 2)")
+    p.add_argument("--c-f", type=float, default=None, help="scale of f (default 0.5/N)")
+    p.add_argument("--c-g", type=float, default=1.0, help="scale of g (default 1)")
+    p.add_argument("--bounded-map", default="tanh", help="tanh (default) or sigmoid")
+    p.add_argument("--lam", type=float, default=0.5, help="contraction of the input chain, in (0,1)")
+    p.add_argument("--noise", type=float, default=0.5, help="input noise half-width (default 0.5)")
+    p.add_argument("--target", choices=["teacher", "lipschitz"], default="teacher")
+    p.add_argument("--target-noise", type=float, default=0.05,
+                   help="half-width of the bounded target noise (default 0.05)")
+    p.add_argument("--teacher-scale", type=float, default=2.0,
+                   help="std of the teacher's raw weights (default 2)")
+    p.add_argument("--steps", type=int, default=100_000, help="number of time steps (default 1e5)")
+    p.add_argument("--schedule", default=None, metavar="SPEC",
+                   help="learning rates, e.g. 'eta0=0.1,t0=1000,gamma=0.75' (overrides the next three)")
+    p.add_argument("--eta0", type=float, default=0.5)
+    p.add_argument("--t0", type=float, default=1000.0)
+    p.add_argument("--gamma", type=float, default=0.75)
+    p.add_argument("--allow-non-robbins-monro", action="store_true",
+                   help="run a schedule that violates Assumption 2.14")
+    p.add_argument("--block-reduction", choices=["sum", "mean"], default="sum",
+                   help="TBPTT: combine the block's gradients by sum (default) or mean")
+    p.add_argument("--backend", choices=["auto", "numpy", "numba"], default="auto")
+    p.add_argument("--record-every", type=int, default=None,
+                   help="steps between records/checkpoints (default steps/200)")
+    p.add_argument("--checkpoint-seconds", type=float, default=10.0,
+                   help="rewrite the JSON record at most this often during the run (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="JSON record path (default runs/train-<algo>-<seed>.json)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    import numpy as np
+
+    from rtrl_theory import PaperRNN
+    from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, TeacherTarget
+    from rtrl_theory.runners import (
+        PowerSchedule,
+        environment_info,
+        train_online,
+        write_json_atomic,
+    )
+
+    try:
+        schedule = (
+            PowerSchedule.parse(args.schedule)
+            if args.schedule
+            else PowerSchedule(args.eta0, args.t0, args.gamma)
+        )
+        model = PaperRNN(args.n_hidden, args.n_input, c_f=args.c_f, c_g=args.c_g,
+                         bounded_map=args.bounded_map)
+        seeds = np.random.SeedSequence(args.seed).spawn(4)
+        rng_teacher, rng_init, rng_data, rng_w = (np.random.default_rng(s) for s in seeds)
+        chain = ExampleChain(args.n_input, args.lam, args.noise)
+        if args.target == "teacher":
+            target = TeacherTarget(model, model.init_params(rng_teacher, scale=args.teacher_scale),
+                                   noise=args.target_noise)
+        else:
+            target = LipschitzTarget.random(args.n_input, noise=args.target_noise, rng=rng_w)
+        params0 = model.init_params(rng_init)
+        process = DataProcess(chain, target)
+        out = args.out or Path("runs") / f"train-{args.algo}-{args.seed}.json"
+        config = {
+            "model": {"name": args.model, "n_hidden": model.n_hidden, "n_input": model.n_input,
+                      "c_f": model.c_f, "c_g": model.c_g, "bounded_map": model.bounded_map,
+                      "n_params": model.n_params},
+            "data": {"chain": "example-2.4", "lam": chain.lam, "noise": chain.noise,
+                     "C_x": chain.C_x, "target": args.target, "target_noise": args.target_noise,
+                     "teacher_scale": args.teacher_scale if args.target == "teacher" else None},
+            "algo": args.algo, "tau": args.tau, "steps": args.steps, "schedule": schedule.to_dict(),
+            "block_reduction": args.block_reduction, "backend": args.backend,
+            "allow_non_robbins_monro": args.allow_non_robbins_monro,
+        }
+        header = {"schema": "rtrl-theory/train-run/1", "command": "train", "seed": args.seed,
+                  "config": config, **environment_info(),
+                  "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+        last_write = [time.monotonic()]
+
+        def on_record(partial):
+            # Checkpoint at most every --checkpoint-seconds: each write is fsync'ed.
+            if time.monotonic() - last_write[0] >= args.checkpoint_seconds:
+                write_json_atomic(out, {**header, **partial.to_dict()})
+                last_write[0] = time.monotonic()
+
+        result = train_online(
+            model, params0, process, args.steps, schedule=schedule, algo=args.algo, tau=args.tau,
+            block_reduction=args.block_reduction, rng=rng_data, record_every=args.record_every,
+            backend=args.backend, allow_non_robbins_monro=args.allow_non_robbins_monro,
+            progress=not args.no_progress, on_record=on_record, catch_interrupt=True,
+        )
+    except (ValueError, TypeError) as exc:
+        print(f"rtrl-theory train: error: {exc}", file=sys.stderr)
+        return 2
+    write_json_atomic(out, {**header, **result.to_dict()})
+    summary = result.to_dict()
+    print(f"{result.algo}: {result.status} after {result.n_steps_run} steps "
+          f"in {result.wall_time:.1f} s (backend {result.backend})")
+    if summary["final_window_loss"] is not None:
+        print(f"final window loss {summary['final_window_loss']:.6g} "
+              f"(window {summary['losses']['window']} steps)")
+    if result.status != "completed":
+        print(result.message)
+    print(f"wrote {out}")
+    return 0 if result.status == "completed" else 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from rtrl_theory import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="rtrl-theory",
+        description=(
+            "Check the convergence theory of Real-Time Recurrent Learning (Lam, Sirignano, "
+            "Spiliopoulos, arXiv:2501.08040) symbolically and numerically, and train RNNs "
+            "with exact RTRL or TBPTT."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_verify(sub)
+    _add_train(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

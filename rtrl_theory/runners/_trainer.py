@@ -1,0 +1,399 @@
+r"""Online training on one long sequence: RTRL (2.24)-(2.26) of [P1] and TBPTT(tau).
+
+**RTRL** (online forward SGD). The sensitivities run with the *current* parameters
+:math:`\theta_t` (states written with a tilde in [P1]) and the parameters move at every step:
+
+.. math::
+
+    \tilde J_{t+1} = \tilde D_t\big(f(B_t)\tilde J_t + \tilde M_t\big), \qquad
+    \theta_{t+1} = \theta_t - \eta_t\,(\alpha_t\cdot\tilde S_{t+1} - Y_t)
+        \big(\tilde S_{t+1};\ (\tilde J^W_{t+1})^\top\alpha_t;\ (\tilde J^B_{t+1})^\top\alpha_t\big),
+
+with the array time index of THEORY.md section 2 (step t consumes ``X[t]`` and ``Y[t]``).
+
+**TBPTT(tau)** (the usual baseline). The sequence is cut into blocks of tau steps. Each block runs
+from the carried state with zero sensitivity, backpropagates within the block (BPTT), and makes one
+update; the final state is carried on. CONVENTION (the paper's text does not fix it): block k,
+covering steps ``[k tau, (k+1) tau)``, updates with :math:`\eta_{k\tau}` times the *sum* of the
+block's per-step gradients, so both algorithms move the parameters by the same amount per step of
+data at equal learning rates (``block_reduction="mean"`` divides by tau instead).
+
+A run whose loss or parameters become non-finite stops cleanly: the result says when and why and
+keeps everything recorded before (``status="diverged"``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rtrl_theory._validate import as_array, as_rng, positive_int
+from rtrl_theory.data import DataProcess, DataStream
+from rtrl_theory.engine import bptt_sequences, initial_sensitivities
+from rtrl_theory.engine._forward import advance_first_order
+
+from ._schedules import validate_schedule
+
+__all__ = ["TrainResult", "train_online", "ALGORITHMS", "BACKENDS"]
+
+ALGORITHMS = ("rtrl", "tbptt")
+BACKENDS = ("auto", "numpy", "numba")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Outcome of :func:`train_online`.
+
+    Attributes
+    ----------
+    algo : str
+    params : parameters after the last completed update (``model.unflatten``)
+    losses : ndarray (n_steps_run,)
+        Per-step loss :math:`\\tfrac12(\\hat Y_t - Y_t)^2` seen online.
+    update_steps : ndarray of int (n_updates,)
+        Step index of each update (every step for RTRL, block starts for TBPTT).
+    grad_norms : ndarray (n_updates,)
+        Euclidean norm of the gradient used by each update.
+    path_steps, param_path : ndarray (n_path,), (n_path, P)
+        Thinned parameter path: :math:`\\theta_t` before step ``path_steps[i]``, plus the final one.
+    status : {"completed", "diverged", "interrupted"}
+    stopped_at : int or None
+        Step at which a diverged or interrupted run stopped.
+    message : str
+    wall_time : float, seconds
+    backend : str
+    """
+
+    algo: str
+    params: object
+    losses: np.ndarray
+    update_steps: np.ndarray
+    grad_norms: np.ndarray
+    path_steps: np.ndarray
+    param_path: np.ndarray
+    status: str
+    stopped_at: int | None
+    message: str
+    wall_time: float
+    backend: str
+    config: dict = field(default_factory=dict)
+
+    @property
+    def n_steps_run(self) -> int:
+        return int(self.losses.shape[0])
+
+    def loss_windows(self, window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Means of the per-step loss over consecutive windows: ``(first steps, means)``."""
+        window = positive_int(window, "window")
+        n = self.n_steps_run // window
+        if n == 0:
+            return np.zeros(0, dtype=int), np.zeros(0)
+        means = self.losses[: n * window].reshape(n, window).mean(axis=1)
+        return np.arange(n) * window, means
+
+    def to_dict(self, *, max_points: int = 1000) -> dict:
+        """JSON-ready summary: windowed losses and gradient norms (at most ``max_points`` each)."""
+        window = max(1, math.ceil(self.n_steps_run / max_points)) if self.n_steps_run else 1
+        steps, means = self.loss_windows(window)
+        gthin = max(1, math.ceil(self.grad_norms.shape[0] / max_points))
+        return {
+            "algo": self.algo,
+            "backend": self.backend,
+            "status": self.status,
+            "stopped_at": self.stopped_at,
+            "message": self.message,
+            "n_steps_run": self.n_steps_run,
+            "wall_time_s": self.wall_time,
+            "config": self.config,
+            "losses": {"window": window, "step": steps, "mean": means},
+            "final_window_loss": float(means[-1]) if means.size else None,
+            "grad_norm": {
+                "step": self.update_steps[::gthin],
+                "value": self.grad_norms[::gthin],
+            },
+            "param_path": {"step": self.path_steps, "theta": self.param_path},
+            "final_params": np.asarray(self.param_path[-1]) if len(self.param_path) else None,
+        }
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _data_source(data, n_steps, rng, d):
+    """Yield function ``take(m) -> (X (m, d), Y (m,))`` over arrays, a process or a stream."""
+    if isinstance(data, DataProcess):
+        data = data.stream(rng)
+    if isinstance(data, DataStream):
+        if data.batched:
+            raise ValueError("data: expected a single-chain stream (n_chains=None)")
+        if data.process.target is None:
+            raise ValueError("data: the process has no target; give it a TeacherTarget or LipschitzTarget")
+        if data.process.n_input != d:
+            raise ValueError(f"data: inputs have d = {data.process.n_input}, the model d = {d}")
+        return data.next
+    if isinstance(data, tuple) and len(data) == 2:
+        X = as_array(data[0], "X", shape=(None, d))
+        Y = as_array(data[1], "Y", shape=(X.shape[0],))
+        if X.shape[0] < n_steps:
+            raise ValueError(f"data: X has {X.shape[0]} steps, fewer than n_steps = {n_steps}")
+        pos = [0]
+
+        def take(m):
+            a = pos[0]
+            pos[0] += m
+            return X[a : a + m], Y[a : a + m]
+
+        return take
+    raise TypeError("data: expected a DataProcess, a DataStream or a tuple (X, Y) of arrays")
+
+
+def _pick_backend(model, algo, backend):
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if algo != "rtrl" or backend == "numpy":
+        return "numpy"
+    from rtrl_theory.cells import PaperRNN
+
+    from . import _fast
+
+    ok = isinstance(model, PaperRNN) and _fast.available()
+    if backend == "numba" and not ok:
+        why = "numba is not installed" if not _fast.available() else "the model is not a PaperRNN"
+        raise ValueError(f"backend: 'numba' is unavailable here ({why}); use 'auto' or 'numpy'")
+    return "numba" if ok else "numpy"
+
+
+def _rtrl_chunk_numpy(model, theta, state, X, Y, etas):
+    """Online RTRL over one chunk with the reference NumPy engine; see module docstring."""
+    cell, head = model.cell, model.head
+    m = X.shape[0]
+    losses = np.empty(m)
+    gnorms = np.empty(m)
+    Ph = model.n_head_params
+    for t in range(m):
+        th, tc = model.split(theta)
+        prep = cell.prepare(tc)
+        new_state, _ = advance_first_order(cell, prep, state, X[t][None])
+        hd = head.derivatives(th, new_state.S, Y[t : t + 1])
+        loss = hd.loss[0]
+        if not math.isfinite(loss):
+            return theta, state, losses[:t], gnorms[:t], t, f"loss became non-finite ({loss}) at step"
+        grad = np.empty_like(theta)
+        grad[:Ph] = hd.dtheta[0]
+        grad[Ph:] = new_state.Jt[0] @ hd.dS[0]
+        new_theta = theta - etas[t] * grad
+        losses[t] = loss
+        gnorms[t] = math.sqrt(float(grad @ grad))
+        if not np.all(np.isfinite(new_theta)):
+            return theta, state, losses[: t + 1], gnorms[: t + 1], t, (
+                "parameters became non-finite in the update of step"
+            )
+        theta, state = new_theta, new_state
+    return theta, state, losses, gnorms, -1, ""
+
+
+def train_online(
+    model,
+    params,
+    data,
+    n_steps: int,
+    *,
+    schedule,
+    algo: str = "rtrl",
+    tau: int | None = None,
+    block_reduction: str = "sum",
+    rng=None,
+    record_every: int | None = None,
+    backend: str = "auto",
+    allow_non_robbins_monro: bool = False,
+    progress: bool = False,
+    on_record: Callable[[TrainResult], None] | None = None,
+    catch_interrupt: bool = False,
+) -> TrainResult:
+    r"""Train ``model`` online on one sequence with RTRL (2.24)-(2.26) or TBPTT(tau).
+
+    Parameters
+    ----------
+    model : RNNModel (``PaperRNN`` for the fast path)
+    params : initial parameters (PaperParams or flat vector)
+    data : DataProcess, DataStream, or tuple (X (T, d), Y (T,)) with T >= n_steps
+        A process is streamed with ``rng`` in pieces of ``record_every`` steps.
+    n_steps : int
+    schedule : PowerSchedule or callable t -> eta_t
+        Must satisfy Assumption 2.14 unless ``allow_non_robbins_monro=True``.
+    algo : {"rtrl", "tbptt"}
+    tau : int
+        Truncation length, required for TBPTT.
+    block_reduction : {"sum", "mean"}
+        TBPTT only: how the block's per-step gradients combine (module docstring).
+    rng : Generator, int or None
+        Drives the data stream when ``data`` is a process.
+    record_every : int, optional
+        Steps between parameter-path snapshots and ``on_record`` calls (default about n_steps/200,
+        rounded up to a multiple of tau for TBPTT).
+    backend : {"auto", "numpy", "numba"}
+        RTRL on a PaperRNN uses the compiled kernel when numba is installed ("auto").
+    progress : bool
+        Show a progress bar on stderr.
+    on_record : callable, optional
+        Called with the partial :class:`TrainResult` after each record interval (for example to
+        write a checkpoint atomically).
+    catch_interrupt : bool
+        Turn KeyboardInterrupt into a result with ``status="interrupted"``.
+
+    Returns
+    -------
+    TrainResult
+    """
+    if algo not in ALGORITHMS:
+        raise ValueError(f"algo: expected one of {ALGORITHMS}, got {algo!r}")
+    n_steps = positive_int(n_steps, "n_steps")
+    if algo == "tbptt":
+        if tau is None:
+            raise ValueError("tau: TBPTT needs a truncation length tau (a positive integer)")
+        tau = positive_int(tau, "tau")
+        if block_reduction not in ("sum", "mean"):
+            raise ValueError(f"block_reduction: expected 'sum' or 'mean', got {block_reduction!r}")
+    validate_schedule(schedule, allow_non_robbins_monro=allow_non_robbins_monro)
+    theta = model.as_flat(params).copy()
+    rng = as_rng(rng)
+    take = _data_source(data, n_steps, rng, model.n_input)
+    if record_every is None:
+        record_every = max(1, n_steps // 200)
+    record_every = positive_int(record_every, "record_every")
+    if algo == "tbptt":
+        record_every = tau * math.ceil(record_every / tau)
+    backend = _pick_backend(model, algo, backend)
+    config = {
+        "algo": algo,
+        "tau": tau,
+        "block_reduction": block_reduction if algo == "tbptt" else None,
+        "n_steps": n_steps,
+        "record_every": record_every,
+        "schedule": schedule.to_dict() if hasattr(schedule, "to_dict") else repr(schedule),
+        "allow_non_robbins_monro": allow_non_robbins_monro,
+    }
+
+    P = theta.shape[0]
+    losses = np.empty(n_steps)
+    n_updates_max = n_steps if algo == "rtrl" else math.ceil(n_steps / tau)
+    gnorms = np.empty(n_updates_max)
+    ustep = np.empty(n_updates_max, dtype=np.int64)
+    path_steps = [0]
+    path = [theta.copy()]
+    done = 0
+    n_up = 0
+    status, stopped_at, message = "completed", None, f"completed {n_steps} steps"
+    state = initial_sensitivities(model.cell, 1) if algo == "rtrl" else None
+    S = model.cell.initial_state(1)
+    t_start = time.perf_counter()
+
+    def snapshot(status_, stopped_, message_):
+        return TrainResult(
+            algo, model.unflatten(theta), losses[:done].copy(), ustep[:n_up].copy(),
+            gnorms[:n_up].copy(), np.array(path_steps), np.array(path), status_, stopped_,
+            message_, time.perf_counter() - t_start, backend, config,
+        )
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_steps, unit="step", desc=f"{algo}", leave=False, dynamic_ncols=True)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            while done < n_steps:
+                m = min(record_every, n_steps - done)
+                X, Y = take(m)
+                if algo == "rtrl":
+                    etas = _etas(schedule, done, m)
+                    if backend == "numba":
+                        from . import _fast
+
+                        out = _fast.rtrl_chunk_paper(model, theta, state, X, Y, etas, done)
+                    else:
+                        out = _rtrl_chunk_numpy(model, theta, state, X, Y, etas)
+                    theta, state, cl, cg, fail, why = out
+                    k = cl.shape[0]
+                    losses[done : done + k] = cl
+                    gnorms[n_up : n_up + cg.shape[0]] = cg
+                    ustep[n_up : n_up + cg.shape[0]] = np.arange(done, done + cg.shape[0])
+                    n_up += cg.shape[0]
+                    if fail >= 0:
+                        status, stopped_at = "diverged", done + fail
+                        done += k
+                        message = f"{why} {stopped_at}; stopped, keeping the {done} recorded steps"
+                        break
+                    done += m
+                else:
+                    fail_msg = None
+                    for a in range(0, m, tau):
+                        Xb, Yb = X[a : a + tau], Y[a : a + tau]
+                        res = bptt_sequences(model, theta, Xb[None], Yb[None], S0=S)
+                        sl = res.step_losses[0]
+                        bad = ~np.isfinite(sl)
+                        if bad.any():
+                            j = int(np.argmax(bad))
+                            losses[done + a : done + a + j] = sl[:j]
+                            stopped_at = done + a + j
+                            fail_msg = f"loss became non-finite ({sl[j]}) at step {stopped_at}"
+                            done += a + j
+                            break
+                        scale = Xb.shape[0] if block_reduction == "sum" else 1.0
+                        grad = scale * res.grad[0]
+                        new_theta = theta - _etas(schedule, done + a, 1)[0] * grad
+                        losses[done + a : done + a + Xb.shape[0]] = sl
+                        gnorms[n_up] = math.sqrt(float(grad @ grad))
+                        ustep[n_up] = done + a
+                        n_up += 1
+                        if not np.all(np.isfinite(new_theta)):
+                            stopped_at = done + a
+                            fail_msg = (
+                                f"parameters became non-finite in the update of the block starting "
+                                f"at step {stopped_at}"
+                            )
+                            done += a + Xb.shape[0]
+                            break
+                        theta, S = new_theta, res.S_T
+                    if fail_msg is not None:
+                        status = "diverged"
+                        message = f"{fail_msg}; stopped, keeping the {done} recorded steps"
+                        break
+                    done += m
+                path_steps.append(done)
+                path.append(theta.copy())
+                if bar is not None:
+                    bar.update(m)
+                if on_record is not None:
+                    on_record(snapshot("running", None, f"{done} of {n_steps} steps"))
+    except KeyboardInterrupt:
+        if not catch_interrupt:
+            raise
+        status, stopped_at = "interrupted", done
+        message = f"interrupted by the user after {done} steps"
+    finally:
+        if bar is not None:
+            bar.close()
+    if path_steps[-1] != done or status != "completed":
+        path_steps.append(done)
+        path.append(theta.copy())
+    assert path[-1].shape == (P,)
+    return snapshot(status, stopped_at, message)
+
+
+def _etas(schedule, start: int, m: int) -> np.ndarray:
+    etas = np.asarray(schedule(np.arange(start, start + m)), dtype=float).reshape(-1)
+    if etas.shape[0] != m:
+        etas = np.array([float(schedule(t)) for t in range(start, start + m)])
+    if not np.all(np.isfinite(etas)) or np.any(etas <= 0):
+        bad = int(np.argmax(~np.isfinite(etas) | (etas <= 0)))
+        raise ValueError(
+            f"schedule: learning rates must be positive and finite, got eta_{start + bad} = "
+            f"{etas[bad]!r}"
+        )
+    return etas
