@@ -166,12 +166,16 @@ def _cmd_train(args) -> int:
                   "config": config, **environment_info(),
                   "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
+        def record(res):
+            d = res.to_dict()
+            return {**header, **d, "config": {**config, "trainer": d["config"]}}
+
         last_write = [time.monotonic()]
 
         def on_record(partial):
             # Checkpoint at most every --checkpoint-seconds: each write is fsync'ed.
             if time.monotonic() - last_write[0] >= args.checkpoint_seconds:
-                write_json_atomic(out, {**header, **partial.to_dict()})
+                write_json_atomic(out, record(partial))
                 last_write[0] = time.monotonic()
 
         result = train_online(
@@ -183,7 +187,7 @@ def _cmd_train(args) -> int:
     except (ValueError, TypeError) as exc:
         print(f"rtrl-theory train: error: {exc}", file=sys.stderr)
         return 2
-    write_json_atomic(out, {**header, **result.to_dict()})
+    write_json_atomic(out, record(result))
     summary = result.to_dict()
     print(f"{result.algo}: {result.status} after {result.n_steps_run} steps "
           f"in {result.wall_time:.1f} s (backend {result.backend})")

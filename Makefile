@@ -1,0 +1,31 @@
+# One command each for the main job and the tests; both create or reuse the virtualenv .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: verify verify-full test test-all bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+## verify: install, then run the verification suite (quick mode)
+verify: $(BIN)/.installed
+	$(BIN)/rtrl-theory verify --quick
+
+verify-full: $(BIN)/.installed
+	$(BIN)/rtrl-theory verify --full
+
+## test: install, then run the default test suite (slow tests excluded)
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+test-all: $(BIN)/.installed
+	$(BIN)/python -m pytest -m ""
+
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/bench_rtrl.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
