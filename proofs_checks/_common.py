@@ -60,8 +60,9 @@ def box_ratios(rng, quick: bool, *, order: int):
             for bounded_map in ("tanh", "sigmoid"):
                 for scale in (0.3, 3.0):
                     C_x = float(rng.choice([1.0, 3.0]))
-                    model = PaperRNN(N, d, c_f=NCf / N, c_g=float(rng.uniform(0.5, 2.0)),
-                                     bounded_map=bounded_map)
+                    model = PaperRNN(
+                        N, d, c_f=NCf / N, c_g=float(rng.uniform(0.5, 2.0)), bounded_map=bounded_map
+                    )
                     bounds = apriori_bounds(model, C_x)
                     params = model.init_params(rng, scale=scale)
                     th, tc = model.split(params.flat())

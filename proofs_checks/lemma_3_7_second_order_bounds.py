@@ -33,6 +33,8 @@ def check(quick: bool = True) -> CheckResult:
         + f" ({n} configurations)",
         method="simulation of the second-order recursion on stressed configurations",
         status="pass" if ok else "fail",
-        reason="" if ok else f"an observed derivative exceeded its a-priori radius (ratio {worst:.3g})",
+        reason=""
+        if ok
+        else f"an observed derivative exceeded its a-priori radius (ratio {worst:.3g})",
         details={"ratios": ratios, "n_configurations": n},
     )

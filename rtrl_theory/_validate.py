@@ -48,7 +48,9 @@ def as_array(
             raise ValueError(f"{name}: expected shape {want}, got {arr.shape}")
     if finite and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name}: contains {bad} non-finite value(s) (NaN or inf); expected finite")
+        raise ValueError(
+            f"{name}: contains {bad} non-finite value(s) (NaN or inf); expected finite"
+        )
     return arr
 
 

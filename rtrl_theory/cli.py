@@ -23,10 +23,16 @@ def _add_verify(sub):
         description="Run the checks in proofs_checks/ and print a table; exit 1 if any fails.",
     )
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", dest="quick", action="store_true", default=True,
-                      help="small sizes, seconds per check (default)")
-    mode.add_argument("--full", dest="quick", action="store_false",
-                      help="larger sizes and horizons")
+    mode.add_argument(
+        "--quick",
+        dest="quick",
+        action="store_true",
+        default=True,
+        help="small sizes, seconds per check (default)",
+    )
+    mode.add_argument(
+        "--full", dest="quick", action="store_false", help="larger sizes and horizons"
+    )
     p.add_argument("--only", nargs="+", metavar="ID", help="run only these check ids")
     p.add_argument("--list", action="store_true", help="list the check ids and exit")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
@@ -85,37 +91,72 @@ def _add_train(sub):
     )
     p.add_argument("--model", choices=["paper"], default="paper", help="model (default: paper)")
     p.add_argument("--algo", choices=["rtrl", "tbptt"], default="rtrl")
-    p.add_argument("--tau", type=int, default=None, help="TBPTT truncation length (required for tbptt)")
+    p.add_argument(
+        "--tau", type=int, default=None, help="TBPTT truncation length (required for tbptt)"
+    )
     p.add_argument("--n-hidden", type=int, default=4, help="N (default 4)")
     p.add_argument("--n-input", type=int, default=2, help="d (default 2)")
     p.add_argument("--c-f", type=float, default=None, help="scale of f (default 0.5/N)")
     p.add_argument("--c-g", type=float, default=1.0, help="scale of g (default 1)")
     p.add_argument("--bounded-map", default="tanh", help="tanh (default) or sigmoid")
-    p.add_argument("--lam", type=float, default=0.5, help="contraction of the input chain, in (0,1)")
+    p.add_argument(
+        "--lam", type=float, default=0.5, help="contraction of the input chain, in (0,1)"
+    )
     p.add_argument("--noise", type=float, default=0.5, help="input noise half-width (default 0.5)")
     p.add_argument("--target", choices=["teacher", "lipschitz"], default="teacher")
-    p.add_argument("--target-noise", type=float, default=0.05,
-                   help="half-width of the bounded target noise (default 0.05)")
-    p.add_argument("--teacher-scale", type=float, default=2.0,
-                   help="std of the teacher's raw weights (default 2)")
+    p.add_argument(
+        "--target-noise",
+        type=float,
+        default=0.05,
+        help="half-width of the bounded target noise (default 0.05)",
+    )
+    p.add_argument(
+        "--teacher-scale",
+        type=float,
+        default=2.0,
+        help="std of the teacher's raw weights (default 2)",
+    )
     p.add_argument("--steps", type=int, default=100_000, help="number of time steps (default 1e5)")
-    p.add_argument("--schedule", default=None, metavar="SPEC",
-                   help="learning rates, e.g. 'eta0=0.1,t0=1000,gamma=0.75' (overrides the next three)")
+    p.add_argument(
+        "--schedule",
+        default=None,
+        metavar="SPEC",
+        help="learning rates, e.g. 'eta0=0.1,t0=1000,gamma=0.75' (overrides the next three)",
+    )
     p.add_argument("--eta0", type=float, default=0.5)
     p.add_argument("--t0", type=float, default=1000.0)
     p.add_argument("--gamma", type=float, default=0.75)
-    p.add_argument("--allow-non-robbins-monro", action="store_true",
-                   help="run a schedule that violates Assumption 2.14")
-    p.add_argument("--block-reduction", choices=["sum", "mean"], default="sum",
-                   help="TBPTT: combine the block's gradients by sum (default) or mean")
+    p.add_argument(
+        "--allow-non-robbins-monro",
+        action="store_true",
+        help="run a schedule that violates Assumption 2.14",
+    )
+    p.add_argument(
+        "--block-reduction",
+        choices=["sum", "mean"],
+        default="sum",
+        help="TBPTT: combine the block's gradients by sum (default) or mean",
+    )
     p.add_argument("--backend", choices=["auto", "numpy", "numba"], default="auto")
-    p.add_argument("--record-every", type=int, default=None,
-                   help="steps between records/checkpoints (default steps/200)")
-    p.add_argument("--checkpoint-seconds", type=float, default=10.0,
-                   help="rewrite the JSON record at most this often during the run (default 10)")
+    p.add_argument(
+        "--record-every",
+        type=int,
+        default=None,
+        help="steps between records/checkpoints (default steps/200)",
+    )
+    p.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=10.0,
+        help="rewrite the JSON record at most this often during the run (default 10)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="JSON record path (default runs/train-<algo>-<seed>.json)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON record path (default runs/train-<algo>-<seed>.json)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
 
@@ -138,33 +179,58 @@ def _cmd_train(args) -> int:
             if args.schedule
             else PowerSchedule(args.eta0, args.t0, args.gamma)
         )
-        model = PaperRNN(args.n_hidden, args.n_input, c_f=args.c_f, c_g=args.c_g,
-                         bounded_map=args.bounded_map)
+        model = PaperRNN(
+            args.n_hidden, args.n_input, c_f=args.c_f, c_g=args.c_g, bounded_map=args.bounded_map
+        )
         seeds = np.random.SeedSequence(args.seed).spawn(4)
         rng_teacher, rng_init, rng_data, rng_w = (np.random.default_rng(s) for s in seeds)
         chain = ExampleChain(args.n_input, args.lam, args.noise)
         if args.target == "teacher":
-            target = TeacherTarget(model, model.init_params(rng_teacher, scale=args.teacher_scale),
-                                   noise=args.target_noise)
+            target = TeacherTarget(
+                model,
+                model.init_params(rng_teacher, scale=args.teacher_scale),
+                noise=args.target_noise,
+            )
         else:
             target = LipschitzTarget.random(args.n_input, noise=args.target_noise, rng=rng_w)
         params0 = model.init_params(rng_init)
         process = DataProcess(chain, target)
         out = args.out or Path("runs") / f"train-{args.algo}-{args.seed}.json"
         config = {
-            "model": {"name": args.model, "n_hidden": model.n_hidden, "n_input": model.n_input,
-                      "c_f": model.c_f, "c_g": model.c_g, "bounded_map": model.bounded_map,
-                      "n_params": model.n_params},
-            "data": {"chain": "example-2.4", "lam": chain.lam, "noise": chain.noise,
-                     "C_x": chain.C_x, "target": args.target, "target_noise": args.target_noise,
-                     "teacher_scale": args.teacher_scale if args.target == "teacher" else None},
-            "algo": args.algo, "tau": args.tau, "steps": args.steps, "schedule": schedule.to_dict(),
-            "block_reduction": args.block_reduction, "backend": args.backend,
+            "model": {
+                "name": args.model,
+                "n_hidden": model.n_hidden,
+                "n_input": model.n_input,
+                "c_f": model.c_f,
+                "c_g": model.c_g,
+                "bounded_map": model.bounded_map,
+                "n_params": model.n_params,
+            },
+            "data": {
+                "chain": "example-2.4",
+                "lam": chain.lam,
+                "noise": chain.noise,
+                "C_x": chain.C_x,
+                "target": args.target,
+                "target_noise": args.target_noise,
+                "teacher_scale": args.teacher_scale if args.target == "teacher" else None,
+            },
+            "algo": args.algo,
+            "tau": args.tau,
+            "steps": args.steps,
+            "schedule": schedule.to_dict(),
+            "block_reduction": args.block_reduction,
+            "backend": args.backend,
             "allow_non_robbins_monro": args.allow_non_robbins_monro,
         }
-        header = {"schema": "rtrl-theory/train-run/1", "command": "train", "seed": args.seed,
-                  "config": config, **environment_info(),
-                  "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        header = {
+            "schema": "rtrl-theory/train-run/1",
+            "command": "train",
+            "seed": args.seed,
+            "config": config,
+            **environment_info(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
 
         def record(res):
             d = res.to_dict()
@@ -179,21 +245,36 @@ def _cmd_train(args) -> int:
                 last_write[0] = time.monotonic()
 
         result = train_online(
-            model, params0, process, args.steps, schedule=schedule, algo=args.algo, tau=args.tau,
-            block_reduction=args.block_reduction, rng=rng_data, record_every=args.record_every,
-            backend=args.backend, allow_non_robbins_monro=args.allow_non_robbins_monro,
-            progress=not args.no_progress, on_record=on_record, catch_interrupt=True,
+            model,
+            params0,
+            process,
+            args.steps,
+            schedule=schedule,
+            algo=args.algo,
+            tau=args.tau,
+            block_reduction=args.block_reduction,
+            rng=rng_data,
+            record_every=args.record_every,
+            backend=args.backend,
+            allow_non_robbins_monro=args.allow_non_robbins_monro,
+            progress=not args.no_progress,
+            on_record=on_record,
+            catch_interrupt=True,
         )
     except (ValueError, TypeError) as exc:
         print(f"rtrl-theory train: error: {exc}", file=sys.stderr)
         return 2
     write_json_atomic(out, record(result))
     summary = result.to_dict()
-    print(f"{result.algo}: {result.status} after {result.n_steps_run} steps "
-          f"in {result.wall_time:.1f} s (backend {result.backend})")
+    print(
+        f"{result.algo}: {result.status} after {result.n_steps_run} steps "
+        f"in {result.wall_time:.1f} s (backend {result.backend})"
+    )
     if summary["final_window_loss"] is not None:
-        print(f"final window loss {summary['final_window_loss']:.6g} "
-              f"(window {summary['losses']['window']} steps)")
+        print(
+            f"final window loss {summary['final_window_loss']:.6g} "
+            f"(window {summary['losses']['window']} steps)"
+        )
     if result.status != "completed":
         print(result.message)
     print(f"wrote {out}")

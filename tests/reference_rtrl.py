@@ -34,8 +34,12 @@ def naive_rtrl(model, params, X, Y, *, order=1):
     Js = []
     for t in range(T):
         x = X[t]
-        z = np.array([sum(fB[k, l] * S[l] for l in range(N)) + sum(gW[k, j] * x[j] for j in range(d))
-                      for k in range(N)])
+        z = np.array(
+            [
+                sum(fB[k, l] * S[l] for l in range(N)) + sum(gW[k, j] * x[j] for j in range(d))
+                for k in range(N)
+            ]
+        )
         Sn = sig(z)
         s1 = Sn * (1 - Sn)
         s2 = s1 * (1 - 2 * Sn)

@@ -37,7 +37,9 @@ def test_rho_threshold_matches_theory_example():
 
 
 def test_bounds_refuse_N_C_f_at_least_4():
-    with pytest.raises(ValueError, match=r"c_f: the bounds of Lemmas 3.5 and 3.7 need N \* C_f < 4"):
+    with pytest.raises(
+        ValueError, match=r"c_f: the bounds of Lemmas 3.5 and 3.7 need N \* C_f < 4"
+    ):
         apriori_bounds(PaperRNN(4, 1, c_f=1.0), C_x=1.0)
     with pytest.raises(ValueError, match="C_x: expected a positive"):
         apriori_bounds(PaperRNN(4, 1), C_x=-1.0)
@@ -57,8 +59,13 @@ def test_simulated_J_and_H_never_leave_the_box(rng, bounded_map):
     for t in range(T):
         st, _ = advance_second_order(cell, prep, st, X[:, t])
         J, H = np.abs(st.Jt), np.abs(st.Ht)
-        obs = [J[:, :nW].max(), J[:, nW:].max(), H[:, :nW, :nW].max(), H[:, :nW, nW:].max(),
-               H[:, nW:, nW:].max()]
+        obs = [
+            J[:, :nW].max(),
+            J[:, nW:].max(),
+            H[:, :nW, :nW].max(),
+            H[:, :nW, nW:].max(),
+            H[:, nW:, nW:].max(),
+        ]
         worst = np.maximum(worst, np.array(obs) / [b.K_W, b.K_B, b.K_WW, b.K_WB, b.K_BB])
     assert np.all(worst <= 1.0), worst
     assert worst[0] > 0.1  # the run actually explores the box (not a vacuous pass)

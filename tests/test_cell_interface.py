@@ -106,4 +106,6 @@ def test_gated_cell_batched_equals_single(rng):
 def test_second_order_needs_a_second_order_cell(rng):
     model = RNNModel(GatedToyCell(2, 1), SquaredErrorReadout(2))
     with pytest.raises(ValueError, match="order: GatedToyCell has no second-order recursion"):
-        rtrl_sequences(model, np.zeros(model.n_params), np.zeros((1, 3, 1)), np.zeros((1, 3)), order=2)
+        rtrl_sequences(
+            model, np.zeros(model.n_params), np.zeros((1, 3, 1)), np.zeros((1, 3)), order=2
+        )

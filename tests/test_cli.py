@@ -18,15 +18,27 @@ def test_help_lists_the_subcommands(capsys):
 
 
 def test_python_dash_m_runs_the_cli():
-    proc = subprocess.run([sys.executable, "-m", "rtrl_theory", "--help"], capture_output=True,
-                          text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rtrl_theory", "--help"], capture_output=True, text=True, check=True
+    )
     assert "usage: rtrl-theory" in proc.stdout
 
 
 def test_verify_writes_json_and_markdown(tmp_path, capsys):
     js, md = tmp_path / "v.json", tmp_path / "v.md"
-    code = main(["verify", "--quick", "--only", "eq-2.20", "lemma-3.5", "--json", str(js),
-                 "--markdown", str(md)])
+    code = main(
+        [
+            "verify",
+            "--quick",
+            "--only",
+            "eq-2.20",
+            "lemma-3.5",
+            "--json",
+            str(js),
+            "--markdown",
+            str(md),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "eq-2.20" in out and "PASS" in out
@@ -40,8 +52,11 @@ def test_verify_exits_nonzero_when_a_check_fails(monkeypatch, capsys):
     from rtrl_theory import bounds
 
     orig = bounds.apriori_bounds
-    monkeypatch.setattr(bounds, "apriori_bounds",
-                        lambda m, c: type(orig(m, c))(*(v / 20 for v in vars(orig(m, c)).values())))
+    monkeypatch.setattr(
+        bounds,
+        "apriori_bounds",
+        lambda m, c: type(orig(m, c))(*(v / 20 for v in vars(orig(m, c)).values())),
+    )
     assert main(["verify", "--only", "lemma-3.5"]) == 1
     assert "FAIL" in capsys.readouterr().out
 
@@ -55,8 +70,23 @@ def test_verify_unknown_id_is_a_usage_error(capsys):
 def test_train_writes_a_complete_json_record(tmp_path, capsys, algo):
     out = tmp_path / "run.json"
     extra = ["--tau", "4"] if algo == "tbptt" else []
-    code = main(["train", "--algo", algo, *extra, "--steps", "400", "--seed", "3", "--out", str(out),
-                 "--no-progress", "--n-hidden", "3"])
+    code = main(
+        [
+            "train",
+            "--algo",
+            algo,
+            *extra,
+            "--steps",
+            "400",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--n-hidden",
+            "3",
+        ]
+    )
     assert code == 0
     rec = json.loads(out.read_text())
     assert rec["status"] == "completed" and rec["seed"] == 3 and rec["n_steps_run"] == 400
@@ -75,8 +105,20 @@ def test_train_refuses_non_robbins_monro_schedule(tmp_path, capsys):
 
 def test_train_records_divergence_with_exit_status_3(tmp_path, capsys):
     out = tmp_path / "r.json"
-    code = main(["train", "--steps", "2000", "--eta0", "1e6", "--out", str(out), "--no-progress",
-                 "--backend", "numpy"])
+    code = main(
+        [
+            "train",
+            "--steps",
+            "2000",
+            "--eta0",
+            "1e6",
+            "--out",
+            str(out),
+            "--no-progress",
+            "--backend",
+            "numpy",
+        ]
+    )
     assert code == 3
     rec = json.loads(out.read_text())
     assert rec["status"] == "diverged" and rec["stopped_at"] is not None

@@ -44,7 +44,10 @@ def test_params_are_immutable_copies():
         ((np.zeros(2), np.zeros((3, 1)), np.zeros((2, 2))), r"W: expected shape \(2, \*\)"),
         ((np.zeros(2), np.zeros((2, 1)), np.zeros((2, 3))), r"B: expected shape \(2, 2\)"),
         ((np.zeros((2, 1)), np.zeros((2, 1)), np.zeros((2, 2))), "alpha: expected a 1-D array"),
-        ((np.array([0.0, np.nan]), np.zeros((2, 1)), np.zeros((2, 2))), "alpha: contains 1 non-finite"),
+        (
+            (np.array([0.0, np.nan]), np.zeros((2, 1)), np.zeros((2, 2))),
+            "alpha: contains 1 non-finite",
+        ),
         ((np.zeros(2), np.full((2, 1), np.inf), np.zeros((2, 2))), "W: contains 2 non-finite"),
     ],
 )

@@ -11,8 +11,8 @@ from ._base import (
 )
 from ._heads import HeadDerivatives, SquaredErrorReadout
 from ._maps import (
-    ELU,
     BOUNDED_MAPS,
+    ELU,
     Identity,
     ReLU,
     ScalarMap,

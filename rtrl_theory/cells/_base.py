@@ -311,8 +311,10 @@ class PreactivationCell(Cell):
 
     def second_order_pieces(self, prep, S, X) -> SecondOrderPieces:
         if prep.G2 is None:
-            raise ValueError("prep: prepared without second-order derivatives; "
-                             "call prepare(theta, second_order=True)")
+            raise ValueError(
+                "prep: prepared without second-order derivatives; "
+                "call prepare(theta, second_order=True)"
+            )
         u, z = self._preact(prep, S, X)
         act = self.activation
         s = act.value(z)

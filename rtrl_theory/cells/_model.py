@@ -49,7 +49,9 @@ class RNNModel:
 
     def as_flat(self, params, name: str = "params") -> np.ndarray:
         """Accept a structured parameter object (with ``.flat()``) or a flat vector; check it."""
-        is_structured = not isinstance(params, np.ndarray) and callable(getattr(params, "flat", None))
+        is_structured = not isinstance(params, np.ndarray) and callable(
+            getattr(params, "flat", None)
+        )
         vec = params.flat() if is_structured else params
         return as_array(vec, name, shape=(self.n_params,))
 

@@ -201,7 +201,9 @@ class LipschitzTarget:
 
     def evaluate(self, X: np.ndarray, eta: np.ndarray, state):
         if X.shape[-1] != self.w.shape[0]:
-            raise ValueError(f"w: has length {self.w.shape[0]} but the inputs have d = {X.shape[-1]}")
+            raise ValueError(
+                f"w: has length {self.w.shape[0]} but the inputs have d = {X.shape[-1]}"
+            )
         return self.scale * np.tanh(X @ self.w) + eta, None
 
 

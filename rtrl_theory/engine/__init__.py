@@ -2,7 +2,9 @@
 
 from ._bptt import BPTTResult, bptt_sequences
 from ._exact import (
+    BACKENDS,
     METHODS,
+    fast_path_supported,
     finite_difference_grad,
     finite_difference_hessian,
     loss_and_grad,
@@ -17,10 +19,26 @@ from ._forward import (
     apply_state_jacobian,
     initial_sensitivities,
 )
+from ._numba import (
+    BLAS_MIN_N,
+    FastSequenceResult,
+    FastTrainResult,
+    numba_available,
+    rtrl_sequence_fast,
+    rtrl_train_paper_fast,
+)
 from ._rtrl import SequenceResult, rtrl_sequences
 
 __all__ = [
+    "BACKENDS",
+    "BLAS_MIN_N",
     "BPTTResult",
+    "FastSequenceResult",
+    "FastTrainResult",
+    "fast_path_supported",
+    "numba_available",
+    "rtrl_sequence_fast",
+    "rtrl_train_paper_fast",
     "METHODS",
     "SensitivityState",
     "SequenceResult",

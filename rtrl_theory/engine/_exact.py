@@ -24,9 +24,41 @@ __all__ = [
     "finite_difference_grad",
     "finite_difference_hessian",
     "METHODS",
+    "BACKENDS",
+    "fast_path_supported",
 ]
 
 METHODS = ("rtrl", "bptt")
+BACKENDS = ("auto", "numpy", "numba")
+
+
+def fast_path_supported(model) -> bool:
+    """Whether the compiled kernel covers ``model``: a pre-activation cell with u~ = (X; S),
+    sigmoid or tanh activation, and the linear readout with squared error (the paper's RNN)."""
+    from rtrl_theory.cells import PreactivationCell, Sigmoid, SquaredErrorReadout, Tanh
+
+    cell = model.cell
+    return (
+        isinstance(cell, PreactivationCell)
+        and type(cell.activation) in (Sigmoid, Tanh)
+        and cell.n_cols == cell.n_input + cell.n_state
+        and cell.state_cols.start == cell.n_input
+        and type(model.head) is SquaredErrorReadout
+    )
+
+
+def _use_fast(model, backend: str) -> bool:
+    from ._numba import numba_available
+
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if backend == "numpy":
+        return False
+    ok = fast_path_supported(model)
+    if backend == "numba" and not (ok and numba_available()):
+        why = "numba is not installed" if ok else f"the compiled kernel does not cover {model!r}"
+        raise ValueError(f"backend: 'numba' is unavailable here ({why}); use 'auto' or 'numpy'")
+    return ok and numba_available()
 
 
 def _prepare(model, params, X, Y):
@@ -35,7 +67,7 @@ def _prepare(model, params, X, Y):
     return theta, X[None], Y[None]
 
 
-def loss_and_grad(model, params, X, Y, method: str = "rtrl"):
+def loss_and_grad(model, params, X, Y, method: str = "rtrl", *, backend: str = "auto"):
     r"""Loss :math:`L_T(\theta)` and its exact gradient on one sequence.
 
     Parameters
@@ -48,6 +80,9 @@ def loss_and_grad(model, params, X, Y, method: str = "rtrl"):
         Targets; step t compares :math:`\alpha\cdot S_{t+1}` with ``Y[t]``.
     method : {"rtrl", "bptt"}
         Forward sensitivities (2.20)-(2.23) or reverse mode; both are exact.
+    backend : {"auto", "numpy", "numba"}
+        RTRL only: "auto" runs the compiled fused loop (``rtrl_theory.engine._numba``) when
+        numba is installed and covers the model (the paper's RNN), else the NumPy reference.
 
     Returns
     -------
@@ -70,7 +105,22 @@ def loss_and_grad(model, params, X, Y, method: str = "rtrl"):
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
     theta, Xb, Yb = _prepare(model, params, X, Y)
-    if method == "rtrl":
+    if method == "rtrl" and _use_fast(model, backend):
+        from ._numba import rtrl_sequence_fast
+
+        th, tc = model.split(theta)
+        prep = model.cell.prepare(tc)
+        res = rtrl_sequence_fast(
+            prep.Theta,
+            prep.G1,
+            th,
+            Xb[0],
+            Yb[0],
+            state_start=model.cell.state_cols.start,
+            activation=model.cell.activation.name,
+        )
+        loss, grad = res.loss, res.grad
+    elif method == "rtrl":
         res = rtrl_sequences(model, theta, Xb, Yb, order=1)
         loss, grad = res.loss[0], res.grad[0]
     else:

@@ -66,7 +66,9 @@ class PowerSchedule:
     def parse(cls, text: str) -> PowerSchedule:
         """Parse ``"eta0=0.1,t0=100,gamma=0.75"`` (keys in any order; t0, gamma optional)."""
         if not isinstance(text, str):
-            raise TypeError(f"schedule: expected a string like 'eta0=0.1,t0=100,gamma=0.75', got {text!r}")
+            raise TypeError(
+                f"schedule: expected a string like 'eta0=0.1,t0=100,gamma=0.75', got {text!r}"
+            )
         fields = {}
         for part in filter(None, (p.strip() for p in text.split(","))):
             key, sep, value = part.partition("=")
@@ -79,7 +81,9 @@ class PowerSchedule:
             try:
                 fields[key] = float(value)
             except ValueError:
-                raise ValueError(f"schedule: {key} must be a number, got {value.strip()!r}") from None
+                raise ValueError(
+                    f"schedule: {key} must be a number, got {value.strip()!r}"
+                ) from None
         if "eta0" not in fields:
             raise ValueError("schedule: eta0 is required, e.g. 'eta0=0.1,t0=100,gamma=0.75'")
         return cls(**fields)
@@ -117,7 +121,9 @@ def validate_schedule(schedule, *, allow_non_robbins_monro: bool = False):
         (the convergence theorem of [P1] then does not apply).
     """
     if not callable(schedule):
-        raise TypeError(f"schedule: expected a PowerSchedule or a callable t -> eta_t, got {schedule!r}")
+        raise TypeError(
+            f"schedule: expected a PowerSchedule or a callable t -> eta_t, got {schedule!r}"
+        )
     problems = robbins_monro_violations(schedule)
     if problems and not allow_non_robbins_monro:
         raise ValueError(

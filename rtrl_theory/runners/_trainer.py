@@ -132,7 +132,9 @@ def _data_source(data, n_steps, rng, d):
         if data.batched:
             raise ValueError("data: expected a single-chain stream (n_chains=None)")
         if data.process.target is None:
-            raise ValueError("data: the process has no target; give it a TeacherTarget or LipschitzTarget")
+            raise ValueError(
+                "data: the process has no target; give it a TeacherTarget or LipschitzTarget"
+            )
         if data.process.n_input != d:
             raise ValueError(f"data: inputs have d = {data.process.n_input}, the model d = {d}")
         return data.next
@@ -182,7 +184,14 @@ def _rtrl_chunk_numpy(model, theta, state, X, Y, etas):
         hd = head.derivatives(th, new_state.S, Y[t : t + 1])
         loss = hd.loss[0]
         if not math.isfinite(loss):
-            return theta, state, losses[:t], gnorms[:t], t, f"loss became non-finite ({loss}) at step"
+            return (
+                theta,
+                state,
+                losses[:t],
+                gnorms[:t],
+                t,
+                f"loss became non-finite ({loss}) at step",
+            )
         grad = np.empty_like(theta)
         grad[:Ph] = hd.dtheta[0]
         grad[Ph:] = new_state.Jt[0] @ hd.dS[0]
@@ -190,8 +199,13 @@ def _rtrl_chunk_numpy(model, theta, state, X, Y, etas):
         losses[t] = loss
         gnorms[t] = math.sqrt(float(grad @ grad))
         if not np.all(np.isfinite(new_theta)):
-            return theta, state, losses[: t + 1], gnorms[: t + 1], t, (
-                "parameters became non-finite in the update of step"
+            return (
+                theta,
+                state,
+                losses[: t + 1],
+                gnorms[: t + 1],
+                t,
+                ("parameters became non-finite in the update of step"),
             )
         theta, state = new_theta, new_state
     return theta, state, losses, gnorms, -1, ""
@@ -295,9 +309,19 @@ def train_online(
 
     def snapshot(status_, stopped_, message_):
         return TrainResult(
-            algo, model.unflatten(theta), losses[:done].copy(), ustep[:n_up].copy(),
-            gnorms[:n_up].copy(), np.array(path_steps), np.array(path), status_, stopped_,
-            message_, time.perf_counter() - t_start, backend, config,
+            algo,
+            model.unflatten(theta),
+            losses[:done].copy(),
+            ustep[:n_up].copy(),
+            gnorms[:n_up].copy(),
+            np.array(path_steps),
+            np.array(path),
+            status_,
+            stopped_,
+            message_,
+            time.perf_counter() - t_start,
+            backend,
+            config,
         )
 
     bar = None
@@ -394,6 +418,6 @@ def _etas(schedule, start: int, m: int) -> np.ndarray:
         bad = int(np.argmax(~np.isfinite(etas) | (etas <= 0)))
         raise ValueError(
             f"schedule: learning rates must be positive and finite, got eta_{start + bad} = "
-            f"{etas[bad]!r}"
+            f"{float(etas[bad])!r}"
         )
     return etas
