@@ -2,8 +2,9 @@
 
 Subcommands
 -----------
-verify   run the checks of ``proofs_checks`` and print the table (the toolkit's main job)
-train    train a model online with RTRL or TBPTT and write a JSON run record atomically
+verify       run the checks of ``proofs_checks`` and print the table (the toolkit's main job)
+assumptions  check the hypotheses of the convergence theorem for a configuration
+train       train a model online with RTRL or TBPTT and write a JSON run record atomically
 """
 
 from __future__ import annotations
@@ -281,6 +282,60 @@ def _cmd_train(args) -> int:
     return 0 if result.status == "completed" else 3
 
 
+def _add_assumptions(sub):
+    p = sub.add_parser(
+        "assumptions",
+        help="check the hypotheses of the convergence theorem for a configuration",
+        description=(
+            "Print every constant, the a-priori radii, the contraction constants, whether each "
+            "hypothesis holds (N C_f < 4, rho < 1, lam < 1, Robbins-Monro of the schedule), "
+            "rho_bar = max(lam, rho), lam + rho and the largest c_f with rho < 1 at this N. "
+            "Exit status: 0 all hypotheses hold, 1 some fail, 2 bad arguments."
+        ),
+    )
+    p.add_argument("--n-hidden", type=int, default=4, help="N (default 4)")
+    p.add_argument("--n-input", type=int, default=2, help="d (default 2)")
+    p.add_argument("--c-f", type=float, default=None, help="scale of f (default 0.5/N)")
+    p.add_argument("--c-g", type=float, default=1.0, help="scale of g (default 1)")
+    p.add_argument("--bounded-map", default="tanh", help="tanh (default) or sigmoid")
+    p.add_argument("--lam", type=float, default=0.5, help="data contraction lam (default 0.5)")
+    p.add_argument("--c-x", type=float, default=1.0, help="input bound C_x (default 1)")
+    p.add_argument(
+        "--schedule",
+        default=None,
+        metavar="SPEC",
+        help="learning-rate schedule to test, e.g. 'eta0=0.1,t0=100,gamma=0.75'",
+    )
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
+    p.set_defaults(func=_cmd_assumptions)
+
+
+def _cmd_assumptions(args) -> int:
+    from rtrl_theory.bounds import check_assumptions
+    from rtrl_theory.runners import write_json_atomic
+
+    try:
+        c_f = args.c_f if args.c_f is not None else 0.5 / max(args.n_hidden, 1)
+        report = check_assumptions(
+            args.n_hidden,
+            args.n_input,
+            c_f,
+            args.c_g,
+            args.bounded_map,
+            args.lam,
+            args.c_x,
+            args.schedule,
+        )
+    except (ValueError, TypeError) as exc:
+        print(f"rtrl-theory assumptions: error: {exc}", file=sys.stderr)
+        return 2
+    print(report.format())
+    if args.json:
+        write_json_atomic(args.json, report.to_dict())
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0 if report.hypotheses_hold else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     from rtrl_theory import __version__
 
@@ -295,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_verify(sub)
+    _add_assumptions(sub)
     _add_train(sub)
     return parser
 

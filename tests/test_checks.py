@@ -133,3 +133,92 @@ def test_check_results_are_deterministic():
     b = REGISTRY["lemma-3.5"].check(quick=True)
     assert a.details == b.details
     assert np.isfinite(a.details["ratios"]["K_W"])
+
+
+# -- issue 3: symbolic bounds, contraction constants, Appendix B, notes ---------------------------
+
+
+@pytest.mark.parametrize("cid", ["lemma-3.5", "lemma-3.7"])
+def test_box_checks_fail_on_a_wrong_closed_form(monkeypatch, cid):
+    mod = REGISTRY[cid]
+    wrong = {k: 1.01 * v for k, v in mod.CLAIMED.items()}
+    monkeypatch.setattr(mod, "CLAIMED", wrong)
+    res = mod.check(quick=True)
+    assert res.status == "fail" and "differs from the claimed radius" in res.reason
+
+
+def test_box_checks_fail_when_library_radii_drift(monkeypatch):
+    # The library's numeric radii must equal the SymPy-derived ones; a 1e-9 drift is caught
+    # by the 1e-12 comparison (the simulation part would not notice it).
+    from rtrl_theory import bounds
+
+    orig = bounds.apriori_bounds
+
+    def drift(model, C_x):
+        b = orig(model, C_x)
+        return type(b)(b.K_W * (1 + 1e-9), b.K_B, b.K_WW, b.K_WB, b.K_BB)
+
+    monkeypatch.setattr(bounds, "apriori_bounds", drift)
+    res = REGISTRY["lemma-3.5"].check(quick=True)
+    assert res.status == "fail" and "numeric radii differ" in res.reason
+
+
+def test_assumption_2_10_fails_on_a_wrong_threshold_claim(monkeypatch):
+    mod = REGISTRY["assumption-2.10"]
+    monkeypatch.setattr(mod, "CLAIMED_THRESHOLD", 1.30)
+    res = mod.check(quick=True)
+    assert res.status == "fail" and "threshold" in res.reason
+
+
+def test_assumption_2_10_fails_when_numeric_rho_is_wrong(monkeypatch):
+    from rtrl_theory.bounds import ContractionConstants
+
+    mod = REGISTRY["assumption-2.10"]
+    orig = mod.contraction_constants
+
+    def wrong(model, C_x):
+        c = orig(model, C_x)
+        return ContractionConstants(c.rho_S, c.rho_W, c.rho_B, 1.001 * c.rho_WW, c.rho_WB, c.rho_BB)
+
+    monkeypatch.setattr(mod, "contraction_constants", wrong)
+    res = mod.check(quick=True)
+    assert res.status == "fail" and "numeric rho differs" in res.reason
+
+
+@pytest.mark.parametrize("cid, blocks", [("lemma-3.8", "S"), ("lemma-3.9", "WW")])
+def test_lipschitz_checks_fail_when_claimed_constants_are_too_small(monkeypatch, cid, blocks):
+    from proofs_checks import _common
+    from rtrl_theory import bounds
+    from rtrl_theory.bounds import ContractionConstants
+
+    orig = bounds.contraction_constants
+    monkeypatch.setattr(
+        bounds,
+        "contraction_constants",
+        lambda m, c: ContractionConstants(*(v / 3 for v in vars(orig(m, c)).values())),
+    )
+    monkeypatch.setattr(_common, "_LIP_CACHE", {})  # the measurement is cached per mode
+    res = REGISTRY[cid].check(quick=True)
+    assert res.status == "fail" and f"rho_{blocks}" in res.reason
+
+
+def test_appendix_b_fails_on_a_wrong_closed_form(monkeypatch):
+    import sympy as sp
+
+    mod = REGISTRY["appendix-b"]
+    c, b, a0 = (sp.Symbol(n, nonnegative=True) for n in ("c", "b", "a_0"))
+    t = sp.Symbol("t", integer=True, nonnegative=True)
+    monkeypatch.setitem(mod.CLAIMED, "B.5", c**t * a0 + b * (1 - c**t) / (1 + c))
+    res = mod.check(quick=True)
+    assert res.status == "fail" and "(B.5)" in res.reason
+
+
+def test_notes_fail_when_their_demonstration_does_not_reproduce(monkeypatch):
+    n1, n2, n3 = REGISTRY["note-9.1"], REGISTRY["note-9.2"], REGISTRY["note-9.3"]
+    assert {n1.check().status, n2.check().status, n3.check().status} == {"note"}
+    monkeypatch.setattr(n1, "_x_lipschitz", lambda *a, **k: 0.1)
+    monkeypatch.setattr(n2, "_w1", lambda *a, **k: 0.6)
+    # a bounded readout (tanh(alpha)) removes the growth the note reports
+    orig = n3._sup_update
+    monkeypatch.setattr(n3, "_sup_update", lambda a, s, J, y: orig(np.tanh(a), s, J, y))
+    assert n1.check().status == n2.check().status == n3.check().status == "fail"

@@ -1,5 +1,19 @@
-"""A-priori bounds (Lemmas 3.5, 3.7) and contraction constants (Assumption 2.10) of [P1]."""
+"""A-priori bounds (Lemmas 3.5, 3.7), contraction constants (Assumption 2.10, Lemmas 3.8-3.9) and
+the assumptions checker of [P1]."""
 
 from ._apriori import APrioriBounds, ContractionConstants, apriori_bounds, contraction_constants
+from ._assumptions import AssumptionsReport, c_f_max, check_assumptions
+from ._lipschitz import BLOCKS, LipschitzEstimate, one_step_lipschitz
 
-__all__ = ["APrioriBounds", "ContractionConstants", "apriori_bounds", "contraction_constants"]
+__all__ = [
+    "APrioriBounds",
+    "AssumptionsReport",
+    "BLOCKS",
+    "ContractionConstants",
+    "LipschitzEstimate",
+    "apriori_bounds",
+    "c_f_max",
+    "check_assumptions",
+    "contraction_constants",
+    "one_step_lipschitz",
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import textwrap
 import time
 import traceback
 from collections.abc import Iterable
@@ -151,32 +152,39 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
-def format_table(results: list[CheckResult], *, width: int = 40) -> str:
-    """Plain-text table: id, statement, claimed, measured, status, seconds."""
+#: Column widths of the plain-text table (statement, claimed, measured); long cells wrap.
+WIDTHS = {"statement": 34, "claimed": 36, "measured": 52}
+
+
+def format_table(results: list[CheckResult], *, widths: dict | None = None) -> str:
+    """Plain-text table (id, statement, claimed, measured, status, seconds); long cells wrap."""
+    widths = {**WIDTHS, **(widths or {})}
     cols = ("id", "statement", "claimed", "measured", "status", "seconds")
-    rows = [
-        (
-            r.id,
-            _clip(r.statement, width),
-            _clip(r.claimed, width),
-            _clip(r.measured, width),
-            r.status.upper(),
-            f"{r.seconds:.2f}",
-        )
-        for r in results
-    ]
-    widths = [
-        max(len(c), *(len(row[i]) for row in rows)) if rows else len(c) for i, c in enumerate(cols)
-    ]
-    line = "  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    rows = []
+    for r in results:
+        cells = {
+            "id": [r.id],
+            "statement": textwrap.wrap(" ".join(r.statement.split()), widths["statement"]) or [""],
+            "claimed": textwrap.wrap(" ".join(r.claimed.split()), widths["claimed"]) or [""],
+            "measured": textwrap.wrap(" ".join(r.measured.split()), widths["measured"]) or [""],
+            "status": [r.status.upper()],
+            "seconds": [f"{r.seconds:.2f}"],
+        }
+        rows.append(cells)
+    w = {c: max([len(c)] + [len(line) for row in rows for line in row[c]]) for c in cols}
+    out = ["  ".join(c.ljust(w[c]) for c in cols), "  ".join("-" * w[c] for c in cols)]
+    for row in rows:
+        height = max(len(v) for v in row.values())
+        for i in range(height):
+            out.append(
+                "  ".join((row[c][i] if i < len(row[c]) else "").ljust(w[c]) for c in cols).rstrip()
+            )
     counts = {s: sum(r.status == s for r in results) for s in STATUSES}
     out.append("")
     out.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no checks")
     for r in results:
         if r.status in ("fail", "skip") and r.reason:
-            out.append(f"{r.id} [{r.status}]: {_clip(r.reason, 400)}")
+            out.append(f"{r.id} [{r.status}]: {_clip(r.reason, 600)}")
     return "\n".join(out)
 
 
