@@ -1,4 +1,6 @@
-"""SymPy derivations: Appendix B, a-priori radii and contraction constants (more to come)."""
+"""SymPy derivations behind the checks of [P1]: Lemma 2.9 (sigmoid and bounded-map constants, with
+interval-arithmetic confirmation), the forward recursions, Appendix B, the a-priori radii and the
+contraction constants."""
 
 from ._bounds import (
     SYMBOLS,
@@ -8,12 +10,39 @@ from ._bounds import (
     solve_linear_recurrence,
     symbolic_bounds,
 )
+from ._intervals import IntervalConfirmation, interval_confirm
+from ._sigmoid import (
+    ActivationBounds,
+    DerivedBound,
+    ExactSup,
+    bounded_map_constants,
+    bounded_map_polynomials,
+    derivative_polynomials,
+    derive_activation_bounds,
+    derive_sup,
+    sigmoid_derivative_polynomials,
+    tanh_derivative_polynomials,
+    verify_derivative_polynomials,
+)
 
 __all__ = [
     "SYMBOLS",
+    "ActivationBounds",
+    "DerivedBound",
+    "ExactSup",
+    "IntervalConfirmation",
     "SymbolicBounds",
     "b5_bound_holds",
+    "bounded_map_constants",
+    "bounded_map_polynomials",
+    "derivative_polynomials",
+    "derive_activation_bounds",
+    "derive_sup",
+    "interval_confirm",
     "rho_threshold_tanh",
+    "sigmoid_derivative_polynomials",
     "solve_linear_recurrence",
     "symbolic_bounds",
+    "tanh_derivative_polynomials",
+    "verify_derivative_polynomials",
 ]
