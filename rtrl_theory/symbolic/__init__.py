@@ -11,6 +11,21 @@ from ._bounds import (
     symbolic_bounds,
 )
 from ._intervals import IntervalConfirmation, interval_confirm
+from ._recursions import (
+    IDENTITIES,
+    RecursionProof,
+    SymbolicRNN,
+    build_symbolic_rnn,
+    prove_recursions,
+    run_recursions,
+    symbolic_derivatives,
+)
+from ._recursions_numeric import (
+    EngineCrossCheck,
+    RecursionVerification,
+    cross_check_engine,
+    verify_recursions,
+)
 from ._sigmoid import (
     ActivationBounds,
     DerivedBound,
@@ -26,7 +41,18 @@ from ._sigmoid import (
 )
 
 __all__ = [
+    "IDENTITIES",
     "SYMBOLS",
+    "EngineCrossCheck",
+    "RecursionProof",
+    "RecursionVerification",
+    "SymbolicRNN",
+    "build_symbolic_rnn",
+    "cross_check_engine",
+    "prove_recursions",
+    "run_recursions",
+    "symbolic_derivatives",
+    "verify_recursions",
     "ActivationBounds",
     "DerivedBound",
     "ExactSup",
