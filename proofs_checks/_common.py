@@ -162,3 +162,74 @@ def lipschitz_ratios(quick: bool):
             worst[block] = max(worst.get(block, 0.0), r)
     _LIP_CACHE[quick] = (worst, len(configs))
     return _LIP_CACHE[quick]
+
+
+def lipschitz_check(cid: str, statement: str, blocks, quick: bool, tol: float = 1e-6):
+    """The result of lemma-3.8 / lemma-3.9: measured / claimed Lipschitz constants <= 1 + tol."""
+    from rtrl_theory.checks import CheckResult
+
+    worst, n = lipschitz_ratios(quick)
+    ratios = {b: worst[b] for b in blocks}
+    bad = {b: r for b, r in ratios.items() if r > 1.0 + tol}
+    names = ", ".join(f"rho_{b}" for b in blocks)
+    return CheckResult(
+        cid,
+        statement,
+        claimed=f"measured Lipschitz constant / claimed constant <= 1 for {names}",
+        measured="largest measured/claimed: "
+        + ", ".join(f"rho_{b} {r:.3f}" for b, r in ratios.items())
+        + f" ({n} configurations)",
+        method="central-difference Jacobians on the box, max row sums (max-norm)",
+        status="fail" if bad else "pass",
+        reason=(
+            "measured one-step Lipschitz constant above the claimed one for "
+            + ", ".join(f"rho_{b} (ratio {r:.4g})" for b, r in bad.items())
+        )
+        if bad
+        else "",
+        details={"ratios": ratios, "n_configurations": n},
+    )
+
+
+def box_check(cid, statement, claimed_forms, *, order, quick, claimed_text, method, seeds):
+    """The result of lemma-3.5 / lemma-3.7: (B.5)-derived radii = claimed closed forms = library
+    radii, and simulated derivatives never leave the box."""
+    import sympy as sp
+
+    from rtrl_theory.checks import CheckResult
+
+    exact, num_err = symbolic_radii_agree(
+        tuple(claimed_forms), claimed_forms, np.random.default_rng(seeds[0])
+    )
+    ratios, n = box_ratios(np.random.default_rng(seeds[1]), quick, order=order)
+    worst = max(ratios.values())
+    problems = []
+    if not all(exact.values()):
+        problems.append(
+            "the (B.5) fixed point differs from the claimed radius for "
+            + ", ".join(k for k, ok in exact.items() if not ok)
+        )
+    if num_err > 1e-12:
+        problems.append(f"the library's numeric radii differ from the derived ones ({num_err:.1e})")
+    if worst > 1.0:
+        problems.append(f"an observed derivative exceeded its a-priori radius (ratio {worst:.3g})")
+    return CheckResult(
+        cid,
+        statement,
+        claimed=claimed_text,
+        measured="SymPy (B.5) fixed points = claimed radii: "
+        + ("yes" if all(exact.values()) else "NO")
+        + f"; numeric radii vs derived {num_err:.1e}; largest observed/bound: "
+        + ", ".join(f"{k} {v:.3g}" for k, v in ratios.items())
+        + f" ({n} configurations)",
+        method=method,
+        status="fail" if problems else "pass",
+        reason="; ".join(problems),
+        details={
+            "ratios": ratios,
+            "n_configurations": n,
+            "symbolic_equal": exact,
+            "numeric_vs_symbolic": num_err,
+            "claimed_radii": {k: str(sp.simplify(v)) for k, v in claimed_forms.items()},
+        },
+    )

@@ -15,13 +15,10 @@ bounded maps, saturating and small weights); it fails if an observed entry excee
 
 from __future__ import annotations
 
-import numpy as np
-import sympy as sp
-
 from rtrl_theory.checks import CheckResult
 from rtrl_theory.symbolic import SYMBOLS
 
-from ._common import box_ratios, symbolic_radii_agree
+from ._common import box_check
 
 ID = "lemma-3.5"
 STATEMENT = "First derivatives dS/dW, dS/dB stay within K_W, K_B when N C_f < 4"
@@ -35,37 +32,13 @@ CLAIMED = {
 
 
 def check(quick: bool = True) -> CheckResult:
-    exact, num_err = symbolic_radii_agree(("K_W", "K_B"), CLAIMED, np.random.default_rng(350))
-    ratios, n = box_ratios(np.random.default_rng(35), quick, order=1)
-    worst = max(ratios.values())
-    problems = []
-    if not all(exact.values()):
-        problems.append(
-            "the (B.5) fixed point differs from the claimed radius for "
-            + ", ".join(k for k, ok in exact.items() if not ok)
-        )
-    if num_err > 1e-12:
-        problems.append(f"the library's numeric radii differ from the derived ones ({num_err:.1e})")
-    if worst > 1.0:
-        problems.append(f"an observed derivative exceeded its a-priori radius (ratio {worst:.3g})")
-    ok = not problems
-    return CheckResult(
+    return box_check(
         ID,
         STATEMENT,
-        claimed="K_W = C_x C_g'/(4 - N C_f), K_B = C_f'/(4 - N C_f); max |J| / radius <= 1",
-        measured="SymPy (B.5) fixed points = claimed radii: "
-        + ("yes" if all(exact.values()) else "NO")
-        + f"; numeric radii vs derived {num_err:.1e}; largest observed/bound: "
-        + ", ".join(f"{k} {v:.3f}" for k, v in ratios.items())
-        + f" ({n} configurations)",
+        CLAIMED,
+        order=1,
+        quick=quick,
+        claimed_text="K_W = C_x C_g'/(4 - N C_f), K_B = C_f'/(4 - N C_f); max |J| / radius <= 1",
         method="rsolve of a_{t+1} = c a_t + b and its limit; simulation of (2.20)-(2.21)",
-        status="pass" if ok else "fail",
-        reason="; ".join(problems),
-        details={
-            "ratios": ratios,
-            "n_configurations": n,
-            "symbolic_equal": exact,
-            "numeric_vs_symbolic": num_err,
-            "radii": {k: str(sp.simplify(v)) for k, v in CLAIMED.items()},
-        },
+        seeds=(350, 35),
     )

@@ -13,13 +13,12 @@ stressed configurations; it fails if any observed entry exceeds its radius.
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
 from rtrl_theory.checks import CheckResult
 from rtrl_theory.symbolic import SYMBOLS
 
-from ._common import box_ratios, symbolic_radii_agree
+from ._common import box_check
 
 ID = "lemma-3.7"
 STATEMENT = "Second derivatives of S stay within K_WW, K_WB, K_BB when N C_f < 4"
@@ -38,36 +37,13 @@ CLAIMED = {
 
 
 def check(quick: bool = True) -> CheckResult:
-    exact, num_err = symbolic_radii_agree(tuple(CLAIMED), CLAIMED, np.random.default_rng(370))
-    ratios, n = box_ratios(np.random.default_rng(37), quick, order=2)
-    worst = max(ratios.values())
-    problems = []
-    if not all(exact.values()):
-        problems.append(
-            "the (B.5) fixed point differs from the claimed radius for "
-            + ", ".join(k for k, ok in exact.items() if not ok)
-        )
-    if num_err > 1e-12:
-        problems.append(f"the library's numeric radii differ from the derived ones ({num_err:.1e})")
-    if worst > 1.0:
-        problems.append(f"an observed derivative exceeded its a-priori radius (ratio {worst:.3g})")
-    ok = not problems
-    return CheckResult(
+    return box_check(
         ID,
         STATEMENT,
-        claimed="K_ab = ((32 sqrt3/9) K_a K_b + Rbar_ab)/(4 - N C_f); max |H| / radius <= 1",
-        measured="SymPy (B.5) fixed points = claimed radii: "
-        + ("yes" if all(exact.values()) else "NO")
-        + f"; numeric radii vs derived {num_err:.1e}; largest observed/bound: "
-        + ", ".join(f"{k} {v:.3g}" for k, v in ratios.items())
-        + f" ({n} configurations)",
+        CLAIMED,
+        order=2,
+        quick=quick,
+        claimed_text="K_ab = ((32 sqrt3/9) K_a K_b + Rbar_ab)/(4 - N C_f); max |H| / radius <= 1",
         method="rsolve of the second-order recurrences and their limits; simulation of Sec. 2.4",
-        status="pass" if ok else "fail",
-        reason="; ".join(problems),
-        details={
-            "ratios": ratios,
-            "n_configurations": n,
-            "symbolic_equal": exact,
-            "numeric_vs_symbolic": num_err,
-        },
+        seeds=(370, 37),
     )

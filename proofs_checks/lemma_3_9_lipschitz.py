@@ -18,32 +18,12 @@ from __future__ import annotations
 
 from rtrl_theory.checks import CheckResult
 
-from ._common import lipschitz_ratios
+from ._common import lipschitz_check
 
 ID = "lemma-3.9"
 STATEMENT = "One step is Lipschitz in (S, J, H) on the box with constants rho_WW, rho_WB, rho_BB"
 BLOCKS = ("WW", "WB", "BB")
-TOL = 1e-6
 
 
 def check(quick: bool = True) -> CheckResult:
-    worst, n = lipschitz_ratios(quick)
-    ratios = {b: worst[b] for b in BLOCKS}
-    bad = {b: r for b, r in ratios.items() if r > 1.0 + TOL}
-    return CheckResult(
-        ID,
-        STATEMENT,
-        claimed="measured Lipschitz constant / claimed constant <= 1 for rho_WW, rho_WB, rho_BB",
-        measured="largest measured/claimed: "
-        + ", ".join(f"rho_{b} {r:.3f}" for b, r in ratios.items())
-        + f" ({n} configurations)",
-        method="central-difference Jacobians on the box, max row sums (max-norm)",
-        status="fail" if bad else "pass",
-        reason=(
-            "measured one-step Lipschitz constant above the claimed one for "
-            + ", ".join(f"rho_{b} (ratio {r:.4g})" for b, r in bad.items())
-        )
-        if bad
-        else "",
-        details={"ratios": ratios, "n_configurations": n},
-    )
+    return lipschitz_check(ID, STATEMENT, BLOCKS, quick)

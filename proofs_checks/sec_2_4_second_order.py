@@ -79,10 +79,7 @@ def check(quick: bool = True) -> CheckResult:
     reasons = []
     if not ok_numeric:
         reasons.append("Hessian differs from finite differences or is not symmetric")
-    if not sym.all_proved:
-        reasons.append("symbolic: the recursion differs from SymPy's derivative (not zero)")
-    if sym.max_error > sym.tol:
-        reasons.append(f"symbolic: lambdified SymPy differs from the engine by {sym.max_error:.1e}")
+    reasons += sym.problems()
     return CheckResult(
         ID,
         STATEMENT,

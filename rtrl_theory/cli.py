@@ -17,6 +17,15 @@ from pathlib import Path
 __all__ = ["main", "build_parser"]
 
 
+def _add_model_args(p):
+    """The paper RNN's flags, shared by train and assumptions."""
+    p.add_argument("--n-hidden", type=int, default=4, help="N (default 4)")
+    p.add_argument("--n-input", type=int, default=2, help="d (default 2)")
+    p.add_argument("--c-f", type=float, default=None, help="scale of f (default 0.5/N)")
+    p.add_argument("--c-g", type=float, default=1.0, help="scale of g (default 1)")
+    p.add_argument("--bounded-map", default="tanh", help="tanh (default) or sigmoid")
+
+
 def _add_verify(sub):
     p = sub.add_parser(
         "verify",
@@ -85,8 +94,9 @@ def _add_train(sub):
             "Online training on one long sequence from the data process of Example 2.4 "
             "(X_{t+1} = lam A tanh(X_t) + eps, eps ~ U[-noise, noise]^d) with teacher or "
             "Lipschitz targets. The JSON record (config, seed, package versions, windowed "
-            "losses, gradient norms, thinned parameter path) is rewritten atomically at every "
-            "record interval, so an interrupted or diverging run keeps its finished work. "
+            "losses, gradient norms, thinned parameter path) is rewritten atomically during "
+            "the run (at most every --checkpoint-seconds) and at the end, so an interrupted "
+            "or diverging run keeps its finished work. "
             "Exit status: 0 completed, 2 bad arguments, 3 diverged or interrupted (recorded)."
         ),
     )
@@ -95,11 +105,7 @@ def _add_train(sub):
     p.add_argument(
         "--tau", type=int, default=None, help="TBPTT truncation length (required for tbptt)"
     )
-    p.add_argument("--n-hidden", type=int, default=4, help="N (default 4)")
-    p.add_argument("--n-input", type=int, default=2, help="d (default 2)")
-    p.add_argument("--c-f", type=float, default=None, help="scale of f (default 0.5/N)")
-    p.add_argument("--c-g", type=float, default=1.0, help="scale of g (default 1)")
-    p.add_argument("--bounded-map", default="tanh", help="tanh (default) or sigmoid")
+    _add_model_args(p)
     p.add_argument(
         "--lam", type=float, default=0.5, help="contraction of the input chain, in (0,1)"
     )
@@ -293,11 +299,7 @@ def _add_assumptions(sub):
             "Exit status: 0 all hypotheses hold, 1 some fail, 2 bad arguments."
         ),
     )
-    p.add_argument("--n-hidden", type=int, default=4, help="N (default 4)")
-    p.add_argument("--n-input", type=int, default=2, help="d (default 2)")
-    p.add_argument("--c-f", type=float, default=None, help="scale of f (default 0.5/N)")
-    p.add_argument("--c-g", type=float, default=1.0, help="scale of g (default 1)")
-    p.add_argument("--bounded-map", default="tanh", help="tanh (default) or sigmoid")
+    _add_model_args(p)
     p.add_argument("--lam", type=float, default=0.5, help="data contraction lam (default 0.5)")
     p.add_argument("--c-x", type=float, default=1.0, help="input bound C_x (default 1)")
     p.add_argument(

@@ -290,6 +290,17 @@ class RecursionVerification:
     def passed(self) -> bool:
         return self.all_proved and self.max_error <= self.tol
 
+    def problems(self) -> list[str]:
+        """Reasons for failure, as a check reports them (empty when :attr:`passed`)."""
+        out = []
+        if not self.all_proved:
+            out.append("symbolic: the recursion differs from SymPy's derivative (not zero)")
+        if self.max_error > self.tol:
+            out.append(
+                f"symbolic: lambdified SymPy differs from the engine by {self.max_error:.1e}"
+            )
+        return out
+
     def describe(self) -> str:
         """One line: what was proved where, and the worst numeric discrepancy."""
         parts = []
