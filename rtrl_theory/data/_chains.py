@@ -149,6 +149,10 @@ class TeacherTarget:
     def initial_state(self, n_chains: int):
         return self.model.cell.initial_state(n_chains)
 
+    def output(self, state: np.ndarray) -> np.ndarray:
+        """The teacher's noiseless output for hidden states ``state`` (K, N*), (K,)."""
+        return self.model.head.predict(self.model.split(self._theta)[0], state)
+
     def evaluate(self, X: np.ndarray, eta: np.ndarray, state):
         """Targets for inputs X (K, T, d) and noise eta (K, T); returns ``(Y, new_state)``."""
         cell, head = self.model.cell, self.model.head

@@ -1,5 +1,6 @@
-"""Runners: online RTRL and TBPTT trainers, learning-rate schedules, run records."""
+"""Runners: online RTRL and TBPTT trainers, particles of the joint process, schedules, records."""
 
+from ._particles import BLOCK_NAMES, INITIAL_LAWS, JointProcess, ParticleState
 from ._records import environment_info, write_json_atomic
 from ._schedules import PowerSchedule, robbins_monro_violations, validate_schedule
 from ._trainer import ALGORITHMS, BACKENDS, TrainResult, train_online
@@ -7,6 +8,10 @@ from ._trainer import ALGORITHMS, BACKENDS, TrainResult, train_online
 __all__ = [
     "ALGORITHMS",
     "BACKENDS",
+    "BLOCK_NAMES",
+    "INITIAL_LAWS",
+    "JointProcess",
+    "ParticleState",
     "PowerSchedule",
     "TrainResult",
     "environment_info",

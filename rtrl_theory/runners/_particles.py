@@ -1,0 +1,381 @@
+r"""Particles of the joint Markov process :math:`Z_t = (X_t, \eta_t, S_t, J_t, H_t)` at fixed theta.
+
+Section 3 of [P1] studies the joint process of the data, the hidden state and its first and
+second derivatives at a fixed parameter :math:`\theta`; Proposition 3.1 / Theorem 3.11 show that it
+contracts in W1 and has a unique stationary law :math:`\pi_\theta`. This module simulates K
+independent particles of it, streaming (no T x K x P array is kept).
+
+State convention (array time index, THEORY.md section 2). A particle at time t holds
+
+* the data state: the input :math:`X_t` (and, for teacher targets, the teacher's hidden state
+  after consuming :math:`X_t`), the target noise :math:`\eta_t` and the target
+  :math:`Y_t = f^*(X_t, \eta_t)`;
+* the network state *after* consuming :math:`X_t`: ``S`` = :math:`S_{t+1}`, ``Jt``, ``Ht`` its
+  first and second derivatives (engine layout, ``rtrl_theory.engine._forward``).
+
+so that the update direction :math:`\tilde G(\theta, Z_t) = (\alpha\cdot S_{t+1} - Y_t)
+(S_{t+1}; J_{t+1}^\top\alpha)` of (3.63)-(3.64) is a function of the current state. A transition
+draws :math:`X_{t+1} \sim P(X_t, \cdot)` and :math:`\eta_{t+1}`, then advances (S, J, H) with
+(2.17), (2.20)-(2.21) and Section 2.4. All randomness of a step comes from the generator passed
+to :meth:`JointProcess.step` in a fixed order (input noise (K, d), then target noise (K,)), so two
+ensembles stepped with generators in the same state follow the synchronous coupling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from rtrl_theory._validate import as_array, as_rng, positive_int
+from rtrl_theory.data import DataProcess, TeacherTarget
+from rtrl_theory.engine import (
+    SensitivityState,
+    advance_first_order,
+    advance_second_order,
+)
+
+__all__ = ["ParticleState", "JointProcess", "BLOCK_NAMES", "INITIAL_LAWS"]
+
+BLOCK_NAMES = ("X", "eta", "S", "J", "H")
+INITIAL_LAWS = ("point", "box")
+
+
+@dataclass(frozen=True)
+class ParticleState:
+    """K particles of the joint process at one time (see the module docstring).
+
+    Attributes
+    ----------
+    X : (K, d)
+    eta : (K,)
+    Y : (K,)
+    S : (K, N)
+    Jt : (K, P_c, N)
+    Ht : (K, P_c, P_c, N) or None
+    teacher : (K, N*) or None
+        Teacher hidden state (teacher targets only).
+    t : int
+        Time index of the particles.
+    """
+
+    X: np.ndarray
+    eta: np.ndarray
+    Y: np.ndarray
+    S: np.ndarray
+    Jt: np.ndarray
+    Ht: np.ndarray | None
+    teacher: np.ndarray | None
+    t: int = 0
+
+    @property
+    def n_particles(self) -> int:
+        return self.S.shape[0]
+
+    def subset(self, idx) -> ParticleState:
+        """The particles ``idx`` (an index array or slice), copied."""
+
+        def take(a):
+            return None if a is None else np.ascontiguousarray(a[idx])
+
+        return ParticleState(
+            take(self.X),
+            take(self.eta),
+            take(self.Y),
+            take(self.S),
+            take(self.Jt),
+            take(self.Ht),
+            take(self.teacher),
+            self.t,
+        )
+
+
+class JointProcess:
+    r"""The joint Markov chain of data, hidden state and sensitivities at fixed :math:`\theta`.
+
+    Parameters
+    ----------
+    model : RNNModel (a :class:`~rtrl_theory.PaperRNN` for the theory's setting)
+    params : parameters of ``model`` (PaperParams or flat vector), held fixed
+    process : DataProcess
+        Input chain and target rule (Example 2.4 with a Lipschitz or teacher target).
+    order : {1, 2}, default 2
+        2 also carries the second-order states H (Section 2.4), which need memory
+        ``K P_c^2 N`` doubles; use 1 for large models.
+    backend : {"auto", "numpy", "numba"}
+        "auto" uses the compiled particle kernel when numba is installed and covers the model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rtrl_theory import PaperRNN
+    >>> from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
+    >>> model = PaperRNN(3, 2)
+    >>> proc = DataProcess(ExampleChain(2, 0.5), LipschitzTarget.random(2, rng=0))
+    >>> jp = JointProcess(model, model.init_params(1), proc, order=1)
+    >>> z = jp.initial(100, rng=2)
+    >>> z = jp.run(z, 50, rng=3)
+    >>> z.t, jp.flatten(z, "S").shape, jp.update_direction(z).shape
+    (50, (100, 3), (100, 18))
+    """
+
+    def __init__(self, model, params, process: DataProcess, *, order: int = 2, backend="auto"):
+        if order not in (1, 2):
+            raise ValueError(f"order: expected 1 or 2, got {order!r}")
+        if order == 2 and not model.cell.has_second_order:
+            raise ValueError(f"order: {type(model.cell).__name__} has no second-order recursion")
+        if not isinstance(process, DataProcess) or process.target is None:
+            raise TypeError("process: expected a DataProcess with a target (Lipschitz or teacher)")
+        if process.n_input != model.n_input:
+            raise ValueError(
+                f"process: inputs have d = {process.n_input}, the model d = {model.n_input}"
+            )
+        if backend not in ("auto", "numpy", "numba"):
+            raise ValueError(f"backend: expected 'auto', 'numpy' or 'numba', got {backend!r}")
+        self.model = model
+        self.theta = model.as_flat(params).copy()
+        self.theta.setflags(write=False)
+        self.process = process
+        self.order = order
+        th, tc = model.split(self.theta)
+        self._th = th
+        self.prep = (
+            model.cell.prepare(tc, second_order=True) if order == 2 else model.cell.prepare(tc)
+        )
+        self.backend = self._pick_backend(backend)
+        N, d, P = model.n_hidden, model.n_input, model.cell.n_params
+        self.n_hidden, self.n_input, self.n_cell_params = N, d, P
+        sizes = {"X": d, "eta": 1, "S": N, "J": P * N, "H": P * P * N if order == 2 else 0}
+        self.blocks, start = {}, 0
+        for name in BLOCK_NAMES:
+            self.blocks[name] = slice(start, start + sizes[name])
+            start += sizes[name]
+        self.dim = start
+
+    # -- backends ---------------------------------------------------------------------------
+    def _pick_backend(self, backend):
+        if backend == "numpy":
+            return "numpy"
+        try:
+            from rtrl_theory.engine._numba import numba_available
+            from rtrl_theory.engine._numba_particles import particles_fast_supported
+        except ImportError:  # pragma: no cover - kernel module missing
+            ok = False
+        else:
+            ok = numba_available() and particles_fast_supported(self.model)
+        if backend == "numba" and not ok:
+            raise ValueError("backend: 'numba' is unavailable for this model or installation")
+        return "numba" if ok else "numpy"
+
+    def _advance(self, S, Jt, Ht, X):
+        """(S, J, H) one step with input X (K, d): new arrays (NumPy) or in place (numba)."""
+        if self.backend == "numba":
+            from rtrl_theory.engine._numba_particles import advance_particles_fast
+
+            return advance_particles_fast(self.prep, S, Jt, X, Ht, cell=self.model.cell)
+        state = SensitivityState(S, Jt, Ht)
+        if self.order == 2:
+            new, _ = advance_second_order(self.model.cell, self.prep, state, X)
+        else:
+            new, _ = advance_first_order(self.model.cell, self.prep, state, X)
+        return new.S, new.Jt, new.Ht
+
+    # -- data -------------------------------------------------------------------------------
+    def _targets(self, X, eta, teacher):
+        target = self.process.target
+        Y, new_teacher = target.evaluate(X[:, None, :], eta[:, None], teacher)
+        return Y[:, 0], new_teacher
+
+    def _draw_eta(self, rng, K):
+        c = self.process.target.noise
+        return rng.uniform(-c, c, size=K)
+
+    # -- initial laws -----------------------------------------------------------------------
+    def initial(
+        self, n_particles: int, rng=None, *, law="point", x0=None, S0=None, C_x: float | None = None
+    ) -> ParticleState:
+        r"""Particles at t = 0 from an initial law.
+
+        Parameters
+        ----------
+        n_particles : int
+        rng : Generator, int or None
+        law : {"point", "box"} or ParticleState
+            ``"point"``: the inputs start at ``x0`` (default 0), the network at ``S0`` (default
+            0) with zero derivatives, and the first step consumes ``X_0 = x0`` (only the target
+            noise is random). ``"box"``: inputs uniform on :math:`[-C_x, C_x]^d`, S uniform on
+            :math:`(0, 1)^N` and J, H uniform on the a-priori box of Lemmas 3.5 and 3.7 (needs
+            :math:`N C_f < 4`; paper RNN only). A ParticleState: a copy of it (t reset to 0).
+        x0, S0 : arrays (d,) / (N,) or per particle (K, d) / (K, N), for ``law="point"``.
+        C_x : float, optional
+            Input range for ``law="box"`` (default: the chain's C_x).
+        """
+        K = positive_int(n_particles, "n_particles")
+        rng = as_rng(rng)
+        N, d, P = self.n_hidden, self.n_input, self.n_cell_params
+        teacher = None
+        if isinstance(self.process.target, TeacherTarget):
+            teacher = self.process.target.initial_state(K)
+        if isinstance(law, ParticleState):
+            if law.S.shape[1:] != (N,) or law.Jt.shape[1:] != (P, N):
+                raise ValueError("law: the ParticleState does not fit this model")
+            if (law.Ht is None) != (self.order == 1):
+                raise ValueError(
+                    f"law: the ParticleState's order does not match order={self.order}"
+                )
+            if law.n_particles != K:
+                idx = rng.integers(0, law.n_particles, K)
+                return replace(law.subset(idx), t=0)
+            return replace(law.subset(slice(None)), t=0)
+        if law == "point":
+            X = np.broadcast_to(
+                np.zeros(d) if x0 is None else as_array(x0, "x0", ndim=(1, 2)), (K, d)
+            ).copy()
+            S = np.broadcast_to(
+                np.zeros(N) if S0 is None else as_array(S0, "S0", ndim=(1, 2)), (K, N)
+            ).copy()
+            Jt = np.zeros((K, P, N))
+            Ht = np.zeros((K, P, P, N)) if self.order == 2 else None
+            eta = self._draw_eta(rng, K)
+            S, Jt, Ht = self._advance(S, Jt, Ht, X)
+            Y, teacher = self._targets(X, eta, teacher)
+            return ParticleState(X, eta, Y, S, Jt, Ht, teacher, 0)
+        if law == "box":
+            from rtrl_theory.bounds import apriori_bounds
+
+            C_x = self.process.chain.C_x if C_x is None else C_x
+            b = apriori_bounds(self.model, C_x)
+            X = rng.uniform(-C_x, C_x, (K, d))
+            eta = self._draw_eta(rng, K)
+            S = rng.uniform(0.0, 1.0, (K, N))
+            nW = N * d
+            rJ = np.concatenate([np.full(nW, b.K_W), np.full(P - nW, b.K_B)])
+            Jt = rng.uniform(-1, 1, (K, P, N)) * rJ[None, :, None]
+            Ht = None
+            if self.order == 2:
+                rH = np.empty((P, P))
+                rH[:nW, :nW], rH[nW:, nW:] = b.K_WW, b.K_BB
+                rH[:nW, nW:] = rH[nW:, :nW] = b.K_WB
+                Ht = rng.uniform(-1, 1, (K, P, P, N))
+                Ht = 0.5 * (Ht + Ht.transpose(0, 2, 1, 3)) * rH[None, :, :, None]
+            if teacher is None:
+                Y, _ = self._targets(X, eta, None)
+            else:  # the teacher's hidden state, like S, drawn uniformly on (0, 1)
+                teacher = rng.uniform(0.0, 1.0, teacher.shape)
+                Y = self.process.target.output(teacher) + eta
+            return ParticleState(X, eta, Y, S, Jt, Ht, teacher, 0)
+        raise ValueError(f"law: expected one of {INITIAL_LAWS} or a ParticleState, got {law!r}")
+
+    # -- dynamics ---------------------------------------------------------------------------
+    def step(self, z: ParticleState, rng) -> ParticleState:
+        """One transition of every particle (module docstring for the order of the draws)."""
+        rng = as_rng(rng)
+        K = z.n_particles
+        chain = self.process.chain
+        X = chain.step(z.X, chain.draw_noise(rng, (K,)))
+        eta = self._draw_eta(rng, K)
+        Y, teacher = self._targets(X, eta, z.teacher)
+        S, Jt, Ht = self._advance(z.S, z.Jt, z.Ht, X)
+        return ParticleState(X, eta, Y, S, Jt, Ht, teacher, z.t + 1)
+
+    def run(
+        self,
+        z: ParticleState,
+        n_steps: int,
+        rng=None,
+        *,
+        callback=None,
+        every: int = 1,
+        progress: bool = False,
+    ) -> ParticleState:
+        """Advance ``n_steps`` steps; ``callback(z)`` every ``every`` steps (and at the end).
+
+        Only the current ensemble is kept; the callback may record what it needs (streaming).
+        """
+        n_steps = int(n_steps)
+        if n_steps < 0:
+            raise ValueError(f"n_steps: expected a non-negative integer, got {n_steps}")
+        every = positive_int(every, "every")
+        rng = as_rng(rng)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_steps, unit="step", desc="particles", leave=False)
+        try:
+            for i in range(n_steps):
+                z = self.step(z, rng)
+                if callback is not None and ((i + 1) % every == 0 or i + 1 == n_steps):
+                    callback(z)
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        return z
+
+    # -- functions of the state ------------------------------------------------------------
+    def flatten(self, z: ParticleState, block="all") -> np.ndarray:
+        """The particles as rows of a (K, dim) array, restricted to ``block``.
+
+        ``block``: "all" (every block the particles carry), one of ``BLOCK_NAMES`` ("X", "eta",
+        "S", "J", "H"), or a list of them.
+        """
+        if isinstance(block, str) and block == "all":
+            names = [b for b in BLOCK_NAMES if b != "H" or z.Ht is not None]
+        else:
+            names = [block] if isinstance(block, str) else list(block)
+        parts = []
+        for name in names:
+            if name not in BLOCK_NAMES:
+                raise ValueError(
+                    f"block: unknown block {name!r}; expected 'all' or some of {BLOCK_NAMES}"
+                )
+            K = z.n_particles
+            if name == "X":
+                parts.append(z.X)
+            elif name == "eta":
+                parts.append(z.eta[:, None])
+            elif name == "S":
+                parts.append(z.S)
+            elif name == "J":
+                parts.append(z.Jt.reshape(K, -1))
+            elif z.Ht is None:
+                raise ValueError("block: 'H' needs second-order states (order=2)")
+            else:
+                parts.append(z.Ht.reshape(K, -1))
+        return np.concatenate(parts, axis=1)
+
+    def prediction_error(self, z: ParticleState) -> np.ndarray:
+        r""":math:`\hat Y_t - Y_t` per particle, (K,)."""
+        return self.model.head.predict(self._th, z.S) - z.Y
+
+    def loss(self, z: ParticleState) -> np.ndarray:
+        r"""Per-particle loss :math:`\tfrac12(Y_t - \hat Y_t)^2`, (K,)."""
+        r = self.prediction_error(z)
+        return 0.5 * r * r
+
+    def update_direction(self, z: ParticleState) -> np.ndarray:
+        r""":math:`\tilde G(\theta, Z_t)` of (3.63)-(3.64), (K, P): the per-step loss gradient
+        in the order (head parameters, cell parameters) = (alpha, vec W, vec B)."""
+        hd = self.model.head.derivatives(self._th, z.S, z.Y)
+        g_c = np.matmul(z.Jt, hd.dS[:, :, None])[:, :, 0]
+        return np.concatenate([hd.dtheta, g_c], axis=1)
+
+    def hessian(self, z: ParticleState) -> np.ndarray:
+        r"""Per-particle Hessian of the step loss, (K, P, P): the integrand of (3.65), (3.72)."""
+        if z.Ht is None:
+            raise ValueError("hessian: needs second-order states (order=2)")
+        hd = self.model.head.derivatives(self._th, z.S, z.Y, order=2)
+        K = z.n_particles
+        Pc = self.n_cell_params
+        Ph = self._th.shape[0]
+        JtT = z.Jt.transpose(0, 2, 1)
+        out = np.empty((K, Ph + Pc, Ph + Pc))
+        out[:, :Ph, :Ph] = hd.dthetatheta
+        out[:, :Ph, Ph:] = np.matmul(hd.dthetaS, JtT)
+        out[:, Ph:, :Ph] = out[:, :Ph, Ph:].transpose(0, 2, 1)
+        out[:, Ph:, Ph:] = np.matmul(np.matmul(z.Jt, hd.dSS), JtT) + np.matmul(
+            z.Ht.reshape(K, Pc * Pc, -1), hd.dS[:, :, None]
+        ).reshape(K, Pc, Pc)
+        return out
