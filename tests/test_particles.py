@@ -117,3 +117,29 @@ def test_previous_ensemble_as_initial_law(rng):
     assert again.t == 0 and np.array_equal(again.S, z.S) and again.S is not z.S
     resampled = jp.initial(80, rng=2, law=z)
     assert resampled.n_particles == 80
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_step_and_run_leave_their_input_untouched(rng, backend):
+    pytest.importorskip("numba")
+    model = PaperRNN(3, 2, c_f=0.3)
+    jp = JointProcess(
+        model, model.init_params(rng), _process("lipschitz", model, rng), order=2, backend=backend
+    )
+    z = jp.initial(20, rng=0, law="box")
+    before = jp.flatten(z).copy()
+    jp.step(z, 1)
+    jp.run(z, 5, rng=2)
+    np.testing.assert_array_equal(jp.flatten(z), before)
+
+
+def test_numba_and_numpy_backends_agree(rng):
+    pytest.importorskip("numba")
+    model = PaperRNN(3, 2, c_f=0.3)
+    proc = _process("teacher", model, rng)
+    params = model.init_params(rng)
+    out = []
+    for backend in ("numpy", "numba"):
+        jp = JointProcess(model, params, proc, order=2, backend=backend)
+        out.append(jp.flatten(jp.run(jp.initial(50, rng=1, law="box"), 30, rng=2)))
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-12, atol=1e-14)  # rounding only

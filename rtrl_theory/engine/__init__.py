@@ -27,6 +27,11 @@ from ._numba import (
     rtrl_sequence_fast,
     rtrl_train_paper_fast,
 )
+from ._numba_particles import (
+    advance_particles_fast,
+    advance_particles_fast_steps,
+    particles_fast_supported,
+)
 from ._rtrl import SequenceResult, rtrl_sequences
 
 __all__ = [
@@ -43,6 +48,9 @@ __all__ = [
     "SensitivityState",
     "SequenceResult",
     "add_row_local",
+    "advance_particles_fast",
+    "advance_particles_fast_steps",
+    "particles_fast_supported",
     "advance_first_order",
     "advance_second_order",
     "apply_state_jacobian",

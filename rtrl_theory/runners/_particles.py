@@ -145,34 +145,51 @@ class JointProcess:
         self.backend = self._pick_backend(backend)
         N, d, P = model.n_hidden, model.n_input, model.cell.n_params
         self.n_hidden, self.n_input, self.n_cell_params = N, d, P
+        self._teacher = isinstance(process.target, TeacherTarget)
+        n_teacher = process.target.model.n_hidden if self._teacher else 0
         sizes = {"X": d, "eta": 1, "S": N, "J": P * N, "H": P * P * N if order == 2 else 0}
+        sizes["teacher"] = n_teacher
         self.blocks, start = {}, 0
-        for name in BLOCK_NAMES:
-            self.blocks[name] = slice(start, start + sizes[name])
-            start += sizes[name]
+        for name in (*BLOCK_NAMES, "teacher"):
+            if sizes[name] or name in BLOCK_NAMES:
+                self.blocks[name] = slice(start, start + sizes[name])
+                start += sizes[name]
         self.dim = start
 
     # -- backends ---------------------------------------------------------------------------
     def _pick_backend(self, backend):
         if backend == "numpy":
             return "numpy"
-        try:
-            from rtrl_theory.engine._numba import numba_available
-            from rtrl_theory.engine._numba_particles import particles_fast_supported
-        except ImportError:  # pragma: no cover - kernel module missing
-            ok = False
-        else:
-            ok = numba_available() and particles_fast_supported(self.model)
+        from rtrl_theory.engine import numba_available, particles_fast_supported
+
+        ok = numba_available() and particles_fast_supported(self.model)
         if backend == "numba" and not ok:
             raise ValueError("backend: 'numba' is unavailable for this model or installation")
         return "numba" if ok else "numpy"
 
-    def _advance(self, S, Jt, Ht, X):
-        """(S, J, H) one step with input X (K, d): new arrays (NumPy) or in place (numba)."""
-        if self.backend == "numba":
-            from rtrl_theory.engine._numba_particles import advance_particles_fast
+    def _advance(self, S, Jt, Ht, X, *, inplace: bool = False):
+        """(S, J, H) one step with input X (K, d).
 
-            return advance_particles_fast(self.prep, S, Jt, X, Ht, cell=self.model.cell)
+        The compiled kernel works in place: unless ``inplace`` (the caller owns the arrays), the
+        arrays are copied first, so a ParticleState handed out before is never modified.
+        """
+        if self.backend == "numba":
+            from rtrl_theory.engine import advance_particles_fast
+
+            if not inplace:
+                S, Jt = S.copy(), Jt.copy()
+                Ht = None if Ht is None else Ht.copy()
+            cell = self.model.cell
+            advance_particles_fast(
+                self.prep,
+                S,
+                Jt,
+                X,
+                Ht,
+                state_start=cell.state_cols.start,
+                activation=cell.activation.name,
+            )
+            return S, Jt, Ht
         state = SensitivityState(S, Jt, Ht)
         if self.order == 2:
             new, _ = advance_second_order(self.model.cell, self.prep, state, X)
@@ -269,13 +286,15 @@ class JointProcess:
     # -- dynamics ---------------------------------------------------------------------------
     def step(self, z: ParticleState, rng) -> ParticleState:
         """One transition of every particle (module docstring for the order of the draws)."""
-        rng = as_rng(rng)
+        return self._step(z, as_rng(rng), inplace=False)
+
+    def _step(self, z, rng, *, inplace):
         K = z.n_particles
         chain = self.process.chain
         X = chain.step(z.X, chain.draw_noise(rng, (K,)))
         eta = self._draw_eta(rng, K)
         Y, teacher = self._targets(X, eta, z.teacher)
-        S, Jt, Ht = self._advance(z.S, z.Jt, z.Ht, X)
+        S, Jt, Ht = self._advance(z.S, z.Jt, z.Ht, X, inplace=inplace)
         return ParticleState(X, eta, Y, S, Jt, Ht, teacher, z.t + 1)
 
     def run(
@@ -290,7 +309,9 @@ class JointProcess:
     ) -> ParticleState:
         """Advance ``n_steps`` steps; ``callback(z)`` every ``every`` steps (and at the end).
 
-        Only the current ensemble is kept; the callback may record what it needs (streaming).
+        Only the current ensemble is kept (streaming); ``z`` itself is not modified. The states
+        passed to ``callback`` are advanced in place afterwards (compiled backend): a callback
+        records what it needs (summaries, copies), it does not keep the state.
         """
         n_steps = int(n_steps)
         if n_steps < 0:
@@ -304,7 +325,7 @@ class JointProcess:
             bar = tqdm(total=n_steps, unit="step", desc="particles", leave=False)
         try:
             for i in range(n_steps):
-                z = self.step(z, rng)
+                z = self._step(z, rng, inplace=i > 0)  # the first step copies the caller's arrays
                 if callback is not None and ((i + 1) % every == 0 or i + 1 == n_steps):
                     callback(z)
                 if bar is not None:
@@ -323,13 +344,18 @@ class JointProcess:
         """
         if isinstance(block, str) and block == "all":
             names = [b for b in BLOCK_NAMES if b != "H" or z.Ht is not None]
+            if z.teacher is not None:
+                names.append("teacher")
         else:
             names = [block] if isinstance(block, str) else list(block)
         parts = []
         for name in names:
+            if name == "teacher" and z.teacher is not None:
+                parts.append(z.teacher)
+                continue
             if name not in BLOCK_NAMES:
                 raise ValueError(
-                    f"block: unknown block {name!r}; expected 'all' or some of {BLOCK_NAMES}"
+                    f"block: unknown block {name!r}; expected 'all' or some of {tuple(self.blocks)}"
                 )
             K = z.n_particles
             if name == "X":
@@ -345,6 +371,29 @@ class JointProcess:
             else:
                 parts.append(z.Ht.reshape(K, -1))
         return np.concatenate(parts, axis=1)
+
+    def unflatten(self, A, t: int = 0) -> ParticleState:
+        """Inverse of ``flatten(z, "all")``: particles from the rows of a (K, dim) array."""
+        A = as_array(A, "A", shape=(None, self.dim))
+        K = A.shape[0]
+        b = self.blocks
+        P, N = self.n_cell_params, self.n_hidden
+        X = np.ascontiguousarray(A[:, b["X"]])
+        eta = np.ascontiguousarray(A[:, b["eta"]][:, 0])
+        S = np.ascontiguousarray(A[:, b["S"]])
+        Jt = np.ascontiguousarray(A[:, b["J"]]).reshape(K, P, N)
+        Ht = np.ascontiguousarray(A[:, b["H"]]).reshape(K, P, P, N) if self.order == 2 else None
+        teacher = np.ascontiguousarray(A[:, b["teacher"]]) if self._teacher else None
+        if self._teacher:
+            Y = self.process.target.output(teacher) + eta
+        else:
+            Y, _ = self._targets(X, eta, None)
+        return ParticleState(X, eta, Y, S, Jt, Ht, teacher, t)
+
+    def markov_step(self, A, rng) -> np.ndarray:
+        """One transition on flattened particles, ``(K, dim) -> (K, dim)``: the form
+        :func:`~rtrl_theory.estimate_contraction_rate` takes."""
+        return self.flatten(self.step(self.unflatten(A), rng))
 
     def prediction_error(self, z: ParticleState) -> np.ndarray:
         r""":math:`\hat Y_t - Y_t` per particle, (K,)."""

@@ -1,0 +1,664 @@
+r"""K particles of the joint process at fixed :math:`\theta`, compiled: (2.20)-(2.21), Section 2.4 of [P1].
+
+K independent chains ("particles") of the joint process :math:`(X_t, S_t, J_t[, H_t])` share the
+parameters :math:`\theta`; each particle advances by the first-order recursion (2.20)-(2.21)
+(matrix form, THEORY.md section 4)
+
+.. math::
+
+    S_{t+1} = \phi(z_t),\quad z_t = \tilde\Theta\,\tilde u_t,\quad \tilde u_t = (X_t; S_t),
+    \qquad J_{t+1} = D_t\,A_t,\quad A_t = \tilde\Theta_S J_t + M_t,\quad D_t = \mathrm{diag}\,\phi'(z_t),
+
+with :math:`(M_t)_{k,(k,m)} = \tilde\Theta'^{\,km}\,\tilde u^m_t` (the "diagonal blocks"), and
+optionally by the second-order recursion of Section 2.4 (THEORY.md section 5)
+
+.. math::
+
+    H^k_{t+1} = \phi''(z^k_t)\, a^k a^{k\top}
+              + \phi'(z^k_t) \Big( \sum_l \tilde\Theta_S^{kl} H^l_t + R^k_t \Big),
+
+:math:`a^k` the row k of :math:`A_t` and :math:`R^k_t` the delta terms: the diagonal
+:math:`\tilde\Theta''^{\,km}\tilde u^m_t` at :math:`p = q = (k, m)` and the cross terms
+:math:`\tilde\Theta'^{\,km}\,\partial S^j_t/\partial\vartheta_q` at rows :math:`p = (k, m)`,
+m the state column of :math:`S^j`, plus their transpose.
+
+These are exactly the updates of :func:`~rtrl_theory.engine.advance_first_order` and
+:func:`~rtrl_theory.engine.advance_second_order` (the NumPy reference, batched over chains by
+GEMMs on (K P_c, N) views) for a :class:`~rtrl_theory.cells._base.PreactivationCell` with
+:math:`\tilde u = (X; S)` and activation sigmoid (2.19) or tanh. The NumPy engine streams the
+whole (K, P_c, N) and (K, P_c, P_c, N) arrays through memory several times per step (GEMM,
+diagonal writes, products with :math:`\phi'`, :math:`\phi''`), so for many small chains it is
+memory-bound. Here each particle is advanced by itself, its rows read and written once, with a
+working set of a few tens of kilobytes (L1/L2), and the particles are spread over threads with
+``numba.prange``. :func:`advance_particles_fast_steps` goes further and runs n steps per particle
+before moving to the next one, so that :math:`J` and :math:`H` stay in cache across steps.
+
+Layout (as in :mod:`rtrl_theory.engine._forward`)
+-----------------------------------------------
+``S[c, k]`` (K, N); ``Jt[c, p, k]`` = :math:`\partial S^k/\partial\vartheta_p` (K, P_c, N);
+``Ht[c, p, q, k]`` = :math:`\partial^2 S^k/\partial\vartheta_p\partial\vartheta_q`
+(K, P_c, P_c, N); flat cell parameter index ``p = m N + k`` for entry (k, m) of
+:math:`\tilde\Theta` (Notation 2.11, column-stacked vec). All three are updated IN PLACE and must
+be C-contiguous, writable float64 arrays (a copy would silently drop the update).
+
+Implementation notes
+--------------------
+* numba is imported on first use (``import rtrl_theory`` does not need it). The kernel is compiled
+  with ``parallel=True``, ``cache=True``, ``fastmath=False`` (IEEE semantics: no reassociation, no
+  FMA contraction) and ``error_model="numpy"``, like :mod:`rtrl_theory.engine._numba_kernels`,
+  whose branch-free ``_tanh`` (at most 2 ulp from ``np.tanh``) computes the activations. numba's
+  cache is invalidated by changes to THIS file only: after editing ``_tanh`` in
+  ``_numba_kernels.py``, delete ``rtrl_theory/engine/__pycache__/_numba_particles*.nb[ci]``.
+* ``numba.prange`` runs over :data:`CHUNKS_PER_THREAD` x (number of threads) contiguous chunks
+  of particles; each chunk allocates its scratch once (a few (N, P_c) and, for second order, two
+  (N, P_c^2) buffers), so the loop over particles does not allocate. Every particle reads and
+  writes only its own rows: the results do not depend on the number of threads (bit for bit).
+* Inside a particle the sensitivities are held STATE-major, ``Js[k, p]`` and
+  ``Hs[k, p P_c + q]`` ([P1]'s orientation): the products with :math:`\tilde\Theta_S` become axpys
+  over P_c (or P_c^2) contiguous entries, which vectorise, instead of N-long loops (N = 4 or 10
+  does not fill SIMD registers). The particle's rows are transposed in and out once per call, so
+  :func:`advance_particles_fast_steps` pays them once per n steps. The sum over l is taken four
+  terms at a time (each output row loaded and stored N/4 instead of N times). No BLAS inside
+  ``prange`` (OpenBLAS's own thread pool would compete with numba's on 2 cores, and N is small).
+* Operation order follows the NumPy engine where it is free to do so (e.g.
+  :math:`\phi'\odot(\tilde\Theta_S J)` rather than :math:`(\phi'\odot\tilde\Theta_S) J`, the
+  :math:`R^k` terms added in the same order), so that the two differ by float64 rounding of the
+  sums over l (different summation order) and of ``_tanh`` vs ``np.tanh`` only: observed max-norm
+  relative differences ~4e-16 after a few steps.
+* Per-call validation is O(K d + N M) (shapes, dtypes, contiguity, no overlap between the updated
+  arrays, finiteness of X and of the prepared weights); the large state arrays are NOT scanned for
+  NaN/inf (that would cost a pass over memory per step): non-finite states propagate, as in the
+  NumPy engine.
+
+Measured (``python benchmarks/bench_particles.py``, K = 4096, AMD EPYC Zen 4, 2 cores, numba
+0.68; seconds per 1,000 steps, data update included):
+
+=======================  ============  ==================  =================  ============
+case                     NumPy engine  1-step, 1 / 2 thr.  100-step, 1 / 2    target
+=======================  ============  ==================  =================  ============
+N=10, d=3, first order       26            15.1 / 7.5          7.8 / 4.0        < 15
+N=4, d=2, second order      131            17.2 / 9.0          7.4 / 3.8        < 30
+=======================  ============  ==================  =================  ============
+
+A single step is bound by memory bandwidth (the K particles' J, H are read and written once:
+42 MB and 75 MB here); the n-step variant is bound by arithmetic in L1/L2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rtrl_theory._validate import as_array
+
+__all__ = [
+    "CHUNKS_PER_THREAD",
+    "advance_particles_fast",
+    "advance_particles_fast_steps",
+    "particles_fast_supported",
+]
+
+#: The particles are split into ``CHUNKS_PER_THREAD * numba.get_num_threads()`` contiguous chunks
+#: (at most K), one ``prange`` iteration each; a chunk allocates its scratch once.
+CHUNKS_PER_THREAD = 4
+
+_ACTIVATIONS = {"sigmoid": 0, "tanh": 1}
+_JIT_OPTIONS = {
+    "cache": True,
+    "fastmath": False,
+    "nogil": True,
+    "error_model": "numpy",
+}
+_COMPILED: dict = {}
+# Rebound in _kernels: _tanh to the compiled one of _numba_kernels (imported, not copied) and
+# prange to numba.prange; numba resolves a kernel's globals when it compiles it.
+_tanh = None
+prange = range
+
+
+def particles_fast_supported(model) -> bool:
+    r"""Whether the particle kernels cover ``model`` (an :class:`RNNModel` or a cell).
+
+    True for a :class:`~rtrl_theory.cells._base.PreactivationCell` with
+    :math:`\tilde u = (X; S)` (blocks "input" then "state", no bias column) and activation
+    :class:`~rtrl_theory.cells.Sigmoid` (the paper's RNN (2.17)-(2.19)) or
+    :class:`~rtrl_theory.cells.Tanh`; the bounded maps f, g may be anything (the kernels take
+    the prepared :math:`\tilde\Theta`, :math:`\tilde\Theta'`, :math:`\tilde\Theta''`). The head
+    does not matter. Does not check that numba is installed
+    (:func:`~rtrl_theory.engine.numba_available`).
+
+    Examples
+    --------
+    >>> from rtrl_theory import PaperRNN
+    >>> particles_fast_supported(PaperRNN(3, 2))
+    True
+    """
+    from rtrl_theory.cells import PreactivationCell, Sigmoid, Tanh
+
+    cell = getattr(model, "cell", model)
+    return (
+        isinstance(cell, PreactivationCell)
+        and type(cell.activation) in (Sigmoid, Tanh)
+        and cell.n_cols == cell.n_input + cell.n_state
+        and cell.state_cols.start == cell.n_input
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Validation (O(K d + N M); the big state arrays are only checked for dtype/shape/layout)
+# ------------------------------------------------------------------------------------------------
+def _state_array(arr, name: str, shape: tuple) -> np.ndarray:
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(
+            f"{name}: expected a numpy.ndarray (updated in place), got {type(arr).__name__}"
+        )
+    if arr.dtype != np.float64:
+        raise TypeError(f"{name}: expected dtype float64 (updated in place), got {arr.dtype}")
+    if arr.shape != shape:
+        want = "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise ValueError(f"{name}: expected shape {want}, got {arr.shape}")
+    if not arr.flags.c_contiguous:
+        raise ValueError(
+            f"{name}: expected a C-contiguous array (it is updated in place); "
+            "pass np.ascontiguousarray(...) and keep the result"
+        )
+    if not arr.flags.writeable:
+        raise ValueError(f"{name}: expected a writeable array (it is updated in place)")
+    return arr
+
+
+def _validate(prep, S, Jt, Ht, X, state_start, activation, single):
+    for attr in ("Theta", "G1"):
+        if not hasattr(prep, attr):
+            raise TypeError(
+                f"prep: expected the result of cell.prepare(theta_cell), missing .{attr}"
+            )
+    Theta = as_array(prep.Theta, "prep.Theta", ndim=2)
+    N, M = Theta.shape
+    if N == 0 or M <= N:
+        raise ValueError(
+            "prep.Theta: expected shape (N, d + N) with N >= 1 and d >= 1 (u~ = (X; S), "
+            f"no bias column), got {Theta.shape}"
+        )
+    d, P = M - N, N * M
+    G1 = as_array(prep.G1, "prep.G1", shape=(N, M))
+    second = Ht is not None
+    G2 = None
+    if second:
+        if getattr(prep, "G2", None) is None:
+            raise ValueError(
+                "prep: prepared without second-order derivatives (prep.G2 is None); "
+                "call cell.prepare(theta_cell, second_order=True)"
+            )
+        G2 = as_array(prep.G2, "prep.G2", shape=(N, M))
+    if isinstance(state_start, bool) or not isinstance(state_start, (int, np.integer)):
+        raise TypeError(
+            f"state_start: expected an int (cell.state_cols.start), got {state_start!r}"
+        )
+    if int(state_start) not in (0, d):
+        raise ValueError(
+            f"state_start: expected {d} (u~ = (X; S)) or 0 (u~ = (S; X)), got {state_start!r}"
+        )
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"activation: expected one of {tuple(_ACTIVATIONS)}, got {activation!r}")
+    if not isinstance(S, np.ndarray):
+        raise TypeError(f"S: expected a numpy.ndarray (updated in place), got {type(S).__name__}")
+    if S.ndim != 2:
+        raise ValueError(f"S: expected a 2-D array of shape (K, {N}), got shape {S.shape}")
+    K = S.shape[0]
+    if K == 0:
+        raise ValueError("S: expected at least one particle, got K = 0")
+    S = _state_array(S, "S", (K, N))
+    Jt = _state_array(Jt, "Jt", (K, P, N))
+    if second:
+        Ht = _state_array(Ht, "Ht", (K, P, P, N))
+    states = (("S", S), ("Jt", Jt)) + ((("Ht", Ht),) if second else ())
+    for i, (name_a, a) in enumerate(states):
+        for name_b, b in states[i + 1 :]:
+            if np.may_share_memory(a, b):
+                raise ValueError(f"{name_b}: must not share memory with {name_a} (both updated)")
+    if single:
+        X = as_array(X, "X", shape=(K, d))[None]
+    else:
+        X = as_array(X, "X", shape=(None, K, d))
+        if X.shape[0] == 0:
+            raise ValueError("X: expected at least one step, got n = 0")
+    G2 = np.ascontiguousarray(G2) if second else np.zeros((N, M))
+    X = np.ascontiguousarray(X)
+    return np.ascontiguousarray(Theta), np.ascontiguousarray(G1), G2, S, Jt, Ht, X, int(state_start)
+
+
+def _run(prep, S, Jt, Ht, X, state_start, activation, alpha, Y, single):
+    """Validate, then run the compiled kernel over all particles (X (K, d) if single, else (n, K, d))."""
+    second = Ht is not None
+    Th, G1, G2, S, Jt, Ht, X, ss = _validate(prep, S, Jt, Ht, X, state_start, activation, single)
+    N, M = Th.shape
+    n, K = X.shape[0], S.shape[0]
+    readout = alpha is not None
+    if readout:
+        alpha = np.ascontiguousarray(as_array(alpha, "alpha", shape=(N,)))
+        Y = np.ascontiguousarray(as_array(Y, "Y", shape=(n, K)))
+    else:
+        alpha, Y = np.zeros(N), np.zeros((n, K))
+    loss_sum = np.zeros(K if readout else 1)
+    grad_sum = np.zeros((K if readout else 1, N + N * M))
+    kern = _kernels()
+    n_chunks = min(K, CHUNKS_PER_THREAD * kern["get_num_threads"]())
+    H3 = Ht.reshape(K, (N * M) ** 2, N) if second else np.zeros((1, 1, N))
+    kern["particles"](
+        Th,
+        G1,
+        G2,
+        S,
+        Jt,
+        H3,
+        X,
+        ss,
+        _ACTIVATIONS[activation],
+        n_chunks,
+        second,
+        readout,
+        alpha,
+        Y,
+        loss_sum,
+        grad_sum,
+    )
+    return (loss_sum, grad_sum) if readout else None
+
+
+# ------------------------------------------------------------------------------------------------
+# Public functions
+# ------------------------------------------------------------------------------------------------
+def advance_particles_fast(prep, S, Jt, X, Ht=None, *, state_start, activation="sigmoid") -> None:
+    r"""Advance K particles ONE step, in place: (2.20)-(2.21) and, if ``Ht`` is given, Section 2.4.
+
+    Same semantics as ``advance_first_order(cell, prep, SensitivityState(S, Jt), X)`` (``Ht`` None)
+    or ``advance_second_order(cell, prep, SensitivityState(S, Jt, Ht), X)`` of
+    :mod:`rtrl_theory.engine._forward`, but the new ``S``, ``Jt`` (and ``Ht``) overwrite the
+    inputs (see the module docstring for the equations and the layout).
+
+    Parameters
+    ----------
+    prep : PreparedPreactivation
+        ``cell.prepare(theta_cell)`` (first order) or ``cell.prepare(theta_cell,
+        second_order=True)`` (needed when ``Ht`` is given): uses ``prep.Theta``
+        (:math:`\tilde\Theta`, (N, d + N)), ``prep.G1`` (:math:`\tilde\Theta'`) and ``prep.G2``
+        (:math:`\tilde\Theta''`).
+    S : ndarray, shape (K, N)
+        States :math:`S_t`; overwritten by :math:`S_{t+1}`.
+    Jt : ndarray, shape (K, P_c, N)
+        ``Jt[c, p, k]`` = :math:`\partial S^k_t/\partial\vartheta_p`, P_c = N (d + N);
+        overwritten by :math:`J_{t+1}`.
+    X : array_like, shape (K, d)
+        The inputs :math:`X_t` consumed at this step (any layout; not modified).
+    Ht : ndarray, shape (K, P_c, P_c, N), optional
+        ``Ht[c, p, q, k]`` = :math:`\partial^2 S^k_t/\partial\vartheta_p\partial\vartheta_q`;
+        overwritten by :math:`H_{t+1}`. None: first order only.
+    state_start : int, keyword-only
+        First column of :math:`\tilde u` holding the state, ``cell.state_cols.start`` (= d for
+        :math:`\tilde u = (X; S)`; 0 for :math:`(S; X)` is also accepted).
+    activation : {"sigmoid", "tanh"}, keyword-only
+        :math:`\phi` (``cell.activation.name``); sigmoid is (2.19).
+
+    Returns
+    -------
+    None
+        ``S``, ``Jt`` and ``Ht`` hold the new values.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument: wrong shapes or dtypes, ``S``/``Jt``/``Ht`` not C-contiguous or not
+        writeable float64 arrays, ``prep`` without ``G2`` when ``Ht`` is given, non-finite ``X``.
+    ImportError
+        If numba is not installed.
+
+    Notes
+    -----
+    Equal to the NumPy engine up to float64 rounding (different summation order, ``_tanh``
+    within 2 ulp of ``np.tanh``, no FMA). The new state, :math:`A_t` and the cross terms of
+    :math:`R^k_t` use the OLD :math:`J_t`, as in the recursion. Runs on
+    ``numba.get_num_threads()`` threads. Arrays taken from a
+    :class:`~rtrl_theory.engine.SensitivityState` (``st.S``, ``st.Jt``, ``st.Ht``) are updated in
+    place, so that state then holds step t + 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rtrl_theory import PaperRNN
+    >>> from rtrl_theory.engine import advance_first_order, initial_sensitivities
+    >>> rng = np.random.default_rng(0)
+    >>> model = PaperRNN(3, 2)
+    >>> theta = model.flatten(model.init_params(rng))
+    >>> cell = model.cell
+    >>> prep = cell.prepare(theta[3:])
+    >>> st = initial_sensitivities(cell, 5)
+    >>> S, Jt = st.S.copy(), st.Jt.copy()
+    >>> X = rng.uniform(-1, 1, (5, 2))
+    >>> advance_particles_fast(prep, S, Jt, X, state_start=cell.state_cols.start,
+    ...                        activation=cell.activation.name)
+    >>> ref, _ = advance_first_order(cell, prep, st, X)
+    >>> bool(np.allclose(Jt, ref.Jt, rtol=1e-12, atol=1e-15))
+    True
+    """
+    _run(prep, S, Jt, Ht, X, state_start, activation, None, None, True)
+
+
+def advance_particles_fast_steps(
+    prep,
+    S,
+    Jt,
+    X,
+    Ht=None,
+    *,
+    state_start,
+    activation="sigmoid",
+    alpha=None,
+    Y=None,
+):
+    r"""Advance K particles n steps in place, each particle's n steps at once (data in cache).
+
+    The same as n calls of :func:`advance_particles_fast` with ``X[0], ..., X[n-1]`` (identical
+    results, bit for bit), but every particle runs its n steps before the next particle starts,
+    so its :math:`J` (and :math:`H`) stay in L1/L2 instead of being streamed through memory n
+    times. Optionally accumulates the readout loss and gradient (2.22)-(2.23) along the way.
+
+    Parameters
+    ----------
+    prep, S, Jt, Ht, state_start, activation
+        As in :func:`advance_particles_fast`; ``S``, ``Jt``, ``Ht`` end at step t + n.
+    X : array_like, shape (n, K, d)
+        ``X[i]`` is consumed at the i-th step.
+    alpha : array_like, shape (N,), optional
+        Readout weights; with ``Y``, the kernel also returns the per-particle sums below.
+    Y : array_like, shape (n, K), optional
+        Targets: step i compares :math:`\hat Y_i = \alpha\cdot S_{t+i+1}` with ``Y[i]`` (the array
+        time index of THEORY.md section 2).
+
+    Returns
+    -------
+    None or (loss_sum, grad_sum)
+        None unless ``alpha`` and ``Y`` are given; then ``loss_sum`` (K,) is
+        :math:`\sum_i \tfrac12 r_i^2`, :math:`r_i = \hat Y_i - Y_i`, and ``grad_sum``
+        (K, N + P_c) is :math:`\sum_i r_i\,(S_{t+i+1};\ J_{t+i+1}^\top\alpha)`, the gradient in
+        the order (alpha, cell parameters): SUMS over the n steps (divide by n for the mean of
+        ``rtrl_sequences``). Cost: O(N P_c) per step, small beside the J update. With ``Ht``
+        the second-order states advance too, but only these first-order sums are accumulated
+        (no Hessian of the loss).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rtrl_theory import PaperRNN
+    >>> from rtrl_theory.engine import initial_sensitivities, rtrl_sequences
+    >>> rng = np.random.default_rng(0)
+    >>> model = PaperRNN(3, 2)
+    >>> theta = model.flatten(model.init_params(rng))
+    >>> cell = model.cell
+    >>> X, Y = rng.uniform(-1, 1, (4, 30, 2)), rng.uniform(-1, 1, (4, 30))
+    >>> st = initial_sensitivities(cell, 4)
+    >>> loss, grad = advance_particles_fast_steps(
+    ...     cell.prepare(theta[3:]), st.S, st.Jt, X.transpose(1, 0, 2), alpha=theta[:3],
+    ...     Y=Y.T, state_start=cell.state_cols.start, activation=cell.activation.name)
+    >>> ref = rtrl_sequences(model, theta, X, Y)
+    >>> bool(np.allclose(grad / 30, ref.grad, rtol=1e-12, atol=1e-15))
+    True
+    """
+    if (alpha is None) != (Y is None):
+        missing = "Y" if Y is None else "alpha"
+        raise TypeError(f"{missing}: alpha and Y go together (readout sums), got only one of them")
+    return _run(prep, S, Jt, Ht, X, state_start, activation, alpha, Y, False)
+
+
+# ------------------------------------------------------------------------------------------------
+# Kernels: plain Python functions compiled by numba on first use (see _kernels).
+# Glossary: Th = Theta~ (N, M), G1, G2 = Theta~', Theta~'' (N, M); the flat index of entry (k, m)
+# is p = m N + k; rec[k, l] = Th[k, ss + l]. Inside a particle the sensitivities are held
+# STATE-major, Js[k, p] (N, P) and Hs[k, p P + q] (N, P^2) (the paper's orientation), so that
+# every product with Theta~_S is an axpy over P or P^2 contiguous entries; they are transposed
+# from / to the engine layout once per call. u = u~ (M,); D1, D2 = phi', phi'' at z; A = A_t
+# (N, P); w (N,) and v (P,) scratch.
+# ------------------------------------------------------------------------------------------------
+def _preact(Th, Xc, Sc, ss, act, u, D1, D2):  # pragma: no cover - compiled by numba
+    """u~ = (X; S) (or (S; X)), z = Theta~ u~, S' = phi(z) written into Sc, D1 = phi', D2 = phi''.
+
+    Sigmoid as 0.5 (1 + tanh(z/2)) and its derivatives from the value (Appendix A), tanh with
+    1 - t^2 and -2 t (1 - t^2): the formulas of cells._maps.Sigmoid / Tanh.
+    """
+    N, M = Th.shape
+    d = M - N
+    in0 = 0 if ss > 0 else N
+    for j in range(d):
+        u[in0 + j] = Xc[j]
+    for j in range(N):
+        u[ss + j] = Sc[j]
+    for k in range(N):
+        z = 0.0
+        for m in range(M):
+            z += Th[k, m] * u[m]
+        if act == 0:
+            sk = 0.5 * (1.0 + _tanh(0.5 * z))
+            p1 = sk * (1.0 - sk)
+            Sc[k] = sk
+            D1[k] = p1
+            D2[k] = p1 * (1.0 - 2.0 * sk)
+        else:
+            t = _tanh(z)
+            q = 1.0 - t * t
+            Sc[k] = t
+            D1[k] = q
+            D2[k] = -2.0 * t * q
+
+
+def _rec_rows(Th, ss, src, dst):  # pragma: no cover - compiled by numba
+    """dst = Theta~_S src, src and dst (N, L): dst[k] = sum_l Theta~[k, ss + l] src[l].
+
+    The sum over l goes four terms at a time, ``((c0 s0 + c1 s1) + (c2 s2 + c3 s3))`` added to
+    the row, so that each output row is loaded and stored N / 4 times instead of N times (the
+    loop over the L entries vectorises; without it the kernel is bound by L1 loads and stores).
+    """
+    N, L = src.shape
+    for k in range(N):
+        out = dst[k]
+        for i in range(L):
+            out[i] = 0.0
+        l0 = 0  # the paper's summation index l runs over l0 .. l0 + 3
+        while l0 + 4 <= N:
+            c0, c1 = Th[k, ss + l0], Th[k, ss + l0 + 1]
+            c2, c3 = Th[k, ss + l0 + 2], Th[k, ss + l0 + 3]
+            s0, s1, s2, s3 = src[l0], src[l0 + 1], src[l0 + 2], src[l0 + 3]
+            for i in range(L):
+                out[i] += (c0 * s0[i] + c1 * s1[i]) + (c2 * s2[i] + c3 * s3[i])
+            l0 += 4
+        rest = N - l0
+        if rest == 3:
+            c0, c1, c2 = Th[k, ss + l0], Th[k, ss + l0 + 1], Th[k, ss + l0 + 2]
+            s0, s1, s2 = src[l0], src[l0 + 1], src[l0 + 2]
+            for i in range(L):
+                out[i] += (c0 * s0[i] + c1 * s1[i]) + c2 * s2[i]
+        elif rest == 2:
+            c0, c1 = Th[k, ss + l0], Th[k, ss + l0 + 1]
+            s0, s1 = src[l0], src[l0 + 1]
+            for i in range(L):
+                out[i] += c0 * s0[i] + c1 * s1[i]
+        elif rest == 1:
+            c0 = Th[k, ss + l0]
+            s0 = src[l0]
+            for i in range(L):
+                out[i] += c0 * s0[i]
+
+
+def _step_first(Th, G1, Xc, Sc, Js, Jn, ss, act, u, D1, D2):  # pragma: no cover
+    """(2.20)-(2.21) for one particle: Jn = D (Theta~_S Js + M), M on the diagonal blocks."""
+    N, M = Th.shape
+    P = N * M
+    _preact(Th, Xc, Sc, ss, act, u, D1, D2)
+    _rec_rows(Th, ss, Js, Jn)
+    for k in range(N):
+        out = Jn[k]
+        dk = D1[k]
+        for p in range(P):
+            out[p] *= dk
+        # immediate term (phi'_k u_m) Theta~'[k, m] at p = m N + k, as add_row_local
+        for m in range(M):
+            out[m * N + k] += dk * u[m] * G1[k, m]
+
+
+def _step_second(Th, G1, G2, Xc, Sc, Js, Jn, Hs, Hn, ss, act, u, D1, D2, A):  # pragma: no cover
+    """Section 2.4 (and (2.20)-(2.21)) for one particle, state-major, into Jn and Hn.
+
+    A = Theta~_S Js + M; Hn[k] = phi'_k (Theta~_S Hs + R^k) + phi''_k a^k a^k^T with R^k added in
+    the NumPy engine's order (diagonal, rows, columns), its cross terms from the OLD Js;
+    Jn = phi' A.
+    """
+    N, M = Th.shape
+    P = N * M
+    _preact(Th, Xc, Sc, ss, act, u, D1, D2)
+    _rec_rows(Th, ss, Js, A)
+    for k in range(N):
+        for m in range(M):
+            A[k, m * N + k] += 1.0 * u[m] * G1[k, m]
+    _rec_rows(Th, ss, Hs, Hn)
+    for k in range(N):
+        out = Hn[k]
+        for m in range(M):  # diagonal of R^k: Theta~''[k, m] u_m at p = q = m N + k
+            p = m * N + k
+            out[p * P + p] += u[m] * G2[k, m]
+        for j in range(N):  # rows p = (k, ss + j): Theta~'[k, ss + j] dS^j/dtheta_q
+            g = G1[k, ss + j]
+            base = ((ss + j) * N + k) * P
+            Jj = Js[j]
+            for q in range(P):
+                out[base + q] += g * Jj[q]
+        for j in range(N):  # the transpose: columns q = (k, ss + j)
+            g = G1[k, ss + j]
+            q = (ss + j) * N + k
+            Jj = Js[j]
+            for p in range(P):
+                out[p * P + q] += g * Jj[p]
+        dk = D1[k]
+        d2k = D2[k]
+        ak = A[k]
+        for p in range(P):
+            a = d2k * ak[p]
+            base = p * P
+            for q in range(P):
+                out[base + q] = out[base + q] * dk + a * ak[q]
+        jn = Jn[k]
+        for p in range(P):
+            jn[p] = ak[p] * dk
+
+
+def _readout(Sc, Js, alpha, y, loss_c, grad_c, w, v):  # pragma: no cover - compiled by numba
+    """loss += r^2 / 2, grad += r (S; J^T alpha), r = alpha . S - y (the head's derivatives)."""
+    N, P = Js.shape
+    yhat = 0.0
+    for k in range(N):
+        yhat += Sc[k] * alpha[k]
+    r = yhat - y
+    loss_c[0] += 0.5 * r * r
+    for k in range(N):
+        grad_c[k] += r * Sc[k]
+        w[k] = r * alpha[k]
+    for p in range(P):
+        v[p] = 0.0
+    for k in range(N):
+        wk = w[k]
+        jk = Js[k]
+        for p in range(P):
+            v[p] += jk[p] * wk
+    for p in range(P):
+        grad_c[N + p] += v[p]
+
+
+def _to_state_major(Ec, Xs):  # pragma: no cover - compiled by numba
+    """Xs[k, r] = Ec[r, k]: engine rows (R, N) to state-major (N, R)."""
+    R, N = Ec.shape
+    for k in range(N):
+        row = Xs[k]
+        for r in range(R):
+            row[r] = Ec[r, k]
+
+
+def _to_engine(Xs, Ec):  # pragma: no cover - compiled by numba
+    """Ec[r, k] = Xs[k, r]."""
+    R, N = Ec.shape
+    for k in range(N):
+        row = Xs[k]
+        for r in range(R):
+            Ec[r, k] = row[r]
+
+
+def _particles_kernel(
+    Th, G1, G2, S, Jt, Ht, X, ss, act, n_chunks, second, readout, alpha, Y, loss_sum, grad_sum
+):  # pragma: no cover - compiled by numba
+    """n = X.shape[0] steps for every particle (first or, if ``second``, second order).
+
+    prange over ``n_chunks`` contiguous chunks of particles; each chunk allocates its scratch
+    once. Per particle: engine layout -> state-major, n steps, state-major -> engine layout.
+    ``Ht`` (K, P^2, N) is ignored unless ``second``; the readout sums are accumulated iff
+    ``readout``.
+    """
+    N, M = Th.shape
+    P = N * M
+    n, K, _ = X.shape
+    PP = P * P if second else 1
+    for ch in prange(n_chunks):
+        u = np.empty(M)
+        D1 = np.empty(N)
+        D2 = np.empty(N)
+        w = np.empty(N)
+        v = np.empty(P)
+        Js = np.empty((N, P))
+        Jn = np.empty((N, P))
+        A = np.empty((N, P))
+        Hs = np.empty((N, PP))
+        Hn = np.empty((N, PP))
+        for c in range((ch * K) // n_chunks, ((ch + 1) * K) // n_chunks):
+            Sc = S[c]
+            _to_state_major(Jt[c], Js)
+            if second:
+                _to_state_major(Ht[c], Hs)
+            for t in range(n):
+                if second:
+                    _step_second(Th, G1, G2, X[t, c], Sc, Js, Jn, Hs, Hn, ss, act, u, D1, D2, A)
+                    Hs, Hn = Hn, Hs
+                else:
+                    _step_first(Th, G1, X[t, c], Sc, Js, Jn, ss, act, u, D1, D2)
+                Js, Jn = Jn, Js
+                if readout:
+                    _readout(Sc, Js, alpha, Y[t, c], loss_sum[c : c + 1], grad_sum[c], w, v)
+            _to_engine(Js, Jt[c])
+            if second:
+                _to_engine(Hs, Ht[c])
+
+
+def _kernels() -> dict:
+    """Compile the kernel on first use (or load it from numba's on-disk cache).
+
+    ``_tanh`` is taken from :mod:`rtrl_theory.engine._numba_kernels` after that module has
+    compiled (rebound) it, and bound here under the same name, as are the helpers and ``prange``:
+    numba resolves a kernel's callees among the module globals when it compiles the kernel.
+    """
+    if not _COMPILED:
+        try:
+            import numba
+        except ImportError as exc:
+            raise ImportError(
+                "rtrl_theory.engine._numba_particles needs numba (pip install "
+                "'rtrl-theory[fast]'); use rtrl_theory.engine.advance_first_order / "
+                "advance_second_order for the NumPy path"
+            ) from exc
+        from . import _numba_kernels
+
+        _numba_kernels._kernels()  # rebinds _numba_kernels._tanh to its compiled dispatcher
+        module = globals()
+        module["_tanh"] = _numba_kernels._tanh
+        module["prange"] = numba.prange
+        jit = numba.njit(**_JIT_OPTIONS)
+        helpers = ("_preact", "_rec_rows", "_step_first", "_step_second", "_readout")
+        for name in helpers + ("_to_state_major", "_to_engine"):
+            if not isinstance(module[name], numba.core.dispatcher.Dispatcher):
+                module[name] = jit(module[name])
+        _COMPILED["particles"] = numba.njit(parallel=True, **_JIT_OPTIONS)(_particles_kernel)
+        _COMPILED["get_num_threads"] = numba.get_num_threads
+    return _COMPILED

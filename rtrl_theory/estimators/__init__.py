@@ -1,0 +1,112 @@
+"""Monte Carlo estimators.
+
+* Generic, for any Markov chain (``_wasserstein``, ``_rates``, ``_stationary``: they import only
+  numpy, scipy, POT, tqdm and ``rtrl_theory._validate``): exact W1 with the max-norm cost, its
+  floor and bootstrap, the empirical contraction rate (to set beside rho_bar of
+  Proposition 3.1 / Theorem 3.11 of [P1]) and stationary-law summaries.
+* For the joint process of [P1] (``_limits``, ``_poisson``, ``_tbptt_bias``): limit loss,
+  gradient and Hessian (Section 3.3, Theorem 3.16), the Poisson equation (Section 4) and the
+  bias of TBPTT.
+"""
+
+from ._contraction import ContractionEstimate, estimate_contraction_rate
+from ._limits import (
+    StationaryEstimate,
+    burn_in_for,
+    expected_loss_curve,
+    finite_difference_limit_gradient,
+    finite_difference_limit_hessian_directions,
+    limit_gradient,
+    limit_hessian_directions,
+    limit_loss,
+    loss_bias_curve,
+    stationary_average,
+)
+from ._poisson import (
+    PoissonCheck,
+    poisson_identity,
+    poisson_solution,
+    projected_update_lipschitz,
+    terms_for,
+    w1_to_stationary,
+)
+from ._rates import (
+    COUPLINGS,
+    GeometricFit,
+    ResampledRateCI,
+    fit_geometric_rate,
+    resampled_rate_ci,
+)
+from ._stationary import (
+    BatchMeans,
+    EffectiveSampleSize,
+    EnsembleSummary,
+    TimeEnsembleComparison,
+    batch_means,
+    effective_sample_size,
+    ensemble_summary,
+    time_vs_ensemble,
+)
+from ._tbptt_bias import TBPTTBias, tbptt_bias
+from ._wasserstein import (
+    ALL,
+    MIN_PARTICLES_FLOOR,
+    W1Bootstrap,
+    W1Floor,
+    cost_matrix,
+    select_block,
+    w1_1d,
+    w1_bootstrap,
+    w1_empirical,
+    w1_floor,
+    w1_floor_pair,
+)
+
+__all__ = [
+    # _limits, _poisson, _tbptt_bias (the joint process of [P1])
+    "PoissonCheck",
+    "StationaryEstimate",
+    "TBPTTBias",
+    "burn_in_for",
+    "expected_loss_curve",
+    "finite_difference_limit_gradient",
+    "finite_difference_limit_hessian_directions",
+    "limit_gradient",
+    "limit_hessian_directions",
+    "limit_loss",
+    "loss_bias_curve",
+    "poisson_identity",
+    "poisson_solution",
+    "projected_update_lipschitz",
+    "stationary_average",
+    "tbptt_bias",
+    "terms_for",
+    "w1_to_stationary",
+    # _wasserstein, _rates, _stationary (any Markov chain)
+    "ALL",
+    "BatchMeans",
+    "COUPLINGS",
+    "ContractionEstimate",
+    "EffectiveSampleSize",
+    "EnsembleSummary",
+    "GeometricFit",
+    "MIN_PARTICLES_FLOOR",
+    "ResampledRateCI",
+    "TimeEnsembleComparison",
+    "W1Bootstrap",
+    "W1Floor",
+    "batch_means",
+    "cost_matrix",
+    "effective_sample_size",
+    "ensemble_summary",
+    "estimate_contraction_rate",
+    "fit_geometric_rate",
+    "resampled_rate_ci",
+    "select_block",
+    "time_vs_ensemble",
+    "w1_1d",
+    "w1_bootstrap",
+    "w1_empirical",
+    "w1_floor",
+    "w1_floor_pair",
+]
