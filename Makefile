@@ -26,6 +26,8 @@ test-all: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_rtrl.py
+	$(BIN)/python benchmarks/bench_particles.py
+	$(BIN)/python benchmarks/bench_w1.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
