@@ -154,3 +154,31 @@ def test_limit_loss_is_reproducible_and_its_error_shrinks_with_particles():
     # a factor band [2.5, 6.5] covers the randomness of two sd estimates from 100 samples).
     assert 2.5 < a.stderr / c.stderr < 6.5
     assert abs(a.value - c.value) < 5 * np.hypot(a.stderr, c.stderr)
+
+
+def test_contraction_cli_saves_stationary_marginals(tmp_path, capsys):
+    js, png = tmp_path / "c.json", tmp_path / "m.png"
+    code = main(
+        [
+            "contraction",
+            "--n-hidden",
+            "3",
+            "--c-f",
+            "0.3",
+            "--particles",
+            "300",
+            "--coupling",
+            "synchronous",
+            "--order",
+            "1",
+            "--no-progress",
+            "--marginals",
+            str(png),
+            "--json",
+            str(js),
+        ]
+    )
+    assert code == 0 and png.stat().st_size > 10_000
+    m = json.loads(js.read_text())["stationary_marginals"]
+    assert m["labels"][:3] == ["S[0]", "S[1]", "S[2]"]
+    assert all(0 < v < 1 for v in m["mean"][:3])  # S = sigma(.) lies in (0, 1)
