@@ -239,7 +239,30 @@ def main(argv=None) -> None:
         f"{BLOCK}-step = advance_particles_fast_steps on blocks of {BLOCK} steps. "
         "All rows include the NumPy data update of (2.8)."
     )
+    simulator_rows(K, 50 if args.quick else 1000, args.seed, args.quick)
     print(f"load average at the end: {os.getloadavg()}")
+
+
+def simulator_rows(K: int, n_steps: int, seed: int, quick: bool) -> None:
+    """The public path: JointProcess.run (data chain, Lipschitz targets, kernel, bookkeeping)."""
+    from rtrl_theory import PaperRNN
+    from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
+    from rtrl_theory.runners import JointProcess
+
+    print(f"\nJointProcess.run, the simulator as users call it (K = {K}, {n_steps} steps)")
+    for label, N, d, order, tgt in CASES:
+        model = PaperRNN(N, d)
+        proc = DataProcess(ExampleChain(d, 0.5, 0.5), LipschitzTarget.random(d, rng=seed))
+        jp = JointProcess(model, model.init_params(seed), proc, order=order)
+        z = jp.run(jp.initial(K, rng=seed), 2, rng=seed)  # compile / warm up
+        t0 = time.perf_counter()
+        jp.run(z, n_steps, rng=seed + 1)
+        per1000 = (time.perf_counter() - t0) / n_steps * 1000.0
+        verdict = "n/a (quick)" if quick else ("PASS" if per1000 < tgt else "FAIL")
+        print(
+            f"  {label:<22} backend {jp.backend:<6} {per1000:8.2f} s / 1000 steps "
+            f"(target {tgt:.0f} s)  {verdict}"
+        )
 
 
 if __name__ == "__main__":

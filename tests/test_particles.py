@@ -99,7 +99,7 @@ def test_blocks_and_bad_input(rng):
         jp.initial(10, rng=0, law="uniform")
     with pytest.raises(ValueError, match="n_particles: expected a positive integer"):
         jp.initial(0)
-    with pytest.raises(ValueError, match="order: expected 1 or 2"):
+    with pytest.raises(ValueError, match="order: expected 1, 2 or .auto."):
         JointProcess(model, model.init_params(0), proc, order=3)
     with pytest.raises(TypeError, match="process: expected a DataProcess with a target"):
         JointProcess(model, model.init_params(0), DataProcess(proc.chain), order=1)
@@ -143,3 +143,12 @@ def test_numba_and_numpy_backends_agree(rng):
         jp = JointProcess(model, params, proc, order=2, backend=backend)
         out.append(jp.flatten(jp.run(jp.initial(50, rng=1, law="box"), 30, rng=2)))
     np.testing.assert_allclose(out[1], out[0], rtol=1e-12, atol=1e-14)  # rounding only
+
+
+def test_auto_order_keeps_second_order_states_where_memory_allows(rng):
+    proc = _process("lipschitz", PaperRNN(4, 2), rng)
+    small = JointProcess(PaperRNN(4, 2), PaperRNN(4, 2).init_params(0), proc)
+    assert small.order == 2  # H: 24^2 * 4 * 8 B = 18 KiB per particle
+    proc3 = DataProcess(ExampleChain(3, 0.5), LipschitzTarget.random(3, rng=rng))
+    large = JointProcess(PaperRNN(10, 3), PaperRNN(10, 3).init_params(0), proc3)
+    assert large.order == 1  # H would be 130^2 * 10 * 8 B = 1.35 MB per particle

@@ -35,9 +35,11 @@ from rtrl_theory.engine import (
     advance_second_order,
 )
 
-__all__ = ["ParticleState", "JointProcess", "BLOCK_NAMES", "INITIAL_LAWS"]
+__all__ = ["ParticleState", "JointProcess", "BLOCK_NAMES", "INITIAL_LAWS", "AUTO_H_BYTES"]
 
 BLOCK_NAMES = ("X", "eta", "S", "J", "H")
+#: Largest per-particle memory of the second-order states that ``order="auto"`` accepts.
+AUTO_H_BYTES = 64 * 1024
 INITIAL_LAWS = ("point", "box")
 
 
@@ -99,9 +101,11 @@ class JointProcess:
     params : parameters of ``model`` (PaperParams or flat vector), held fixed
     process : DataProcess
         Input chain and target rule (Example 2.4 with a Lipschitz or teacher target).
-    order : {1, 2}, default 2
-        2 also carries the second-order states H (Section 2.4), which need memory
-        ``K P_c^2 N`` doubles; use 1 for large models.
+    order : {1, 2, "auto"}, default "auto"
+        2 also carries the second-order states H (Section 2.4), which need ``K P_c^2 N``
+        doubles. "auto" chooses 2 when one particle's H takes at most ``AUTO_H_BYTES`` (64 KiB,
+        so 4096 particles hold 256 MiB; e.g. N = 4, d = 2) and 1 otherwise (e.g. N = 10,
+        d = 3, where H would take 1.35 MB per particle).
     backend : {"auto", "numpy", "numba"}
         "auto" uses the compiled particle kernel when numba is installed and covers the model.
 
@@ -119,9 +123,12 @@ class JointProcess:
     (50, (100, 3), (100, 18))
     """
 
-    def __init__(self, model, params, process: DataProcess, *, order: int = 2, backend="auto"):
+    def __init__(self, model, params, process: DataProcess, *, order="auto", backend="auto"):
+        if order == "auto":
+            P, N = model.cell.n_params, model.n_hidden
+            order = 2 if model.cell.has_second_order and P * P * N * 8 <= AUTO_H_BYTES else 1
         if order not in (1, 2):
-            raise ValueError(f"order: expected 1 or 2, got {order!r}")
+            raise ValueError(f"order: expected 1, 2 or 'auto', got {order!r}")
         if order == 2 and not model.cell.has_second_order:
             raise ValueError(f"order: {type(model.cell).__name__} has no second-order recursion")
         if not isinstance(process, DataProcess) or process.target is None:
