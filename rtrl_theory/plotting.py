@@ -7,10 +7,11 @@ atomically.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from rtrl_theory.runners._records import atomic_path
 
 __all__ = ["plot_contraction", "plot_marginals", "save_figure"]
 
@@ -120,15 +121,6 @@ def save_figure(fig, path, *, pdf: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     targets = [path] + ([path.with_suffix(".pdf")] if pdf and path.suffix != ".pdf" else [])
     for target in targets:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent
-        )
-        os.close(fd)
-        try:
-            fig.savefig(tmp, dpi=150)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, dpi=150, format=target.suffix.lstrip(".") or None)
     return path

@@ -201,26 +201,15 @@ def expected_loss_curve(jp, T_grid, *, n_particles, rng=None, law="point"):
     averages :math:`L_T = \frac1T\sum_{t<T}\ell_t` at every T of the grid. Returns
     ``(T_grid, mean (len,), stderr (len,))``.
     """
-    T_grid = np.asarray(sorted(set(int(t) for t in T_grid)))
-    if T_grid.size == 0 or T_grid[0] < 1:
-        raise ValueError("T_grid: expected positive integers")
-    K = positive_int(n_particles, "n_particles")
-    if K < 2:
-        raise ValueError("n_particles: at least 2 particles are needed for a standard error")
+    T_grid, K = _curve_validate(T_grid, n_particles)
     rng = as_rng(rng)
-    z = jp.initial(K, rng, law=law)
-    total = jp.loss(z).copy()
-    out = np.empty((K, T_grid.size))
-    j = 0
-    for t in range(1, int(T_grid[-1]) + 1):
-        if t == T_grid[j]:
-            out[:, j] = total / t
-            j += 1
-            if j == T_grid.size:
-                break
-        z = jp.step(z, rng)
-        total += jp.loss(z)
-    return T_grid, out.mean(axis=0), out.std(axis=0, ddof=1) / math.sqrt(K)
+    state = {"z": jp.initial(K, rng, law=law)}
+
+    def advance():
+        state["z"] = jp.step(state["z"], rng)
+        return jp.loss(state["z"])
+
+    return _running_means(T_grid, jp.loss(state["z"]), advance)
 
 
 def loss_bias_curve(jp, T_grid, *, n_particles, burn_in, rng=None, law="point"):
@@ -239,27 +228,44 @@ def loss_bias_curve(jp, T_grid, *, n_particles, burn_in, rng=None, law="point"):
 
     Returns ``(T_grid, bias (len,), stderr (len,))``.
     """
-    T_grid = np.asarray(sorted(set(int(t) for t in T_grid)))
+    T_grid, K = _curve_validate(T_grid, n_particles)
+    rng = as_rng(rng)
+    r_stat, r_init, r_run = rng.spawn(3)
+    state = {
+        "zs": jp.run(jp.initial(K, r_stat, law="point"), int(burn_in), r_stat),
+        "z": jp.initial(K, r_init, law=law),
+    }
+
+    def advance():
+        seed = r_run.integers(2**63)
+        state["z"] = jp.step(state["z"], np.random.default_rng(seed))
+        state["zs"] = jp.step(state["zs"], np.random.default_rng(seed))
+        return jp.loss(state["z"]) - jp.loss(state["zs"])
+
+    return _running_means(T_grid, jp.loss(state["z"]) - jp.loss(state["zs"]), advance)
+
+
+def _curve_validate(T_grid, n_particles):
+    T_grid = np.asarray(sorted({int(t) for t in T_grid}))
     if T_grid.size == 0 or T_grid[0] < 1:
         raise ValueError("T_grid: expected positive integers")
     K = positive_int(n_particles, "n_particles")
     if K < 2:
         raise ValueError("n_particles: at least 2 particles are needed for a standard error")
-    rng = as_rng(rng)
-    r_stat, r_init, r_run = rng.spawn(3)
-    zs = jp.run(jp.initial(K, r_stat, law="point"), int(burn_in), r_stat)
-    z = jp.initial(K, r_init, law=law)
-    diff_sum = jp.loss(z) - jp.loss(zs)
-    out = np.empty((K, T_grid.size))
+    return T_grid, K
+
+
+def _running_means(T_grid, first, advance):
+    """Per-particle running means (1/T) sum_{t<T} v_t at every T of the grid, then their mean
+    and standard error over the particles; ``advance()`` returns the next (K,) values."""
+    total = np.array(first, dtype=float, copy=True)
+    out = np.empty((total.shape[0], T_grid.size))
     j = 0
     for t in range(1, int(T_grid[-1]) + 1):
         if t == T_grid[j]:
-            out[:, j] = diff_sum / t
+            out[:, j] = total / t
             j += 1
             if j == T_grid.size:
                 break
-        seed = r_run.integers(2**63)
-        z = jp.step(z, np.random.default_rng(seed))
-        zs = jp.step(zs, np.random.default_rng(seed))
-        diff_sum += jp.loss(z) - jp.loss(zs)
-    return T_grid, out.mean(axis=0), out.std(axis=0, ddof=1) / math.sqrt(K)
+        total += advance()
+    return T_grid, out.mean(axis=0), out.std(axis=0, ddof=1) / math.sqrt(out.shape[0])

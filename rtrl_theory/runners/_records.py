@@ -14,11 +14,12 @@ import os
 import platform
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["write_json_atomic", "environment_info", "to_jsonable"]
+__all__ = ["atomic_path", "write_json_atomic", "environment_info", "to_jsonable"]
 
 
 def to_jsonable(obj):
@@ -38,24 +39,34 @@ def to_jsonable(obj):
     return obj
 
 
-def write_json_atomic(path, obj, *, indent: int | None = 1) -> Path:
-    """Write ``obj`` as JSON to ``path`` atomically (temporary file + ``os.replace``)."""
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success move it over ``path`` (``os.replace``,
+    atomic on POSIX), on any error remove it. The folder is created if needed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent
+    )
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return path
+
+
+def write_json_atomic(path, obj, *, indent: int | None = 1) -> Path:
+    """Write ``obj`` as JSON to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
+    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Path(path)
 
 
 def environment_info() -> dict:
