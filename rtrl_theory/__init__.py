@@ -3,7 +3,7 @@
 The curated public API; see the subpackages for the rest.
 """
 
-from .cells import PaperParams, PaperRNN, RNNModel
+from .cells import ElmanRNN, LinearSDE, NeuralSDE, PaperParams, PaperRNN, RNNModel
 from .engine import (
     finite_difference_grad,
     finite_difference_hessian,
@@ -16,6 +16,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ContractionEstimate",
+    "ElmanRNN",
+    "LinearSDE",
+    "NeuralSDE",
     "PaperParams",
     "PaperRNN",
     "RNNModel",

@@ -92,9 +92,11 @@ def _add_train(sub):
         "train",
         help="train online with RTRL or TBPTT and write a JSON run record",
         description=(
-            "Online training on one long sequence from the data process of Example 2.4 "
+            "Online training on one long sequence (or --batch-size independent sequences "
+            "sharing the parameters) from the data process of Example 2.4 "
             "(X_{t+1} = lam A tanh(X_t) + eps, eps ~ U[-noise, noise]^d) with teacher or "
-            "Lipschitz targets. The JSON record (config, seed, package versions, windowed "
+            "Lipschitz targets, by SGD (the update of [P1]) or RMSprop under the same "
+            "learning-rate schedule. The JSON record (config, seed, package versions, windowed "
             "losses, gradient norms, thinned parameter path) is rewritten atomically during "
             "the run (at most every --checkpoint-seconds) and at the end, so an interrupted "
             "or diverging run keeps its finished work. "
@@ -144,6 +146,20 @@ def _add_train(sub):
         choices=["sum", "mean"],
         default="sum",
         help="TBPTT: combine the block's gradients by sum (default) or mean",
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=["sgd", "rmsprop"],
+        default="sgd",
+        help="sgd (default; the update of [P1], covered by its theorem) or rmsprop "
+        "(beta 0.9, eps 1e-8), both driven by the schedule",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="number of independent sequences sharing the parameters; each update uses the "
+        "mean of their gradients (default 1)",
     )
     p.add_argument("--backend", choices=["auto", "numpy", "numba"], default="auto")
     p.add_argument(
@@ -228,6 +244,8 @@ def _cmd_train(args) -> int:
             "steps": args.steps,
             "schedule": schedule.to_dict(),
             "block_reduction": args.block_reduction,
+            "optimizer": args.optimizer,
+            "batch_size": args.batch_size,
             "backend": args.backend,
             "allow_non_robbins_monro": args.allow_non_robbins_monro,
         }
@@ -261,6 +279,8 @@ def _cmd_train(args) -> int:
             algo=args.algo,
             tau=args.tau,
             block_reduction=args.block_reduction,
+            optimizer=args.optimizer,
+            batch_size=args.batch_size,
             rng=rng_data,
             record_every=args.record_every,
             backend=args.backend,

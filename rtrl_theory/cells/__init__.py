@@ -24,9 +24,33 @@ from ._maps import (
 )
 from ._model import RNNModel
 from ._paper import PaperCell, PaperParams, PaperRNN
+from ._section7 import (
+    ACTIVATIONS,
+    ElmanCell,
+    ElmanParams,
+    ElmanRNN,
+    LinearSDE,
+    LinearSDECell,
+    LinearSDEParams,
+    NeuralSDE,
+    NeuralSDECell,
+    NeuralSDEParams,
+    activation_map,
+)
 
 __all__ = [
+    "ACTIVATIONS",
     "BOUNDED_MAPS",
+    "ElmanCell",
+    "ElmanParams",
+    "ElmanRNN",
+    "LinearSDE",
+    "LinearSDECell",
+    "LinearSDEParams",
+    "NeuralSDE",
+    "NeuralSDECell",
+    "NeuralSDEParams",
+    "activation_map",
     "Cell",
     "ELU",
     "HeadDerivatives",

@@ -1,5 +1,7 @@
-"""Runners: online RTRL and TBPTT trainers, particles of the joint process, schedules, records."""
+"""Runners: online RTRL and TBPTT trainers (SGD or RMSprop, mini-batches of sequences), particles
+of the joint process, schedules, records."""
 
+from ._optimizers import OPTIMIZERS, SGD, Optimizer, RMSprop, RMSpropState, make_optimizer
 from ._particles import BLOCK_NAMES, INITIAL_LAWS, JointProcess, ParticleState
 from ._records import environment_info, write_json_atomic
 from ._schedules import PowerSchedule, robbins_monro_violations, validate_schedule
@@ -11,10 +13,16 @@ __all__ = [
     "BLOCK_NAMES",
     "INITIAL_LAWS",
     "JointProcess",
+    "OPTIMIZERS",
+    "Optimizer",
     "ParticleState",
     "PowerSchedule",
+    "RMSprop",
+    "RMSpropState",
+    "SGD",
     "TrainResult",
     "environment_info",
+    "make_optimizer",
     "robbins_monro_violations",
     "train_online",
     "validate_schedule",

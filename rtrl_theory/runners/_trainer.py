@@ -18,8 +18,32 @@ covering steps ``[k tau, (k+1) tau)``, updates with :math:`\eta_{k\tau}` times t
 block's per-step gradients, so both algorithms move the parameters by the same amount per step of
 data at equal learning rates (``block_reduction="mean"`` divides by tau instead).
 
-A run whose loss or parameters become non-finite stops cleanly: the result says when and why and
-keeps everything recorded before (``status="diverged"``).
+**Optimizers** (``optimizer=``, :mod:`rtrl_theory.runners._optimizers`). Each update above is an
+SGD step :math:`\theta \leftarrow \theta - \eta_t g`, the update of [P1]. ``optimizer="rmsprop"``
+replaces it by RMSprop driven by the same schedule (as in Section 7 of [P1]):
+:math:`v \leftarrow \beta v + (1-\beta)g^2`, :math:`\theta \leftarrow \theta - \eta_t
+g/(\sqrt v + \epsilon)`, entrywise, :math:`v_0 = 0`. The convergence theorem of [P1] covers SGD only.
+
+**Mini-batches of sequences** (``batch_size=B``, Section 7 of [P1]). B independent sequences
+:math:`(X^{(c)}, Y^{(c)})_{c=1..B}` are run side by side with shared parameters. RTRL keeps B
+states and sensitivities :math:`(\tilde S^{(c)}_t, \tilde J^{(c)}_t)`, each following
+(2.24)-(2.25) with the common :math:`\theta_t`, and updates with the mean over the chains of the
+per-step gradients,
+
+.. math:: g_t = \frac1B\sum_{c=1}^B (\alpha_t\cdot\tilde S^{(c)}_{t+1} - Y^{(c)}_t)
+          \big(\tilde S^{(c)}_{t+1};\ (\tilde J^{W,(c)}_{t+1})^\top\alpha_t;\
+          (\tilde J^{B,(c)}_{t+1})^\top\alpha_t\big).
+
+TBPTT runs BPTT on the B sequences of each block (each from its own carried state) and updates
+with the mean over the chains of the block gradients (same block CONVENTION). The recorded
+per-step loss is the mean over the chains. ``batch_size=1`` is the single-sequence algorithm.
+
+**Models.** The NumPy path works for any :class:`~rtrl_theory.RNNModel` (any cell of the engine);
+the compiled kernel (``backend="numba"``, chosen by ``"auto"`` when available) covers only RTRL on
+a :class:`~rtrl_theory.PaperRNN` with SGD and ``batch_size=1``.
+
+A run whose loss, parameters or optimizer state become non-finite stops cleanly: the result says
+when and why and keeps everything recorded before (``status="diverged"``).
 """
 
 from __future__ import annotations
@@ -36,6 +60,7 @@ from rtrl_theory.data import DataProcess, DataStream
 from rtrl_theory.engine import bptt_sequences, initial_sensitivities
 from rtrl_theory.engine._forward import advance_first_order
 
+from ._optimizers import make_optimizer, optimizer_record, optimizer_state_is_finite
 from ._schedules import validate_schedule
 
 __all__ = ["TrainResult", "train_online", "ALGORITHMS", "BACKENDS"]
@@ -53,11 +78,13 @@ class TrainResult:
     algo : str
     params : parameters after the last completed update (``model.unflatten``)
     losses : ndarray (n_steps_run,)
-        Per-step loss :math:`\\tfrac12(\\hat Y_t - Y_t)^2` seen online.
+        Per-step loss :math:`\\tfrac12(\\hat Y_t - Y_t)^2` seen online (mean over the chains of a
+        mini-batch).
     update_steps : ndarray of int (n_updates,)
         Step index of each update (every step for RTRL, block starts for TBPTT).
     grad_norms : ndarray (n_updates,)
-        Euclidean norm of the gradient used by each update.
+        Euclidean norm of the gradient g of each update (the chain mean for a mini-batch; the
+        raw gradient, before any RMSprop scaling).
     path_steps, param_path : ndarray (n_path,), (n_path, P)
         Thinned parameter path: :math:`\\theta_t` before step ``path_steps[i]``, plus the final one.
     status : {"completed", "diverged", "interrupted"}
@@ -124,91 +151,136 @@ class _Interrupted(Exception):
     pass
 
 
-def _data_source(data, n_steps, rng, d):
-    """Yield function ``take(m) -> (X (m, d), Y (m,))`` over arrays, a process or a stream."""
+def _data_source(data, n_steps, rng, d, batch_size):
+    """Return ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream."""
+    B = batch_size
     if isinstance(data, DataProcess):
-        data = data.stream(rng)
+        data = data.stream(rng) if B == 1 else data.stream(rng, n_chains=B)
     if isinstance(data, DataStream):
-        if data.batched:
-            raise ValueError("data: expected a single-chain stream (n_chains=None)")
+        if data.batched and data.n_chains != B:
+            raise ValueError(
+                f"data: the stream has n_chains = {data.n_chains} but batch_size = {B}; stream "
+                f"the process with n_chains=batch_size"
+            )
+        if not data.batched and B != 1:
+            raise ValueError(
+                f"data: expected a stream with n_chains = batch_size = {B}, got a single-chain "
+                f"stream (n_chains=None)"
+            )
         if data.process.target is None:
             raise ValueError(
                 "data: the process has no target; give it a TeacherTarget or LipschitzTarget"
             )
         if data.process.n_input != d:
             raise ValueError(f"data: inputs have d = {data.process.n_input}, the model d = {d}")
-        return data.next
+        if data.batched:
+            return data.next
+
+        def take_single(m):
+            X, Y = data.next(m)
+            return X[None], Y[None]
+
+        return take_single
     if isinstance(data, tuple) and len(data) == 2:
-        X = as_array(data[0], "X", shape=(None, d))
-        Y = as_array(data[1], "Y", shape=(X.shape[0],))
-        if X.shape[0] < n_steps:
-            raise ValueError(f"data: X has {X.shape[0]} steps, fewer than n_steps = {n_steps}")
+        if B == 1 and np.ndim(data[0]) != 3:
+            X = as_array(data[0], "X", shape=(None, d))
+            Y = as_array(data[1], "Y", shape=(X.shape[0],))
+            X, Y = X[None], Y[None]
+        else:
+            if np.ndim(data[0]) != 3:
+                raise ValueError(
+                    f"X: batch_size = {B} needs X of shape ({B}, T, {d}) and Y of shape "
+                    f"({B}, T), got X of shape {np.shape(data[0])}"
+                )
+            X = as_array(data[0], "X", shape=(B, None, d))
+            Y = as_array(data[1], "Y", shape=X.shape[:2])
+        if X.shape[1] < n_steps:
+            raise ValueError(f"data: X has {X.shape[1]} steps, fewer than n_steps = {n_steps}")
         pos = [0]
 
         def take(m):
             a = pos[0]
             pos[0] += m
-            return X[a : a + m], Y[a : a + m]
+            return X[:, a : a + m], Y[:, a : a + m]
 
         return take
     raise TypeError("data: expected a DataProcess, a DataStream or a tuple (X, Y) of arrays")
 
 
-def _pick_backend(model, algo, backend):
+def _pick_backend(model, algo, backend, optimizer, batch_size):
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
     if algo != "rtrl" or backend == "numpy":
         return "numpy"
-    from rtrl_theory.cells import PaperRNN
-
     from . import _fast
 
-    ok = isinstance(model, PaperRNN) and _fast.available()
-    if backend == "numba" and not ok:
-        why = "numba is not installed" if not _fast.available() else "the model is not a PaperRNN"
-        raise ValueError(f"backend: 'numba' is unavailable here ({why}); use 'auto' or 'numpy'")
-    return "numba" if ok else "numpy"
+    why = _fast.unsupported_reason(model, optimizer, batch_size)
+    if backend == "numba" and why is not None:
+        raise ValueError(
+            f"backend: 'numba' is unavailable here ({why}); the compiled path covers RTRL on a "
+            f"PaperRNN with optimizer 'sgd' and batch_size 1; use 'auto' or 'numpy'"
+        )
+    return "numpy" if why is not None else "numba"
 
 
-def _rtrl_chunk_numpy(model, theta, state, X, Y, etas):
-    """Online RTRL over one chunk with the reference NumPy engine; see module docstring."""
+def _chain_mean_grad(model, hd, Jt):
+    """Gradient of (2.24)-(2.26) averaged over the K chains: ``(mean dtheta_h ; mean Jt dS)``."""
+    Ph = model.n_head_params
+    grad = np.empty(model.n_params)
+    if Jt.shape[0] == 1:  # the single-sequence algorithm, exactly as before mini-batches
+        grad[:Ph] = hd.dtheta[0]
+        grad[Ph:] = Jt[0] @ hd.dS[0]
+    else:
+        grad[:Ph] = hd.dtheta.mean(axis=0)
+        grad[Ph:] = np.matmul(Jt, hd.dS[:, :, None])[:, :, 0].mean(axis=0)
+    return grad
+
+
+def _rtrl_chunk_numpy(model, theta, state, X, Y, etas, optimizer, opt_state):
+    """Online RTRL over one chunk of B chains with the reference NumPy engine (module docstring).
+
+    ``X`` (B, m, d), ``Y`` (B, m). Returns ``(theta, state, opt_state, losses (k,), grad_norms (k,),
+    fail, why)`` with ``fail = -1`` or the chunk index of the step that diverged; on failure
+    ``theta``, ``state`` and ``opt_state`` are those before that step.
+    """
     cell, head = model.cell, model.head
-    m = X.shape[0]
+    m = X.shape[1]
     losses = np.empty(m)
     gnorms = np.empty(m)
-    Ph = model.n_head_params
     for t in range(m):
         th, tc = model.split(theta)
         prep = cell.prepare(tc)
-        new_state, _ = advance_first_order(cell, prep, state, X[t][None])
-        hd = head.derivatives(th, new_state.S, Y[t : t + 1])
-        loss = hd.loss[0]
+        new_state, _ = advance_first_order(cell, prep, state, X[:, t])
+        hd = head.derivatives(th, new_state.S, Y[:, t])
+        loss = float(hd.loss.mean())
         if not math.isfinite(loss):
             return (
                 theta,
                 state,
+                opt_state,
                 losses[:t],
                 gnorms[:t],
                 t,
                 f"loss became non-finite ({loss}) at step",
             )
-        grad = np.empty_like(theta)
-        grad[:Ph] = hd.dtheta[0]
-        grad[Ph:] = new_state.Jt[0] @ hd.dS[0]
-        new_theta = theta - etas[t] * grad
+        grad = _chain_mean_grad(model, hd, new_state.Jt)
+        new_theta, new_opt = optimizer.update(theta, grad, etas[t], opt_state)
         losses[t] = loss
         gnorms[t] = math.sqrt(float(grad @ grad))
-        if not np.all(np.isfinite(new_theta)):
-            return (
-                theta,
-                state,
-                losses[: t + 1],
-                gnorms[: t + 1],
-                t,
-                ("parameters became non-finite in the update of step"),
-            )
-        theta, state = new_theta, new_state
-    return theta, state, losses, gnorms, -1, ""
+        why = _update_failure(optimizer, new_theta, new_opt)
+        if why is not None:
+            return theta, state, opt_state, losses[: t + 1], gnorms[: t + 1], t, why + " of step"
+        theta, state, opt_state = new_theta, new_state, new_opt
+    return theta, state, opt_state, losses, gnorms, -1, ""
+
+
+def _update_failure(optimizer, new_theta, new_opt):
+    """None if the update is finite, else the start of the divergence message."""
+    if not np.all(np.isfinite(new_theta)):
+        return "parameters became non-finite in the update"
+    if not optimizer_state_is_finite(optimizer, new_opt):
+        return "optimizer state became non-finite in the update"
+    return None
 
 
 def train_online(
@@ -221,6 +293,8 @@ def train_online(
     algo: str = "rtrl",
     tau: int | None = None,
     block_reduction: str = "sum",
+    optimizer="sgd",
+    batch_size: int = 1,
     rng=None,
     record_every: int | None = None,
     backend: str = "auto",
@@ -229,29 +303,46 @@ def train_online(
     on_record: Callable[[TrainResult], None] | None = None,
     catch_interrupt: bool = False,
 ) -> TrainResult:
-    r"""Train ``model`` online on one sequence with RTRL (2.24)-(2.26) or TBPTT(tau).
+    r"""Train ``model`` online with RTRL (2.24)-(2.26) or TBPTT(tau), on one sequence or a batch.
 
     Parameters
     ----------
-    model : RNNModel (``PaperRNN`` for the fast path)
+    model : RNNModel
+        Any cell of the engine; a ``PaperRNN`` can use the compiled fast path.
     params : initial parameters (PaperParams or flat vector)
-    data : DataProcess, DataStream, or tuple (X (T, d), Y (T,)) with T >= n_steps
-        A process is streamed with ``rng`` in pieces of ``record_every`` steps.
+    data : DataProcess, DataStream, or tuple of arrays
+        A process is streamed with ``rng`` in pieces of ``record_every`` steps (with
+        ``n_chains=batch_size`` when ``batch_size > 1``). A stream must have
+        ``n_chains = batch_size`` (or be single-chain when ``batch_size = 1``). Arrays are
+        ``(X (T, d), Y (T,))`` or ``(X (B, T, d), Y (B, T))`` with ``B = batch_size`` and
+        ``T >= n_steps``.
     n_steps : int
+        Time steps (each step consumes one step of each of the B sequences).
     schedule : PowerSchedule or callable t -> eta_t
-        Must satisfy Assumption 2.14 unless ``allow_non_robbins_monro=True``.
+        Must satisfy Assumption 2.14 unless ``allow_non_robbins_monro=True``; it drives every
+        optimizer. [P1]'s convergence theorem covers the SGD update only.
     algo : {"rtrl", "tbptt"}
     tau : int
         Truncation length, required for TBPTT.
     block_reduction : {"sum", "mean"}
         TBPTT only: how the block's per-step gradients combine (module docstring).
+    optimizer : {"sgd", "rmsprop"} or optimizer object
+        ``"sgd"`` (default): :math:`\theta \leftarrow \theta - \eta_t g`, the update of [P1].
+        ``"rmsprop"``: :class:`~rtrl_theory.runners.RMSprop` with beta = 0.9, eps = 1e-8; pass
+        ``RMSprop(beta=..., eps=...)`` or any object with ``init``/``update`` for other settings
+        (see :mod:`rtrl_theory.runners._optimizers`).
+    batch_size : int, default 1
+        Number B of independent sequences sharing the parameters; each update uses the mean over
+        the chains of their gradients and the recorded loss is the chain mean (module docstring).
     rng : Generator, int or None
         Drives the data stream when ``data`` is a process.
     record_every : int, optional
         Steps between parameter-path snapshots and ``on_record`` calls (default about n_steps/200,
         rounded up to a multiple of tau for TBPTT).
     backend : {"auto", "numpy", "numba"}
-        RTRL on a PaperRNN uses the compiled kernel when numba is installed ("auto").
+        RTRL on a PaperRNN with SGD and ``batch_size=1`` uses the compiled kernel when numba is
+        installed ("auto"); every other case runs the NumPy engine, and ``"numba"`` raises
+        there. TBPTT always runs the NumPy engine.
     progress : bool
         Show a progress bar on stderr.
     on_record : callable, optional
@@ -263,6 +354,7 @@ def train_online(
     Returns
     -------
     TrainResult
+        ``config`` records the optimizer and the batch size.
     """
     if algo not in ALGORITHMS:
         raise ValueError(f"algo: expected one of {ALGORITHMS}, got {algo!r}")
@@ -274,19 +366,23 @@ def train_online(
         if block_reduction not in ("sum", "mean"):
             raise ValueError(f"block_reduction: expected 'sum' or 'mean', got {block_reduction!r}")
     validate_schedule(schedule, allow_non_robbins_monro=allow_non_robbins_monro)
+    optimizer = make_optimizer(optimizer)
+    B = positive_int(batch_size, "batch_size")
     theta = model.as_flat(params).copy()
     rng = as_rng(rng)
-    take = _data_source(data, n_steps, rng, model.n_input)
+    take = _data_source(data, n_steps, rng, model.n_input, B)
     if record_every is None:
         record_every = max(1, n_steps // 200)
     record_every = positive_int(record_every, "record_every")
     if algo == "tbptt":
         record_every = tau * math.ceil(record_every / tau)
-    backend = _pick_backend(model, algo, backend)
+    backend = _pick_backend(model, algo, backend, optimizer, B)
     config = {
         "algo": algo,
         "tau": tau,
         "block_reduction": block_reduction if algo == "tbptt" else None,
+        "optimizer": optimizer_record(optimizer),
+        "batch_size": B,
         "n_steps": n_steps,
         "record_every": record_every,
         "schedule": schedule.to_dict() if hasattr(schedule, "to_dict") else repr(schedule),
@@ -303,8 +399,9 @@ def train_online(
     done = 0
     n_up = 0
     status, stopped_at, message = "completed", None, f"completed {n_steps} steps"
-    state = initial_sensitivities(model.cell, 1) if algo == "rtrl" else None
-    S = model.cell.initial_state(1)
+    state = initial_sensitivities(model.cell, B) if algo == "rtrl" else None
+    S = model.cell.initial_state(B)
+    opt_state = optimizer.init(theta)
     t_start = time.perf_counter()
 
     def snapshot(status_, stopped_, message_):
@@ -339,10 +436,13 @@ def train_online(
                     if backend == "numba":
                         from . import _fast
 
-                        out = _fast.rtrl_chunk_paper(model, theta, state, X, Y, etas, done)
+                        out = _fast.rtrl_chunk_paper(model, theta, state, X[0], Y[0], etas, done)
+                        theta, state, cl, cg, fail, why = out
                     else:
-                        out = _rtrl_chunk_numpy(model, theta, state, X, Y, etas)
-                    theta, state, cl, cg, fail, why = out
+                        out = _rtrl_chunk_numpy(
+                            model, theta, state, X, Y, etas, optimizer, opt_state
+                        )
+                        theta, state, opt_state, cl, cg, fail, why = out
                     k = cl.shape[0]
                     losses[done : done + k] = cl
                     gnorms[n_up : n_up + cg.shape[0]] = cg
@@ -357,9 +457,10 @@ def train_online(
                 else:
                     fail_msg = None
                     for a in range(0, m, tau):
-                        Xb, Yb = X[a : a + tau], Y[a : a + tau]
-                        res = bptt_sequences(model, theta, Xb[None], Yb[None], S0=S)
-                        sl = res.step_losses[0]
+                        Xb, Yb = X[:, a : a + tau], Y[:, a : a + tau]
+                        n_b = Xb.shape[1]
+                        res = bptt_sequences(model, theta, Xb, Yb, S0=S)
+                        sl = res.step_losses.mean(axis=0)
                         bad = ~np.isfinite(sl)
                         if bad.any():
                             j = int(np.argmax(bad))
@@ -368,22 +469,21 @@ def train_online(
                             fail_msg = f"loss became non-finite ({sl[j]}) at step {stopped_at}"
                             done += a + j
                             break
-                        scale = Xb.shape[0] if block_reduction == "sum" else 1.0
-                        grad = scale * res.grad[0]
-                        new_theta = theta - _etas(schedule, done + a, 1)[0] * grad
-                        losses[done + a : done + a + Xb.shape[0]] = sl
+                        scale = n_b if block_reduction == "sum" else 1.0
+                        grad = scale * res.grad.mean(axis=0)
+                        eta = _etas(schedule, done + a, 1)[0]
+                        new_theta, new_opt = optimizer.update(theta, grad, eta, opt_state)
+                        losses[done + a : done + a + n_b] = sl
                         gnorms[n_up] = math.sqrt(float(grad @ grad))
                         ustep[n_up] = done + a
                         n_up += 1
-                        if not np.all(np.isfinite(new_theta)):
+                        why = _update_failure(optimizer, new_theta, new_opt)
+                        if why is not None:
                             stopped_at = done + a
-                            fail_msg = (
-                                f"parameters became non-finite in the update of the block starting "
-                                f"at step {stopped_at}"
-                            )
-                            done += a + Xb.shape[0]
+                            fail_msg = f"{why} of the block starting at step {stopped_at}"
+                            done += a + n_b
                             break
-                        theta, S = new_theta, res.S_T
+                        theta, S, opt_state = new_theta, res.S_T, new_opt
                     if fail_msg is not None:
                         status = "diverged"
                         message = f"{fail_msg}; stopped, keeping the {done} recorded steps"
