@@ -3,8 +3,10 @@ Section 7 set-ups (Gaussian inputs, Wishart and rescaled-Gaussian teachers)."""
 
 from ._chains import DataProcess, DataStream, ExampleChain, LipschitzTarget, TeacherTarget
 from ._teachers import (
+    DelayLineCell,
     GaussianInputs,
     Teacher,
+    delayed_input_teacher,
     elman_teacher,
     linear_sde_teacher,
     neural_sde_teacher,
@@ -14,6 +16,8 @@ from ._teachers import (
 
 __all__ = [
     "DataProcess",
+    "DelayLineCell",
+    "delayed_input_teacher",
     "DataStream",
     "ExampleChain",
     "GaussianInputs",

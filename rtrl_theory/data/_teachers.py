@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rtrl_theory._validate import as_rng, positive, positive_int
+from rtrl_theory._validate import as_array, as_rng, positive, positive_int
+from rtrl_theory.cells._base import Cell
 from rtrl_theory.cells._maps import Sigmoid, Tanh
 from rtrl_theory.cells._section7 import (
     ElmanParams,
@@ -44,6 +45,8 @@ from rtrl_theory.cells._section7 import (
 from ._chains import DataProcess, TeacherTarget
 
 __all__ = [
+    "DelayLineCell",
+    "delayed_input_teacher",
     "wishart_matrix",
     "rescaled_gaussian_matrix",
     "GaussianInputs",
@@ -449,3 +452,61 @@ def neural_sde_teacher(
             f"bounded, got {L:.6g} with gamma = {gamma!r}; use a smaller gamma or a larger dof"
         )
     return Teacher(model, NeuralSDEParams(C_star, A_star, W_star, U_star), L)
+
+
+class DelayLineCell(Cell):
+    r"""A parameter-free shift register: the state after step t is
+    :math:`(X_t, X_{t-1}, \dots, X_{t-\text{delay}})`.
+
+    As the cell of a teacher network it turns the target into a function of past inputs,
+    :math:`Y_t = w\cdot X_{t-\text{delay}} + \eta_t` (:func:`delayed_input_teacher`), a Lipschitz
+    function of the Markov chain :math:`(X_t, \dots, X_{t-\text{delay}})` (Assumption 2.3 on the
+    augmented chain) that a model can only fit by carrying information through its recurrence.
+    """
+
+    def __init__(self, n_input: int, delay: int = 1) -> None:
+        self.n_input = positive_int(n_input, "n_input")
+        self.delay = positive_int(delay, "delay")
+        self.n_state = self.n_input * (self.delay + 1)
+        self.n_params = 0
+        self.blocks = ()
+        N, d = self.n_state, self.n_input
+        self._shift = np.zeros((N, N))
+        self._shift[d:, : N - d] = np.eye(N - d)
+
+    def prepare(self, theta):
+        return None
+
+    def step(self, prep, S, X):
+        out = np.empty_like(S)
+        out[:, : self.n_input] = X
+        out[:, self.n_input :] = S[:, : self.n_state - self.n_input]
+        return out
+
+    def linearize(self, prep, S, X):
+        from rtrl_theory.cells import Linearization, StateJacobian
+
+        K = S.shape[0]
+        jac = StateJacobian(diag=None, coefs=(np.ones((K, self.n_state)),), mats=(self._shift,))
+        return Linearization(self.step(prep, S, X), jac, ())
+
+
+def delayed_input_teacher(n_input: int, delay: int = 1, *, rng=None, w=None) -> Teacher:
+    r"""A teacher whose output is :math:`w\cdot X_{t-\text{delay}}` (a delay line + readout).
+
+    ``w`` defaults to i.i.d. standard normal entries normalised to :math:`|w|_1 = 1` (so the
+    target is 1-Lipschitz in the max-norm of the delayed input). ``lipschitz`` is 0: the delay
+    line forgets its start after ``delay`` steps exactly.
+    """
+    from rtrl_theory.cells import RNNModel, SquaredErrorReadout
+
+    d = positive_int(n_input, "n_input")
+    cell = DelayLineCell(d, delay)
+    if w is None:
+        w = as_rng(rng).standard_normal(d)
+        w = w / np.abs(w).sum()
+    w = as_array(w, "w", shape=(d,))
+    alpha = np.zeros(cell.n_state)
+    alpha[-d:] = w
+    model = RNNModel(cell, SquaredErrorReadout(cell.n_state))
+    return Teacher(model, alpha, 0.0)

@@ -10,6 +10,14 @@
 """
 
 from ._contraction import ContractionEstimate, estimate_contraction_rate
+from ._convergence import (
+    ConvergenceTrace,
+    Theorem61Setup,
+    geometric_checkpoints,
+    gradient_norm_trace,
+    theorem_6_1_experiment,
+    theorem_6_1_setup,
+)
 from ._limits import (
     StationaryEstimate,
     burn_in_for,
@@ -63,6 +71,12 @@ from ._wasserstein import (
 )
 
 __all__ = [
+    "ConvergenceTrace",
+    "Theorem61Setup",
+    "geometric_checkpoints",
+    "gradient_norm_trace",
+    "theorem_6_1_experiment",
+    "theorem_6_1_setup",
     # _limits, _poisson, _tbptt_bias (the joint process of [P1])
     "PoissonCheck",
     "StationaryEstimate",
