@@ -2,6 +2,7 @@
 
 from ._base import (
     Cell,
+    IndexedRowLocalTerm,
     Linearization,
     ParamBlock,
     PreactivationCell,
@@ -9,6 +10,7 @@ from ._base import (
     SecondOrderPieces,
     StateJacobian,
 )
+from ._gru import CHAR_CELLS, GRURNN, INPUT_KINDS, CharElmanRNN, GRUCell, OneHotElmanCell, char_rnn
 from ._heads import HeadDerivatives, SquaredErrorReadout
 from ._maps import (
     BOUNDED_MAPS,
@@ -37,8 +39,19 @@ from ._section7 import (
     NeuralSDEParams,
     activation_map,
 )
+from ._softmax import SoftmaxCrossEntropy, as_index_array
 
 __all__ = [
+    "CHAR_CELLS",
+    "INPUT_KINDS",
+    "CharElmanRNN",
+    "GRUCell",
+    "GRURNN",
+    "IndexedRowLocalTerm",
+    "OneHotElmanCell",
+    "SoftmaxCrossEntropy",
+    "as_index_array",
+    "char_rnn",
     "ACTIVATIONS",
     "BOUNDED_MAPS",
     "ElmanCell",

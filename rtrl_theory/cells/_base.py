@@ -20,6 +20,13 @@ at each step, three structured pieces (THEORY.md section 4):
 
   the "diagonal blocks" of (2.20)-(2.21). Every architecture of [P1] Section 7 (paper RNN, Elman,
   linear RNN/SDE, neural SDE, GRU) has this form: row i of a weight matrix acts on neuron i only.
+  When u is the one-hot vector of an input symbol (character-level text), only column
+  :math:`j = x_t` is nonzero: :class:`IndexedRowLocalTerm` carries the symbol instead of u, so
+  the engine touches N entries instead of N V.
+
+Cells with one-hot inputs set the class attribute ``input_kind = "onehot"`` (absent means
+``"dense"``): the engine then passes the input of each chain as an integer symbol, ``X`` (K,)
+per step instead of (K, d), and ``n_input`` is the vocabulary size V.
 
 Cells of the pre-activation family :math:`S_{t+1} = \phi(z_t)`, :math:`z_t = \tilde\Theta\tilde u_t`
 with :math:`\tilde u_t` stacking the input, the state and optionally a constant 1, and each block of
@@ -41,6 +48,7 @@ __all__ = [
     "ParamBlock",
     "StateJacobian",
     "RowLocalTerm",
+    "IndexedRowLocalTerm",
     "Linearization",
     "SecondOrderPieces",
     "Cell",
@@ -122,12 +130,65 @@ class RowLocalTerm:
 
 
 @dataclass(frozen=True)
+class IndexedRowLocalTerm:
+    r"""Row-local term of a weight matrix applied to a one-hot input: only one column is touched.
+
+    For an input block :math:`\Theta` (N, V) acting on the one-hot vector :math:`e_{x}` of the
+    symbol :math:`x\in\{0, \dots, V-1\}` (pre-activation :math:`\Theta e_x = \Theta[:, x]`, a
+    column lookup), the immediate Jacobian is that of :class:`RowLocalTerm` with
+    :math:`u = e_x`:
+
+    .. math:: \frac{\partial S^k}{\partial\Theta^{ij}}
+              = \delta_{ki}\,\delta_{j x_c}\, a[c, i]\, w[i, j],
+
+    nonzero in column :math:`j = x_c` only: N entries per chain instead of N V.
+
+    Parameters
+    ----------
+    offset : int
+        Position of :math:`\Theta^{00}` in the cell's flat parameters (column-stacked, so entry
+        (i, j) is at ``offset + j N + i``).
+    a : ndarray, shape (K, N)
+    index : ndarray of int, shape (K,)
+        The symbol :math:`x_c` of each chain, in ``[0, n_cols)``.
+    n_cols : int
+        V, the number of columns of :math:`\Theta` (the vocabulary size).
+    w : ndarray, shape (N, V), optional
+        Entrywise weight-map derivative (None: all ones).
+    """
+
+    offset: int
+    a: np.ndarray
+    index: np.ndarray
+    n_cols: int
+    w: np.ndarray | None = None
+
+    def coefficients(self) -> np.ndarray:
+        """The nonzero entries ``a[c, i] w[i, index[c]]`` as a (K, N) array."""
+        if self.w is None:
+            return self.a
+        return self.a * self.w[:, self.index].T
+
+    def rows(self, n_state: int) -> np.ndarray:
+        """Flat parameter positions ``offset + index[c] N + i`` of the nonzero entries, (K, N)."""
+        idx = np.asarray(self.index, dtype=np.intp)
+        return self.offset + idx[:, None] * n_state + np.arange(n_state)[None, :]
+
+    def to_dense(self) -> RowLocalTerm:
+        """The same term as a :class:`RowLocalTerm` with a dense one-hot ``u`` (tests only)."""
+        K = self.a.shape[0]
+        u = np.zeros((K, self.n_cols))
+        u[np.arange(K), np.asarray(self.index, dtype=np.intp)] = 1.0
+        return RowLocalTerm(self.offset, self.a, u, self.w)
+
+
+@dataclass(frozen=True)
 class Linearization:
     """One step of a cell with its structured Jacobians (see the module docstring)."""
 
     S_next: np.ndarray
     state_jac: StateJacobian
-    param_terms: tuple[RowLocalTerm, ...]
+    param_terms: tuple[RowLocalTerm | IndexedRowLocalTerm, ...]
 
 
 @dataclass(frozen=True)

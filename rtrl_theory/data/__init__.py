@@ -3,6 +3,16 @@ Section 7 set-ups (Gaussian inputs, Wishart and rescaled-Gaussian teachers); LOB
 (reader, features, baselines, synthetic order flow)."""
 
 from ._chains import DataProcess, DataStream, ExampleChain, LipschitzTarget, TeacherTarget
+from ._datadir import (
+    DATA_ENV_VAR,
+    ChecksumError,
+    DataFileError,
+    MissingDataError,
+    data_file,
+    resolve_data_dir,
+    sha256_of,
+    verify_sha256,
+)
 from ._lob_baselines import (
     BaselineResult,
     LogisticFit,
@@ -35,8 +45,38 @@ from ._teachers import (
     rescaled_gaussian_matrix,
     wishart_matrix,
 )
+from ._text import (
+    TINY_SHAKESPEARE,
+    CharVocabulary,
+    TextSplit,
+    bits_per_character,
+    iter_text_chunks,
+    load_tiny_shakespeare,
+    next_char_pairs,
+    parallel_streams,
+    tiny_shakespeare,
+    train_heldout_split,
+)
 
 __all__ = [
+    "DATA_ENV_VAR",
+    "TINY_SHAKESPEARE",
+    "CharVocabulary",
+    "ChecksumError",
+    "DataFileError",
+    "MissingDataError",
+    "TextSplit",
+    "bits_per_character",
+    "data_file",
+    "iter_text_chunks",
+    "load_tiny_shakespeare",
+    "next_char_pairs",
+    "parallel_streams",
+    "resolve_data_dir",
+    "sha256_of",
+    "tiny_shakespeare",
+    "train_heldout_split",
+    "verify_sha256",
     "LOBSTER_SAMPLE",
     "BaselineResult",
     "LobsterDay",

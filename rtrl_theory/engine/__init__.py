@@ -32,9 +32,19 @@ from ._numba_particles import (
     advance_particles_fast_steps,
     particles_fast_supported,
 )
+from ._numba_text import (
+    TextTrainResult,
+    rtrl_train_text_fast,
+    text_fast_supported,
+    text_losses_fast,
+)
 from ._rtrl import SequenceResult, rtrl_sequences
 
 __all__ = [
+    "TextTrainResult",
+    "rtrl_train_text_fast",
+    "text_fast_supported",
+    "text_losses_fast",
     "BACKENDS",
     "BLAS_MIN_N",
     "BPTTResult",

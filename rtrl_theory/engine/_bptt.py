@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rtrl_theory.cells._base import IndexedRowLocalTerm
+
 __all__ = ["BPTTResult", "bptt_sequences"]
 
 
@@ -44,8 +46,9 @@ def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
     ----------
     model : RNNModel
     theta : ndarray, shape (P,)
-    X : ndarray, shape (K, T, d)
+    X : ndarray, shape (K, T, d), or (K, T) of int for a cell with one-hot inputs
     Y : ndarray, shape (K, T)
+        Targets (float, or int class labels for a classification head).
     S0 : ndarray, shape (K, N), optional
         Initial state, treated as a constant (default 0).
 
@@ -57,7 +60,7 @@ def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
         (K, T). Unpacks as ``loss, grad, S_T``.
     """
     cell, head = model.cell, model.head
-    K, T, _ = X.shape
+    K, T = X.shape[:2]
     th, tc = model.split(theta)
     prep = cell.prepare(tc)
     N = cell.n_state
@@ -77,6 +80,10 @@ def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
         lam += hd.dS
         lin = cell.linearize(prep, S[t], X[:, t])
         for term in lin.param_terms:
+            if isinstance(term, IndexedRowLocalTerm):
+                # one-hot input: only column j = x_c, at offset + x_c N + i (distinct per c).
+                g_c[np.arange(K)[:, None], term.rows(N)] += lam * term.coefficients()
+                continue
             # sum over the neuron i of lam_i a_i u_j w_ij, column-stacked: index j N + i.
             v = (lam * term.a)[:, None, :] * term.u[:, :, None]
             if term.w is not None:

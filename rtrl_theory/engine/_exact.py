@@ -5,7 +5,8 @@ r"""Exact :math:`L_T`, its gradient and Hessian at fixed :math:`\theta`, by thre
 * central finite differences of a plain forward pass that uses no derivative code at all.
 
 :math:`L_T(\theta) = \frac1T\sum_{t=0}^{T-1}\tfrac12 (Y_t - \alpha\cdot S_{t+1})^2` (1.2), with the
-array time index of THEORY.md section 2.
+array time index of THEORY.md section 2; for a head with its own ``loss`` method (the softmax
+cross-entropy of character-level models) :math:`L_T = \frac1T\sum_t \ell(\theta_h, S_{t+1}, Y_t)`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def fast_path_supported(model) -> bool:
     cell = model.cell
     return (
         isinstance(cell, PreactivationCell)
+        and getattr(cell, "input_kind", "dense") == "dense"
         and type(cell.activation) in (Sigmoid, Tanh)
         and cell.n_cols == cell.n_input + cell.n_state
         and cell.state_cols.start == cell.n_input
@@ -75,9 +77,11 @@ def loss_and_grad(model, params, X, Y, method: str = "rtrl", *, backend: str = "
     model : RNNModel, for example :class:`~rtrl_theory.PaperRNN`
     params : PaperParams or ndarray of shape (P,)
     X : array, shape (T, d)
-        Inputs :math:`X_0, \dots, X_{T-1}`.
+        Inputs :math:`X_0, \dots, X_{T-1}`; integer symbols, shape (T,), for a model with one-hot
+        inputs (``model.input_kind == "onehot"``).
     Y : array, shape (T,)
-        Targets; step t compares :math:`\alpha\cdot S_{t+1}` with ``Y[t]``.
+        Targets; step t compares :math:`\alpha\cdot S_{t+1}` with ``Y[t]`` (for a classification
+        head: integer class labels, and the loss is the head's, e.g. the cross-entropy).
     method : {"rtrl", "bptt"}
         Forward sensitivities (2.20)-(2.23) or reverse mode; both are exact.
     backend : {"auto", "numpy", "numba"}
@@ -161,10 +165,14 @@ def _plain_loss(model, theta, X, Y, S0=None) -> float:
     prep = cell.prepare(tc)
     S = cell.initial_state(1) if S0 is None else np.asarray(S0, dtype=float).reshape(1, -1)
     total = 0.0
+    has_loss = callable(getattr(head, "loss", None))
     for t in range(X.shape[0]):
         S = cell.step(prep, S, X[t][None])
-        r = head.predict(th, S)[0] - Y[t]
-        total += 0.5 * r * r
+        if has_loss:  # a head with its own loss (softmax cross-entropy)
+            total += head.loss(th, S, Y[t : t + 1])[0]
+        else:
+            r = head.predict(th, S)[0] - Y[t]
+            total += 0.5 * r * r
     return total / X.shape[0]
 
 

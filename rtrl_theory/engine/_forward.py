@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rtrl_theory.cells._base import Cell, RowLocalTerm, StateJacobian
+from rtrl_theory.cells._base import Cell, IndexedRowLocalTerm, RowLocalTerm, StateJacobian
 
 __all__ = [
     "SensitivityState",
@@ -94,14 +94,22 @@ def apply_state_jacobian(sj: StateJacobian, Jt: np.ndarray) -> np.ndarray:
     r"""Return :math:`(\partial S_{t+1}/\partial S_t)\, J_t` for every chain, in the Jt layout.
 
     With ``dS'/dS = diag(c0) + sum_r diag(c_r) M_r``, all chains go through one GEMM
-    ``Jt.reshape(K P, N) @ [M_1^T | ... | M_R^T]``. For a single chain and a single term
-    (the paper's RNN) the coefficient is folded into the small matrix first:
-    ``Jt @ (M^T diag(c))``, so no extra pass over Jt is needed.
+    ``Jt.reshape(K P, N) @ [M_1^T | ... | M_R^T]``. For a single chain the coefficients are
+    folded into the small matrix first: ``Jt @ (M^T diag(c))`` for a single term (the paper's
+    RNN), ``Jt @ (diag(c0) + sum_r M_r^T diag(c_r))`` otherwise, so no extra pass over Jt is
+    needed.
     """
     K, P, N = Jt.shape
     R = len(sj.mats)
     if K == 1 and R == 1 and sj.diag is None:
         small = sj.mats[0].T * sj.coefs[0][0][None, :]
+        return (Jt[0] @ small)[None]
+    if K == 1:
+        # Gated cells (GRU: a diagonal and three matrices): the (N, N) Jacobian is formed first,
+        # so one (P, N) x (N, N) GEMM replaces R of them and R + 1 passes over Jt.
+        small = np.zeros((N, N)) if sj.diag is None else np.diag(sj.diag[0])
+        for c, m in zip(sj.coefs, sj.mats, strict=True):
+            small += m.T * c[0][None, :]
         return (Jt[0] @ small)[None]
     out = None
     if R:
@@ -118,15 +126,22 @@ def apply_state_jacobian(sj: StateJacobian, Jt: np.ndarray) -> np.ndarray:
     return out
 
 
-def add_row_local(Jt: np.ndarray, term: RowLocalTerm) -> None:
+def add_row_local(Jt: np.ndarray, term: RowLocalTerm | IndexedRowLocalTerm) -> None:
     r"""Add a row-local immediate Jacobian term onto the diagonal blocks of ``Jt`` in place.
 
     ``Jt[c, offset + j N + i, i] += a[c, i] u[c, j] w[i, j]`` (the :math:`\delta_{ki}` of
-    (2.20)-(2.21)); O(K N m) work, no dense :math:`M_t`.
+    (2.20)-(2.21)); O(K N m) work, no dense :math:`M_t`. For an
+    :class:`~rtrl_theory.cells.IndexedRowLocalTerm` (one-hot input :math:`u = e_{x_c}`) only
+    column ``j = index[c]`` is touched: ``Jt[c, offset + x_c N + i, i] += a[c, i] w[i, x_c]``,
+    O(K N) work.
     """
     if not Jt.flags.c_contiguous:
         raise ValueError("Jt: expected a C-contiguous array (the diagonal view must not copy)")
     K, _, N = Jt.shape
+    if isinstance(term, IndexedRowLocalTerm):
+        # (c, offset + x_c N + i, i) are distinct for distinct (c, i): fancy += is exact.
+        Jt[np.arange(K)[:, None], term.rows(N), np.arange(N)[None, :]] += term.coefficients()
+        return
     m = term.n_cols
     block = Jt[:, term.offset : term.offset + m * N, :].reshape(K, m, N, N)
     np.einsum("cjii->cji", block)[...] += term.values()

@@ -52,8 +52,9 @@ def rtrl_sequences(model, theta, X, Y, *, order: int = 1, state=None) -> Sequenc
     model : RNNModel
     theta : ndarray, shape (P,)
         Flat parameters ``(theta_head, theta_cell)``.
-    X : ndarray, shape (K, T, d)
+    X : ndarray, shape (K, T, d), or (K, T) of int for a cell with one-hot inputs
     Y : ndarray, shape (K, T)
+        Targets (float, or int class labels for a classification head).
     order : {1, 2}
         2 also runs the second-order recursion and returns the Hessian.
     state : SensitivityState, optional
@@ -69,7 +70,7 @@ def rtrl_sequences(model, theta, X, Y, *, order: int = 1, state=None) -> Sequenc
     cell, head = model.cell, model.head
     if order == 2 and not cell.has_second_order:
         raise ValueError(f"order: {type(cell).__name__} has no second-order recursion")
-    K, T, _ = X.shape
+    K, T = X.shape[:2]
     th, tc = model.split(theta)
     if order == 2:
         prep = cell.prepare(tc, second_order=True)

@@ -79,7 +79,8 @@ class TrainResult:
     params : parameters after the last completed update (``model.unflatten``)
     losses : ndarray (n_steps_run,)
         Per-step loss :math:`\\tfrac12(\\hat Y_t - Y_t)^2` seen online (mean over the chains of a
-        mini-batch).
+        mini-batch); the head's loss for other heads (the cross-entropy in nats for
+        ``SoftmaxCrossEntropy``).
     update_steps : ndarray of int (n_updates,)
         Step index of each update (every step for RTRL, block starts for TBPTT).
     grad_norms : ndarray (n_updates,)
@@ -151,9 +152,60 @@ class _Interrupted(Exception):
     pass
 
 
-def _data_source(data, n_steps, rng, d, batch_size):
-    """Return ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream."""
+def _kinds(model) -> tuple[str, str]:
+    """``(input_kind, target_kind)`` of a model: ``("dense", "real")`` unless it says otherwise."""
+    return getattr(model, "input_kind", "dense"), getattr(model, "target_kind", "real")
+
+
+def _kind_arrays(model, data, n_steps, B):
+    """``take`` over ``(X, Y)`` arrays for a model with one-hot inputs or class targets.
+
+    One-hot inputs are integer symbols, ``X`` (T,) or (B, T); class targets integer labels;
+    ``model.check_sequence`` validates both (dtype, shape, range).
+    """
+    input_kind, _ = _kinds(model)
+    x_step_ndim = 0 if input_kind == "onehot" else 1  # dims of one step's input
+    X, Y = data
+    batched = np.ndim(X) == x_step_ndim + 2
+    if B != 1 and not batched:
+        want = f"({B}, T)" if input_kind == "onehot" else f"({B}, T, {model.n_input})"
+        raise ValueError(
+            f"X: batch_size = {B} needs X of shape {want} and Y of shape ({B}, T), got X of "
+            f"shape {np.shape(X)}"
+        )
+    X, Y = model.check_sequence(X, Y, batched=batched)
+    if not batched:
+        X, Y = X[None], Y[None]
+    elif X.shape[0] != B:
+        raise ValueError(f"X: expected {B} sequences (batch_size), got {X.shape[0]}")
+    if X.shape[1] < n_steps:
+        raise ValueError(f"data: X has {X.shape[1]} steps, fewer than n_steps = {n_steps}")
+    pos = [0]
+
+    def take(m):
+        a = pos[0]
+        pos[0] += m
+        return X[:, a : a + m], Y[:, a : a + m]
+
+    return take
+
+
+def _data_source(data, n_steps, rng, d, batch_size, model=None):
+    """Return ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream.
+
+    For a model with one-hot inputs or class targets (``model.input_kind == "onehot"``,
+    ``model.target_kind == "class"``) the data must be arrays; ``X`` is then (B, m) of int.
+    """
     B = batch_size
+    if model is not None and _kinds(model) != ("dense", "real"):
+        if not (isinstance(data, tuple) and len(data) == 2):
+            raise TypeError(
+                f"data: a model with input_kind={_kinds(model)[0]!r} and "
+                f"target_kind={_kinds(model)[1]!r} takes a tuple (X, Y) of arrays (integer "
+                f"symbols / class labels, e.g. rtrl_theory.data next_char_pairs), got "
+                f"{type(data).__name__}"
+            )
+        return _kind_arrays(model, data, n_steps, B)
     if isinstance(data, DataProcess):
         data = data.stream(rng) if B == 1 else data.stream(rng, n_chains=B)
     if isinstance(data, DataStream):
@@ -214,6 +266,22 @@ def _pick_backend(model, algo, backend, optimizer, batch_size):
         return "numpy"
     from . import _fast
 
+    if getattr(model, "input_kind", "dense") == "onehot":
+        # Text models (one-hot inputs, softmax head): the compiled GRU / Elman kernel.
+        from rtrl_theory.engine._numba_text import text_unsupported_reason
+
+        from ._optimizers import SGD, RMSprop
+
+        why = text_unsupported_reason(model)
+        if why is None and batch_size != 1:
+            why = "batch_size > 1"
+        if why is None and type(optimizer) not in (SGD, RMSprop):
+            why = f"optimizer {type(optimizer).__name__}"
+        if why is None and not _fast.available():
+            why = "numba is not installed"
+        if backend == "numba" and why is not None:
+            raise ValueError(f"backend: 'numba' is unavailable here ({why}); use 'auto' or 'numpy'")
+        return "numpy" if why is not None else "numba-text"
     why = _fast.unsupported_reason(model, optimizer, batch_size)
     if backend == "numba" and why is not None:
         raise ValueError(
@@ -315,7 +383,10 @@ def train_online(
         ``n_chains=batch_size`` when ``batch_size > 1``). A stream must have
         ``n_chains = batch_size`` (or be single-chain when ``batch_size = 1``). Arrays are
         ``(X (T, d), Y (T,))`` or ``(X (B, T, d), Y (B, T))`` with ``B = batch_size`` and
-        ``T >= n_steps``.
+        ``T >= n_steps``. A model with ``input_kind = "onehot"`` (character-level models,
+        ``rtrl_theory.cells.char_rnn``) takes integer symbols ``X`` (T,) or (B, T); one with
+        ``target_kind = "class"`` integer labels ``Y``; such models take arrays only (e.g.
+        ``rtrl_theory.data.next_char_pairs`` / ``parallel_streams``).
     n_steps : int
         Time steps (each step consumes one step of each of the B sequences).
     schedule : PowerSchedule or callable t -> eta_t
@@ -370,7 +441,7 @@ def train_online(
     B = positive_int(batch_size, "batch_size")
     theta = model.as_flat(params).copy()
     rng = as_rng(rng)
-    take = _data_source(data, n_steps, rng, model.n_input, B)
+    take = _data_source(data, n_steps, rng, model.n_input, B, model)
     if record_every is None:
         record_every = max(1, n_steps // 200)
     record_every = positive_int(record_every, "record_every")
@@ -438,6 +509,11 @@ def train_online(
 
                         out = _fast.rtrl_chunk_paper(model, theta, state, X[0], Y[0], etas, done)
                         theta, state, cl, cg, fail, why = out
+                    elif backend == "numba-text":
+                        from rtrl_theory.engine._numba_text import rtrl_chunk_text
+
+                        out = rtrl_chunk_text(model, theta, state, X, Y, etas, optimizer, opt_state)
+                        theta, state, opt_state, cl, cg, fail, why = out
                     else:
                         out = _rtrl_chunk_numpy(
                             model, theta, state, X, Y, etas, optimizer, opt_state
