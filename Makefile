@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: verify verify-full test test-all bench clean
+.PHONY: verify verify-full test test-all bench figures figures-quick clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_rtrl.py
 	$(BIN)/python benchmarks/bench_particles.py
 	$(BIN)/python benchmarks/bench_w1.py
+
+## figures: regenerate every figure of paper_figures/ in full mode into figures/ (about 40 min on
+## two cores; cached data and sweep runs are reused, pass ARGS=--recompute to redo them)
+figures: $(BIN)/.installed
+	$(BIN)/python -m paper_figures --out figures $(ARGS)
+
+figures-quick: $(BIN)/.installed
+	$(BIN)/python -m paper_figures --quick --out figures $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -223,6 +223,7 @@ def theorem_6_1_experiment(
     n_steps: int = 300,
     burn_in: int = 60,
     rng=None,
+    record_every: int | None = None,
     progress: bool = False,
 ) -> dict:
     r"""Train with each algorithm of ``runs`` and trace :math:`|\nabla L(\theta_t)|` along the way.
@@ -238,6 +239,9 @@ def theorem_6_1_experiment(
         Passed to :func:`gradient_norm_trace`.
     rng : Generator, int or None
         Training data and Monte Carlo streams are spawned from it.
+    record_every : int, optional
+        Steps between recorded parameters (default ``n_train // 2000``, so that the geometric
+        checkpoints also resolve the first percent of the run).
 
     Returns
     -------
@@ -260,7 +264,7 @@ def theorem_6_1_experiment(
             algo=algo,
             tau=tau,
             rng=r_train,
-            record_every=max(1, int(n_train) // 200),
+            record_every=record_every or max(1, int(n_train) // 2000),
             progress=progress,
         )
         trace = gradient_norm_trace(
