@@ -44,6 +44,14 @@ a :class:`~rtrl_theory.PaperRNN` with SGD and ``batch_size=1``.
 
 A run whose loss, parameters or optimizer state become non-finite stops cleanly: the result says
 when and why and keeps everything recorded before (``status="diverged"``).
+
+**Checkpoints** (``checkpoint=PATH``, :mod:`rtrl_theory.runners._checkpoint`). At the end of each
+record interval the trainer takes a consistent copy of its state (parameters, RTRL sensitivities
+or the TBPTT carried state, optimizer state, data position or stream state, step and update
+counters); it is written atomically at most every ``checkpoint_seconds`` and at the end of the run
+whatever its status (an interrupted run keeps the copy of its last completed interval).
+``resume=True`` continues from it; since every path is a step-by-step recursion that does not
+depend on where the run is cut, the continued run is the uninterrupted one bit for bit.
 """
 
 from __future__ import annotations
@@ -52,15 +60,26 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from rtrl_theory._validate import as_array, as_rng, positive_int
 from rtrl_theory.data import DataProcess, DataStream
 from rtrl_theory.engine import bptt_sequences, initial_sensitivities
-from rtrl_theory.engine._forward import advance_first_order
+from rtrl_theory.engine._forward import SensitivityState, advance_first_order
 
+from ._checkpoint import (
+    array_fingerprint,
+    load_checkpoint,
+    optimizer_state_from_parts,
+    optimizer_state_to_parts,
+    restore_stream,
+    stream_state,
+    write_checkpoint,
+)
 from ._optimizers import make_optimizer, optimizer_record, optimizer_state_is_finite
+from ._records import to_jsonable
 from ._schedules import validate_schedule
 
 __all__ = ["TrainResult", "train_online", "ALGORITHMS", "BACKENDS"]
@@ -152,6 +171,65 @@ class _Interrupted(Exception):
     pass
 
 
+class _ArraySource:
+    """Consecutive pieces of arrays ``X`` (B, T, ...), ``Y`` (B, T); the state is the position."""
+
+    kind = "arrays"
+
+    def __init__(self, X, Y):
+        self.X, self.Y, self.pos = X, Y, 0
+
+    def take(self, m):
+        a = self.pos
+        self.pos += m
+        return self.X[:, a : a + m], self.Y[:, a : a + m]
+
+    def state(self) -> tuple[dict, dict]:
+        return {"kind": self.kind, "position": self.pos}, {}
+
+    def fingerprint(self) -> str:
+        return array_fingerprint(self.X, self.Y)
+
+    def restore(self, meta, arrays, done) -> None:
+        if meta.get("kind") != self.kind:
+            raise ValueError(
+                f"data: the checkpointed run read a {meta.get('kind')}, this one arrays (X, Y)"
+            )
+        if meta.get("fingerprint") != self.fingerprint():
+            raise ValueError(
+                "data: the arrays differ from those of the checkpointed run (SHA-256 "
+                "fingerprint); resume with the same X and Y"
+            )
+        self.pos = int(meta["position"])
+
+
+class _StreamSource:
+    """Pieces of a :class:`~rtrl_theory.data.DataStream`, (B, m, d) and (B, m)."""
+
+    kind = "stream"
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def take(self, m):
+        X, Y = self.stream.next(m)
+        return (X, Y) if self.stream.batched else (X[None], Y[None])
+
+    def state(self) -> tuple[dict, dict]:
+        meta, arrays = stream_state(self.stream)
+        return {"kind": self.kind, **meta}, arrays
+
+    def fingerprint(self) -> None:
+        return None
+
+    def restore(self, meta, arrays, done) -> None:
+        if meta.get("kind") != self.kind:
+            raise ValueError(
+                f"data: the checkpointed run read {meta.get('kind')}, this one a data stream"
+            )
+        restore_stream(self.stream, meta, arrays)
+
+
 def _kinds(model) -> tuple[str, str]:
     """``(input_kind, target_kind)`` of a model: ``("dense", "real")`` unless it says otherwise."""
     return getattr(model, "input_kind", "dense"), getattr(model, "target_kind", "real")
@@ -180,18 +258,11 @@ def _kind_arrays(model, data, n_steps, B):
         raise ValueError(f"X: expected {B} sequences (batch_size), got {X.shape[0]}")
     if X.shape[1] < n_steps:
         raise ValueError(f"data: X has {X.shape[1]} steps, fewer than n_steps = {n_steps}")
-    pos = [0]
-
-    def take(m):
-        a = pos[0]
-        pos[0] += m
-        return X[:, a : a + m], Y[:, a : a + m]
-
-    return take
+    return _ArraySource(X, Y)
 
 
 def _data_source(data, n_steps, rng, d, batch_size, model=None):
-    """Return ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream.
+    """A source with ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream.
 
     For a model with one-hot inputs or class targets (``model.input_kind == "onehot"``,
     ``model.target_kind == "class"``) the data must be arrays; ``X`` is then (B, m) of int.
@@ -225,14 +296,7 @@ def _data_source(data, n_steps, rng, d, batch_size, model=None):
             )
         if data.process.n_input != d:
             raise ValueError(f"data: inputs have d = {data.process.n_input}, the model d = {d}")
-        if data.batched:
-            return data.next
-
-        def take_single(m):
-            X, Y = data.next(m)
-            return X[None], Y[None]
-
-        return take_single
+        return _StreamSource(data)
     if isinstance(data, tuple) and len(data) == 2:
         if B == 1 and np.ndim(data[0]) != 3:
             X = as_array(data[0], "X", shape=(None, d))
@@ -248,14 +312,7 @@ def _data_source(data, n_steps, rng, d, batch_size, model=None):
             Y = as_array(data[1], "Y", shape=X.shape[:2])
         if X.shape[1] < n_steps:
             raise ValueError(f"data: X has {X.shape[1]} steps, fewer than n_steps = {n_steps}")
-        pos = [0]
-
-        def take(m):
-            a = pos[0]
-            pos[0] += m
-            return X[:, a : a + m], Y[:, a : a + m]
-
-        return take
+        return _ArraySource(X, Y)
     raise TypeError("data: expected a DataProcess, a DataStream or a tuple (X, Y) of arrays")
 
 
@@ -370,6 +427,9 @@ def train_online(
     progress: bool = False,
     on_record: Callable[[TrainResult], None] | None = None,
     catch_interrupt: bool = False,
+    checkpoint=None,
+    checkpoint_seconds: float = 60.0,
+    resume: bool = False,
 ) -> TrainResult:
     r"""Train ``model`` online with RTRL (2.24)-(2.26) or TBPTT(tau), on one sequence or a batch.
 
@@ -378,6 +438,7 @@ def train_online(
     model : RNNModel
         Any cell of the engine; a ``PaperRNN`` can use the compiled fast path.
     params : initial parameters (PaperParams or flat vector)
+        Ignored when resuming (the checkpoint's parameters are used; the shape must match).
     data : DataProcess, DataStream, or tuple of arrays
         A process is streamed with ``rng`` in pieces of ``record_every`` steps (with
         ``n_chains=batch_size`` when ``batch_size > 1``). A stream must have
@@ -388,7 +449,8 @@ def train_online(
         ``target_kind = "class"`` integer labels ``Y``; such models take arrays only (e.g.
         ``rtrl_theory.data.next_char_pairs`` / ``parallel_streams``).
     n_steps : int
-        Time steps (each step consumes one step of each of the B sequences).
+        Time steps (each step consumes one step of each of the B sequences). When resuming, the
+        total including the checkpointed steps (it may exceed the earlier run's ``n_steps``).
     schedule : PowerSchedule or callable t -> eta_t
         Must satisfy Assumption 2.14 unless ``allow_non_robbins_monro=True``; it drives every
         optimizer. [P1]'s convergence theorem covers the SGD update only.
@@ -406,26 +468,48 @@ def train_online(
         Number B of independent sequences sharing the parameters; each update uses the mean over
         the chains of their gradients and the recorded loss is the chain mean (module docstring).
     rng : Generator, int or None
-        Drives the data stream when ``data`` is a process.
+        Drives the data stream when ``data`` is a process (when resuming, the stream's generator
+        states come from the checkpoint instead).
     record_every : int, optional
-        Steps between parameter-path snapshots and ``on_record`` calls (default about n_steps/200,
-        rounded up to a multiple of tau for TBPTT).
+        Steps between parameter-path snapshots, ``on_record`` calls and checkpoint opportunities
+        (default about n_steps/200, rounded up to a multiple of tau for TBPTT).
     backend : {"auto", "numpy", "numba"}
         RTRL on a PaperRNN with SGD and ``batch_size=1`` uses the compiled kernel when numba is
-        installed ("auto"); every other case runs the NumPy engine, and ``"numba"`` raises
-        there. TBPTT always runs the NumPy engine.
+        installed ("auto"), as does RTRL on a one-hot GRU / Elman text model with SGD or RMSprop
+        and ``batch_size=1`` (``"numba-text"``); every other case runs the NumPy engine, and
+        ``"numba"`` raises there. TBPTT always runs the NumPy engine.
     progress : bool
         Show a progress bar on stderr.
     on_record : callable, optional
-        Called with the partial :class:`TrainResult` after each record interval (for example to
-        write a checkpoint atomically).
+        Called with the partial :class:`TrainResult` after each record interval.
     catch_interrupt : bool
-        Turn KeyboardInterrupt into a result with ``status="interrupted"``.
+        Turn KeyboardInterrupt into a result with ``status="interrupted"`` (parameters, losses
+        and checkpoint as of the last completed record interval).
+    checkpoint : str or os.PathLike, optional
+        Path of a checkpoint (:mod:`rtrl_theory.runners._checkpoint`: one ``.npz`` written
+        atomically, plus a JSON copy of its metadata) holding everything needed to continue:
+        parameters, RTRL sensitivities or the TBPTT carried state, optimizer state, data position
+        (arrays) or stream state (bit generators, chain and target states), the recorded arrays
+        and the step counter. Written at the end of a record interval when ``checkpoint_seconds``
+        have passed since the last write, and at the end of the run whatever its status. A fresh
+        run (``resume=False``) refuses to overwrite an existing checkpoint.
+    checkpoint_seconds : float, default 60
+        Least time between two checkpoint writes during the run (0: every record interval).
+    resume : bool
+        Continue from ``checkpoint`` (which must exist, and not be of a diverged run) with the
+        same model, data, schedule, algorithm, tau, optimizer and batch size (checked). The
+        continued run is *exactly* the uninterrupted one (same parameters and losses, bit for
+        bit) when it runs on the same backend: every path is a step-by-step recursion whose
+        result does not depend on where the run was cut, the stream draws are chunking-invariant,
+        and TBPTT checkpoints fall on block boundaries (``record_every`` is a multiple of tau;
+        only the final checkpoint of a run whose ``n_steps`` is not a multiple of tau ends inside
+        a block, and continuing from it starts a new block there).
 
     Returns
     -------
     TrainResult
-        ``config`` records the optimizer and the batch size.
+        ``config`` records the optimizer and the batch size (and the checkpoint and the steps at
+        which the run was resumed).
     """
     if algo not in ALGORITHMS:
         raise ValueError(f"algo: expected one of {ALGORITHMS}, got {algo!r}")
@@ -441,7 +525,22 @@ def train_online(
     B = positive_int(batch_size, "batch_size")
     theta = model.as_flat(params).copy()
     rng = as_rng(rng)
-    take = _data_source(data, n_steps, rng, model.n_input, B, model)
+    if checkpoint is not None:
+        checkpoint = Path(checkpoint)
+        checkpoint_seconds = float(checkpoint_seconds)
+        if not checkpoint_seconds >= 0:
+            raise ValueError(
+                f"checkpoint_seconds: expected a non-negative number, got {checkpoint_seconds!r}"
+            )
+        if not resume and checkpoint.exists():
+            raise FileExistsError(
+                f"checkpoint: {str(checkpoint)!r} exists; pass resume=True (--resume) to continue "
+                f"that run, or remove the file to start afresh"
+            )
+    elif resume:
+        raise ValueError("resume: needs checkpoint=PATH, the checkpoint to continue")
+    ckpt = load_checkpoint(checkpoint) if resume else None
+    source = _data_source(data, n_steps, rng, model.n_input, B, model)
     if record_every is None:
         record_every = max(1, n_steps // 200)
     record_every = positive_int(record_every, "record_every")
@@ -459,6 +558,7 @@ def train_online(
         "schedule": schedule.to_dict() if hasattr(schedule, "to_dict") else repr(schedule),
         "allow_non_robbins_monro": allow_non_robbins_monro,
     }
+    model_desc = {"repr": repr(model), "n_params": int(model.n_params)}
 
     P = theta.shape[0]
     losses = np.empty(n_steps)
@@ -469,11 +569,91 @@ def train_online(
     path = [theta.copy()]
     done = 0
     n_up = 0
+    wall_before = 0.0
     status, stopped_at, message = "completed", None, f"completed {n_steps} steps"
     state = initial_sensitivities(model.cell, B) if algo == "rtrl" else None
     S = model.cell.initial_state(B)
     opt_state = optimizer.init(theta)
+    if ckpt is not None:
+        _check_resumable(ckpt, config, model_desc, n_steps, P)
+        a = ckpt.arrays
+        done = ckpt.step
+        n_up = int(ckpt.meta["n_updates"])
+        theta = a["theta"].copy()
+        losses[:done] = a["losses"]
+        gnorms[:n_up] = a["grad_norms"]
+        ustep[:n_up] = a["update_steps"]
+        path_steps = [int(v) for v in a["path_steps"]]
+        path = [row.copy() for row in a["param_path"]]
+        if algo == "rtrl":
+            state = SensitivityState(
+                a["sens_S"].copy(),
+                a["sens_Jt"].copy(),
+                a["sens_Ht"].copy() if "sens_Ht" in a else None,
+            )
+        else:
+            S = a["carry_S"].copy()
+        opt_state = optimizer_state_from_parts(opt_state, ckpt.meta["optimizer_state"], a)
+        source.restore(ckpt.meta["data"], a, done)
+        wall_before = float(ckpt.meta["wall_time"])
+        config["resumed_at"] = [*ckpt.meta["config"].get("resumed_at", []), done]
+        message = f"completed {n_steps} steps"
+    if checkpoint is not None:
+        config["checkpoint"] = str(checkpoint)
     t_start = time.perf_counter()
+    fingerprint = source.fingerprint() if checkpoint is not None else None
+
+    def commit():
+        """A consistent copy of the run's state at ``done`` (what a checkpoint holds)."""
+        data_meta, data_arrays = source.state()
+        return {
+            "done": done,
+            "n_up": n_up,
+            "theta": theta.copy(),
+            "state": None
+            if state is None
+            else SensitivityState(
+                state.S.copy(), state.Jt.copy(), None if state.Ht is None else state.Ht.copy()
+            ),
+            "S": None if algo == "rtrl" else np.array(S, copy=True),
+            "opt_state": optimizer_state_to_parts(opt_state) if checkpoint is not None else None,
+            "data": (data_meta, data_arrays),
+            "n_path": len(path),
+        }
+
+    committed = commit()
+
+    def write(c, status_):
+        d_meta, d_arrays = c["data"]
+        opt_meta, opt_arrays = c["opt_state"]
+        arrays = {
+            "theta": c["theta"],
+            "losses": losses[: c["done"]],
+            "grad_norms": gnorms[: c["n_up"]],
+            "update_steps": ustep[: c["n_up"]],
+            "path_steps": np.array(path_steps[: c["n_path"]], dtype=np.int64),
+            "param_path": np.array(path[: c["n_path"]]),
+            **opt_arrays,
+            **d_arrays,
+        }
+        if c["state"] is not None:
+            arrays["sens_S"], arrays["sens_Jt"] = c["state"].S, c["state"].Jt
+            if c["state"].Ht is not None:
+                arrays["sens_Ht"] = c["state"].Ht
+        else:
+            arrays["carry_S"] = c["S"]
+        meta = {
+            "done": c["done"],
+            "n_updates": c["n_up"],
+            "status": status_,
+            "wall_time": wall_before + time.perf_counter() - t_start,
+            "backend": backend,
+            "config": config,
+            "model": model_desc,
+            "optimizer_state": opt_meta,
+            "data": {**d_meta, "fingerprint": fingerprint},
+        }
+        write_checkpoint(checkpoint, meta, arrays)
 
     def snapshot(status_, stopped_, message_):
         return TrainResult(
@@ -487,21 +667,29 @@ def train_online(
             status_,
             stopped_,
             message_,
-            time.perf_counter() - t_start,
+            wall_before + time.perf_counter() - t_start,
             backend,
             config,
         )
 
+    last_write = time.monotonic()
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=n_steps, unit="step", desc=f"{algo}", leave=False, dynamic_ncols=True)
+        bar = tqdm(
+            total=n_steps,
+            initial=done,
+            unit="step",
+            desc=f"{algo}",
+            leave=False,
+            dynamic_ncols=True,
+        )
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             while done < n_steps:
                 m = min(record_every, n_steps - done)
-                X, Y = take(m)
+                X, Y = source.take(m)
                 if algo == "rtrl":
                     etas = _etas(schedule, done, m)
                     if backend == "numba":
@@ -567,13 +755,25 @@ def train_online(
                     done += m
                 path_steps.append(done)
                 path.append(theta.copy())
+                committed = commit()
                 if bar is not None:
                     bar.update(m)
+                if checkpoint is not None and (
+                    time.monotonic() - last_write >= checkpoint_seconds and done < n_steps
+                ):
+                    write(committed, "running")
+                    last_write = time.monotonic()
                 if on_record is not None:
                     on_record(snapshot("running", None, f"{done} of {n_steps} steps"))
     except KeyboardInterrupt:
         if not catch_interrupt:
+            if checkpoint is not None:
+                write(committed, "interrupted")
             raise
+        # Back to the last completed record interval: parameters, states and losses agree there.
+        done, n_up = committed["done"], committed["n_up"]
+        theta = committed["theta"]
+        del path_steps[committed["n_path"] :], path[committed["n_path"] :]
         status, stopped_at = "interrupted", done
         message = f"interrupted by the user after {done} steps"
     finally:
@@ -583,7 +783,60 @@ def train_online(
         path_steps.append(done)
         path.append(theta.copy())
     assert path[-1].shape == (P,)
+    if checkpoint is not None:
+        if status == "diverged":
+            # Keep the recorded steps (the failing one included) with the last good state.
+            committed = {
+                **committed,
+                "done": done,
+                "n_up": n_up,
+                "theta": theta.copy(),
+                "n_path": len(path),
+            }
+        else:
+            committed = {**committed, "n_path": len(path)}
+        write(committed, status)
     return snapshot(status, stopped_at, message)
+
+
+_RESUME_KEYS = (
+    ("algo", "algo"),
+    ("tau", "tau"),
+    ("block_reduction", "block_reduction"),
+    ("optimizer", "optimizer"),
+    ("batch_size", "batch_size"),
+    ("schedule", "schedule"),
+    ("allow_non_robbins_monro", "allow_non_robbins_monro"),
+)
+
+
+def _check_resumable(ckpt, config, model_desc, n_steps, P) -> None:
+    """Refuse to continue a checkpoint under another configuration (errors name the argument)."""
+    meta = ckpt.meta
+    if ckpt.status == "diverged":
+        raise ValueError(
+            f"checkpoint: {str(ckpt.path)!r} is of a run that diverged at step {ckpt.step}; "
+            f"there is nothing to continue"
+        )
+    old = meta["config"]
+    for key, arg in _RESUME_KEYS:
+        a, b = to_jsonable(old.get(key)), to_jsonable(config.get(key))
+        if key == "schedule" and (isinstance(a, str) or isinstance(b, str)):
+            continue  # a plain callable: its repr names an address, not its values
+        if a != b:
+            raise ValueError(
+                f"{arg}: the checkpointed run used {a!r}, this call {b!r}; resume with the same "
+                f"settings"
+            )
+    if meta["model"]["n_params"] != P or meta["model"]["repr"] != model_desc["repr"]:
+        raise ValueError(
+            f"model: the checkpointed run trained {meta['model']['repr']}, this call "
+            f"{model_desc['repr']}"
+        )
+    if n_steps < ckpt.step:
+        raise ValueError(
+            f"n_steps: {n_steps} is fewer than the {ckpt.step} steps already in the checkpoint"
+        )
 
 
 def _etas(schedule, start: int, m: int) -> np.ndarray:
