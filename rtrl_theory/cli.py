@@ -87,28 +87,69 @@ def _cmd_verify(args) -> int:
     return 1 if any(r.failed for r in results) else 0
 
 
+DATA_KINDS = ("synthetic", "shakespeare", "lob", "lob-synthetic")
+
+
 def _add_train(sub):
     p = sub.add_parser(
         "train",
         help="train online with RTRL or TBPTT and write a JSON run record",
         description=(
-            "Online training on one long sequence (or --batch-size independent sequences "
-            "sharing the parameters) from the data process of Example 2.4 "
-            "(X_{t+1} = lam A tanh(X_t) + eps, eps ~ U[-noise, noise]^d) with teacher or "
-            "Lipschitz targets, by SGD (the update of [P1]) or RMSprop under the same "
-            "learning-rate schedule. The JSON record (config, seed, package versions, windowed "
-            "losses, gradient norms, thinned parameter path) is rewritten atomically during "
-            "the run (at most every --checkpoint-seconds) and at the end, so an interrupted "
-            "or diverging run keeps its finished work. "
-            "Exit status: 0 completed, 2 bad arguments, 3 diverged or interrupted (recorded)."
+            "Online training with RTRL or TBPTT(tau), by SGD (the update of [P1]) or RMSprop "
+            "under a decaying learning-rate schedule. --data synthetic (default): the paper RNN "
+            "on the data process of Example 2.4 (X_{t+1} = lam A tanh(X_t) + eps, eps ~ "
+            "U[-noise, noise]^d) with teacher or Lipschitz targets, one long sequence or "
+            "--batch-size independent sequences. --data shakespeare: a character-level GRU or "
+            "Elman network (--cell) on the tiny-shakespeare training split (one pass by "
+            "default), scored in held-out bits per character ([P1] Section 7.4). --data lob / "
+            "lob-synthetic: an Elman tanh network with the two inputs of [P1] Section 7.5 "
+            "(previous mid change, clipped and scaled; queue imbalance) on the LOBSTER AMZN "
+            "sample (or the synthetic order-flow generator), trained in time order on the "
+            "first 70%% of the day and scored on the rest (accuracy, cross-entropy, per class) "
+            "beside the class prior and logistic regressions. Real data are read from "
+            "--data-dir, else $RTRL_THEORY_DATA, else ../shared/data, and checked by SHA-256. "
+            "The JSON record (config, seed, package versions, windowed losses, gradient norms, "
+            "thinned parameter path, held-out metrics) is rewritten atomically during the run "
+            "(at most every --checkpoint-seconds) and at the end; --checkpoint PATH also keeps "
+            "everything needed to continue the run with --resume. "
+            "Exit status: 0 completed, 2 bad arguments or a missing/altered data file, 3 "
+            "diverged or interrupted (recorded)."
         ),
     )
-    p.add_argument("--model", choices=["paper"], default="paper", help="model (default: paper)")
+    p.add_argument(
+        "--data",
+        choices=DATA_KINDS,
+        default="synthetic",
+        help="synthetic (default: the paper model), shakespeare, lob, lob-synthetic",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder holding shakespeare/ and lobster/ (default $RTRL_THEORY_DATA, then "
+        "../shared/data)",
+    )
+    p.add_argument("--model", choices=["paper"], default="paper", help="synthetic data: model")
+    p.add_argument(
+        "--cell",
+        choices=["gru", "elman-tanh", "elman-elu", "elman-relu"],
+        default="gru",
+        help="shakespeare: recurrent cell (default gru)",
+    )
     p.add_argument("--algo", choices=["rtrl", "tbptt"], default="rtrl")
     p.add_argument(
         "--tau", type=int, default=None, help="TBPTT truncation length (required for tbptt)"
     )
-    _add_model_args(p)
+    p.add_argument(
+        "--n-hidden",
+        type=int,
+        default=None,
+        help="hidden units (default 4 synthetic, 20 shakespeare, 10 lob)",
+    )
+    p.add_argument("--n-input", type=int, default=2, help="synthetic: d (default 2)")
+    p.add_argument("--c-f", type=float, default=None, help="synthetic: scale of f (default 0.5/N)")
+    p.add_argument("--c-g", type=float, default=1.0, help="synthetic: scale of g (default 1)")
+    p.add_argument("--bounded-map", default="tanh", help="synthetic: tanh (default) or sigmoid")
     p.add_argument(
         "--lam", type=float, default=0.5, help="contraction of the input chain, in (0,1)"
     )
@@ -126,15 +167,25 @@ def _add_train(sub):
         default=2.0,
         help="std of the teacher's raw weights (default 2)",
     )
-    p.add_argument("--steps", type=int, default=100_000, help="number of time steps (default 1e5)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="number of time steps (default 1e5 synthetic; one pass over the training split "
+        "for real data)",
+    )
     p.add_argument(
         "--schedule",
         default=None,
         metavar="SPEC",
         help="learning rates, e.g. 'eta0=0.1,t0=1000,gamma=0.75' (overrides the next three)",
     )
-    p.add_argument("--eta0", type=float, default=0.5)
-    p.add_argument("--t0", type=float, default=1000.0)
+    p.add_argument(
+        "--eta0", type=float, default=None, help="default 0.5 synthetic, 2e-3 text, 3e-3 lob"
+    )
+    p.add_argument(
+        "--t0", type=float, default=None, help="default 1e3 synthetic, 1e5 text, 1e4 lob"
+    )
     p.add_argument("--gamma", type=float, default=0.75)
     p.add_argument(
         "--allow-non-robbins-monro",
@@ -150,16 +201,43 @@ def _add_train(sub):
     p.add_argument(
         "--optimizer",
         choices=["sgd", "rmsprop"],
-        default="sgd",
-        help="sgd (default; the update of [P1], covered by its theorem) or rmsprop "
-        "(beta 0.9, eps 1e-8), both driven by the schedule",
+        default=None,
+        help="sgd (the update of [P1], covered by its theorem; default for synthetic data) or "
+        "rmsprop (default for real data), both driven by the schedule",
+    )
+    p.add_argument(
+        "--rmsprop-beta",
+        type=float,
+        default=None,
+        help="RMSprop's decay (default 0.9 synthetic, 0.999 real data: 0.9 stalls on text at "
+        "batch 1)",
     )
     p.add_argument(
         "--batch-size",
         type=int,
         default=1,
         help="number of independent sequences sharing the parameters; each update uses the "
-        "mean of their gradients (default 1)",
+        "mean of their gradients (default 1; shakespeare: B contiguous segments of the text; "
+        "lob: 1 only)",
+    )
+    p.add_argument(
+        "--eval-every",
+        type=int,
+        default=None,
+        help="real data: also score the held-out part every this many steps (default: at the "
+        "end only)",
+    )
+    p.add_argument(
+        "--mid-change-clip",
+        type=float,
+        default=5.0,
+        help="lob: clip the previous mid change to +-this many ticks, then divide by it",
+    )
+    p.add_argument(
+        "--synthetic-events",
+        type=int,
+        default=60_000,
+        help="lob-synthetic: events of the simulated day (default 60000)",
     )
     p.add_argument("--backend", choices=["auto", "numpy", "numba"], default="auto")
     p.add_argument(
@@ -172,82 +250,251 @@ def _add_train(sub):
         "--checkpoint-seconds",
         type=float,
         default=10.0,
-        help="rewrite the JSON record at most this often during the run (default 10)",
+        help="rewrite the JSON record and the checkpoint at most this often (default 10)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="keep a resumable checkpoint (.npz, written atomically, plus a JSON copy of its "
+        "metadata) at PATH",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run saved in --checkpoint (same data, model and settings)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     p.add_argument(
         "--out",
         type=Path,
         default=None,
-        help="JSON record path (default runs/train-<algo>-<seed>.json)",
+        help="JSON record path (default runs/train-<data>-<algo>-<seed>.json)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
 
 
-def _cmd_train(args) -> int:
+def _pick(value, default):
+    return default if value is None else value
+
+
+def _setup_synthetic(args, seed_seq):
     import numpy as np
 
     from rtrl_theory import PaperRNN
     from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, TeacherTarget
+
+    model = PaperRNN(
+        _pick(args.n_hidden, 4),
+        args.n_input,
+        c_f=args.c_f,
+        c_g=args.c_g,
+        bounded_map=args.bounded_map,
+    )
+    rng_teacher, rng_init, rng_data, rng_w = (np.random.default_rng(s) for s in seed_seq.spawn(4))
+    chain = ExampleChain(args.n_input, args.lam, args.noise)
+    if args.target == "teacher":
+        target = TeacherTarget(
+            model,
+            model.init_params(rng_teacher, scale=args.teacher_scale),
+            noise=args.target_noise,
+        )
+    else:
+        target = LipschitzTarget.random(args.n_input, noise=args.target_noise, rng=rng_w)
+    return {
+        "model": model,
+        "params": model.init_params(rng_init),
+        "data": DataProcess(chain, target),
+        "rng": rng_data,
+        "n_steps": _pick(args.steps, 100_000),
+        "schedule_defaults": (0.5, 1000.0),
+        "optimizer_default": ("sgd", 0.9),
+        "model_config": {
+            "name": args.model,
+            "n_hidden": model.n_hidden,
+            "n_input": model.n_input,
+            "c_f": model.c_f,
+            "c_g": model.c_g,
+            "bounded_map": model.bounded_map,
+            "n_params": model.n_params,
+        },
+        "data_config": {
+            "kind": "synthetic",
+            "chain": "example-2.4",
+            "lam": chain.lam,
+            "noise": chain.noise,
+            "C_x": chain.C_x,
+            "target": args.target,
+            "target_noise": args.target_noise,
+            "teacher_scale": args.teacher_scale if args.target == "teacher" else None,
+        },
+        "evaluate": None,
+        "extra": {},
+    }
+
+
+def _setup_shakespeare(args, seed_seq):
+    import math
+
+    import numpy as np
+
+    from rtrl_theory.cells import char_rnn
+    from rtrl_theory.data import (
+        TINY_SHAKESPEARE,
+        bits_per_character,
+        next_char_pairs,
+        parallel_streams,
+        tiny_shakespeare,
+    )
+
+    split = tiny_shakespeare(args.data_dir)
+    model = char_rnn(args.cell, _pick(args.n_hidden, 20), split.vocab.size)
+    (rng_init,) = (np.random.default_rng(s) for s in seed_seq.spawn(1))
+    if args.batch_size == 1:
+        data = next_char_pairs(split.train)
+        n_avail = data[0].shape[0]
+    else:
+        data = parallel_streams(split.train, args.batch_size)
+        n_avail = data[0].shape[1]
+
+    def evaluate(params):
+        bpc = bits_per_character(model, model.as_flat(params), split.heldout)
+        return {"heldout_bits_per_char": bpc}
+
+    return {
+        "model": model,
+        "params": model.init_params(rng_init),
+        "data": data,
+        "rng": None,
+        "n_steps": _pick(args.steps, n_avail),
+        "schedule_defaults": (2e-3, 1e5),
+        "optimizer_default": ("rmsprop", 0.999),
+        "model_config": {
+            "name": "char-rnn",
+            "cell": args.cell,
+            "n_hidden": model.n_hidden,
+            "n_vocab": split.vocab.size,
+            "n_params": model.n_params,
+        },
+        "data_config": {
+            "kind": "shakespeare",
+            "file": TINY_SHAKESPEARE.relpath,
+            "sha256": TINY_SHAKESPEARE.sha256,
+            "n_train_chars": split.n_train,
+            "n_heldout_chars": split.n_heldout,
+            "steps_available": n_avail,
+            "streams": args.batch_size,
+        },
+        "evaluate": evaluate,
+        "extra": {"loss_unit": "nats per character (bits = nats / ln 2)", "ln2": math.log(2.0)},
+    }
+
+
+def _setup_lob(args, seed_seq):
+    import numpy as np
+
+    from rtrl_theory.runners._real_data import load_lob_split, lob_baselines, lob_metrics, lob_model
+
+    if args.batch_size != 1:
+        raise ValueError(
+            f"batch_size: the order book is one sequence (one day); expected 1, got "
+            f"{args.batch_size}"
+        )
+    rng_data, rng_init = (np.random.default_rng(s) for s in seed_seq.spawn(2))
+    split = load_lob_split(
+        args.data,
+        args.data_dir,
+        mid_change_clip=args.mid_change_clip,
+        n_synthetic=args.synthetic_events,
+        rng=rng_data,
+    )
+    model = lob_model(_pick(args.n_hidden, 10))
+
+    def evaluate(params):
+        return lob_metrics(model, params, split)
+
+    return {
+        "model": model,
+        "params": model.init_params(rng_init),
+        "data": (split.X_train, split.y_train),
+        "rng": None,
+        "n_steps": _pick(args.steps, split.n_train),
+        "schedule_defaults": (3e-3, 1e4),
+        "optimizer_default": ("rmsprop", 0.999),
+        "model_config": {
+            "name": "elman-tanh (dense inputs, softmax over 3 classes)",
+            "n_hidden": model.n_hidden,
+            "n_input": 2,
+            "n_classes": 3,
+            "n_params": model.n_params,
+        },
+        "data_config": {"kind": args.data, **split.to_dict()},
+        "evaluate": evaluate,
+        "extra": {
+            "class_balance": split.class_balance(),
+            "baselines": lob_baselines(split),
+            "loss_unit": "nats per event",
+        },
+    }
+
+
+def _cmd_train(args) -> int:
+    import json
+
+    import numpy as np
+
+    from rtrl_theory.data import DataFileError
     from rtrl_theory.runners import (
         PowerSchedule,
+        RMSprop,
         environment_info,
         train_online,
         write_json_atomic,
     )
 
+    setups = {
+        "synthetic": _setup_synthetic,
+        "shakespeare": _setup_shakespeare,
+        "lob": _setup_lob,
+        "lob-synthetic": _setup_lob,
+    }
+    out = args.out or Path("runs") / f"train-{args.data}-{args.algo}-{args.seed}.json"
     try:
+        if args.resume and args.checkpoint is None:
+            raise ValueError("resume: --resume needs --checkpoint PATH, the run to continue")
+        if args.eval_every is not None and args.eval_every < 1:
+            raise ValueError(f"eval_every: expected a positive integer, got {args.eval_every}")
+        s = setups[args.data](args, np.random.SeedSequence(args.seed))
+        eta0_d, t0_d = s["schedule_defaults"]
         schedule = (
             PowerSchedule.parse(args.schedule)
             if args.schedule
-            else PowerSchedule(args.eta0, args.t0, args.gamma)
+            else PowerSchedule(_pick(args.eta0, eta0_d), _pick(args.t0, t0_d), args.gamma)
         )
-        model = PaperRNN(
-            args.n_hidden, args.n_input, c_f=args.c_f, c_g=args.c_g, bounded_map=args.bounded_map
-        )
-        seeds = np.random.SeedSequence(args.seed).spawn(4)
-        rng_teacher, rng_init, rng_data, rng_w = (np.random.default_rng(s) for s in seeds)
-        chain = ExampleChain(args.n_input, args.lam, args.noise)
-        if args.target == "teacher":
-            target = TeacherTarget(
-                model,
-                model.init_params(rng_teacher, scale=args.teacher_scale),
-                noise=args.target_noise,
-            )
-        else:
-            target = LipschitzTarget.random(args.n_input, noise=args.target_noise, rng=rng_w)
-        params0 = model.init_params(rng_init)
-        process = DataProcess(chain, target)
-        out = args.out or Path("runs") / f"train-{args.algo}-{args.seed}.json"
+        opt_name = _pick(args.optimizer, s["optimizer_default"][0])
+        beta = _pick(args.rmsprop_beta, s["optimizer_default"][1])
+        if opt_name == "sgd" and args.rmsprop_beta is not None:
+            raise ValueError("rmsprop_beta: given with --optimizer sgd; use --optimizer rmsprop")
+        optimizer = RMSprop(beta=beta) if opt_name == "rmsprop" else "sgd"
+        model = s["model"]
+        evaluate = s["evaluate"]
         config = {
-            "model": {
-                "name": args.model,
-                "n_hidden": model.n_hidden,
-                "n_input": model.n_input,
-                "c_f": model.c_f,
-                "c_g": model.c_g,
-                "bounded_map": model.bounded_map,
-                "n_params": model.n_params,
-            },
-            "data": {
-                "chain": "example-2.4",
-                "lam": chain.lam,
-                "noise": chain.noise,
-                "C_x": chain.C_x,
-                "target": args.target,
-                "target_noise": args.target_noise,
-                "teacher_scale": args.teacher_scale if args.target == "teacher" else None,
-            },
+            "data": s["data_config"],
+            "model": s["model_config"],
             "algo": args.algo,
             "tau": args.tau,
-            "steps": args.steps,
+            "steps": s["n_steps"],
             "schedule": schedule.to_dict(),
             "block_reduction": args.block_reduction,
-            "optimizer": args.optimizer,
+            "optimizer": opt_name,
+            "rmsprop_beta": beta if opt_name == "rmsprop" else None,
             "batch_size": args.batch_size,
             "backend": args.backend,
             "allow_non_robbins_monro": args.allow_non_robbins_monro,
+            "eval_every": args.eval_every,
+            "checkpoint": str(args.checkpoint) if args.checkpoint else None,
         }
         header = {
             "schema": "rtrl-theory/train-run/1",
@@ -256,43 +503,84 @@ def _cmd_train(args) -> int:
             "config": config,
             **environment_info(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **s["extra"],
         }
+        curve = []  # held-out metrics along the run
+        if args.resume and out.exists():
+            try:  # keep the earlier part of the held-out curve
+                curve = list(json.loads(out.read_text()).get("heldout_curve", []))
+            except (OSError, ValueError):
+                curve = []
 
-        def record(res):
+        def record(res, final=None):
             d = res.to_dict()
-            return {**header, **d, "config": {**config, "trainer": d["config"]}}
+            rec = {**header, **d, "config": {**config, "trainer": d["config"]}}
+            if args.data == "shakespeare":
+                rec["losses_bits"] = {
+                    "window": d["losses"]["window"],
+                    "step": d["losses"]["step"],
+                    "mean": np.asarray(d["losses"]["mean"]) / s["extra"]["ln2"],
+                }
+            if evaluate is not None:
+                rec["heldout_curve"] = [c for c in curve if c["step"] <= res.n_steps_run]
+                rec["heldout"] = final
+            return rec
 
         last_write = [time.monotonic()]
+        next_eval = [args.eval_every]
 
         def on_record(partial):
-            # Checkpoint at most every --checkpoint-seconds: each write is fsync'ed.
+            if evaluate is not None and args.eval_every is not None:
+                if partial.n_steps_run >= next_eval[0]:
+                    curve[:] = [c for c in curve if c["step"] < partial.n_steps_run]
+                    curve.append({"step": partial.n_steps_run, **evaluate(partial.params)})
+                    k = partial.n_steps_run // args.eval_every + 1
+                    next_eval[0] = k * args.eval_every
+            # Rewrite the record at most every --checkpoint-seconds: each write is fsync'ed.
             if time.monotonic() - last_write[0] >= args.checkpoint_seconds:
                 write_json_atomic(out, record(partial))
                 last_write[0] = time.monotonic()
 
+        if args.resume:
+            from rtrl_theory.runners import load_checkpoint
+
+            done0 = load_checkpoint(args.checkpoint).step
+            if args.eval_every is not None:
+                next_eval[0] = (done0 // args.eval_every + 1) * args.eval_every
+        record_every = args.record_every
+        if record_every is None and args.eval_every is not None:
+            record_every = max(1, min(args.eval_every, s["n_steps"] // 200))
         result = train_online(
             model,
-            params0,
-            process,
-            args.steps,
+            s["params"],
+            s["data"],
+            s["n_steps"],
             schedule=schedule,
             algo=args.algo,
             tau=args.tau,
             block_reduction=args.block_reduction,
-            optimizer=args.optimizer,
+            optimizer=optimizer,
             batch_size=args.batch_size,
-            rng=rng_data,
-            record_every=args.record_every,
+            rng=s["rng"],
+            record_every=record_every,
             backend=args.backend,
             allow_non_robbins_monro=args.allow_non_robbins_monro,
             progress=not args.no_progress,
             on_record=on_record,
             catch_interrupt=True,
+            checkpoint=args.checkpoint,
+            checkpoint_seconds=args.checkpoint_seconds,
+            resume=args.resume,
         )
-    except (ValueError, TypeError) as exc:
+        final = None
+        if evaluate is not None and result.status != "diverged":
+            final = {"step": result.n_steps_run, **evaluate(result.params)}
+            if not curve or curve[-1]["step"] != result.n_steps_run:
+                curve.append(final)
+    except (ValueError, TypeError, FileNotFoundError, FileExistsError, DataFileError) as exc:
         print(f"rtrl-theory train: error: {exc}", file=sys.stderr)
         return 2
-    write_json_atomic(out, record(result))
+    write_json_atomic(out, record(result, final))
     summary = result.to_dict()
     print(
         f"{result.algo}: {result.status} after {result.n_steps_run} steps "
@@ -303,9 +591,23 @@ def _cmd_train(args) -> int:
             f"final window loss {summary['final_window_loss']:.6g} "
             f"(window {summary['losses']['window']} steps)"
         )
+    if final is not None and args.data == "shakespeare":
+        print(f"held-out bits per character {final['heldout_bits_per_char']:.4f}")
+    elif final is not None:
+        print(
+            f"held-out accuracy {final['accuracy']:.4f}, cross-entropy "
+            f"{final['cross_entropy']:.4f} nats per event"
+        )
+        for b in s["extra"]["baselines"].values():
+            print(
+                f"  {b['name']:<26} accuracy {b['accuracy']:.4f}, cross-entropy "
+                f"{b['cross_entropy']:.4f}"
+            )
     if result.status != "completed":
         print(result.message)
     print(f"wrote {out}")
+    if args.checkpoint is not None:
+        print(f"checkpoint {args.checkpoint}")
     return 0 if result.status == "completed" else 3
 
 
@@ -612,6 +914,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_assumptions(sub)
     _add_contraction(sub)
     _add_train(sub)
+    from rtrl_theory import figures_cli, report
+
+    figures_cli.add_parser(sub)
+    report.add_parser(sub)
     return parser
 
 

@@ -1,8 +1,21 @@
-"""Runners: online RTRL and TBPTT trainers (SGD or RMSprop, mini-batches of sequences), particles
-of the joint process, schedules, records, and the resumable RTRL-vs-TBPTT sweep of Section 7."""
+"""Runners: online RTRL and TBPTT trainers (SGD or RMSprop, mini-batches of sequences; checkpoint
+and resume), particles of the joint process, schedules, records, the resumable RTRL-vs-TBPTT sweep
+of Section 7, and the real-data experiments of Sections 7.4-7.5 (text, limit order book)."""
 
+from ._checkpoint import CHECKPOINT_SCHEMA, Checkpoint, load_checkpoint
 from ._optimizers import OPTIMIZERS, SGD, Optimizer, RMSprop, RMSpropState, make_optimizer
 from ._particles import BLOCK_NAMES, INITIAL_LAWS, JointProcess, ParticleState
+from ._real_data import (
+    LOB_SOURCES,
+    LOBSplit,
+    load_lob_split,
+    lob_baselines,
+    lob_metrics,
+    lob_model,
+    scale_lob_features,
+    train_lob,
+    train_text,
+)
 from ._records import environment_info, write_json_atomic
 from ._schedules import PowerSchedule, robbins_monro_violations, validate_schedule
 from ._sweep import (
@@ -18,10 +31,14 @@ from ._trainer import ALGORITHMS, BACKENDS, TrainResult, train_online
 
 __all__ = [
     "ALGORITHMS",
+    "CHECKPOINT_SCHEMA",
+    "Checkpoint",
     "BACKENDS",
     "BLOCK_NAMES",
     "INITIAL_LAWS",
     "JointProcess",
+    "LOBSplit",
+    "LOB_SOURCES",
     "OPTIMIZERS",
     "Optimizer",
     "ParticleState",
@@ -34,13 +51,21 @@ __all__ = [
     "SweepSpec",
     "TrainResult",
     "environment_info",
+    "load_checkpoint",
+    "load_lob_split",
+    "lob_baselines",
+    "lob_metrics",
+    "lob_model",
     "make_optimizer",
     "replicate_seed",
     "robbins_monro_violations",
     "run_config",
     "run_sweep",
+    "scale_lob_features",
     "sweep_to_arrays",
+    "train_lob",
     "train_online",
+    "train_text",
     "validate_schedule",
     "write_json_atomic",
 ]
