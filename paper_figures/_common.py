@@ -8,7 +8,9 @@ Each script ``figNN_<slug>.py`` defines
 * ``compute(quick, rng, **cache) -> dict of arrays`` and ``plot(data) -> Figure``;
 * ``main(argv=None)``, which calls :func:`run_figure` on the module.
 
-:func:`run_figure` parses ``--quick``, ``--out DIR``, ``--seed``, ``--recompute``; reuses
+:func:`run_figure` parses ``--quick``, ``--out DIR``, ``--seed``, ``--recompute`` (and ``--jobs N``,
+``--dask-scheduler ADDRESS``: where the runs of the figure's sweep execute, see
+:func:`sweep_options`; they do not change the results, so they are not part of the cache); reuses
 ``<out>/<NAME>[_quick].npz`` when its stored configuration (schema, figure, version, mode, seed and
 settings) equals the current one, otherwise computes and writes it atomically together with the
 seed and the configuration as JSON; then plots in the shared style and writes PNG and PDF
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import contextvars
 import functools
 import inspect
 import json
@@ -52,6 +55,7 @@ __all__ = [
     "run_figure",
     "save_cache",
     "styled",
+    "sweep_options",
     "tbptt_color",
 ]
 
@@ -79,6 +83,34 @@ STYLE = {
     "axes.spines.right": False,
     "savefig.dpi": 150,
 }
+
+
+#: Where the sweep runs of the figure being computed execute (set by :func:`run_figure`).
+#: ``(n_jobs, dask_scheduler)``.
+_SWEEP_OPTIONS: contextvars.ContextVar[tuple] = contextvars.ContextVar(
+    "paper_figures_sweep_options", default=(1, None)
+)
+
+
+def sweep_options() -> dict:
+    """``{"n_jobs", "dask_scheduler"}`` of the figure being computed (``--jobs``, ``--dask-scheduler``).
+
+    :func:`run_figure` sets them for the duration of ``compute``; figure code hands them to
+    :func:`rtrl_theory.runners.run_sweep` (see :func:`paper_figures._section7.compute_sweep`).
+    Outside :func:`run_figure`: one process, no cluster.
+    """
+    n_jobs, dask_scheduler = _SWEEP_OPTIONS.get()
+    return {"n_jobs": n_jobs, "dask_scheduler": dask_scheduler}
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1 and n != -1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or -1, got {text!r}")
+    return n
 
 
 def _use_agg_without_display() -> None:
@@ -146,6 +178,19 @@ def parse_args(argv=None, *, description: str = "", default_seed: int = 0) -> ar
         help="ignore the caches (figure data and sweep runs) and recompute",
     )
     p.add_argument("--progress", action="store_true", help="progress bars on stderr")
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="worker processes for the figure's sweep runs (joblib; -1: one per core; default 1)",
+    )
+    p.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the figure's sweep runs on this Dask scheduler (e.g. tcp://host:8786)",
+    )
     return p.parse_args(argv)
 
 
@@ -244,8 +289,16 @@ def run_figure(module, argv=None) -> dict:
             kwargs["recompute"] = args.recompute
         if "progress" in params:
             kwargs["progress"] = args.progress
+        options = {"n_jobs": args.jobs, "dask_scheduler": args.dask_scheduler}
+        for name, value in options.items():
+            if name in params:
+                kwargs[name] = value
+        token = _SWEEP_OPTIONS.set((args.jobs, args.dask_scheduler))
         t0 = time.perf_counter()
-        data = module.compute(args.quick, np.random.default_rng(args.seed), **kwargs)
+        try:
+            data = module.compute(args.quick, np.random.default_rng(args.seed), **kwargs)
+        finally:
+            _SWEEP_OPTIONS.reset(token)
         compute_seconds = time.perf_counter() - t0
         save_cache(npz, data, config, compute_seconds=compute_seconds)
         data = load_cache(npz, config)[0]  # plot what was cached, exactly as a rerun would

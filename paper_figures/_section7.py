@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -218,13 +219,27 @@ def compute_sweep(
     cache_dir=None,
     recompute: bool = False,
     progress: bool = False,
+    n_jobs: int | None = None,
+    dask_scheduler: str | None = None,
 ) -> dict:
     """Run the sweep of ``s`` and return its arrays (:func:`rtrl_theory.runners.sweep_to_arrays`).
 
     The sweep's root seed is the first draw of ``rng``; runs are cached in
     ``cache_dir/<kind>`` under keys that include the whole set-up, so two figures drawing the same
     set-up with the same seed (an RTRL figure and its TBPTT companion) share their runs.
+    ``n_jobs`` and ``dask_scheduler`` (default: the script's ``--jobs`` and ``--dask-scheduler``,
+    :func:`paper_figures._common.sweep_options`) choose where the runs execute; the results do not
+    depend on them.
     """
+    options = _common.sweep_options()
+    n_jobs = options["n_jobs"] if n_jobs is None else n_jobs
+    dask_scheduler = options["dask_scheduler"] if dask_scheduler is None else dask_scheduler
+    if dask_scheduler is not None:
+        # Dask workers need not have paper_figures on their path (it runs from the repository
+        # root): ship this module's functions to them by value; rtrl_theory is imported there.
+        import cloudpickle
+
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
     seed = int(rng.integers(2**63))
     context = {"experiment": "paper_figures/_section7", "setup": s.to_dict()}
     runs = run_sweep(
@@ -236,6 +251,8 @@ def compute_sweep(
         context=context,
         recompute=recompute,
         progress=progress,
+        n_jobs=n_jobs,
+        dask_scheduler=dask_scheduler,
     )
     data = sweep_to_arrays(runs)
     data["window"] = np.array(s.window)

@@ -20,8 +20,15 @@ few training iterations". This module runs such a grid and keeps every run's rec
   its configuration, seed, window and the experiment's ``context``; an interrupted sweep resumes
   without redoing them.
 
-The loop is sequential; :func:`run_config` (one configuration, no I/O) and the cache helpers are
-kept separate so that a parallel map can replace the loop.
+The runs that are not cached are executed by one of three backends (``backend=``):
+``"sequential"`` (in this process, one after the other), ``"joblib"`` (``n_jobs`` worker processes
+on this machine, :mod:`joblib`'s loky backend) or ``"dask"`` (the workers of a
+:mod:`dask.distributed` cluster, given by its scheduler address). A worker runs
+:func:`run_config` (one configuration, no file I/O) and sends the record back; the parent writes
+each record to the cache as soon as it arrives, so an interrupted parallel sweep resumes too. A
+run's randomness depends only on its configuration and the sweep seed (its replicate's
+SeedSequence), never on the worker, the order of completion or the backend: the three backends
+give the same records bit for bit (``tests/test_sweep_parallel.py``).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from ._records import to_jsonable, write_json_atomic
 from ._trainer import ALGORITHMS
 
 __all__ = [
+    "SWEEP_BACKENDS",
     "RunConfig",
     "SweepRun",
     "SweepSpec",
@@ -55,6 +63,8 @@ __all__ = [
 SCHEMA = "rtrl-theory/sweep-run/1"
 #: Statuses a cached record may have; an interrupted run is never cached.
 _FINAL = ("completed", "diverged")
+#: Where the runs of :func:`run_sweep` execute (module docstring).
+SWEEP_BACKENDS = ("sequential", "joblib", "dask")
 
 
 def _freeze_options(options) -> tuple[tuple[str, object], ...]:
@@ -447,6 +457,87 @@ def _load_cached(path: Path, config: RunConfig, key_payload: dict) -> SweepRun |
     return SweepRun.from_record(config, record)
 
 
+def _indexed_run(index: int, config: RunConfig, run_one: Callable, seed, window: int):
+    """``(index, run_config(...))``: the task a parallel worker executes (no file I/O)."""
+    return index, run_config(config, run_one, seed=seed, window=window)
+
+
+def _resolve_backend(backend, n_jobs, dask_scheduler) -> tuple[str, int]:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer):
+        raise TypeError(f"n_jobs: expected a positive int or -1 (all cores), got {n_jobs!r}")
+    n_jobs = int(n_jobs)
+    if n_jobs < 1 and n_jobs != -1:
+        raise ValueError(f"n_jobs: expected a positive int or -1 (all cores), got {n_jobs}")
+    if backend is None:
+        if dask_scheduler is not None:
+            backend = "dask"
+        else:
+            backend = "sequential" if n_jobs == 1 else "joblib"
+    if backend not in SWEEP_BACKENDS:
+        raise ValueError(f"backend: expected one of {SWEEP_BACKENDS} or None, got {backend!r}")
+    if backend == "sequential" and n_jobs != 1:
+        raise ValueError(
+            f"n_jobs: the sequential backend runs one configuration at a time; got n_jobs={n_jobs} "
+            "(use backend='joblib' for worker processes)"
+        )
+    if backend != "dask" and dask_scheduler is not None:
+        raise ValueError(
+            f"dask_scheduler: given ({dask_scheduler!r}) but backend={backend!r}; a scheduler "
+            "address only applies to backend='dask'"
+        )
+    if backend == "dask" and dask_scheduler is None:
+        raise ValueError(
+            "dask_scheduler: backend='dask' needs a scheduler address (e.g. 'tcp://host:8786', "
+            "as printed by `dask scheduler`) or a dask.distributed Client"
+        )
+    return backend, n_jobs
+
+
+def _execute_sequential(todo, configs, run_one, seed, window):
+    for i in todo:
+        yield _indexed_run(i, configs[i], run_one, seed, window)
+
+
+def _execute_joblib(todo, configs, run_one, seed, window, n_jobs):
+    try:
+        from joblib import Parallel, delayed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "backend: 'joblib' needs joblib >= 1.4 (pip install 'rtrl-theory[parallel]')"
+        ) from exc
+    # loky worker processes (cloudpickle: run_one may be a closure); results come back as they
+    # finish so that each is cached at once. joblib limits BLAS threads in its workers.
+    parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
+    yield from parallel(delayed(_indexed_run)(i, configs[i], run_one, seed, window) for i in todo)
+
+
+def _execute_dask(todo, configs, run_one, seed, window, dask_scheduler):
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "backend: 'dask' needs dask.distributed (pip install 'rtrl-theory[dask]')"
+        ) from exc
+    own = not isinstance(dask_scheduler, Client)
+    client = Client(dask_scheduler) if own else dask_scheduler
+    futures = {}
+    try:
+        for i in todo:
+            # pure=False: two tasks with equal arguments are still two runs to collect
+            fut = client.submit(
+                _indexed_run, i, configs[i], run_one, seed, window, pure=False, retries=0
+            )
+            futures[fut] = i
+        for fut in as_completed(list(futures)):
+            yield fut.result()
+    finally:
+        pending = [f for f in futures if not f.done()]
+        if pending:
+            client.cancel(pending)
+        if own:
+            client.close()
+
+
 def run_sweep(
     configs: Iterable[RunConfig],
     run_one: Callable,
@@ -457,6 +548,9 @@ def run_sweep(
     context: Mapping | None = None,
     recompute: bool = False,
     progress: bool = False,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    dask_scheduler=None,
 ) -> list[SweepRun]:
     r"""Run each configuration of a sweep (RTRL vs TBPTT, Section 7 of [P1]), resumably.
 
@@ -469,15 +563,17 @@ def run_sweep(
         parameters and data from ``rng`` (a Generator on the replicate's SeedSequence, the same
         for every configuration of the replicate) and trains, e.g. with
         :func:`~rtrl_theory.runners.train_online`. It must be deterministic given
-        ``(config, rng)``.
+        ``(config, rng)``. With a parallel backend it is pickled (cloudpickle: closures are
+        fine) and sent to the workers, which must be able to import the modules it uses.
     seed : int or SeedSequence
         Root seed; replicate r uses child r of its spawn (:func:`replicate_seed`).
     window : int
         Steps per window of each recorded loss curve.
     cache_dir : path, optional
         Folder of the run records. A run whose record is there (same configuration, seed, window
-        and ``context``) is read instead of run; every finished run is written atomically as soon
-        as it ends, so an interrupted sweep resumes where it stopped.
+        and ``context``) is read instead of run; every finished run is written atomically (by
+        this process, whatever the backend) as soon as it ends, so an interrupted sweep resumes
+        where it stopped.
     context : mapping, optional
         JSON-serialisable description of what ``run_one`` does (model, data, horizon, ...). It is
         part of each cache key, so changing the experiment never reuses stale records.
@@ -485,12 +581,26 @@ def run_sweep(
         Run every configuration even when cached (and overwrite the records).
     progress : bool
         Show a progress bar over the configurations on stderr.
+    n_jobs : int, default 1
+        Worker processes of the ``"joblib"`` backend (-1: one per core).
+    backend : {"sequential", "joblib", "dask"}, optional
+        Where the runs execute (module docstring). Default: ``"dask"`` when ``dask_scheduler``
+        is given, else ``"joblib"`` when ``n_jobs != 1``, else ``"sequential"``. The records do
+        not depend on it.
+    dask_scheduler : str or distributed.Client, optional
+        Address of a running Dask scheduler (``"tcp://host:8786"``; a client is opened and
+        closed here) or an existing ``distributed.Client``; only with ``backend="dask"``.
 
     Returns
     -------
     list of SweepRun
         In the order of ``configs``. Diverged runs are recorded (``status="diverged"``, curve
         stopping at ``stopped_at``), never raised.
+
+    Raises
+    ------
+    ImportError
+        If the backend's package (joblib, dask.distributed) is not installed.
 
     Examples
     --------
@@ -511,30 +621,51 @@ def run_sweep(
         raise ValueError("configs: the sweep contains duplicate configurations")
     _seed_sequence(seed)
     window = positive_int(window, "window")
+    backend, n_jobs = _resolve_backend(backend, n_jobs, dask_scheduler)
     if context is not None:
         json.dumps(to_jsonable(dict(context)), allow_nan=False)  # fail early, not after a run
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(configs), unit="run", desc="sweep", leave=False, dynamic_ncols=True)
-    out = []
+        desc = "sweep" if backend == "sequential" else f"sweep ({backend})"
+        bar = tqdm(total=len(configs), unit="run", desc=desc, leave=False, dynamic_ncols=True)
+
+    def tick(config):
+        if bar is not None:
+            bar.set_postfix_str(f"{config.label} eta0={config.eta0:g} r{config.replicate}")
+            bar.update(1)
+
+    out: list[SweepRun | None] = [None] * len(configs)
+    payloads, paths, todo = [], [], []
+    for i, config in enumerate(configs):
+        payload = _key_payload(config, seed, window, context)
+        path = None if cache_dir is None else cache_path(cache_dir, config, payload)
+        payloads.append(payload)
+        paths.append(path)
+        if path is not None and not recompute and path.exists():
+            out[i] = _load_cached(path, config, payload)
+        if out[i] is None:
+            todo.append(i)
+    results = None
     try:
-        for config in configs:
-            payload = _key_payload(config, seed, window, context)
-            path = None if cache_dir is None else cache_path(cache_dir, config, payload)
-            run = None
-            if path is not None and not recompute and path.exists():
-                run = _load_cached(path, config, payload)
-            if run is None:
-                run = run_config(config, run_one, seed=seed, window=window)
-                if path is not None:
-                    write_json_atomic(path, run.to_record(payload), indent=None)
-            out.append(run)
-            if bar is not None:
-                bar.set_postfix_str(f"{config.label} eta0={config.eta0:g} r{config.replicate}")
-                bar.update(1)
+        for run in out:
+            if run is not None:
+                tick(run.config)
+        if backend == "sequential":
+            results = _execute_sequential(todo, configs, run_one, seed, window)
+        elif backend == "joblib":
+            results = _execute_joblib(todo, configs, run_one, seed, window, n_jobs)
+        else:
+            results = _execute_dask(todo, configs, run_one, seed, window, dask_scheduler)
+        for i, run in results:
+            if paths[i] is not None:
+                write_json_atomic(paths[i], run.to_record(payloads[i]), indent=None)
+            out[i] = run
+            tick(configs[i])
     finally:
+        if results is not None:
+            results.close()  # stops the workers' remaining runs after an error or interrupt
         if bar is not None:
             bar.close()
     return out
