@@ -1,0 +1,608 @@
+r"""``rtrl-theory figures``: regenerate every figure of ``paper_figures/``, with a manifest.
+
+Runs the figure scripts of ``paper_figures`` (STYLE.md section 7; each writes PNG, PDF and its
+``.npz`` data cache), ``--jobs N`` of them at a time in worker processes, shows a progress bar,
+and writes ``<out>/manifest.json``: for each figure its script, seed, configuration (the cache
+key: schema, version, mode, seed, settings), status, whether the data came from the cache, the
+compute and wall times, the files written and the script's summary. Each script's own output goes
+to ``<out>/logs/<figure>[_quick].log``.
+
+* **Caches.** A figure whose ``.npz`` matches its configuration is only re-plotted; sweep runs are
+  cached one by one in ``<out>/.runs``. ``--recompute`` ignores both.
+* **Companions.** Scripts with the same settings and seed (an RTRL figure of [P1] Section 7 and
+  its TBPTT companion, e.g. ``fig03``/``fig04``) share their sweep runs through the run cache, so
+  they run one after the other, in name order (the RTRL half first, the companion then reads its
+  runs). With ``--recompute`` the order is reversed: the companion, which runs the whole sweep,
+  recomputes it, and the RTRL figure (its data cache removed) reads the fresh runs instead of
+  running them a second time.
+* **Parallelism.** ``--jobs N``: figures in N worker processes (BLAS limited to one thread per
+  process: the figures' arrays are small). ``--sweep-jobs M``: each Section 7 sweep runs its
+  configurations in M joblib processes; ``--dask-scheduler ADDRESS``: on a Dask cluster instead.
+  Results do not depend on either (each run has its own SeedSequence).
+* **Failures.** A script that raises is recorded (``status: "failed"``, the error and its log)
+  and the others still run; the command then exits with status 1.
+
+The manifest is rewritten atomically after every figure and keeps the entries of figures (or the
+other mode) not run this time, so it always describes the folder.
+
+Register with ``rtrl_theory.figures_cli.add_parser(subparsers)``; ``python -m
+rtrl_theory.figures_cli`` runs the command on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as _dt
+import importlib
+import importlib.util
+import json
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+__all__ = [
+    "MANIFEST",
+    "MANIFEST_SCHEMA",
+    "add_parser",
+    "companion_groups",
+    "list_scripts",
+    "locate_figures_package",
+    "main",
+    "run_figures",
+    "select_scripts",
+]
+
+MANIFEST = "manifest.json"
+MANIFEST_SCHEMA = "rtrl-theory/figures-manifest/1"
+#: Environment of the worker processes (set before they start, so before NumPy is imported).
+_WORKER_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# finding and grouping the scripts
+# ------------------------------------------------------------------------------------------------
+def locate_figures_package(package: str = "paper_figures") -> Path:
+    """The folder of the figure-script package ``package``, made importable if needed.
+
+    ``paper_figures`` is importable when installed (it is listed in the package discovery of
+    ``pyproject.toml``) or when the working directory is the repository root. Otherwise the
+    repository root of this checkout (beside ``rtrl_theory/``) or the working directory is put
+    on ``sys.path`` if it holds the package.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the package is nowhere to be found (the message says where it looked).
+    """
+    if not isinstance(package, str) or not package.isidentifier():
+        raise ValueError(f"package: expected a Python package name, got {package!r}")
+    spec = importlib.util.find_spec(package)
+    if spec is None:
+        here = Path(__file__).resolve().parents[1]
+        candidates = [Path.cwd(), here]
+        for root in candidates:
+            if (root / package / "__init__.py").is_file():
+                sys.path.insert(0, str(root))
+                importlib.invalidate_caches()
+                spec = importlib.util.find_spec(package)
+                break
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"package: cannot import {package!r}; install the project (pip install -e .) or run "
+            f"from the repository root (looked in {Path.cwd()} and {Path(__file__).parents[1]})"
+        )
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def list_scripts(package: str = "paper_figures") -> list[str]:
+    """Module names of the figure scripts (``fig*.py``) of ``package``, sorted."""
+    folder = locate_figures_package(package)
+    return sorted(p.stem for p in folder.glob("fig*.py"))
+
+
+def select_scripts(names: list[str], only) -> list[str]:
+    """The scripts of ``names`` picked by ``only`` (all when ``only`` is empty).
+
+    A token picks the script of that name and every script whose name starts with the token
+    followed by ``_``: ``fig01`` picks ``fig01_linear_rnn``.
+
+    Raises
+    ------
+    ValueError
+        If a token picks nothing (the message lists the scripts).
+    """
+    if not only:
+        return list(names)
+    picked, unknown = set(), []
+    for token in only:
+        hits = [n for n in names if n == token or n.startswith(f"{token}_")]
+        if not hits:
+            unknown.append(token)
+        picked.update(hits)
+    if unknown:
+        raise ValueError(
+            f"only: no figure script matches {', '.join(map(repr, unknown))}; available: "
+            f"{', '.join(names)}"
+        )
+    return [n for n in names if n in picked]
+
+
+def _module(package: str, name: str):
+    return importlib.import_module(f"{package}.{name}")
+
+
+def companion_groups(package: str, names: list[str], quick: bool) -> list[list[str]]:
+    """``names`` grouped by (settings, default seed): companions share their sweep runs.
+
+    Groups keep the name order inside and are ordered by their first member.
+    """
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        module = _module(package, name)
+        try:
+            key = json.dumps(
+                [module.settings(quick), getattr(module, "DEFAULT_SEED", None)], sort_keys=True
+            )
+        except Exception:  # a script that cannot even describe itself runs (and fails) alone
+            key = f"alone:{name}"
+        groups.setdefault(key, []).append(name)
+    return list(groups.values())
+
+
+# ------------------------------------------------------------------------------------------------
+# one script, in a worker process
+# ------------------------------------------------------------------------------------------------
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _rel(path, out: Path) -> str:
+    try:
+        return os.path.relpath(Path(path), out)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+
+
+def _describe(package: str, name: str, quick: bool) -> dict:
+    """Script path, title, seed and configuration of a figure (what the manifest stores)."""
+    module = _module(package, name)
+    folder = locate_figures_package(package)
+    doc = (module.__doc__ or "").strip().splitlines()
+    seed = getattr(module, "DEFAULT_SEED", None)
+    try:
+        common = importlib.import_module(f"{package}._common")
+        config = common.figure_config(module, quick, seed)
+    except Exception:  # a package without _common: the settings alone
+        from rtrl_theory.runners._records import to_jsonable
+
+        config = to_jsonable({"quick": quick, "seed": seed, "settings": module.settings(quick)})
+    return {
+        "script": f"{folder.name}/{name}.py",
+        "title": doc[0].strip() if doc else name,
+        "seed": seed,
+        "configuration": config,
+    }
+
+
+def _run_script(package, name, argv, out, log_path, drop_cache) -> dict:
+    """Run one figure script (in a worker); never raises for a failure of the script."""
+    out = Path(out)
+    quick = "--quick" in argv
+    stem = name + ("_quick" if quick else "")
+    t0 = time.perf_counter()
+    entry = {"figure": name, "mode": "quick" if quick else "full", "started": _now()}
+    log_path = Path(log_path)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+        contextlib.redirect_stderr(log),
+    ):
+        print(f"$ {package}.{name} {' '.join(argv)}", flush=True)
+        try:
+            entry.update(_describe(package, name, quick))
+            if drop_cache:
+                (out / f"{stem}.npz").unlink(missing_ok=True)
+            info = _module(package, name).main(list(argv))
+            info = info if isinstance(info, dict) else {}
+            entry.update(
+                status="ok",
+                cached=bool(info.get("cached", False)),
+                compute_seconds=info.get("compute_seconds"),
+                summary=str(info.get("summary", "")),
+                error=None,
+            )
+            files = {k: info[k] for k in ("png", "pdf", "npz") if info.get(k) is not None}
+        except (Exception, SystemExit) as exc:
+            traceback.print_exc(file=log)
+            entry.update(
+                status="failed",
+                cached=False,
+                compute_seconds=None,
+                summary="",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            files = {}
+    files["log"] = log_path
+    entry["files"] = {k: _rel(v, out) for k, v in files.items()}
+    entry["wall_seconds"] = time.perf_counter() - t0
+    entry["finished"] = _now()
+    return entry
+
+
+# ------------------------------------------------------------------------------------------------
+# the manifest
+# ------------------------------------------------------------------------------------------------
+def _load_manifest(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("schema") != MANIFEST_SCHEMA:
+        return {}
+    return {(e["figure"], e["mode"]): e for e in data.get("figures", []) if isinstance(e, dict)}
+
+
+def _write_manifest(path: Path, entries: dict, last_run: dict) -> None:
+    from rtrl_theory.runners import environment_info, write_json_atomic
+
+    figures = [entries[k] for k in sorted(entries)]
+    write_json_atomic(
+        path,
+        {
+            "schema": MANIFEST_SCHEMA,
+            "updated": _now(),
+            "last_run": last_run,
+            "environment": environment_info(),
+            "figures": figures,
+        },
+    )
+
+
+@contextlib.contextmanager
+def _worker_environment():
+    """Set :data:`_WORKER_ENV` (where unset) while the worker processes start; then restore."""
+    saved = {k: os.environ.get(k) for k in _WORKER_ENV}
+    for k, v in _WORKER_ENV.items():
+        os.environ.setdefault(k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# ------------------------------------------------------------------------------------------------
+# the command
+# ------------------------------------------------------------------------------------------------
+def run_figures(
+    names=None,
+    *,
+    out="figures",
+    quick: bool = False,
+    jobs: int = 1,
+    sweep_jobs: int = 1,
+    dask_scheduler: str | None = None,
+    recompute: bool = False,
+    package: str = "paper_figures",
+    progress: bool | None = None,
+) -> dict:
+    """Run figure scripts and write ``<out>/manifest.json`` (module docstring).
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Script names or prefixes (:func:`select_scripts`); default all.
+    out : path
+        Output folder (PNG, PDF, ``.npz``, ``.runs/``, ``logs/``, the manifest).
+    quick : bool
+        The scripts' quick mode (small sizes, seconds each).
+    jobs : int
+        Worker processes running figures at the same time.
+    sweep_jobs : int
+        Processes per Section 7 sweep (``--jobs`` of the scripts); -1 for one per core.
+    dask_scheduler : str, optional
+        Run the sweeps' runs on this Dask scheduler.
+    recompute : bool
+        Ignore the data and run caches.
+    package : str
+        The package of figure scripts.
+    progress : bool or None
+        Progress bar on stderr (None: only on a terminal).
+
+    Returns
+    -------
+    dict
+        ``{"manifest": path, "entries": [...this run's entries...], "n_failed": int,
+        "wall_seconds": float}``.
+    """
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs: expected a positive int, got {jobs!r}")
+    if isinstance(sweep_jobs, bool) or not isinstance(sweep_jobs, int):
+        raise ValueError(f"sweep_jobs: expected a positive int or -1, got {sweep_jobs!r}")
+    if sweep_jobs < 1 and sweep_jobs != -1:
+        raise ValueError(f"sweep_jobs: expected a positive int or -1, got {sweep_jobs!r}")
+    selected = select_scripts(list_scripts(package), names)
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    manifest_path = out / MANIFEST
+    entries = _load_manifest(manifest_path)
+    base = ["--out", str(out)] + (["--quick"] if quick else [])
+    base += ["--jobs", str(sweep_jobs)]
+    if dask_scheduler:
+        base += ["--dask-scheduler", str(dask_scheduler)]
+    tasks = []  # per group: deque of (name, argv, drop_cache)
+    mode = "quick" if quick else "full"
+    groups = companion_groups(package, selected, quick)
+    # Longest first (by the previous run's wall times, when the manifest has them), so that
+    # parallel workers finish together; unknown figures keep the name order.
+    groups.sort(
+        key=lambda g: -sum((entries.get((n, mode)) or {}).get("wall_seconds") or 0.0 for n in g)
+    )
+    for group in groups:
+        if recompute:
+            group = group[::-1]  # the companion running the whole sweep first (docstring)
+            items = [(group[0], base + ["--recompute"], False)]
+            items += [(n, base, True) for n in group[1:]]
+        else:
+            items = [(n, base, False) for n in group]
+        tasks.append(deque(items))
+    started, t0 = _now(), time.perf_counter()
+    last_run = {
+        "started": started,
+        "finished": None,
+        "quick": quick,
+        "figures": selected,
+        "jobs": jobs,
+        "sweep_jobs": sweep_jobs,
+        "dask_scheduler": dask_scheduler,
+        "recompute": recompute,
+        "package": package,
+        "wall_seconds": None,
+    }
+    done_entries = []
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=len(selected),
+        unit="fig",
+        desc="figures" + (" (quick)" if quick else ""),
+        disable=(not progress) if progress is not None else None,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+    def record(entry):
+        entries[(entry["figure"], entry["mode"])] = entry
+        done_entries.append(entry)
+        last_run["wall_seconds"] = time.perf_counter() - t0
+        _write_manifest(manifest_path, entries, last_run)
+        if entry["status"] == "ok":
+            how = "cached data" if entry["cached"] else "computed"
+            msg = f"{entry['figure']}: {how}, {entry['wall_seconds']:.1f} s"
+        else:
+            msg = f"{entry['figure']}: FAILED ({entry['error']}); log {entry['files']['log']}"
+        bar.write(msg, file=sys.stderr)
+        bar.set_postfix_str(entry["figure"])
+        bar.update(1)
+
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+    suffix = "_quick" if quick else ""
+    try:
+        with _worker_environment():
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+            running = {}
+
+            def submit_next(gi):
+                if tasks[gi]:
+                    name, argv, drop = tasks[gi].popleft()
+                    log = out / "logs" / f"{name}{suffix}.log"
+                    fut = pool.submit(_run_script, package, name, argv, out, log, drop)
+                    running[fut] = (gi, name, log)
+
+            def collect(fut, gi, name, log):
+                try:
+                    return fut.result(), False
+                except BrokenProcessPool as exc:  # a worker died (signal, out of memory)
+                    return _crashed(name, quick, out, log, exc), True
+                except Exception as exc:  # the task itself could not run (pickling, import)
+                    return _crashed(name, quick, out, log, exc), False
+
+            try:
+                for gi in range(len(tasks)):
+                    submit_next(gi)
+                while running:
+                    finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    broken, next_groups = False, []
+                    for fut in finished:
+                        gi, name, log = running.pop(fut)
+                        entry, died = collect(fut, gi, name, log)
+                        broken |= died
+                        record(entry)
+                        next_groups.append(gi)
+                    if broken:
+                        # every task of the dead pool fails with it: record them, start afresh
+                        for fut in list(running):
+                            gi, name, log = running.pop(fut)
+                            record(collect(fut, gi, name, log)[0])
+                        pool.shutdown(wait=True, cancel_futures=True)
+                        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+                        next_groups = range(len(tasks))
+                    for gi in next_groups:
+                        submit_next(gi)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        bar.close()
+    last_run["finished"] = _now()
+    last_run["wall_seconds"] = time.perf_counter() - t0
+    _write_manifest(manifest_path, entries, last_run)
+    return {
+        "manifest": manifest_path,
+        "entries": done_entries,
+        "n_failed": sum(e["status"] != "ok" for e in done_entries),
+        "wall_seconds": last_run["wall_seconds"],
+    }
+
+
+def _crashed(name, quick, out, log, exc) -> dict:
+    return {
+        "figure": name,
+        "mode": "quick" if quick else "full",
+        "status": "failed",
+        "cached": False,
+        "compute_seconds": None,
+        "wall_seconds": None,
+        "summary": "",
+        "error": f"{type(exc).__name__}: {exc}",
+        "files": {"log": _rel(log, out)},
+        "finished": _now(),
+    }
+
+
+def _positive_or_all(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1 and n != -1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or -1, got {text!r}")
+    return n
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return n
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``figures`` subcommand to ``subparsers`` (from ``add_subparsers``)."""
+    p = subparsers.add_parser(
+        "figures",
+        help="regenerate every figure (PNG and PDF) with a manifest",
+        description=(
+            "Run the figure scripts of paper_figures/ (figures of [P1] Section 7 and the theory "
+            "figures): PNG and PDF in --out, cached data reused unless --recompute, a progress "
+            "bar, and --out/manifest.json (figure, script, seed, configuration, run time, files, "
+            "status). Exit status 1 if a script failed (the others are still made)."
+        ),
+    )
+    p.add_argument("--quick", action="store_true", help="small sizes: seconds per figure")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="FIG",
+        help="only these scripts (names or prefixes: fig01 fig_contraction)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("figures"), help="output folder (default ./figures)"
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="figures made at the same time, in N worker processes (default 1)",
+    )
+    p.add_argument(
+        "--sweep-jobs",
+        type=_positive_or_all,
+        default=1,
+        metavar="M",
+        help="joblib processes per Section 7 sweep (-1: one per core; default 1)",
+    )
+    p.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run the sweeps' runs on this Dask scheduler, e.g. tcp://host:8786 (needs the "
+        "dask extra; workers must import rtrl_theory)",
+    )
+    p.add_argument(
+        "--recompute", action="store_true", help="ignore cached figure data and sweep runs"
+    )
+    p.add_argument("--list", action="store_true", help="list the figure scripts and exit")
+    p.add_argument(
+        "--package",
+        default="paper_figures",
+        help="package of the figure scripts (default paper_figures)",
+    )
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (one line per figure only)"
+    )
+    p.set_defaults(func=_cmd_figures)
+    return p
+
+
+def _cmd_figures(args) -> int:
+    try:
+        names = list_scripts(args.package)
+        if args.list:
+            print("\n".join(names))
+            return 0
+        select_scripts(names, args.only)  # validate before any work
+        res = run_figures(
+            args.only,
+            out=args.out,
+            quick=args.quick,
+            jobs=args.jobs,
+            sweep_jobs=args.sweep_jobs,
+            dask_scheduler=args.dask_scheduler,
+            recompute=args.recompute,
+            package=args.package,
+            progress=False if args.no_progress else None,
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"rtrl-theory figures: error: {exc}", file=sys.stderr)
+        return 2
+    rows = res["entries"]
+    width = max([len("figure")] + [len(e["figure"]) for e in rows])
+    print(f"{'figure':<{width}}  {'status':>6}  {'data':>8}  {'compute s':>9}  {'wall s':>7}")
+    for e in sorted(rows, key=lambda e: e["figure"]):
+        how = ("cached" if e["cached"] else "computed") if e["status"] == "ok" else "-"
+        comp = "" if e["compute_seconds"] is None else f"{e['compute_seconds']:.1f}"
+        wall = "" if e["wall_seconds"] is None else f"{e['wall_seconds']:.1f}"
+        print(f"{e['figure']:<{width}}  {e['status']:>6}  {how:>8}  {comp:>9}  {wall:>7}")
+    print(f"{'total (wall)':<{width}}  {'':>6}  {'':>8}  {'':>9}  {res['wall_seconds']:>7.1f}")
+    print(f"manifest: {res['manifest']}")
+    if res["n_failed"]:
+        failed = ", ".join(e["figure"] for e in rows if e["status"] != "ok")
+        print(f"rtrl-theory figures: {res['n_failed']} failed: {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv=None) -> int:
+    """``python -m rtrl_theory.figures_cli [options]``: the command without the main CLI."""
+    parser = argparse.ArgumentParser(prog="rtrl-theory")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_parser(sub)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] != "figures":
+        argv = ["figures", *argv]
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,461 @@
+r"""``rtrl-theory report``: one Markdown and one HTML page with the verify table and the figures.
+
+The page has two parts:
+
+1. **The verify table**: for each check of ``proofs_checks`` (one statement of [P1]) its id, the
+   statement, what [P1] claims, what was measured, the method, the status and the run time, as
+   ``rtrl-theory verify`` prints it (:func:`rtrl_theory.checks.run_checks`). The checks are run
+   (``--quick`` by default, ``--full`` for the large sizes) or read from a JSON file written by
+   ``rtrl-theory verify --json PATH`` (``--verify-json PATH``); the results used are saved beside
+   the report as ``verify.json``.
+2. **The figures**: every PNG of the figures folder (``--figures DIR``, default ``./figures``,
+   where ``rtrl-theory figures`` writes), in the order and with the titles, seeds, run times and
+   summaries of its ``manifest.json`` when there is one (otherwise from the scripts' docstrings,
+   or the file name). When a figure exists in both modes the full-size one is shown.
+
+``report.md`` links the images (relative paths, so the page renders on GitHub or in an editor
+next to the figures); ``report.html`` is self-contained: the images are embedded as base64 data
+(``--link-images`` links them instead, for a smaller file). Both are written atomically.
+
+Register with ``rtrl_theory.report.add_parser(subparsers)``; ``python -m rtrl_theory.report`` runs
+the command on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as _dt
+import html
+import importlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "FigureItem",
+    "add_parser",
+    "collect_figures",
+    "load_verify_json",
+    "main",
+    "render_html",
+    "render_markdown",
+    "write_report",
+]
+
+STATUS_COLORS = {"pass": "#1a7f37", "fail": "#cf222e", "skip": "#9a6700", "note": "#0969da"}
+
+
+@dataclass(frozen=True)
+class FigureItem:
+    """One figure of the report.
+
+    Attributes
+    ----------
+    name : str
+        Script name (``fig01_linear_rnn``), or the file stem without a manifest.
+    png : Path
+    pdf : Path or None
+    mode : {"full", "quick"}
+    title : str
+        Caption: the script's docstring summary (or the name).
+    details : str
+        Seed, run time, whether the data was cached (from the manifest), else empty.
+    summary : str
+        The script's printed summary (from the manifest), else empty.
+    """
+
+    name: str
+    png: Path
+    pdf: Path | None
+    mode: str
+    title: str
+    details: str = ""
+    summary: str = ""
+
+
+# ------------------------------------------------------------------------------------------------
+# inputs
+# ------------------------------------------------------------------------------------------------
+def load_verify_json(path):
+    """``(results, mode)`` from a JSON file of ``rtrl-theory verify --json`` (or this report).
+
+    Raises
+    ------
+    ValueError
+        If the file is not such a JSON document (the message names ``verify_json``).
+    """
+    from rtrl_theory.checks import CheckResult
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        results = [CheckResult(**r) for r in data["results"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"verify_json: {path} is not a results file of `rtrl-theory verify --json` ({exc})"
+        ) from exc
+    return results, data.get("mode", "unknown")
+
+
+def _script_title(name: str) -> str:
+    """First docstring line of ``paper_figures.<name>`` (empty if it cannot be imported)."""
+    try:
+        from rtrl_theory.figures_cli import locate_figures_package
+
+        locate_figures_package("paper_figures")
+        module = importlib.import_module(f"paper_figures.{name}")
+    except Exception:
+        return ""
+    doc = (module.__doc__ or "").strip().splitlines()
+    return doc[0].strip() if doc else ""
+
+
+def _details(entry: dict) -> str:
+    parts = []
+    if entry.get("seed") is not None:
+        parts.append(f"seed {entry['seed']}")
+    if entry.get("compute_seconds") is not None:
+        parts.append(f"compute {entry['compute_seconds']:.1f} s")
+    if entry.get("cached"):
+        parts.append("data from the cache")
+    if entry.get("script"):
+        parts.append(f"script {entry['script']}")
+    return ", ".join(parts)
+
+
+def collect_figures(figures_dir) -> list[FigureItem]:
+    """The figures of ``figures_dir``: manifest entries first (in order), then other PNGs.
+
+    A figure present in both modes (``<name>.png`` and ``<name>_quick.png``) is listed once, in
+    full mode.
+    """
+    figures_dir = Path(figures_dir)
+    if not figures_dir.is_dir():
+        return []
+    entries = {}
+    manifest = figures_dir / "manifest.json"
+    if manifest.exists():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            for e in data.get("figures", []):
+                if e.get("status") == "ok" and "png" in e.get("files", {}):
+                    entries[(e["figure"], e["mode"])] = e
+        except (OSError, ValueError, AttributeError, KeyError):
+            entries = {}
+    items: dict[str, FigureItem] = {}
+    for png in sorted(figures_dir.glob("*.png")):
+        stem = png.stem
+        quick = stem.endswith("_quick")
+        name = stem[: -len("_quick")] if quick else stem
+        mode = "quick" if quick else "full"
+        if name in items and items[name].mode == "full":
+            continue
+        entry = entries.get((name, mode), {})
+        pdf = png.with_suffix(".pdf")
+        items[name] = FigureItem(
+            name=name,
+            png=png,
+            pdf=pdf if pdf.exists() else None,
+            mode=mode,
+            title=entry.get("title") or _script_title(name) or name,
+            details=_details(entry),
+            summary=entry.get("summary", ""),
+        )
+    return [items[k] for k in sorted(items)]
+
+
+# ------------------------------------------------------------------------------------------------
+# rendering
+# ------------------------------------------------------------------------------------------------
+def _md(text) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, base)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return path.resolve().as_uri()
+
+
+def _counts(results) -> str:
+    from rtrl_theory.checks import STATUSES
+
+    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no checks"
+
+
+def render_markdown(results, figures, *, mode: str, base: Path, generated: str) -> str:
+    """The Markdown page (image links relative to ``base``, the report's folder)."""
+    from rtrl_theory.checks import format_markdown
+
+    lines = [
+        "# rtrl-theory report",
+        "",
+        "Checks of the convergence theory of RTRL in [P1] (Lam, Sirignano, Spiliopoulos, "
+        "arXiv:2501.08040) and the figures of its Section 7 reproduced, with the project's "
+        "theory figures.",
+        "",
+        f"Generated {generated}.",
+        "",
+        f"## Verify table ({mode} mode)",
+        "",
+        f"{_counts(results)}.",
+        "",
+        format_markdown(results).rstrip("\n"),
+        "",
+        "## Figures",
+        "",
+    ]
+    if not figures:
+        lines += ["No figure found (run `rtrl-theory figures` first).", ""]
+    for f in figures:
+        lines += [f"### {_md(f.title)}", ""]
+        lines += [f"![{_md(f.name)}]({_rel(f.png, base)})", ""]
+        extra = [f"`{f.name}` ({f.mode} mode)"]
+        if f.details:
+            extra.append(f.details)
+        if f.pdf is not None:
+            extra.append(f"[PDF]({_rel(f.pdf, base)})")
+        lines += ["; ".join(extra) + ".", ""]
+        if f.summary:
+            lines += ["```text", f.summary.rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #1f2328;
+       padding: 0 1em; }
+table { border-collapse: collapse; font-size: 0.85em; }
+th, td { border: 1px solid #d0d7de; padding: 4px 6px; vertical-align: top; text-align: left; }
+th { background: #f6f8fa; }
+td.status { font-weight: bold; text-transform: uppercase; }
+td.num { text-align: right; white-space: nowrap; }
+figure { margin: 2em 0; }
+figure img { max-width: 100%; border: 1px solid #d0d7de; }
+figcaption { font-size: 0.9em; }
+pre { background: #f6f8fa; padding: 0.6em; font-size: 0.8em; overflow-x: auto; }
+"""
+
+
+def render_html(
+    results, figures, *, mode: str, base: Path, generated: str, embed: bool = True
+) -> str:
+    """The HTML page: self-contained (images as base64) unless ``embed=False``."""
+    e = html.escape
+    rows = []
+    for r in results:
+        color = STATUS_COLORS.get(r.status, "#1f2328")
+        rows.append(
+            "<tr>"
+            f'<td id="{e(r.id)}"><code>{e(r.id)}</code></td>'
+            f"<td>{e(r.statement)}</td><td>{e(r.claimed)}</td><td>{e(r.measured)}</td>"
+            f"<td>{e(r.method)}</td>"
+            f'<td class="status" style="color:{color}">{e(r.status)}</td>'
+            f'<td class="num">{r.seconds:.2f}</td>'
+            "</tr>"
+        )
+    reasons = [
+        f"<li><b>{e(r.id)}</b> ({e(r.status)}): {e(' '.join(r.reason.split()))}</li>"
+        for r in results
+        if r.reason
+    ]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>rtrl-theory report</title><style>{_CSS}</style></head><body>",
+        "<h1>rtrl-theory report</h1>",
+        "<p>Checks of the convergence theory of RTRL in [P1] (Lam, Sirignano, Spiliopoulos, "
+        "arXiv:2501.08040) and the figures of its Section 7 reproduced, with the project's "
+        "theory figures.</p>",
+        f"<p>Generated {e(generated)}.</p>",
+        f'<h2 id="verify">Verify table ({e(mode)} mode)</h2>',
+        f"<p>{e(_counts(results))}.</p>",
+        "<table><thead><tr><th>id</th><th>statement</th><th>claimed</th><th>measured</th>"
+        "<th>method</th><th>status</th><th>seconds</th></tr></thead><tbody>",
+        *rows,
+        "</tbody></table>",
+    ]
+    if reasons:
+        parts += ["<ul>", *reasons, "</ul>"]
+    parts.append('<h2 id="figures">Figures</h2>')
+    if not figures:
+        parts.append("<p>No figure found (run <code>rtrl-theory figures</code> first).</p>")
+    for f in figures:
+        if embed:
+            data = base64.b64encode(f.png.read_bytes()).decode("ascii")
+            src = f"data:image/png;base64,{data}"
+        else:
+            src = e(_rel(f.png, base))
+        caption = [f"<b>{e(f.title)}</b>", f"<code>{e(f.name)}</code> ({e(f.mode)} mode)"]
+        if f.details:
+            caption.append(e(f.details))
+        if f.pdf is not None:
+            caption.append(f'<a href="{e(_rel(f.pdf, base))}">PDF</a>')
+        parts += [
+            f'<figure id="{e(f.name)}">',
+            f'<img src="{src}" alt="{e(f.name)}">',
+            f"<figcaption>{'; '.join(caption)}</figcaption>",
+        ]
+        if f.summary:
+            parts.append(f"<pre>{e(f.summary.rstrip())}</pre>")
+        parts.append("</figure>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    from rtrl_theory.runners._records import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_report(
+    out="report",
+    *,
+    results=None,
+    mode: str = "quick",
+    figures_dir="figures",
+    embed: bool = True,
+) -> dict:
+    """Write ``<out>/report.md``, ``<out>/report.html`` and ``<out>/verify.json``.
+
+    Parameters
+    ----------
+    out : path
+        Output folder.
+    results : list of CheckResult
+        The verify table's rows.
+    mode : str
+        ``"quick"`` or ``"full"``: the mode the checks ran in.
+    figures_dir : path
+        Folder of the figures (``rtrl-theory figures --out``).
+    embed : bool
+        Embed the PNGs in the HTML page (self-contained) rather than link them.
+
+    Returns
+    -------
+    dict
+        ``{"markdown": path, "html": path, "verify_json": path, "figures": [FigureItem],
+        "n_failed": int}``.
+    """
+    from rtrl_theory.checks import results_to_json
+    from rtrl_theory.runners import write_json_atomic
+
+    if results is None:
+        raise ValueError("results: expected the check results (rtrl_theory.checks.run_checks)")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    figures = collect_figures(figures_dir)
+    generated = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    base = out.resolve()
+    md = render_markdown(results, figures, mode=mode, base=base, generated=generated)
+    page = render_html(results, figures, mode=mode, base=base, generated=generated, embed=embed)
+    paths = {"markdown": out / "report.md", "html": out / "report.html"}
+    _write_text_atomic(paths["markdown"], md)
+    _write_text_atomic(paths["html"], page)
+    data = results_to_json(results, quick=mode == "quick")
+    data["mode"] = mode
+    paths["verify_json"] = write_json_atomic(out / "verify.json", data)
+    return {**paths, "figures": figures, "n_failed": sum(r.failed for r in results)}
+
+
+# ------------------------------------------------------------------------------------------------
+# the command
+# ------------------------------------------------------------------------------------------------
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``report`` subcommand to ``subparsers`` (from ``add_subparsers``)."""
+    p = subparsers.add_parser(
+        "report",
+        help="write report.md and report.html: the verify table and every figure",
+        description=(
+            "Run the verification checks (or read their JSON) and write --out/report.md and a "
+            "self-contained --out/report.html with the verify table (each check's claim beside "
+            "its measured value) and every figure of the figures folder (rtrl-theory figures)."
+        ),
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--quick",
+        dest="quick",
+        action="store_true",
+        default=True,
+        help="run the checks in quick mode (default)",
+    )
+    mode.add_argument("--full", dest="quick", action="store_false", help="run them at full size")
+    p.add_argument(
+        "--out", type=Path, default=Path("report"), help="output folder (default ./report)"
+    )
+    p.add_argument(
+        "--figures",
+        type=Path,
+        default=Path("figures"),
+        metavar="DIR",
+        help="folder of the figures and their manifest.json (default ./figures)",
+    )
+    p.add_argument(
+        "--verify-json",
+        type=Path,
+        metavar="PATH",
+        help="read the verify table from this file (rtrl-theory verify --json) instead of "
+        "running the checks",
+    )
+    p.add_argument("--only", nargs="+", metavar="ID", help="run only these check ids")
+    p.add_argument(
+        "--link-images", action="store_true", help="link the PNGs from the HTML, do not embed"
+    )
+    p.set_defaults(func=_cmd_report)
+    return p
+
+
+def _cmd_report(args) -> int:
+    from rtrl_theory.checks import run_checks
+
+    try:
+        if args.verify_json is not None:
+            if args.only:
+                raise ValueError("only: cannot select checks from a --verify-json file")
+            results, mode = load_verify_json(args.verify_json)
+        else:
+
+            def progress(cid):
+                print(f"running {cid} ...", file=sys.stderr, flush=True)
+
+            mode = "quick" if args.quick else "full"
+            results = run_checks(args.only, quick=args.quick, progress=progress)
+        res = write_report(
+            args.out,
+            results=results,
+            mode=mode,
+            figures_dir=args.figures,
+            embed=not args.link_images,
+        )
+    except ValueError as exc:
+        print(f"rtrl-theory report: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {res['markdown']} and {res['html']}: {len(results)} checks "
+        f"({_counts(results)}), {len(res['figures'])} figures from {args.figures}"
+    )
+    return 0
+
+
+def main(argv=None) -> int:
+    """``python -m rtrl_theory.report [options]``: the command without the main CLI."""
+    parser = argparse.ArgumentParser(prog="rtrl-theory")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_parser(sub)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] != "report":
+        argv = ["report", *argv]
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
