@@ -1,0 +1,200 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 - A-priori bounds (Lemmas 3.5, 3.7) and the assumptions checker (Assumption 2.10)
+#
+# For the paper RNN $S_{t+1} = \sigma(f(B) S_t + g(W) X_t)$ of [P1] with bounded maps
+# $f = c_f\tanh$, $g = c_g\tanh$, the first and second sensitivities $J_t, H_t$ stay in a box
+# whose radii $K_W, K_B$ (Lemma 3.5) and $K_{WW}, K_{WB}, K_{BB}$ (Lemma 3.7) need
+# $N C_f < 4$; the one-step map of $(S, J, H)$ contracts when the constant $\rho$ of
+# Assumption 2.10 is below 1. This notebook
+#
+# 1. computes the radii numerically and symbolically (as fixed points of (B.5));
+# 2. runs the joint process and shows that the simulated sensitivities never leave the box;
+# 3. draws $\rho$ and its components against $N c_f$, with the threshold where $\rho = 1$;
+# 4. runs the assumptions checker (`rtrl-theory assumptions`), and measures the one-step
+#    Lipschitz constants by finite differences against the $\rho$ components.
+#
+# `QUICK` (default on; `RTRL_THEORY_QUICK=0` for the full sizes) sets the number of particles
+# and steps.
+
+# %%
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+import sympy as sp
+
+from rtrl_theory import PaperRNN
+from rtrl_theory.bounds import (
+    apriori_bounds,
+    check_assumptions,
+    contraction_constants,
+    one_step_lipschitz,
+)
+from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
+from rtrl_theory.runners import JointProcess
+from rtrl_theory.symbolic import SYMBOLS, rho_threshold_tanh, symbolic_bounds
+
+QUICK = os.environ.get("RTRL_THEORY_QUICK", "1") == "1"
+K, T = (200, 60) if QUICK else (2000, 400)
+print("quick mode" if QUICK else "full mode", f"- {K} particles, {T} steps")
+
+# %% [markdown]
+# ## 1. The radii
+#
+# The configuration of the Monte Carlo checks: $N = 3$, $d = 2$, $f = 0.3\tanh$ ($N C_f = 0.9$),
+# $g = \tanh$; inputs of Example 2.4 ($\lambda = 0.5$, noise $U[-0.5, 0.5]^2$, so $C_x = 1$).
+
+# %%
+N, d, c_f, c_g, lam = 3, 2, 0.3, 1.0, 0.5
+model = PaperRNN(N, d, c_f=c_f, c_g=c_g, bounded_map="tanh")
+process = DataProcess(ExampleChain(d, lam, 0.5), LipschitzTarget.random(d, noise=0.1, rng=0))
+C_x = process.chain.C_x
+radii = apriori_bounds(model, C_x)
+print(radii)
+
+# %% [markdown]
+# The same radii from the SymPy derivation: each is the fixed point of a linear recurrence
+# $a_{t+1} = c\,a_t + b$ of Appendix B ((B.5)), solved exactly.
+
+# %%
+sb = symbolic_bounds()
+constants = model.constants()
+values = {
+    SYMBOLS["N"]: N,
+    SYMBOLS["C_x"]: C_x,
+    **{SYMBOLS[k]: v for k, v in constants.items() if k in SYMBOLS},
+}
+for name, expr in sb.radii.items():
+    exact = float(expr.subs(values))
+    print(
+        f"{name:5s} = {sp.simplify(expr)}  ->  {exact:.10g}  (library {getattr(radii, name):.10g})"
+    )
+
+# %% [markdown]
+# ## 2. Simulated sensitivities stay in the box
+#
+# Particles of the joint process $Z_t = (X_t, \eta_t, S_t, J_t, H_t)$ at a fixed parameter,
+# started at the origin and uniformly on the box itself; the largest $|J|$ and $|H|$ entries
+# of each block, divided by their radius, must stay below 1.
+
+# %%
+jp = JointProcess(model, model.init_params(1), process, order=2)
+nW = N * d  # J columns: (vec W, vec B), Notation 2.11
+blocks = {
+    "K_W": lambda z: np.abs(z.Jt[:, :nW]).max(),
+    "K_B": lambda z: np.abs(z.Jt[:, nW:]).max(),
+    "K_WW": lambda z: np.abs(z.Ht[:, :nW, :nW]).max(),
+    "K_WB": lambda z: np.abs(z.Ht[:, :nW, nW:]).max(),
+    "K_BB": lambda z: np.abs(z.Ht[:, nW:, nW:]).max(),
+}
+curves = {}
+for law, seed in (("point", 1), ("box", 2)):
+    rows = []
+    z = jp.initial(K, rng=seed, law=law)
+    jp.run(
+        z,
+        T,
+        rng=seed + 10,
+        callback=lambda z, rows=rows: rows.append([f(z) for f in blocks.values()]),
+    )
+    curves[law] = np.asarray(rows) / np.array([getattr(radii, k) for k in blocks])
+
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), sharey=True, layout="constrained")
+for ax, (law, ratios) in zip(axes, curves.items(), strict=True):
+    for j, name in enumerate(blocks):
+        ax.plot(np.arange(1, T + 1), ratios[:, j], label=name)
+    ax.axhline(1.0, color="k", ls="--", lw=0.8)
+    ax.set_title(f"start: {law} law")
+    ax.set_xlabel("step t")
+axes[0].set_ylabel("max |entry| / radius")
+axes[1].legend(fontsize=8)
+plt.show()
+print({law: f"largest ratio {r.max():.3f}" for law, r in curves.items()})
+
+# %% [markdown]
+# ## 3. $\rho$ against $N c_f$
+#
+# $\rho = \max(\rho_S, \rho_W, \rho_B, \rho_{WW}, \rho_{WB}, \rho_{BB})$ of Assumption 2.10 as
+# the recurrent scale grows; every component vanishes as $f \to 0$ and $\rho = 1$ at the
+# threshold given by `rho_threshold_tanh` (the binding component is named).
+
+# %%
+NCf = np.linspace(0.02, 1.6, 80)
+comps = np.array(
+    [
+        list(contraction_constants(PaperRNN(N, d, c_f=v / N, c_g=c_g), C_x).to_dict().values())
+        for v in NCf
+    ]
+)
+names = list(contraction_constants(model, C_x).to_dict())
+threshold, binding = rho_threshold_tanh(N, C_x=C_x, c_g=c_g)
+fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
+for j, name in enumerate(names):
+    ax.plot(NCf, comps[:, j], label=name)
+ax.axhline(1.0, color="k", lw=0.8)
+ax.axvline(threshold, color="k", ls="--", lw=0.8, label=f"rho = 1 at N c_f = {threshold:.3f}")
+ax.axvline(N * c_f, color="tab:red", ls=":", label=f"this model, N c_f = {N * c_f:g}")
+ax.set_xlabel("N c_f")
+ax.set_ylabel("contraction constant")
+ax.set_title(f"Assumption 2.10, N = {N}, d = {d}, g = tanh, C_x = {C_x:g} (binding: {binding})")
+ax.legend(fontsize=7)
+plt.show()
+
+# %% [markdown]
+# ## 4. The assumptions checker
+#
+# Every hypothesis of the convergence theorem for a configuration (the library behind
+# `rtrl-theory assumptions`): inside, then just outside the region $\rho < 1$.
+
+# %%
+inside = check_assumptions(N, d, c_f=c_f, c_g=c_g, lam=lam, C_x=C_x)
+print(inside.format())
+
+# %%
+outside = check_assumptions(N, d, c_f=1.05 * inside.c_f_max, c_g=c_g, lam=lam, C_x=C_x)
+print(
+    f"c_f = {1.05 * inside.c_f_max:.4f}: rho = {outside.rho:.4f}, all hypotheses hold: "
+    f"{outside.hypotheses_hold}"
+)
+
+# %% [markdown]
+# The contraction constants are upper bounds on the one-step Lipschitz constants of the map
+# $y = (S, J, H) \mapsto y'$ on the box (Lemmas 3.8-3.9); `one_step_lipschitz` measures those by
+# central differences at random points of the box.
+
+# %%
+small = PaperRNN(2, 1, c_f=0.5, c_g=1.0)
+est = one_step_lipschitz(
+    small, 1.0, n_points=12 if QUICK else 80, n_params=2 if QUICK else 4, rng=7
+)
+rho = contraction_constants(small, 1.0).to_dict()
+labels = list(est.values)
+ratio = [est.values[b] / rho[f"rho_{b}"] for b in labels]
+fig, ax = plt.subplots(figsize=(6, 2.8), layout="constrained")
+ax.bar(labels, ratio, color="tab:blue")
+ax.axhline(1.0, color="k", ls="--", lw=0.8)
+ax.set_ylabel("measured / rho component")
+ax.set_title("One-step Lipschitz constants measured on the box, over their bounds")
+plt.show()
+
+# %% [markdown]
+# ## 5. The checks of the verification suite
+
+# %%
+from rtrl_theory.checks import format_table, run_checks  # noqa: E402
+
+ids = ["lemma-3.5", "lemma-3.7", "assumption-2.10", "lemma-3.8", "lemma-3.9"]
+print(format_table(run_checks(ids, quick=QUICK)))
