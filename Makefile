@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: verify verify-full test test-all bench figures figures-quick clean
+.PHONY: verify verify-full test test-all bench figures figures-quick notebooks report clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,26 @@ figures: $(BIN)/.installed
 
 figures-quick: $(BIN)/.installed
 	$(BIN)/python -m paper_figures --quick --out figures $(ARGS)
+
+## notebooks: execute every notebook of notebooks/ top to bottom (quick mode unless QUICK=0) into
+## build/notebooks/*.ipynb, with their outputs and figures (open them in Jupyter)
+QUICK ?= 1
+$(BIN)/.installed-notebooks: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,notebooks]"
+	touch $@
+
+notebooks: $(BIN)/.installed-notebooks
+	mkdir -p build/notebooks
+	for nb in notebooks/[0-9]*.py; do \
+		echo "$$nb"; \
+		RTRL_THEORY_QUICK=$(QUICK) $(BIN)/jupytext --to ipynb --execute \
+			--output build/notebooks/$$(basename $$nb .py).ipynb $$nb || exit 1; \
+	done
+
+## report: the verify table (quick checks) and every figure in figures/ as report/report.md and a
+## self-contained report/report.html (run `make figures` or `make figures-quick` first)
+report: $(BIN)/.installed
+	$(BIN)/python -m rtrl_theory.report --out report --figures figures $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
