@@ -13,6 +13,7 @@ from ._datadir import (
     sha256_of,
     verify_sha256,
 )
+from ._fetch import DATASETS, fetch_data
 from ._lob_baselines import (
     BaselineResult,
     LogisticFit,
@@ -59,6 +60,8 @@ from ._text import (
 )
 
 __all__ = [
+    "DATASETS",
+    "fetch_data",
     "DATA_ENV_VAR",
     "TINY_SHAKESPEARE",
     "CharVocabulary",

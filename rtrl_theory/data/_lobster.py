@@ -601,7 +601,7 @@ def split_by_time(X, y, fraction: float = 0.7) -> TimeSplit:
 
 
 # ------------------------------------------------------------------------------------------------
-# The public sample (directory logic; to be wired to rtrl_theory.data._datadir)
+# The public sample, located in the data directory (rtrl_theory.data._datadir)
 # ------------------------------------------------------------------------------------------------
 #: The LOBSTER free sample used by tests and CI: file name under ``<data dir>/lobster`` -> sha256.
 LOBSTER_SAMPLE = {
@@ -646,12 +646,8 @@ def lobster_sample_paths(data_dir=None, *, verify: bool = True) -> tuple[Path, P
         A checksum differs (the file was altered or is another download).
     """
     if data_dir is None:
-        try:
-            from ._datadir import resolve_data_dir
-        except ImportError as exc:  # pragma: no cover - until _datadir lands
-            raise FileNotFoundError(
-                "data_dir: no data directory given; pass data_dir=<folder holding lobster/>"
-            ) from exc
+        from ._datadir import resolve_data_dir
+
         data_dir = resolve_data_dir()
     folder = Path(data_dir) / "lobster"
     paths = []
@@ -661,7 +657,8 @@ def lobster_sample_paths(data_dir=None, *, verify: bool = True) -> tuple[Path, P
             raise FileNotFoundError(
                 f"{str(p)!r} does not exist. Expected the LOBSTER free sample {name} "
                 f"(sha256 {digest}) in {str(folder)!r}; get LOBSTER_SampleFile_AMZN_2012-06-21_1.zip "
-                "from lobsterdata.com (Sample Files) and unzip it there, or point --data-dir / "
+                "from lobsterdata.com (Sample Files) and unzip it there (or run `rtrl-theory "
+                "fetch-data lob-sample --data-dir DIR`), or point --data-dir / "
                 "RTRL_THEORY_DATA at a folder that holds lobster/."
             )
         if verify and (got := _sha256(p)) != digest:

@@ -56,7 +56,8 @@ TINY_SHAKESPEARE = _CorpusFile(
     n_bytes=1_115_394,
     source=(
         "the char-rnn repository (https://github.com/karpathy/char-rnn), file "
-        "data/tinyshakespeare/input.txt, saved as <data dir>/shakespeare/tinyshakespeare.txt"
+        "data/tinyshakespeare/input.txt, saved as <data dir>/shakespeare/tinyshakespeare.txt "
+        "(`rtrl-theory fetch-data shakespeare --data-dir DIR` does it)"
     ),
 )
 
