@@ -623,12 +623,24 @@ def _add_fetch_data(sub):
             "2 bad arguments, a failed download or a file that is not the pinned one."
         ),
     )
-    p.add_argument("datasets", nargs="+", choices=["shakespeare", "lob-sample"],
-                   metavar="DATASET", help="shakespeare, lob-sample")
-    p.add_argument("--data-dir", type=Path, required=True,
-                   help="folder to fill (then pass it as --data-dir or RTRL_THEORY_DATA)")
-    p.add_argument("--url", default=None,
-                   help="download address (only with one DATASET); default the project's")
+    p.add_argument(
+        "datasets",
+        nargs="+",
+        choices=["shakespeare", "lob-sample"],
+        metavar="DATASET",
+        help="shakespeare, lob-sample",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        required=True,
+        help="folder to fill (then pass it as --data-dir or RTRL_THEORY_DATA)",
+    )
+    p.add_argument(
+        "--url",
+        default=None,
+        help="download address (only with one DATASET); default the project's",
+    )
     p.add_argument("--force", action="store_true", help="download even if already there")
     p.set_defaults(func=_cmd_fetch_data)
 
