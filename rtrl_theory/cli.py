@@ -973,6 +973,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_one_command(name: str, add_parser, argv=None) -> int:
+    """Run one subcommand ``name`` (registered by ``add_parser(subparsers)``) outside ``main``.
+
+    For ``python -m rtrl_theory.<module>``: ``argv`` may omit the command's name.
+    """
+    parser = argparse.ArgumentParser(prog="rtrl-theory")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    add_parser(sub)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] != name:
+        argv = [name, *argv]
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -447,14 +447,9 @@ def _cmd_report(args) -> int:
 
 def main(argv=None) -> int:
     """``python -m rtrl_theory.report [options]``: the command without the main CLI."""
-    parser = argparse.ArgumentParser(prog="rtrl-theory")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    add_parser(sub)
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] != "report":
-        argv = ["report", *argv]
-    args = parser.parse_args(argv)
-    return args.func(args)
+    from rtrl_theory.cli import run_one_command
+
+    return run_one_command("report", add_parser, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

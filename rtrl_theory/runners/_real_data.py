@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rtrl_theory._validate import as_rng, positive, positive_int
+from rtrl_theory.data import TimeSplit
 
 from ._optimizers import RMSprop
 from ._schedules import PowerSchedule
@@ -72,7 +73,7 @@ CLASS_NAMES = ("down", "unchanged", "up")
 # Limit order book
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
-class LOBSplit:
+class LOBSplit(TimeSplit):
     """Scaled inputs and labels of one day, split in time (module docstring).
 
     Attributes
@@ -88,21 +89,9 @@ class LOBSplit:
     mid_change_clip : float
     """
 
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
     source: str
     description: str
     mid_change_clip: float
-
-    @property
-    def n_train(self) -> int:
-        return int(self.y_train.shape[0])
-
-    @property
-    def n_test(self) -> int:
-        return int(self.y_test.shape[0])
 
     def class_balance(self) -> dict:
         """Class fractions (down, unchanged, up) of the training and test parts."""
