@@ -8,9 +8,31 @@ from ._runner import (
     format_table,
     results_to_json,
     run_checks,
+    select,
+)
+from ._power import (
+    Mutant,
+    MutantOutcome,
+    PowerRow,
+    clear_caches,
+    format_power_table,
+    power_summary,
+    power_to_json,
+    register_cache,
+    run_power,
 )
 
 __all__ = [
+    "Mutant",
+    "MutantOutcome",
+    "PowerRow",
+    "clear_caches",
+    "format_power_table",
+    "power_summary",
+    "power_to_json",
+    "register_cache",
+    "run_power",
+    "select",
     "STATUSES",
     "CheckResult",
     "discover",

@@ -2,9 +2,15 @@
 
 Every module of the top-level package ``proofs_checks`` whose name does not start with ``_``
 defines ``ID`` (for example ``"lemma-3.5"``), ``STATEMENT`` (the result in words) and
-``check(quick: bool = True) -> CheckResult``. :func:`discover` finds them; :func:`run_checks` runs a
+``check(quick: bool = True, seed: int = 0) -> CheckResult`` (``seed`` shifts every Monte Carlo
+seed of the check; a check without randomness may omit it), and ``MUTANTS`` (see
+:mod:`rtrl_theory.checks._power`). :func:`discover` finds them; :func:`run_checks` runs a
 selection, timing each and turning an unexpected exception into a failed result (a crash is a
 failure, never a silent pass).
+
+Statuses: ``pass`` (the statement holds where measured), ``fail`` (it does not, or the check
+crashed), ``refuted`` ([P1]'s statement as written is false, and a reproducible counterexample is
+shown), ``note`` (a text slip or an ambiguity of [P1], reported, not decided) and ``skip``.
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ __all__ = [
     "STATUSES",
     "discover",
     "run_checks",
+    "select",
     "format_table",
     "format_markdown",
     "results_to_json",
 ]
 
-STATUSES = ("pass", "fail", "skip", "note")
+STATUSES = ("pass", "fail", "refuted", "note", "skip")
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,10 @@ class CheckResult:
         What was measured or derived here.
     method : str
         How (closed form, SymPy, independent implementation, finite differences, Monte Carlo).
-    status : {"pass", "fail", "skip", "note"}
-        ``note`` marks an ambiguity of [P1] that is reported, not decided.
+    status : {"pass", "fail", "refuted", "note", "skip"}
+        ``refuted``: the statement of [P1] as written is false and ``measured`` shows a
+        reproducible counterexample; ``note`` marks a text slip or an ambiguity of [P1] that is
+        reported, not decided.
     reason : str
         Why it failed or was skipped (empty on pass).
     seconds : float
@@ -101,14 +110,8 @@ def _sort_key(cid: str):
     return (tuple(parts), head)
 
 
-def run_checks(
-    only: Iterable[str] | None = None,
-    *,
-    quick: bool = True,
-    package: str = "proofs_checks",
-    progress=None,
-) -> list[CheckResult]:
-    """Run the registered checks (or those in ``only``) and return their results in order.
+def select(only: Iterable[str] | None = None, *, package: str = "proofs_checks") -> dict:
+    """``{ID: module}`` of the registered checks, or of those in ``only``, in order.
 
     Raises
     ------
@@ -116,23 +119,57 @@ def run_checks(
         If ``only`` names an unknown check id (the message lists the known ones).
     """
     registry = discover(package)
-    if only:
-        only = list(only)
-        unknown = [c for c in only if c not in registry]
-        if unknown:
-            raise ValueError(
-                f"only: unknown check id(s) {', '.join(unknown)}; known: {', '.join(registry)}"
-            )
-        selected = [(c, registry[c]) for c in registry if c in only]
-    else:
-        selected = list(registry.items())
+    if not only:
+        return registry
+    only = list(only)
+    unknown = [c for c in only if c not in registry]
+    if unknown:
+        raise ValueError(
+            f"only: unknown check id(s) {', '.join(unknown)}; known: {', '.join(registry)}"
+        )
+    return {c: m for c, m in registry.items() if c in only}
+
+
+def _accepts_seed(fn) -> bool:
+    import inspect
+
+    try:
+        return "seed" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def run_checks(
+    only: Iterable[str] | None = None,
+    *,
+    quick: bool = True,
+    seed: int = 0,
+    package: str = "proofs_checks",
+    progress=None,
+) -> list[CheckResult]:
+    """Run the registered checks (or those in ``only``) and return their results in order.
+
+    ``seed`` shifts every Monte Carlo seed of the checks that take one (``check(quick, seed)``);
+    for a true statement a check then fails at about its stated false-failure rate.
+
+    Raises
+    ------
+    ValueError
+        If ``only`` names an unknown check id (the message lists the known ones).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    selected = list(select(only, package=package).items())
     results = []
     for cid, mod in selected:
         if progress is not None:
             progress(cid)
         t0 = time.perf_counter()
         try:
-            res = mod.check(quick=quick)
+            if _accepts_seed(mod.check):
+                res = mod.check(quick=quick, seed=seed)
+            else:
+                res = mod.check(quick=quick)
         except Exception as exc:  # a crashing check is a failing check
             res = CheckResult(
                 cid,
