@@ -36,6 +36,8 @@ import math
 import os
 import sys
 import time
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -232,8 +234,20 @@ def save_cache(path, data: dict, config: dict, *, compute_seconds: float) -> Pat
     return Path(path)
 
 
-def load_cache(path, config: dict):
-    """``(data, compute_seconds)`` from ``path`` if it exists and matches ``config``, else None."""
+#: What reading a damaged ``.npz`` raises: truncated or bit-flipped archives (BadZipFile, "Bad
+#: CRC-32"), damaged compressed members (zlib.error), cut-off arrays (EOFError, ValueError), a
+#: missing metadata member (KeyError), an unreadable file (OSError).
+_CORRUPT = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+def load_cache(path, config: dict, *, problems: list | None = None):
+    """``(data, compute_seconds)`` from ``path`` if it exists and matches ``config``, else None.
+
+    A cache written for another configuration is None silently (the normal case of a changed
+    setting). A cache that cannot be read (truncated, bit-flipped, not an ``.npz``) is None as
+    well, and a sentence saying so is appended to ``problems`` when a list is given:
+    :func:`run_figure` prints it as a warning and recomputes.
+    """
     path = Path(path)
     if not path.exists():
         return None
@@ -244,7 +258,12 @@ def load_cache(path, config: dict):
                 return None
             data = {k: z[k] for k in z.files if not k.startswith("__")}
             seconds = float(z["__compute_seconds__"])
-    except (OSError, ValueError, KeyError):
+    except _CORRUPT as exc:
+        if problems is not None:
+            problems.append(
+                f"the data cache {path} is corrupt or unreadable ({type(exc).__name__}: {exc}); "
+                "recomputing it"
+            )
         return None
     return data, seconds
 
@@ -263,8 +282,9 @@ def run_figure(module, argv=None) -> dict:
     -------
     dict
         ``png``, ``pdf``, ``npz`` paths, ``cached`` (bool), ``compute_seconds`` (of the data,
-        stored in the cache), ``wall_seconds`` (this call), and ``summary`` (the module's
-        ``summary(data)`` text, if it defines one).
+        stored in the cache), ``wall_seconds`` (this call), ``summary`` (the module's
+        ``summary(data)`` text, if it defines one) and ``warnings`` (sentences, e.g. a corrupt
+        data cache that was recomputed; also printed on stderr).
     """
     t_start = time.perf_counter()
     doc = (module.__doc__ or "").strip().splitlines()
@@ -276,7 +296,10 @@ def run_figure(module, argv=None) -> dict:
     stem = module.NAME + ("_quick" if args.quick else "")
     npz = out / f"{stem}.npz"
     config = figure_config(module, args.quick, args.seed)
-    hit = None if args.recompute else load_cache(npz, config)
+    problems: list[str] = []
+    hit = None if args.recompute else load_cache(npz, config, problems=problems)
+    for text in problems:
+        print(f"warning: {module.NAME}: {text}", file=sys.stderr, flush=True)
     if hit is not None:
         data, compute_seconds = hit
         cached = True
@@ -319,6 +342,7 @@ def run_figure(module, argv=None) -> dict:
         "compute_seconds": compute_seconds,
         "wall_seconds": time.perf_counter() - t_start,
         "summary": summary,
+        "warnings": problems,
     }
     how = "cached data" if cached else "computed"
     print(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,8 +56,13 @@ def cached_run(
             stored = json.loads(out.read_text())
             if stored.get("payload") == json.loads(json.dumps(to_jsonable(payload))):
                 return stored["result"]
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError, AttributeError, KeyError) as exc:
+            print(
+                f"warning: run cache {out} is corrupt or unreadable ({type(exc).__name__}: {exc}); "
+                "running it again",
+                file=sys.stderr,
+                flush=True,
+            )
     if recompute:
         for p in (ckpt, sidecar_path(ckpt)):
             p.unlink(missing_ok=True)

@@ -20,7 +20,13 @@ to ``<out>/logs/<figure>[_quick].log``.
   configurations in M joblib processes; ``--dask-scheduler ADDRESS``: on a Dask cluster instead.
   Results do not depend on either (each run has its own SeedSequence).
 * **Failures.** A script that raises is recorded (``status: "failed"``, the error and its log)
-  and the others still run; the command then exits with status 1.
+  and the others still run; the command then exits with status 1. The figure's PNG, PDF and
+  ``.npz`` left from an earlier run are listed in the entry's ``stale`` field with the date of the
+  last successful run (``rtrl-theory report`` shows them as stale, never as current).
+* **Damaged files.** A data cache that cannot be read is recomputed with a warning (printed and
+  kept in the entry's ``warnings``); an unreadable ``manifest.json`` is renamed to
+  ``manifest.json.corrupt-<timestamp>`` (never dropped) and the user is told; a Dask scheduler
+  address is checked once, before any figure, with a 5 s timeout.
 
 The manifest is rewritten atomically after every figure and keeps the entries of figures (or the
 other mode) not run this time, so it always describes the folder.
@@ -39,6 +45,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -223,6 +230,7 @@ def _run_script(package, name, argv, out, log_path, drop_cache) -> dict:
                 compute_seconds=info.get("compute_seconds"),
                 summary=str(info.get("summary", "")),
                 error=None,
+                warnings=[str(w) for w in info.get("warnings", [])],
             )
             files = {k: info[k] for k in ("png", "pdf", "npz") if info.get(k) is not None}
         except (Exception, SystemExit) as exc:
@@ -245,14 +253,67 @@ def _run_script(package, name, argv, out, log_path, drop_cache) -> dict:
 # ------------------------------------------------------------------------------------------------
 # the manifest
 # ------------------------------------------------------------------------------------------------
-def _load_manifest(path: Path) -> dict:
+def _keep_aside(path: Path, *, copy: bool = False) -> Path:
+    """Rename (or copy) ``path`` to ``<name>.corrupt-<UTC timestamp>`` beside it; the new path."""
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    k = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{k}")
+        k += 1
+    if copy:
+        shutil.copy2(path, target)
+    else:
+        os.replace(path, target)
+    return target
+
+
+def _load_manifest(path: Path, notices: list | None = None) -> dict:
+    """The entries of the manifest at ``path``, keyed by ``(figure, mode)``.
+
+    Nothing is dropped silently. A manifest that cannot be read (not JSON, not a manifest, another
+    schema) is renamed to ``manifest.json.corrupt-<timestamp>`` and the run starts a new one; a
+    readable manifest with malformed entries is copied there and its good entries are kept. Each
+    such event appends a sentence to ``notices``.
+    """
+    if notices is None:
+        notices = []
+    if not path.exists():
+        return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if not isinstance(data, dict) or "schema" not in data:
+            raise ValueError("not a figures manifest (no 'schema' field)")
+        if data["schema"] != MANIFEST_SCHEMA:
+            raise ValueError(f"schema {data['schema']!r}, this version reads {MANIFEST_SCHEMA!r}")
+        figures = data.get("figures", [])
+        if not isinstance(figures, list):
+            raise ValueError("'figures' is not a list")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        aside = _keep_aside(path)
+        notices.append(
+            f"{path} could not be read ({type(exc).__name__}: {exc}); it was kept as {aside} "
+            "and a new manifest is started (the entries of the old one are not in it)"
+        )
         return {}
-    if not isinstance(data, dict) or data.get("schema") != MANIFEST_SCHEMA:
-        return {}
-    return {(e["figure"], e["mode"]): e for e in data.get("figures", []) if isinstance(e, dict)}
+    good, bad = {}, 0
+    for e in figures:
+        if (
+            isinstance(e, dict)
+            and isinstance(e.get("figure"), str)
+            and e.get("mode") in ("quick", "full")
+            and isinstance(e.get("status"), str)
+        ):
+            good[(e["figure"], e["mode"])] = e
+        else:
+            bad += 1
+    if bad:
+        aside = _keep_aside(path, copy=True)
+        notices.append(
+            f"{path}: {bad} malformed entr{'y' if bad == 1 else 'ies'} (a copy of the file is "
+            f"kept as {aside}); the {len(good)} good entries are kept"
+        )
+    return good
 
 
 def _write_manifest(path: Path, entries: dict, last_run: dict) -> None:
@@ -328,8 +389,17 @@ def run_figures(
     Returns
     -------
     dict
-        ``{"manifest": path, "entries": [...this run's entries...], "n_failed": int,
-        "wall_seconds": float}``.
+        ``{"manifest": path, "notices": [...], "entries": [...this run's entries...],
+        "n_failed": int, "wall_seconds": float}``; ``notices`` says what happened to an
+        unreadable manifest (kept aside, module docstring).
+
+    Raises
+    ------
+    ConnectionError
+        ``dask_scheduler`` given and nothing answers there within 5 s (checked once, before any
+        figure runs).
+    ImportError
+        ``dask_scheduler`` given and dask.distributed is not installed.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs: expected a positive int, got {jobs!r}")
@@ -340,8 +410,13 @@ def run_figures(
     selected = select_scripts(list_scripts(package), names)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    if dask_scheduler:
+        _check_dask(dask_scheduler)
     manifest_path = out / MANIFEST
-    entries = _load_manifest(manifest_path)
+    notices: list[str] = []
+    entries = _load_manifest(manifest_path, notices)
+    for text in notices:
+        print(f"rtrl-theory figures: warning: {text}", file=sys.stderr, flush=True)
     base = ["--out", str(out)] + (["--quick"] if quick else [])
     base += ["--jobs", str(sweep_jobs)]
     if dask_scheduler:
@@ -389,15 +464,27 @@ def run_figures(
     )
 
     def record(entry):
-        entries[(entry["figure"], entry["mode"])] = entry
+        key = (entry["figure"], entry["mode"])
+        if entry["status"] != "ok":
+            entry["stale"] = _stale_files(out, entry, entries.get(key))
+        entries[key] = entry
         done_entries.append(entry)
         last_run["wall_seconds"] = time.perf_counter() - t0
         _write_manifest(manifest_path, entries, last_run)
+        for text in entry.get("warnings") or []:
+            bar.write(f"{entry['figure']}: warning: {text}", file=sys.stderr)
         if entry["status"] == "ok":
             how = "cached data" if entry["cached"] else "computed"
             msg = f"{entry['figure']}: {how}, {entry['wall_seconds']:.1f} s"
         else:
             msg = f"{entry['figure']}: FAILED ({entry['error']}); log {entry['files']['log']}"
+            stale = entry["stale"]
+            if stale["files"]:
+                when = stale["last_success"] or "an unknown date"
+                msg += (
+                    f"; {', '.join(stale['files'].values())} are from the last successful run "
+                    f"({when}), stale"
+                )
         bar.write(msg, file=sys.stderr)
         bar.set_postfix_str(entry["figure"])
         bar.update(1)
@@ -455,10 +542,45 @@ def run_figures(
     _write_manifest(manifest_path, entries, last_run)
     return {
         "manifest": manifest_path,
+        "notices": notices,
         "entries": done_entries,
         "n_failed": sum(e["status"] != "ok" for e in done_entries),
         "wall_seconds": last_run["wall_seconds"],
     }
+
+
+def _stale_files(out: Path, entry: dict, previous: dict | None) -> dict:
+    """What a failed figure leaves on disk: ``{"files": {kind: path}, "last_success": date}``.
+
+    The PNG, PDF and ``.npz`` of the figure that exist now come from an earlier run, not from
+    this failed one (a figure script writes its images last). ``last_success`` is the finish
+    time of the last successful run: from the previous manifest entry (or the one it carried
+    over), else the modification time of the newest file, else None.
+    """
+    stem = entry["figure"] + ("_quick" if entry["mode"] == "quick" else "")
+    files = {k: f"{stem}.{k}" for k in ("png", "pdf", "npz") if (out / f"{stem}.{k}").is_file()}
+    when = None
+    if previous is not None:
+        if previous.get("status") == "ok":
+            when = previous.get("finished")
+        else:
+            when = (previous.get("stale") or {}).get("last_success")
+    if when is None and files:
+        newest = max((out / f).stat().st_mtime for f in files.values())
+        when = _dt.datetime.fromtimestamp(newest, _dt.timezone.utc).isoformat(timespec="seconds")
+    return {"files": files, "last_success": when}
+
+
+def _check_dask(address) -> None:
+    """Before any figure: dask.distributed importable, and a scheduler answering in 5 s."""
+    if importlib.util.find_spec("distributed") is None:
+        raise ImportError(
+            "dask_scheduler: running the sweeps on a Dask cluster needs dask.distributed; "
+            "install it with pip install -e \".[dask]\" (on every machine of the cluster)"
+        )
+    from rtrl_theory.runners._sweep import check_dask_scheduler
+
+    check_dask_scheduler(address)
 
 
 def _crashed(name, quick, out, log, exc) -> dict:
@@ -572,7 +694,7 @@ def _cmd_figures(args) -> int:
             package=args.package,
             progress=False if args.no_progress else None,
         )
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ConnectionError, ImportError) as exc:
         print(f"rtrl-theory figures: error: {exc}", file=sys.stderr)
         return 2
     rows = res["entries"]
@@ -585,6 +707,8 @@ def _cmd_figures(args) -> int:
         print(f"{e['figure']:<{width}}  {e['status']:>6}  {how:>8}  {comp:>9}  {wall:>7}")
     print(f"{'total (wall)':<{width}}  {'':>6}  {'':>8}  {'':>9}  {res['wall_seconds']:>7.1f}")
     print(f"manifest: {res['manifest']}")
+    for text in res["notices"]:
+        print(f"rtrl-theory figures: warning: {text}", file=sys.stderr)
     if res["n_failed"]:
         failed = ", ".join(e["figure"] for e in rows if e["status"] != "ok")
         print(f"rtrl-theory figures: {res['n_failed']} failed: {failed}", file=sys.stderr)

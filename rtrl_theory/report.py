@@ -11,7 +11,10 @@ The page has two parts:
 2. **The figures**: every PNG of the figures folder (``--figures DIR``, default ``./figures``,
    where ``rtrl-theory figures`` writes), in the order and with the titles, seeds, run times and
    summaries of its ``manifest.json`` when there is one (otherwise from the scripts' docstrings,
-   or the file name). When a figure exists in both modes the full-size one is shown.
+   or the file name). When a figure exists in both modes the full-size one is shown. A figure
+   whose last run failed is marked FAILED with the reason; the image an earlier run left is
+   shown dimmed and labelled "last successful image from <date>, stale", never as current. An
+   unreadable manifest is reported on the page and on stderr (statuses then unknown).
 
 ``report.md`` links the images (relative paths, so the page renders on GitHub or in an editor
 next to the figures); ``report.html`` is self-contained: the images are embedded as base64 data
@@ -39,6 +42,7 @@ __all__ = [
     "add_parser",
     "collect_figures",
     "load_verify_json",
+    "read_manifest",
     "main",
     "render_html",
     "render_markdown",
@@ -56,7 +60,8 @@ class FigureItem:
     ----------
     name : str
         Script name (``fig01_linear_rnn``), or the file stem without a manifest.
-    png : Path
+    png : Path or None
+        The image; None for a failed figure without any earlier image.
     pdf : Path or None
     mode : {"full", "quick"}
     title : str
@@ -65,15 +70,30 @@ class FigureItem:
         Seed, run time, whether the data was cached (from the manifest), else empty.
     summary : str
         The script's printed summary (from the manifest), else empty.
+    status : {"ok", "failed", "unknown"}
+        The figure's last run in the manifest; ``"unknown"`` when the manifest is unreadable.
+    error : str
+        Why the last run failed (from the manifest).
+    stale_since : str or None
+        For a failed figure whose earlier image is still on disk, the date of the last
+        successful run that made it; ``png`` is then that stale image (None if there is none).
     """
 
     name: str
-    png: Path
+    png: Path | None
     pdf: Path | None
     mode: str
     title: str
     details: str = ""
     summary: str = ""
+    status: str = "ok"
+    error: str = ""
+    stale_since: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether the figure's last run failed (its image, if any, is stale)."""
+        return self.status == "failed"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -126,45 +146,108 @@ def _details(entry: dict) -> str:
     return ", ".join(parts)
 
 
-def collect_figures(figures_dir) -> list[FigureItem]:
-    """The figures of ``figures_dir``: manifest entries first (in order), then other PNGs.
+def read_manifest(figures_dir) -> tuple[dict, str]:
+    """``(entries, problem)``: the manifest's entries keyed by ``(figure, mode)``, and why it
+    could not be used ("" when it could, or when there is none).
+
+    The report only reads the manifest; ``rtrl-theory figures`` keeps an unreadable one aside.
+    """
+    manifest = Path(figures_dir) / "manifest.json"
+    if not manifest.exists():
+        return {}, ""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        entries = {}
+        for e in data["figures"]:
+            entries[(e["figure"], e["mode"])] = e
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        return {}, (
+            f"{manifest} could not be read ({type(exc).__name__}: {exc}); whether each figure "
+            "below is current is unknown (run `rtrl-theory figures` to remake it)"
+        )
+    return entries, ""
+
+
+def collect_figures(figures_dir, *, problems: list | None = None) -> list[FigureItem]:
+    """The figures of ``figures_dir``, with the status of their last run from the manifest.
 
     A figure present in both modes (``<name>.png`` and ``<name>_quick.png``) is listed once, in
-    full mode.
+    full mode (quick when only the quick run is in the manifest). A figure whose last run
+    failed is listed with ``status="failed"`` and the reason, never as current: its image, if an
+    earlier run left one, comes with the date of that run (``stale_since``). Without a readable
+    manifest the figures are the PNGs of the folder, with ``status="unknown"`` when the manifest
+    exists but cannot be read (the reason is appended to ``problems`` when a list is given).
     """
     figures_dir = Path(figures_dir)
     if not figures_dir.is_dir():
         return []
-    entries = {}
-    manifest = figures_dir / "manifest.json"
-    if manifest.exists():
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-            for e in data.get("figures", []):
-                if e.get("status") == "ok" and "png" in e.get("files", {}):
-                    entries[(e["figure"], e["mode"])] = e
-        except (OSError, ValueError, AttributeError, KeyError):
-            entries = {}
-    items: dict[str, FigureItem] = {}
-    for png in sorted(figures_dir.glob("*.png")):
-        stem = png.stem
-        quick = stem.endswith("_quick")
-        name = stem[: -len("_quick")] if quick else stem
-        mode = "quick" if quick else "full"
-        if name in items and items[name].mode == "full":
-            continue
-        entry = entries.get((name, mode), {})
-        pdf = png.with_suffix(".pdf")
-        items[name] = FigureItem(
-            name=name,
-            png=png,
-            pdf=pdf if pdf.exists() else None,
-            mode=mode,
-            title=entry.get("title") or _script_title(name) or name,
-            details=_details(entry),
-            summary=entry.get("summary", ""),
+    entries, problem = read_manifest(figures_dir)
+    if problem and problems is not None:
+        problems.append(problem)
+    default_status = "unknown" if problem else "ok"
+    names = {}
+    for png in figures_dir.glob("*.png"):
+        quick = png.stem.endswith("_quick")
+        names.setdefault(png.stem[: -len("_quick")] if quick else png.stem, set()).add(
+            "quick" if quick else "full"
         )
-    return [items[k] for k in sorted(items)]
+    for name, mode in entries:
+        names.setdefault(name, set()).add(mode)
+    items: list[FigureItem] = []
+    for name in sorted(names):
+        modes = names[name]
+        mode = "full" if "full" in modes else "quick"
+        stem = name + ("_quick" if mode == "quick" else "")
+        entry = entries.get((name, mode), {})
+        status = entry.get("status", default_status) if entry else default_status
+        png = figures_dir / f"{stem}.png"
+        png = png if png.is_file() else None
+        pdf = figures_dir / f"{stem}.pdf"
+        pdf = pdf if pdf.is_file() else None
+        stale_since = None
+        if status not in ("ok", "unknown"):
+            status = "failed"
+            stale_since = (entry.get("stale") or {}).get("last_success")
+            if png is not None and stale_since is None:
+                stale_since = _mtime(png)
+        elif png is None:  # an ok entry whose image is gone: nothing to show
+            continue
+        items.append(
+            FigureItem(
+                name=name,
+                png=png,
+                pdf=pdf,
+                mode=mode,
+                title=entry.get("title") or _script_title(name) or name,
+                details=_details(entry) if status == "ok" else "",
+                summary=entry.get("summary", "") if status == "ok" else "",
+                status=status,
+                error=str(entry.get("error") or ""),
+                stale_since=stale_since if png is not None else None,
+            )
+        )
+    return items
+
+
+def _mtime(path: Path) -> str:
+    t = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc)
+    return t.isoformat(timespec="seconds")
+
+
+def _stale_note(f: FigureItem) -> str:
+    """One sentence for a failed figure: why, and what the image shown (if any) is."""
+    why = f"FAILED in its last run ({f.mode} mode): {f.error or 'no reason recorded'}"
+    if f.png is None:
+        return why + ". No image."
+    return why + f". The image is the last successful one, from {f.stale_since}: stale."
+
+
+def _figures_line(figures) -> str:
+    failed = [f.name for f in figures if f.failed]
+    line = f"{len(figures)} figures"
+    if failed:
+        line += f", {len(failed)} failed in their last run: {', '.join(failed)}"
+    return line
 
 
 # ------------------------------------------------------------------------------------------------
@@ -188,8 +271,13 @@ def _counts(results) -> str:
     return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no checks"
 
 
-def render_markdown(results, figures, *, mode: str, base: Path, generated: str) -> str:
-    """The Markdown page (image links relative to ``base``, the report's folder)."""
+def render_markdown(
+    results, figures, *, mode: str, base: Path, generated: str, figure_notes=()
+) -> str:
+    """The Markdown page (image links relative to ``base``, the report's folder).
+
+    ``figure_notes``: sentences shown above the figures (e.g. an unreadable manifest).
+    """
     from rtrl_theory.checks import format_markdown
 
     lines = [
@@ -210,16 +298,26 @@ def render_markdown(results, figures, *, mode: str, base: Path, generated: str) 
         "## Figures",
         "",
     ]
+    for note in figure_notes:
+        lines += [f"**Warning:** {_md(note)}", ""]
     if not figures:
         lines += ["No figure found (run `rtrl-theory figures` first).", ""]
+    else:
+        lines += [f"{_figures_line(figures)}.", ""]
     for f in figures:
-        lines += [f"### {_md(f.title)}", ""]
-        lines += [f"![{_md(f.name)}]({_rel(f.png, base)})", ""]
+        lines += [f"### {_md(f.title)}" + (" (FAILED)" if f.failed else ""), ""]
+        if f.failed:
+            lines += [f"**{_md(_stale_note(f))}**", ""]
+        elif f.status == "unknown":
+            lines += ["*Status unknown (manifest unreadable): this image may be stale.*", ""]
+        if f.png is not None:
+            alt = f"{f.name} (stale)" if f.failed else f.name
+            lines += [f"![{_md(alt)}]({_rel(f.png, base)})", ""]
         extra = [f"`{f.name}` ({f.mode} mode)"]
         if f.details:
             extra.append(f.details)
         if f.pdf is not None:
-            extra.append(f"[PDF]({_rel(f.pdf, base)})")
+            extra.append(f"[PDF{' (stale)' if f.failed else ''}]({_rel(f.pdf, base)})")
         lines += ["; ".join(extra) + ".", ""]
         if f.summary:
             lines += ["```text", f.summary.rstrip(), "```", ""]
@@ -237,12 +335,22 @@ td.num { text-align: right; white-space: nowrap; }
 figure { margin: 2em 0; }
 figure img { max-width: 100%; border: 1px solid #d0d7de; }
 figcaption { font-size: 0.9em; }
+figure.failed img { opacity: 0.45; border: 3px dashed #cf222e; }
+p.failed { color: #cf222e; font-weight: bold; }
+p.warning { color: #9a6700; font-weight: bold; }
 pre { background: #f6f8fa; padding: 0.6em; font-size: 0.8em; overflow-x: auto; }
 """
 
 
 def render_html(
-    results, figures, *, mode: str, base: Path, generated: str, embed: bool = True
+    results,
+    figures,
+    *,
+    mode: str,
+    base: Path,
+    generated: str,
+    embed: bool = True,
+    figure_notes=(),
 ) -> str:
     """The HTML page: self-contained (images as base64) unless ``embed=False``."""
     e = html.escape
@@ -283,24 +391,38 @@ def render_html(
     if reasons:
         parts += ["<ul>", *reasons, "</ul>"]
     parts.append('<h2 id="figures">Figures</h2>')
+    for note in figure_notes:
+        parts.append(f'<p class="warning">Warning: {e(note)}</p>')
     if not figures:
         parts.append("<p>No figure found (run <code>rtrl-theory figures</code> first).</p>")
+    else:
+        parts.append(f"<p>{e(_figures_line(figures))}.</p>")
     for f in figures:
-        if embed:
-            data = base64.b64encode(f.png.read_bytes()).decode("ascii")
-            src = f"data:image/png;base64,{data}"
-        else:
-            src = e(_rel(f.png, base))
-        caption = [f"<b>{e(f.title)}</b>", f"<code>{e(f.name)}</code> ({e(f.mode)} mode)"]
+        title = f"<b>{e(f.title)}</b>" + (" <b>(FAILED)</b>" if f.failed else "")
+        caption = [title, f"<code>{e(f.name)}</code> ({e(f.mode)} mode)"]
         if f.details:
             caption.append(e(f.details))
         if f.pdf is not None:
-            caption.append(f'<a href="{e(_rel(f.pdf, base))}">PDF</a>')
-        parts += [
-            f'<figure id="{e(f.name)}">',
-            f'<img src="{src}" alt="{e(f.name)}">',
-            f"<figcaption>{'; '.join(caption)}</figcaption>",
-        ]
+            caption.append(
+                f'<a href="{e(_rel(f.pdf, base))}">PDF{" (stale)" if f.failed else ""}</a>'
+            )
+        parts.append(f'<figure id="{e(f.name)}"' + (' class="failed">' if f.failed else ">"))
+        if f.failed:
+            parts.append(f'<p class="failed">{e(_stale_note(f))}</p>')
+        elif f.status == "unknown":
+            parts.append(
+                '<p class="warning">Status unknown (manifest unreadable): this image may be '
+                "stale.</p>"
+            )
+        if f.png is not None:
+            if embed:
+                data = base64.b64encode(f.png.read_bytes()).decode("ascii")
+                src = f"data:image/png;base64,{data}"
+            else:
+                src = e(_rel(f.png, base))
+            alt = f"{f.name} (stale)" if f.failed else f.name
+            parts.append(f'<img src="{src}" alt="{e(alt)}">')
+        parts.append(f"<figcaption>{'; '.join(caption)}</figcaption>")
         if f.summary:
             parts.append(f"<pre>{e(f.summary.rstrip())}</pre>")
         parts.append("</figure>")
@@ -342,7 +464,10 @@ def write_report(
     -------
     dict
         ``{"markdown": path, "html": path, "verify_json": path, "figures": [FigureItem],
-        "n_failed": int}``.
+        "n_failed": int, "n_failed_figures": int, "figure_notes": [str]}``: ``n_failed``
+        counts failed checks, ``n_failed_figures`` figures whose last run failed (shown as
+        failed, their old images marked stale), ``figure_notes`` problems with the figures
+        folder (an unreadable manifest).
     """
     from rtrl_theory.checks import results_to_json
     from rtrl_theory.runners import write_json_atomic
@@ -351,18 +476,35 @@ def write_report(
         raise ValueError("results: expected the check results (rtrl_theory.checks.run_checks)")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    figures = collect_figures(figures_dir)
+    notes: list[str] = []
+    figures = collect_figures(figures_dir, problems=notes)
     generated = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     base = out.resolve()
-    md = render_markdown(results, figures, mode=mode, base=base, generated=generated)
-    page = render_html(results, figures, mode=mode, base=base, generated=generated, embed=embed)
+    md = render_markdown(
+        results, figures, mode=mode, base=base, generated=generated, figure_notes=notes
+    )
+    page = render_html(
+        results,
+        figures,
+        mode=mode,
+        base=base,
+        generated=generated,
+        embed=embed,
+        figure_notes=notes,
+    )
     paths = {"markdown": out / "report.md", "html": out / "report.html"}
     _write_text_atomic(paths["markdown"], md)
     _write_text_atomic(paths["html"], page)
     data = results_to_json(results, quick=mode == "quick")
     data["mode"] = mode
     paths["verify_json"] = write_json_atomic(out / "verify.json", data)
-    return {**paths, "figures": figures, "n_failed": sum(r.failed for r in results)}
+    return {
+        **paths,
+        "figures": figures,
+        "n_failed": sum(r.failed for r in results),
+        "n_failed_figures": sum(f.failed for f in figures),
+        "figure_notes": notes,
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -442,6 +584,11 @@ def _cmd_report(args) -> int:
         f"wrote {res['markdown']} and {res['html']}: {len(results)} checks "
         f"({_counts(results)}), {len(res['figures'])} figures from {args.figures}"
     )
+    for note in res["figure_notes"]:
+        print(f"rtrl-theory report: warning: {note}", file=sys.stderr)
+    for f in res["figures"]:
+        if f.failed:
+            print(f"rtrl-theory report: warning: {f.name}: {_stale_note(f)}", file=sys.stderr)
     return 0
 
 

@@ -121,7 +121,10 @@ class LobsterDay:
             raw = np.asarray(getattr(self, name))
             if raw.dtype.kind not in "iuf" and raw.size:
                 raise TypeError(f"{name}: expected a numeric array, got dtype {raw.dtype}")
-            if name != "time" and raw.dtype.kind == "f" and np.any(raw != np.rint(raw)):
+            if raw.dtype.kind == "f" and not np.all(np.isfinite(raw)):
+                if name != "time":  # time: non-finite values are refused by validate_lobster
+                    raise ValueError(f"{name}: expected finite integers, got inf or nan")
+            elif name != "time" and raw.dtype.kind == "f" and np.any(raw != np.rint(raw)):
                 raise ValueError(f"{name}: expected integers, got non-integer values")
             arr = np.array(raw, dtype=np.float64 if name == "time" else np.int64)
             arr.setflags(write=False)
@@ -189,7 +192,35 @@ def _load_csv(path: Path, what: str) -> np.ndarray:
         ) from exc
     if data.shape[0] == 0:
         raise LobsterFormatError(f"{what} {str(path)!r} is empty; expected one row per event.")
+    _check_finite(data, what, path)
     return data
+
+
+def _column_name(what: str, j: int) -> str:
+    """Name of column ``j`` (0-based) of a message or order-book file."""
+    if what.startswith("message"):
+        return MESSAGE_COLUMNS[j] if j < len(MESSAGE_COLUMNS) else f"extra column {j + 1}"
+    field = ("ask price", "ask size", "bid price", "bid size")[j % 4]
+    return f"{field} {j // 4 + 1}"
+
+
+def _check_finite(data: np.ndarray, what: str, path: Path) -> None:
+    """Refuse ``inf`` / ``nan`` anywhere: no LOBSTER field (time, price, size, ...) may hold one.
+
+    ``numpy.loadtxt`` parses the words ``inf`` and ``nan``; cast to int64 they would become
+    arbitrary integers (``-9223372036854775808``) with only a RuntimeWarning.
+    """
+    bad = ~np.isfinite(data)
+    if not bad.any():
+        return
+    rows, cols = np.nonzero(bad)
+    r, c = int(rows[0]), int(cols[0])
+    more = f" ({rows.size - 1} more non-finite value(s) in the file)" if rows.size > 1 else ""
+    raise LobsterFormatError(
+        f"{what} {str(path)!r}: line {r + 1}, column {c + 1} ({_column_name(what, c)}) holds the "
+        f"non-finite value {data[r, c]!r}{more}; expected a finite number (prices in LOBSTER "
+        "units of 1e-4 dollars, sizes in shares, time in seconds after midnight)."
+    )
 
 
 def _as_int(col: np.ndarray, what: str, path: Path) -> np.ndarray:
@@ -224,8 +255,10 @@ def read_lobster(message_csv, orderbook_csv, *, validate: bool = True) -> Lobste
     FileNotFoundError
         A file is missing; the message says what is expected and where to get it.
     LobsterFormatError
-        Unparsable text, wrong column count (message: 6; order book: a positive multiple of 4),
-        unequal row counts, or (``validate``) a failed check of :func:`validate_lobster`.
+        Unparsable text, a non-finite value (``inf``, ``nan``: the message names the file, the
+        line and the column), wrong column count (message: 6; order book: a positive multiple
+        of 4), unequal row counts, or (``validate``) a failed check of :func:`validate_lobster`.
+        Non-finite values are refused whatever ``validate`` says.
 
     Notes
     -----

@@ -37,7 +37,9 @@ import hashlib
 import json
 import math
 import re
+import socket
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +53,11 @@ from ._trainer import ALGORITHMS
 
 __all__ = [
     "SWEEP_BACKENDS",
+    "DASK_CONNECT_TIMEOUT",
     "RunConfig",
     "SweepRun",
     "SweepSpec",
+    "check_dask_scheduler",
     "replicate_seed",
     "run_config",
     "run_sweep",
@@ -443,9 +447,24 @@ def cache_path(cache_dir, config: RunConfig, key_payload: dict) -> Path:
 
 
 def _load_cached(path: Path, config: RunConfig, key_payload: dict) -> SweepRun | None:
+    """The cached run at ``path``, or None (then it is run again).
+
+    A record of another configuration or an unfinished run is None silently; a file that cannot
+    be read or parsed (truncated, bit-flipped, edited) is None with a RuntimeWarning naming it.
+    """
+
+    def corrupt(exc) -> None:
+        warnings.warn(
+            f"sweep run cache {path} is corrupt or unreadable ({type(exc).__name__}: {exc}); "
+            "running that configuration again",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        corrupt(exc)
         return None
     if (
         not isinstance(record, dict)
@@ -454,7 +473,11 @@ def _load_cached(path: Path, config: RunConfig, key_payload: dict) -> SweepRun |
         or record.get("status") not in _FINAL
     ):
         return None
-    return SweepRun.from_record(config, record)
+    try:
+        return SweepRun.from_record(config, record)
+    except (KeyError, TypeError, ValueError) as exc:
+        corrupt(exc)
+        return None
 
 
 def _indexed_run(index: int, config: RunConfig, run_one: Callable, seed, window: int):
@@ -491,6 +514,73 @@ def _resolve_backend(backend, n_jobs, dask_scheduler) -> tuple[str, int]:
             "as printed by `dask scheduler`) or a dask.distributed Client"
         )
     return backend, n_jobs
+
+
+#: Seconds :func:`check_dask_scheduler` waits for a scheduler to accept a connection.
+DASK_CONNECT_TIMEOUT = 5.0
+#: Port of a Dask scheduler when the address gives none (``dask scheduler``'s default).
+_DASK_DEFAULT_PORT = 8786
+
+
+def check_dask_scheduler(address, *, timeout: float = DASK_CONNECT_TIMEOUT) -> None:
+    """Check once, before any work, that something answers at a Dask scheduler address.
+
+    Opens (and closes) a TCP connection to the address's host and port within ``timeout``
+    seconds, so that a wrong or dead address costs ``timeout`` seconds and one clear message
+    instead of dask.distributed's 30-second connect timeout for every figure or sweep. Addresses
+    ``tcp://host:port``, ``tls://host:port``, ``ws(s)://host:port`` and ``host[:port]`` are
+    checked (port 8786 when none is given); other transports (``inproc://``, ``ucx://``) and
+    ``distributed.Client`` objects are left to dask.
+
+    Parameters
+    ----------
+    address : str or distributed.Client
+    timeout : float
+        Seconds to wait for the connection (default :data:`DASK_CONNECT_TIMEOUT`, 5 s).
+
+    Raises
+    ------
+    ValueError
+        If the address cannot be parsed (empty, bad port).
+    ConnectionError
+        If nothing accepts a connection there within ``timeout`` (refused, unknown host,
+        unreachable, timed out); the message names the address and says how to start a
+        scheduler.
+    """
+    if not isinstance(address, str):
+        return  # a distributed.Client: already connected
+    text = address.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    if scheme not in ("tcp", "tls", "ws", "wss"):
+        return
+    rest = rest.split("/", 1)[0]
+    if rest.startswith("["):  # [IPv6]:port
+        host, _, tail = rest[1:].partition("]")
+        port_text = tail[1:] if tail.startswith(":") else ""
+    else:
+        host, _, port_text = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    try:
+        port = int(port_text) if port_text else _DASK_DEFAULT_PORT
+    except ValueError:
+        port = -1
+    if not host or not 0 < port < 65536:
+        raise ValueError(
+            f"dask_scheduler: cannot read a host and port from {address!r}; expected an address "
+            "like 'tcp://host:8786' (as printed by `dask scheduler`)"
+        )
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, TimeoutError | socket.timeout) else str(exc)
+        raise ConnectionError(
+            f"dask_scheduler: no Dask scheduler answers at {address!r} (host {host!r}, port "
+            f"{port}) within {timeout:g} s: {why or type(exc).__name__}. Start one with `dask "
+            "scheduler` (and workers with `dask worker ADDRESS`), check the address, or leave "
+            "out --dask-scheduler to run on this machine."
+        ) from exc
 
 
 def _execute_sequential(todo, configs, run_one, seed, window):
@@ -601,6 +691,9 @@ def run_sweep(
     ------
     ImportError
         If the backend's package (joblib, dask.distributed) is not installed.
+    ConnectionError
+        If nothing answers at ``dask_scheduler`` within 5 s (:func:`check_dask_scheduler`),
+        checked before the first uncached run.
 
     Examples
     --------
@@ -657,6 +750,8 @@ def run_sweep(
         elif backend == "joblib":
             results = _execute_joblib(todo, configs, run_one, seed, window, n_jobs)
         else:
+            if todo:  # before any run: seconds, not dask's 30 s connect timeout per attempt
+                check_dask_scheduler(dask_scheduler)
             results = _execute_dask(todo, configs, run_one, seed, window, dask_scheduler)
         for i, run in results:
             if paths[i] is not None:
