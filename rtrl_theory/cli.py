@@ -273,6 +273,11 @@ def _add_train(sub):
         help="JSON record path (default runs/train-<data>-<algo>-<seed>.json)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if the estimated peak memory exceeds 80%% of the available memory",
+    )
     p.set_defaults(func=_cmd_train)
 
 
@@ -440,6 +445,18 @@ def _setup_lob(args, seed_seq):
     }
 
 
+def _check_train_memory(args, model, n_steps, record_every) -> None:
+    """Refuse (MemoryLimitError, a ValueError) a run whose peak memory exceeds 80% of the
+    machine's available memory, unless --force (rtrl_theory._memory)."""
+    from rtrl_theory._memory import check_memory, estimate_memory
+
+    sizes = {"n_steps": n_steps, "algo": args.algo, "tau": args.tau}
+    sizes.update(batch_size=args.batch_size, record_every=record_every, json_record=True)
+    what = f"train --data {args.data} --algo {args.algo} (model {model!r})"
+    est = estimate_memory(model, "train", **sizes)
+    check_memory(est, force=args.force, what=what, hint="pass --force")
+
+
 def _cmd_train(args) -> int:
     import json
 
@@ -550,6 +567,7 @@ def _cmd_train(args) -> int:
         record_every = args.record_every
         if record_every is None and args.eval_every is not None:
             record_every = max(1, min(args.eval_every, s["n_steps"] // 200))
+        _check_train_memory(args, model, s["n_steps"], record_every)  # before any allocation
         result = train_online(
             model,
             s["params"],
@@ -763,7 +781,25 @@ def _add_contraction(sub):
         "burn-in of rho_bar^n < 1e-6), with their summaries in the JSON",
     )
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if the estimated peak memory exceeds 80%% of the available memory",
+    )
     p.set_defaults(func=_cmd_contraction)
+
+
+def _check_contraction_memory(args, model) -> None:
+    """Refuse (MemoryLimitError, a ValueError) --particles whose two ensembles exceed 80% of the
+    machine's available memory, unless --force (rtrl_theory._memory)."""
+    from rtrl_theory._memory import check_memory, estimate_memory
+
+    K = args.particles
+    indep = args.coupling != "synchronous"
+    est = estimate_memory(
+        model, "contraction", n_particles=K, order=args.order, block=args.block, independent=indep
+    )
+    check_memory(est, force=args.force, what=f"contraction --particles {K}", hint="pass --force")
 
 
 def _cmd_contraction(args) -> int:
@@ -805,7 +841,8 @@ def _cmd_contraction(args) -> int:
                 file=sys.stderr,
             )
         law_b = "box" if report.radii is not None else "point"
-        jp = JointProcess(model, params, proc, order=args.order)
+        _check_contraction_memory(args, model)  # before any allocation
+        jp = JointProcess(model, params, proc, order=args.order, force=args.force)
         K = args.particles
         block = args.block.split(",") if "," in args.block else args.block
         results = {}

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rtrl_theory._memory import check_memory, estimate_memory
 from rtrl_theory._validate import as_array, as_rng, positive_int
 from rtrl_theory.data import DataProcess, TeacherTarget
 from rtrl_theory.engine import (
@@ -108,6 +109,11 @@ class JointProcess:
         d = 3, where H would take 1.35 MB per particle).
     backend : {"auto", "numpy", "numba"}
         "auto" uses the compiled particle kernel when numba is installed and covers the model.
+    force : bool, default False
+        :meth:`initial` estimates the peak memory of an ensemble (about 5 copies of ``K x dim``
+        floats, :func:`rtrl_theory._memory.estimate_memory`) before allocating it and raises
+        :class:`~rtrl_theory._memory.MemoryLimitError` (a MemoryError and a ValueError) past
+        80% of the available memory; ``force=True`` skips the refusal.
 
     Examples
     --------
@@ -123,7 +129,9 @@ class JointProcess:
     (50, (100, 3), (100, 18))
     """
 
-    def __init__(self, model, params, process: DataProcess, *, order="auto", backend="auto"):
+    def __init__(
+        self, model, params, process: DataProcess, *, order="auto", backend="auto", force=False
+    ):
         if order == "auto":
             P, N = model.cell.n_params, model.n_hidden
             order = 2 if model.cell.has_second_order and P * P * N * 8 <= AUTO_H_BYTES else 1
@@ -140,6 +148,7 @@ class JointProcess:
         if backend not in ("auto", "numpy", "numba"):
             raise ValueError(f"backend: expected 'auto', 'numpy' or 'numba', got {backend!r}")
         self.model = model
+        self.force = bool(force)
         self.theta = model.as_flat(params).copy()
         self.theta.setflags(write=False)
         self.process = process
@@ -156,6 +165,7 @@ class JointProcess:
         n_teacher = process.target.model.n_hidden if self._teacher else 0
         sizes = {"X": d, "eta": 1, "S": N, "J": P * N, "H": P * P * N if order == 2 else 0}
         sizes["teacher"] = n_teacher
+        self._n_teacher = n_teacher
         self.blocks, start = {}, 0
         for name in (*BLOCK_NAMES, "teacher"):
             if sizes[name] or name in BLOCK_NAMES:
@@ -233,8 +243,22 @@ class JointProcess:
         x0, S0 : arrays (d,) / (N,) or per particle (K, d) / (K, N), for ``law="point"``.
         C_x : float, optional
             Input range for ``law="box"`` (default: the chain's C_x).
+
+        Raises
+        ------
+        MemoryLimitError
+            The ensemble would need more than 80% of the available memory (and the process
+            was not made with ``force=True``); raised before anything is allocated.
         """
         K = positive_int(n_particles, "n_particles")
+        check_memory(
+            estimate_memory(
+                self.model, "particles", n_particles=K, order=self.order, n_teacher=self._n_teacher
+            ),
+            force=self.force,
+            what=f"JointProcess.initial(n_particles={K})",
+            hint="make the JointProcess with force=True",
+        )
         rng = as_rng(rng)
         N, d, P = self.n_hidden, self.n_input, self.n_cell_params
         teacher = None
