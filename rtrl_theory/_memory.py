@@ -137,10 +137,14 @@ def _count(value, name: str, *, minimum: int = 1) -> int:
     return int(value)
 
 
-def _n_path(n_steps: int, record_every: int | None) -> int:
+def _n_path(n_steps: int, record_every: int | None, tau: int | None) -> int:
+    """Snapshots of the parameter path, with the trainer's rules for ``record_every``."""
     if record_every is None:  # the trainer's default
         record_every = max(1, n_steps // 200)
-    return math.ceil(n_steps / max(1, int(record_every))) + 1
+    record_every = max(1, int(record_every))
+    if tau is not None:  # TBPTT records on block boundaries
+        record_every = tau * math.ceil(record_every / tau)
+    return math.ceil(n_steps / record_every) + 1
 
 
 def estimate_memory(model, task: str, **sizes) -> MemoryEstimate:
@@ -186,12 +190,12 @@ def estimate_memory(model, task: str, **sizes) -> MemoryEstimate:
         n_steps = _count(sizes.get("n_steps"), "n_steps")
         algo = sizes.get("algo", "rtrl")
         B = _count(sizes.get("batch_size", 1), "batch_size")
-        n_path = _n_path(n_steps, sizes.get("record_every"))
+        tau = _count(sizes.get("tau") or 1, "tau") if algo == "tbptt" else None
+        n_path = _n_path(n_steps, sizes.get("record_every"), tau)
         if algo == "rtrl":
             copies = _J_COPIES[1] if B == 1 else _J_COPIES["batch"]
             parts["RTRL sensitivities"] = int(copies * B * Pc * N * _F)
         elif algo == "tbptt":
-            tau = _count(sizes.get("tau") or 1, "tau")
             parts["TBPTT block"] = int(
                 _TBPTT_GRAD_COPIES_PER_STEP * tau * P * _F + 10 * B * tau * (N + d) * _F
             )
