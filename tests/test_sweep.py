@@ -97,7 +97,8 @@ def test_recompute_reruns_and_a_corrupt_record_is_rerun(tmp_path):
     path = sorted(tmp_path.glob("*.json"))[0]
     path.write_text("{not json", encoding="utf-8")
     counter = Counting()
-    run_sweep(configs, counter, seed=3, window=5, cache_dir=tmp_path)
+    with pytest.warns(RuntimeWarning, match="corrupt or unreadable"):  # rerun, not silently
+        run_sweep(configs, counter, seed=3, window=5, cache_dir=tmp_path)
     assert len(counter.calls) == 1
     json.loads(path.read_text(encoding="utf-8"))  # rewritten whole
 
