@@ -533,3 +533,22 @@ def test_run_sweep_checks_the_dask_address_before_running_anything():
             window=2,
             dask_scheduler=_dead_address(),
         )
+
+
+def test_a_corrupt_real_data_run_cache_is_run_again_with_a_warning(tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    from paper_figures._runcache import cached_run
+
+    calls = []
+
+    def run(checkpoint, resume):
+        calls.append(resume)
+        return {"bpc": 2.5}
+
+    assert cached_run(tmp_path, "fig10", {"n": 1}, run) == {"bpc": 2.5}
+    (path,) = tmp_path.glob("fig10-*.json")
+    path.write_text('{"payload": {"n": 1}, "res')  # cut off
+    assert cached_run(tmp_path, "fig10", {"n": 1}, run) == {"bpc": 2.5}
+    assert calls == [False, False]
+    assert f"warning: run cache {path} is corrupt or unreadable" in capsys.readouterr().err
+    assert json.loads(path.read_text())["result"] == {"bpc": 2.5}  # rewritten whole
