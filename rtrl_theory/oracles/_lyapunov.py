@@ -129,7 +129,9 @@ class LinearGaussianSystem:
         return self._cache["Sigma"]
 
     def forward_sum(self, rhs: np.ndarray) -> np.ndarray:
-        r""":math:`X = \sum_{n\ge0} M^n\,\text{rhs}\,(M^\top)^n`, so :math:`X = MXM^\top + \text{rhs}`.
+        r"""The solution of :math:`X = MXM^\top + \text{rhs}`.
+
+        That is :math:`X = \sum_{n\ge0} M^n\,\text{rhs}\,(M^\top)^n`.
         """
         self._require_stable()
         return solve_stein(self.M, np.asarray(rhs, dtype=float))

@@ -135,7 +135,6 @@ def linear_stationary(model, params, process) -> StationaryOracle:
     True
     >>> float(np.abs(at_teacher.grad).max()) < 1e-12
     True
-    (True, True)
     """
     setup = linear_setup(model, params, process)
     joint = linear_joint_system(model, setup.theta, process, sensitivity=None)
