@@ -14,13 +14,33 @@ tested against.
   issue 13), and the residual and update readouts.
 * ``_stationary``: :func:`linear_stationary` (L, grad L, Hessian: [P1] (2.27), Thm 3.16, (3.65))
   and :func:`stationary_update_mean` (E_pi[G~] from the augmented system).
+* ``_transient``: exact transient expectations from the moment recursion:
+  :func:`tbptt_expected_gradient` (TBPTT(tau) at stationarity and its bias),
+  :func:`expected_gradient_path` (E[G~_t] from a J_0 law, Thm 3.16 / Lemma 3.15) and
+  :func:`expected_loss_bias` (E L_T - L, Lemma 3.12).
 """
 
 from ._linear_sde import LinearJointSystem, LinearSetup, linear_joint_system, linear_setup
 from ._lyapunov import LinearGaussianSystem, solve_stein
 from ._stationary import StationaryOracle, linear_stationary, stationary_update_mean
+from ._transient import (
+    GradientPath,
+    LossBias,
+    SensitivityLaw,
+    TBPTTExpectation,
+    expected_gradient_path,
+    expected_loss_bias,
+    tbptt_expected_gradient,
+)
 
 __all__ = [
+    "GradientPath",
+    "LossBias",
+    "SensitivityLaw",
+    "TBPTTExpectation",
+    "expected_gradient_path",
+    "expected_loss_bias",
+    "tbptt_expected_gradient",
     "LinearGaussianSystem",
     "LinearJointSystem",
     "LinearSetup",
