@@ -55,6 +55,35 @@ class TBPTTBias:
     burn_in: int
     lag_norm: np.ndarray = None  # |b_j| for j = 1..max(taus) (debiased), from the largest tau
     lag_noise: np.ndarray = None
+    #: ``samples[tau]``: (K, P) per-particle averages of (TBPTT(tau) - full) update directions,
+    #: i.i.d. over particles (their covariance gives Hotelling's T^2).
+    samples: dict = None
+
+    def hotelling(self, tau: int, reference) -> tuple:
+        r"""Hotelling's one-sample :math:`T^2` of ``bias[tau]`` against ``reference`` (P,).
+
+        :math:`T^2 = K (\hat b - b)^\top \hat\Sigma^{-1} (\hat b - b)` with the per-particle
+        covariance :math:`\hat\Sigma`; under the CLT
+        :math:`\frac{K - P}{(K - 1) P} T^2 \sim F(P, K - P)`. Returns ``(T2, p_value)``.
+        """
+        from scipy import stats
+
+        X = self.samples[tau]
+        d = X.mean(axis=0) - np.asarray(reference, float)
+        # coordinates the truncation cannot change (the head's) have zero spread: they must
+        # agree exactly (up to rounding), and they are left out of the statistic
+        spread = X.std(axis=0)
+        fixed = spread <= 1e-12 * max(1.0, float(np.abs(X).max()))
+        if np.any(np.abs(d[fixed]) > 1e-9 * max(1.0, float(np.abs(reference).max()))):
+            return float("inf"), 0.0
+        X, d = X[:, ~fixed], d[~fixed]
+        K, P = X.shape
+        if K <= P:
+            raise ValueError(f"hotelling: needs more particles ({K}) than coordinates ({P})")
+        C = np.cov(X, rowvar=False)
+        t2 = float(K * d @ np.linalg.solve(C, d))
+        f = t2 * (K - P) / ((K - 1) * P)
+        return t2, float(stats.f.sf(f, P, K - P))
 
 
 def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, burn_in, rng=None):
@@ -105,9 +134,10 @@ def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, 
             diff[tau] += d
             if tau == tmax:
                 lag[t % tmax] += d
-    bias, stderr, norm, noise = {}, {}, {}, {}
+    bias, stderr, norm, noise, per = {}, {}, {}, {}, {}
     for tau in taus:
         samples = diff[tau] / n_steps
+        per[tau] = samples
         bias[tau] = samples.mean(axis=0)
         stderr[tau] = samples.std(axis=0, ddof=1) / math.sqrt(K)
         n2 = float(bias[tau] @ bias[tau])
@@ -119,5 +149,5 @@ def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, 
     lse2 = (lag_samples.std(axis=1, ddof=1) ** 2 / K).sum(axis=1)
     lag_norm = np.sqrt(np.maximum(0.0, (lm * lm).sum(axis=1) - lse2))
     return TBPTTBias(
-        taus, bias, stderr, norm, noise, K, n_steps, int(burn_in), lag_norm, np.sqrt(lse2)
+        taus, bias, stderr, norm, noise, K, n_steps, int(burn_in), lag_norm, np.sqrt(lse2), per
     )
