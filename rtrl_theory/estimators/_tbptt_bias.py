@@ -58,9 +58,13 @@ class TBPTTBias:
     #: ``samples[tau]``: (K, P) per-particle averages of (TBPTT(tau) - full) update directions,
     #: i.i.d. over particles (their covariance gives Hotelling's T^2).
     samples: dict = None
+    #: (K, P) per-particle averages of the full (RTRL) update direction over the same steps:
+    #: their mean estimates E_pi[G~] (= grad L by Theorem 3.16).
+    full_samples: np.ndarray = None
 
-    def hotelling(self, tau: int, reference) -> tuple:
-        r"""Hotelling's one-sample :math:`T^2` of ``bias[tau]`` against ``reference`` (P,).
+    def hotelling(self, tau, reference) -> tuple:
+        r"""Hotelling's one-sample :math:`T^2` of ``bias[tau]`` against ``reference`` (P,)
+        (``tau="full"``: of the mean full update direction, E_pi[G~]).
 
         :math:`T^2 = K (\hat b - b)^\top \hat\Sigma^{-1} (\hat b - b)` with the per-particle
         covariance :math:`\hat\Sigma`; under the CLT
@@ -68,7 +72,7 @@ class TBPTTBias:
         """
         from scipy import stats
 
-        X = self.samples[tau]
+        X = self.full_samples if tau == "full" else self.samples[tau]
         d = X.mean(axis=0) - np.asarray(reference, float)
         # coordinates the truncation cannot change (the head's) have zero spread: they must
         # agree exactly (up to rounding), and they are left out of the statistic
@@ -117,6 +121,7 @@ def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, 
     copies = {tau: z for tau in taus}
     diff = {tau: np.zeros((K, jp.model.n_params)) for tau in taus}
     tmax = taus[-1]
+    full = np.zeros((K, jp.model.n_params))
     lag = np.zeros((tmax, K, jp.model.n_params))  # per-lag differences of the largest tau
     for t in range(n_steps):
         seed = r_run.integers(2**63)
@@ -129,6 +134,7 @@ def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, 
             copies[tau] = jp.step(zt, np.random.default_rng(seed))
         z = jp.step(z, np.random.default_rng(seed))
         g_full = jp.update_direction(z)
+        full += g_full
         for tau in taus:
             d = jp.update_direction(copies[tau]) - g_full
             diff[tau] += d
@@ -149,5 +155,6 @@ def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, 
     lse2 = (lag_samples.std(axis=1, ddof=1) ** 2 / K).sum(axis=1)
     lag_norm = np.sqrt(np.maximum(0.0, (lm * lm).sum(axis=1) - lse2))
     return TBPTTBias(
-        taus, bias, stderr, norm, noise, K, n_steps, int(burn_in), lag_norm, np.sqrt(lse2), per
+        taus, bias, stderr, norm, noise, K, n_steps, int(burn_in), lag_norm, np.sqrt(lse2), per,
+        full / n_steps,
     )
