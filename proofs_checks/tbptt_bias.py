@@ -75,9 +75,9 @@ def _linear_part(quick, seed):
     )
     p_agree = {t: res.hotelling(t, exact[t].bias)[1] for t in LINEAR_TAUS}
     p_zero = res.hotelling(1, np.zeros(model.n_params))[1]
-    t2_full, p_full = res.hotelling("full", exact[LINEAR_TAUS[0]].grad)
+    t2_full, p_full, rank = res.hotelling("full", exact[LINEAR_TAUS[0]].grad)
     norms = [float(np.linalg.norm(exact[t].bias)) for t in LINEAR_TAUS]
-    return p_agree, p_zero, norms, (t2_full, p_full, model.n_params)
+    return p_agree, p_zero, norms, (t2_full, p_full, rank)
 
 
 def check(quick: bool = True, seed: int = 0) -> CheckResult:
@@ -117,11 +117,11 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
             "linear: exact |bias| "
             + ", ".join(f"tau={t}: {n:.2e}" for t, n in zip(LINEAR_TAUS, exact_norms, strict=True))
             + "; agreement p-values "
-            + ", ".join(f"{p:.2f}" for p in p_agree.values())
+            + ", ".join(f"{p:.2g}" for p in p_agree.values())
             + f"; TBPTT(1) vs 0 p = {p_zero:.1e}. Paper RNN |bias|: "
             + ", ".join(f"tau={t}: {res.norm[t]:.2e}" for t in taus)
             + f" (noise {res.noise[taus[-1]]:.1e}); linear RTRL E_pi[G~] vs exact grad L: T^2 = "
-            f"{t2:.1f} (P = {P_lin}, p = {p_rtrl:.2f})"
+            f"{t2:.1f} (rank {P_lin} of the covariance, p = {p_rtrl:.2f})"
         ),
         method="truncated copies on the same stationary trajectories; Hotelling T^2 with the "
         "per-particle covariance; exact oracle on a linear system",

@@ -73,21 +73,25 @@ class TBPTTBias:
         from scipy import stats
 
         X = self.full_samples if tau == "full" else self.samples[tau]
-        d = X.mean(axis=0) - np.asarray(reference, float)
-        # coordinates the truncation cannot change (the head's) have zero spread: they must
-        # agree exactly (up to rounding), and they are left out of the statistic
-        spread = X.std(axis=0)
-        fixed = spread <= 1e-12 * max(1.0, float(np.abs(X).max()))
-        if np.any(np.abs(d[fixed]) > 1e-9 * max(1.0, float(np.abs(reference).max()))):
-            return float("inf"), 0.0
-        X, d = X[:, ~fixed], d[~fixed]
-        K, P = X.shape
+        K = X.shape[0]
+        ref = np.asarray(reference, float)
+        d = X.mean(axis=0) - ref
+        # Directions without spread (the head coordinates, which truncation cannot change, and
+        # exact linear relations of the model, e.g. for linear systems): the covariance is
+        # singular there, the sample mean has no noise, and it must agree with the reference to
+        # rounding; the statistic is taken in the span of the covariance (P = its rank).
+        w, V = np.linalg.eigh(np.cov(X, rowvar=False))
+        keep = w > 1e-10 * max(float(w.max()), 1e-300)
+        scale = max(1.0, float(np.abs(X).max()), float(np.abs(ref).max()))
+        if np.any(np.abs(V[:, ~keep].T @ d) > 1e-8 * scale):
+            return float("inf"), 0.0, int(keep.sum())
+        P = int(keep.sum())
         if K <= P:
             raise ValueError(f"hotelling: needs more particles ({K}) than coordinates ({P})")
-        C = np.cov(X, rowvar=False)
-        t2 = float(K * d @ np.linalg.solve(C, d))
+        c = V[:, keep].T @ d
+        t2 = float(K * np.sum(c * c / w[keep]))
         f = t2 * (K - P) / ((K - 1) * P)
-        return t2, float(stats.f.sf(f, P, K - P))
+        return t2, float(stats.f.sf(f, P, K - P)), P
 
 
 def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, burn_in, rng=None):
