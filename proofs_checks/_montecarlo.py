@@ -3,7 +3,9 @@
 Paper RNN N = 3, d = 2, f = 0.3 tanh (N C_f = 0.9), g = tanh; Example 2.4 inputs with lam = 0.5
 and noise U[-0.5, 0.5]^2 (C_x = 1); a Lipschitz target tanh(w . x) + U[-0.1, 0.1] noise. The
 assumptions checker gives rho ~ 0.74 < 1, rho_bar = max(lam, rho). Seeds are fixed per check.
-Results shared by several checks (the limit gradient) are cached per mode.
+Results shared by several checks (the limit gradient) are cached per mode; the adversarial
+Lipschitz search shared by prop-3.1, lemma-3.8 and lemma-3.9 per (quick, seed), registered with
+``rtrl_theory.checks.register_cache``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from functools import lru_cache
 
 from rtrl_theory import PaperRNN
 from rtrl_theory.bounds import check_assumptions
+from rtrl_theory.checks import register_cache
 from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
 from rtrl_theory.runners import JointProcess
 
@@ -121,12 +124,8 @@ def _search_budget(quick: bool) -> dict:
     return {"n_random": 256, "n_restarts": 6, "n_ascent": 200}
 
 
-def _search_cache():
-    from rtrl_theory.checks import register_cache
-
-    if "_SEARCH" not in globals():
-        globals()["_SEARCH"] = register_cache({})
-    return globals()["_SEARCH"]
+#: Results of the search per (quick, seed), cleared by the power harness between mutants.
+_SEARCH: dict = register_cache({})
 
 
 def adversarial_search(quick: bool, seed: int = 0) -> list:
@@ -141,7 +140,7 @@ def adversarial_search(quick: bool, seed: int = 0) -> list:
 
     from rtrl_theory import bounds
 
-    cache = _search_cache()
+    cache = _SEARCH
     key = (quick, seed)
     if key not in cache:
         runs = []

@@ -26,8 +26,7 @@ C_hat(theta) = max_t E||Z_t - Z'_t|| / rho_bar^t over t <= 30 is reported (unifo
 what [P1] claims; the check reports, it does not threshold C).
 
 Mutants: an input chain that does not forget its start (ExampleChain.step frozen), sensitivities
-that do not forget J_0 (the particle kernel keeps J_0: J' = D(fJ + M) + J), a loss shifted on
-one path only is not a mutant of this claim.
+that do not forget J_0 (the particle kernel keeps J_0: J' = D(fJ + M) + J).
 """
 
 from __future__ import annotations

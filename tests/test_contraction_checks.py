@@ -79,3 +79,23 @@ def test_check_passes_at_seed_0_and_fails_under_each_mutant(cid):
             assert res.status == "fail", (cid, m.name)
         else:
             assert res.status == "pass", (cid, m.name)
+
+
+def test_hotelling_known_answer_and_rank_deficient_covariance():
+    """Truth: i.i.d. Gaussian samples of known mean. The F form of T^2 is exact for Gaussian
+    data; a shift of 1 standard error per coordinate over 3 coordinates gives E T^2 ~ 3 + 3 = 6
+    (not rejected at 1e-3), a shift of 10 standard errors is rejected (T^2 ~ 300). A coordinate
+    without spread (rank 3 of 4) must match exactly."""
+    from rtrl_theory.estimators import TBPTTBias
+
+    rng = np.random.default_rng(0)
+    K = 400
+    X = rng.standard_normal((K, 3)) @ np.array([[1.0, 0.5, 0.0], [0, 1.0, 0.3], [0, 0, 1.0]])
+    X = np.c_[X, np.full(K, 2.0)]  # a fixed coordinate
+    mean = np.array([0.0, 0.0, 0.0, 2.0])
+    r = TBPTTBias((1,), {}, {}, {}, {}, K, 1, 0, samples={1: X})
+    t2, p, P = r.hotelling(1, mean)
+    assert P == 3 and p > 1e-3
+    se = X[:, :3].std(axis=0) / np.sqrt(K)
+    assert r.hotelling(1, mean + np.r_[10 * se, 0.0])[1] < 1e-6
+    assert r.hotelling(1, mean + np.r_[0, 0, 0, 1e-3])[1] == 0.0  # fixed coordinate off
