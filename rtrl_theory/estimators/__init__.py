@@ -15,6 +15,7 @@ from ._couplings import (
     W1Bracket,
     coupled_block_distances,
     example_chain_marginal_w1,
+    kr_lower_bound,
     one_step_w1_bracket,
 )
 from ._convergence import (
@@ -82,6 +83,7 @@ __all__ = [
     "W1Bracket",
     "coupled_block_distances",
     "example_chain_marginal_w1",
+    "kr_lower_bound",
     "one_step_w1_bracket",
     "ConvergenceTrace",
     "Theorem61Setup",
