@@ -3,7 +3,9 @@
 Paper RNN N = 3, d = 2, f = 0.3 tanh (N C_f = 0.9), g = tanh; Example 2.4 inputs with lam = 0.5
 and noise U[-0.5, 0.5]^2 (C_x = 1); a Lipschitz target tanh(w . x) + U[-0.1, 0.1] noise. The
 assumptions checker gives rho ~ 0.74 < 1, rho_bar = max(lam, rho). Seeds are fixed per check.
-Results shared by several checks (the limit gradient) are cached per mode.
+Results shared by several checks (the limit gradient) are cached per mode; the adversarial
+Lipschitz search shared by prop-3.1, lemma-3.8 and lemma-3.9 per (quick, seed), registered with
+``rtrl_theory.checks.register_cache``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from functools import lru_cache
 
 from rtrl_theory import PaperRNN
 from rtrl_theory.bounds import check_assumptions
+from rtrl_theory.checks import register_cache
 from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
 from rtrl_theory.runners import JointProcess
 
@@ -107,3 +110,48 @@ def contraction_runs(quick: bool):
         )
         _CACHE[key] = (sync, indep)
     return _CACHE[key]
+
+
+# -- adversarial Lipschitz search (prop-3.1, lemma-3.8, lemma-3.9) --------------------------------
+#: Configurations of the search: (N, d, N C_f, bounded map, C_x). The first is the shared
+#: configuration of the Monte Carlo checks (N C_f = 0.9); the others vary the map, d and C_x.
+SEARCH_CONFIGS = ((N, D, N * C_F, "tanh", 1.0), (2, 1, 0.5, "tanh", 1.0), (2, 2, 1.0, "sigmoid", 2.0))
+
+
+def _search_budget(quick: bool) -> dict:
+    if quick:
+        return {"n_random": 64, "n_restarts": 3, "n_ascent": 40}
+    return {"n_random": 256, "n_restarts": 6, "n_ascent": 200}
+
+
+#: Results of the search per (quick, seed), cleared by the power harness between mutants.
+_SEARCH: dict = register_cache({})
+
+
+def adversarial_search(quick: bool, seed: int = 0) -> list:
+    """Adversarial one-step Lipschitz search on each of ``SEARCH_CONFIGS`` (cached per (quick,
+    seed), registered with the power harness).
+
+    Returns a list of ``(config, AdversarialLipschitz, claimed ContractionConstants dict)``; the
+    claimed constants are read through ``rtrl_theory.bounds.contraction_constants`` at call time
+    (not cached), so a patched constants function is seen by every caller.
+    """
+    import numpy as np
+
+    from rtrl_theory import bounds
+
+    cache = _SEARCH
+    key = (quick, seed)
+    if key not in cache:
+        runs = []
+        for i, (n, d, ncf, bm, cx) in enumerate(SEARCH_CONFIGS):
+            model = PaperRNN(n, d, c_f=ncf / n, c_g=C_G, bounded_map=bm)
+            res = bounds.adversarial_lipschitz(
+                model, cx, rng=np.random.default_rng([380, seed, i]), **_search_budget(quick)
+            )
+            runs.append(((n, d, ncf, bm, cx), model, res))
+        cache[key] = runs
+    return [
+        (cfg, res, bounds.contraction_constants(model, cfg[4]).to_dict())
+        for cfg, model, res in cache[key]
+    ]

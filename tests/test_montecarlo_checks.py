@@ -21,25 +21,13 @@ def fresh_cache(monkeypatch):
     monkeypatch.setattr(_montecarlo, "_CACHE", {})
 
 
-def test_prop_3_1_fails_against_a_too_small_bound(monkeypatch):
-    real = _montecarlo.assumptions()
-
-    class Smaller:  # a claimed rho_bar below the measured rate (0.46)
-        lam, rho, rho_bar = real.lam, real.rho, 0.3
-
-    mod = REGISTRY["prop-3.1"]
-    monkeypatch.setattr(mod, "assumptions", lambda: Smaller)
-    res = mod.check(quick=True)
-    assert res.status == "fail" and "synchronous rate" in res.reason
-
-
 def test_thm_3_11_fails_for_a_chain_that_does_not_forget_its_start(monkeypatch):
     from rtrl_theory.data import ExampleChain
 
     # Inputs frozen at their start (no contraction, lam = 1): two stationary laws.
     monkeypatch.setattr(ExampleChain, "step", lambda self, x, eps: x)
     res = REGISTRY["thm-3.11"].check(quick=True)
-    assert res.status == "fail" and "final W1" in res.reason
+    assert res.status == "fail" and "differs" in res.reason
 
 
 def test_lemma_3_12_fails_on_a_wrong_exponent(monkeypatch):
@@ -62,31 +50,6 @@ def test_thm_3_16_fails_when_the_update_direction_drops_the_sensitivities(monkey
     monkeypatch.setattr(JointProcess, "update_direction", no_J)
     res = REGISTRY["thm-3.16"].check(quick=True)
     assert res.status == "fail" and "gradient" in res.reason
-
-
-def test_tbptt_bias_check_fails_when_the_truncation_has_no_effect(monkeypatch):
-    mod = REGISTRY["tbptt-bias"]
-    real = mod.tbptt_bias
-
-    def unbiased(*a, **k):
-        r = real(*a, **k)
-        zero = {t: 0.0 for t in r.taus}
-        return type(r)(
-            r.taus,
-            {t: 0 * r.bias[t] for t in r.taus},
-            r.stderr,
-            zero,
-            r.noise,
-            r.n_particles,
-            r.n_steps,
-            r.burn_in,
-            r.lag_norm,
-            r.lag_noise,
-        )
-
-    monkeypatch.setattr(mod, "tbptt_bias", unbiased)
-    res = mod.check(quick=True)
-    assert res.status == "fail" and "not above 10 x noise" in res.reason
 
 
 def test_lemma_4_2_fails_with_a_wrong_stationary_mean(monkeypatch):

@@ -1,11 +1,14 @@
 """A-priori bounds (Lemmas 3.5, 3.7), contraction constants (Assumption 2.10, Lemmas 3.8-3.9) and
 the assumptions checker of [P1]."""
 
+from ._adversarial import AdversarialLipschitz, adversarial_lipschitz, input_lipschitz_constant
 from ._apriori import APrioriBounds, ContractionConstants, apriori_bounds, contraction_constants
 from ._assumptions import AssumptionsReport, c_f_max, check_assumptions
 from ._lipschitz import BLOCKS, LipschitzEstimate, one_step_lipschitz
 
 __all__ = [
+    "AdversarialLipschitz",
+    "adversarial_lipschitz",
     "APrioriBounds",
     "AssumptionsReport",
     "BLOCKS",
@@ -15,5 +18,6 @@ __all__ = [
     "c_f_max",
     "check_assumptions",
     "contraction_constants",
+    "input_lipschitz_constant",
     "one_step_lipschitz",
 ]

@@ -10,6 +10,14 @@
 """
 
 from ._contraction import ContractionEstimate, estimate_contraction_rate
+from ._couplings import (
+    COUPLING_BLOCKS,
+    W1Bracket,
+    coupled_block_distances,
+    example_chain_marginal_w1,
+    kr_lower_bound,
+    one_step_w1_bracket,
+)
 from ._convergence import (
     ConvergenceTrace,
     Theorem61Setup,
@@ -71,6 +79,12 @@ from ._wasserstein import (
 )
 
 __all__ = [
+    "COUPLING_BLOCKS",
+    "W1Bracket",
+    "coupled_block_distances",
+    "example_chain_marginal_w1",
+    "kr_lower_bound",
+    "one_step_w1_bracket",
     "ConvergenceTrace",
     "Theorem61Setup",
     "geometric_checkpoints",

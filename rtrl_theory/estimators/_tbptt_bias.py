@@ -55,6 +55,43 @@ class TBPTTBias:
     burn_in: int
     lag_norm: np.ndarray = None  # |b_j| for j = 1..max(taus) (debiased), from the largest tau
     lag_noise: np.ndarray = None
+    #: ``samples[tau]``: (K, P) per-particle averages of (TBPTT(tau) - full) update directions,
+    #: i.i.d. over particles (their covariance gives Hotelling's T^2).
+    samples: dict = None
+    #: (K, P) per-particle averages of the full (RTRL) update direction over the same steps:
+    #: their mean estimates E_pi[G~] (= grad L by Theorem 3.16).
+    full_samples: np.ndarray = None
+
+    def hotelling(self, tau, reference) -> tuple:
+        r"""Hotelling's one-sample :math:`T^2` of ``bias[tau]`` against ``reference`` (P,)
+        (``tau="full"``: of the mean full update direction, E_pi[G~]).
+
+        :math:`T^2 = K (\hat b - b)^\top \hat\Sigma^{-1} (\hat b - b)` with the per-particle
+        covariance :math:`\hat\Sigma`; under the CLT
+        :math:`\frac{K - P}{(K - 1) P} T^2 \sim F(P, K - P)`. Returns ``(T2, p_value)``.
+        """
+        from scipy import stats
+
+        X = self.full_samples if tau == "full" else self.samples[tau]
+        K = X.shape[0]
+        ref = np.asarray(reference, float)
+        d = X.mean(axis=0) - ref
+        # Directions without spread (the head coordinates, which truncation cannot change, and
+        # exact linear relations of the model, e.g. for linear systems): the covariance is
+        # singular there, the sample mean has no noise, and it must agree with the reference to
+        # rounding; the statistic is taken in the span of the covariance (P = its rank).
+        w, V = np.linalg.eigh(np.cov(X, rowvar=False))
+        keep = w > 1e-10 * max(float(w.max()), 1e-300)
+        scale = max(1.0, float(np.abs(X).max()), float(np.abs(ref).max()))
+        if np.any(np.abs(V[:, ~keep].T @ d) > 1e-8 * scale):
+            return float("inf"), 0.0, int(keep.sum())
+        P = int(keep.sum())
+        if K <= P:
+            raise ValueError(f"hotelling: needs more particles ({K}) than coordinates ({P})")
+        c = V[:, keep].T @ d
+        t2 = float(K * np.sum(c * c / w[keep]))
+        f = t2 * (K - P) / ((K - 1) * P)
+        return t2, float(stats.f.sf(f, P, K - P)), P
 
 
 def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, burn_in, rng=None):
@@ -88,6 +125,7 @@ def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, 
     copies = {tau: z for tau in taus}
     diff = {tau: np.zeros((K, jp.model.n_params)) for tau in taus}
     tmax = taus[-1]
+    full = np.zeros((K, jp.model.n_params))
     lag = np.zeros((tmax, K, jp.model.n_params))  # per-lag differences of the largest tau
     for t in range(n_steps):
         seed = r_run.integers(2**63)
@@ -100,14 +138,16 @@ def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, 
             copies[tau] = jp.step(zt, np.random.default_rng(seed))
         z = jp.step(z, np.random.default_rng(seed))
         g_full = jp.update_direction(z)
+        full += g_full
         for tau in taus:
             d = jp.update_direction(copies[tau]) - g_full
             diff[tau] += d
             if tau == tmax:
                 lag[t % tmax] += d
-    bias, stderr, norm, noise = {}, {}, {}, {}
+    bias, stderr, norm, noise, per = {}, {}, {}, {}, {}
     for tau in taus:
         samples = diff[tau] / n_steps
+        per[tau] = samples
         bias[tau] = samples.mean(axis=0)
         stderr[tau] = samples.std(axis=0, ddof=1) / math.sqrt(K)
         n2 = float(bias[tau] @ bias[tau])
@@ -119,5 +159,6 @@ def tbptt_bias(jp, taus=(1, 2, 4, 8, 16, 32, 64), *, n_particles, n_steps=None, 
     lse2 = (lag_samples.std(axis=1, ddof=1) ** 2 / K).sum(axis=1)
     lag_norm = np.sqrt(np.maximum(0.0, (lm * lm).sum(axis=1) - lse2))
     return TBPTTBias(
-        taus, bias, stderr, norm, noise, K, n_steps, int(burn_in), lag_norm, np.sqrt(lse2)
+        taus, bias, stderr, norm, noise, K, n_steps, int(burn_in), lag_norm, np.sqrt(lse2), per,
+        full / n_steps,
     )
