@@ -1,5 +1,17 @@
 """The verification runner behind ``rtrl-theory verify`` (checks themselves live in ``proofs_checks``)."""
 
+from ._power import (
+    Mutant,
+    MutantOutcome,
+    PowerRow,
+    clear_caches,
+    format_power_table,
+    power_from_json,
+    power_summary,
+    power_to_json,
+    register_cache,
+    run_power,
+)
 from ._runner import (
     STATUSES,
     CheckResult,
@@ -10,17 +22,6 @@ from ._runner import (
     run_checks,
     select,
 )
-from ._power import (
-    Mutant,
-    MutantOutcome,
-    PowerRow,
-    clear_caches,
-    format_power_table,
-    power_summary,
-    power_to_json,
-    register_cache,
-    run_power,
-)
 
 __all__ = [
     "Mutant",
@@ -28,6 +29,7 @@ __all__ = [
     "PowerRow",
     "clear_caches",
     "format_power_table",
+    "power_from_json",
     "power_summary",
     "power_to_json",
     "register_cache",
