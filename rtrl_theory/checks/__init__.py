@@ -16,11 +16,13 @@ from ._runner import (
     STATUSES,
     CheckResult,
     discover,
+    format_counts,
     format_markdown,
     format_table,
     results_to_json,
     run_checks,
     select,
+    status_counts,
 )
 
 __all__ = [
@@ -35,9 +37,11 @@ __all__ = [
     "register_cache",
     "run_power",
     "select",
+    "status_counts",
     "STATUSES",
     "CheckResult",
     "discover",
+    "format_counts",
     "format_markdown",
     "format_table",
     "results_to_json",
