@@ -129,8 +129,9 @@ def fake_package(tmp_path, monkeypatch):
     yield "fakechecks_power"
     import sys
 
+    # plain del: monkeypatch.delitem would restore the modules when it is undone
     for name in [m for m in sys.modules if m.startswith(("fakechecks_power", "fakelib_power"))]:
-        monkeypatch.delitem(sys.modules, name)
+        del sys.modules[name]
 
 
 def test_harness_counts_caught_missed_uncatchable_and_crashed(fake_package):
@@ -323,3 +324,43 @@ def test_every_pass_check_declares_two_mutants(cid):
         pytest.skip("a note row (text): nothing computed to make false")
     mutants = getattr(REGISTRY[cid], "MUTANTS", ())
     assert len(mutants) >= 2, f"{cid} declares {len(mutants)} mutants"
+
+
+# -- benchmarks/false_failures.py ----------------------------------------------------------------
+
+SEEDED_CHECK = """
+from rtrl_theory.checks import CheckResult
+
+ID = "seeded-1"
+STATEMENT = "fails at odd seeds"
+
+
+def check(quick=True, seed=0):
+    return CheckResult(ID, STATEMENT, "", "", "", "fail" if seed % 2 else "pass", "odd")
+"""
+
+
+def test_false_failure_benchmark_counts_fails_per_seed(fake_package, tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    (tmp_path / fake_package / "seeded.py").write_text(textwrap.dedent(SEEDED_CHECK))
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "false_failures.py"
+    spec = importlib.util.spec_from_file_location("false_failures_bench", path)
+    ff = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ff)
+    rates = ff.false_failures(n_seeds=6, package=fake_package)
+    # fake-1 takes a seed too; fake-2 (no seed) is left out
+    assert set(rates) == {"fake-1", "seeded-1"}
+    r = rates["seeded-1"]
+    assert (r["n_fail"], r["share_fail"]) == (3, 0.5)
+    assert r["statuses"] == ["pass", "fail"] * 3 and set(r["fail_reasons"]) == {1, 3, 5}
+    lo, hi = r["wilson95"]
+    assert lo < 0.5 < hi
+    # Wilson interval: 0 of 20 gives the textbook upper limit 0.1611 (z = 1.96)
+    assert abs(ff.wilson_interval(0, 20)[1] - 0.16113) < 1e-4
+    assert "seeded-1" in ff.format_rates(rates)
+    with pytest.raises(ValueError, match="take no seed"):
+        ff.seeded_checks(["fake-2"], package=fake_package)
+    with pytest.raises(ValueError, match="n_seeds"):
+        ff.false_failures(n_seeds=0, package=fake_package)
