@@ -107,9 +107,26 @@ def _with_schedule(gamma: float, t0: float | None = None):
     return stack
 
 
-#: Both mutants break Assumption 2.14 (Robbins-Monro), the hypothesis that the conclusion
+def _rtrl_truncated():
+    """The experiment's every run truncated to TBPTT(1) for 5e4 steps: RTRL's sensitivities lose
+    the memory term f(B) J_t of (2.20) (and the long run), so it cannot converge."""
+    orig = estimators.theorem_6_1_experiment
+
+    def truncating(runs, **kw):
+        return orig({label: ("tbptt", 1, 50_000) for label in runs}, **kw)
+
+    return mock.patch.object(estimators, "theorem_6_1_experiment", truncating)
+
+
+#: The schedule mutants break Assumption 2.14 (Robbins-Monro), the hypothesis that the conclusion
 #: grad L(theta_t) -> 0 rests on, in opposite directions.
 MUTANTS = (
+    Mutant(
+        "rtrl-truncated",
+        "the trained algorithm truncates its sensitivities like TBPTT(1) (the memory term of "
+        "(2.20) dropped): |grad L| stalls on the truncation's plateau",
+        _rtrl_truncated,
+    ),
     Mutant(
         "schedule-summable",
         "eta_t = 0.5 (1 + t/200)^-2: sum eta_t = 100 < inf, so SGD stops moving after a few "

@@ -303,6 +303,8 @@ def _fate(o: MutantOutcome) -> str:
         fate = "CRASHED"
     elif o.status == "not run":
         fate = "not run"
+    elif not o.catchable:
+        return f"{o.mutant}: not caught [uncatchable]"
     else:
         fate = "MISSED"
     return f"{o.mutant}: {fate}" + ("" if o.catchable else " [uncatchable]")
