@@ -102,6 +102,8 @@ MUTANTS = (
            catchable=False, why_not="the claim 0.5 <= LIMIT still holds"),
     Mutant("limit-negative", "makes the check raise",
            lambda: mock.patch.object(fakelib_power, "LIMIT", -1.0)),
+    Mutant("bad-patch", "patches an attribute that does not exist",
+           lambda: mock.patch.object(fakelib_power, "NO_SUCH", 1.0)),
 )
 """
 
@@ -145,16 +147,21 @@ def test_harness_counts_caught_missed_uncatchable_and_crashed(fake_package):
     assert not fate["limit-tiny-change"].caught and not fate["limit-tiny-change"].catchable
     # a crash is a failure of the check's code, not a catch of a false claim
     assert fate["limit-negative"].crashed and not fate["limit-negative"].caught
-    assert (one.n_tried, one.n_caught, one.share) == (4, 1, 0.25)
+    # a patch that cannot be applied is a crash too, and the run goes on
+    assert (
+        fate["bad-patch"].crashed
+        and "mutant patch raised AttributeError" in fate["bad-patch"].reason
+    )
+    assert (one.n_tried, one.n_caught, one.share) == (5, 1, 0.2)
     assert two.outcomes == ()
     s = power_summary(rows)
-    assert s["n_mutants"] == 4 and s["n_caught"] == 1 and s["n_catchable"] == 3
-    assert s["missed"] == ["fake-1/unused-changed", "fake-1/limit-negative"]
+    assert s["n_mutants"] == 5 and s["n_caught"] == 1 and s["n_catchable"] == 4
+    assert s["missed"] == ["fake-1/unused-changed", "fake-1/limit-negative", "fake-1/bad-patch"]
     assert s["uncatchable"] == ["fake-1/limit-tiny-change"]
-    assert s["crashed"] == ["fake-1/limit-negative"]
+    assert s["crashed"] == ["fake-1/limit-negative", "fake-1/bad-patch"]
     assert s["checks_without_mutants"] == ["fake-2"]
     table = format_power_table(rows)
-    assert "1 of 4 mutants caught (25.0%)" in table
+    assert "1 of 5 mutants caught (20.0%)" in table
     assert "missed fake-1/unused-changed: an object the check never reads" in table
     assert "uncatchable fake-1/limit-tiny-change: the claim 0.5 <= LIMIT still holds" in table
     assert "crashed fake-1/limit-negative" in table and "negative limit" in table
@@ -168,7 +175,7 @@ def test_harness_counts_caught_missed_uncatchable_and_crashed(fake_package):
 def test_power_json_is_strict_json_and_round_trips(fake_package):
     rows = run_power(package=fake_package)
     data = json.loads(json.dumps(power_to_json(rows, quick=True, seed=3), allow_nan=False))
-    assert data["seed"] == 3 and data["summary"]["share_caught"] == 0.25
+    assert data["seed"] == 3 and data["summary"]["share_caught"] == 0.2
     assert data["checks"][1]["share"] is None
     back = power_from_json(data)
     assert [(r.check_id, r.n_tried, r.n_caught) for r in back] == [

@@ -230,6 +230,8 @@ def run_power(
                         reason=f"baseline {base.status}: power not measurable",
                     )
                 )
+                if on_run is not None:
+                    on_run(f"{cid} / {m.name}", "not run", 0.0)
                 continue
             label = f"{cid} / {m.name}"
             if progress is not None:
@@ -239,6 +241,19 @@ def run_power(
             try:
                 with m.patch():
                     (res,) = run_checks([cid], quick=quick, seed=seed, package=package)
+            except Exception as exc:  # the patch itself failed (a missing attribute, ...)
+                from ._runner import CheckResult
+
+                res = CheckResult(
+                    cid,
+                    base.statement,
+                    "",
+                    "",
+                    "",
+                    "fail",
+                    f"mutant patch raised {type(exc).__name__}: {exc}",
+                    details={"crashed": True, "exception": type(exc).__name__},
+                )
             finally:
                 clear_caches()
             seconds = time.perf_counter() - t0
