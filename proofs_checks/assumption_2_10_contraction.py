@@ -55,8 +55,9 @@ THEORY_TEXT_THRESHOLD = 1.12
 TOL_ROUTES = 1e-9
 
 
-def _component_roots(N: int) -> dict:
-    """Root in e = N eps of each rho component (4.0 when it stays below 1), SymPy route."""
+def _component_roots(Ns) -> dict:
+    """``{N: {component: root in e = N eps}}`` (4.0 when a component stays below 1), from the
+    SymPy components lambdified once in (e, N)."""
     from scipy.optimize import brentq
 
     sb = symbolic.symbolic_bounds()
@@ -64,20 +65,22 @@ def _component_roots(N: int) -> dict:
     e = sp.Symbol("e", positive=True)
     k = 4 * sp.sqrt(3) / 9
     subs = {
-        s["N"]: sp.Integer(N),
-        s["C_f"]: e / N,
-        s["C_f1"]: e / N,
-        s["C_f2"]: k * e / N,
+        s["C_f"]: e / s["N"],
+        s["C_f1"]: e / s["N"],
+        s["C_f2"]: k * e / s["N"],
         s["C_g"]: 1,
         s["C_g1"]: 1,
         s["C_g2"]: k,
         s["C_x"]: 1,
     }
+    fns = {n: sp.lambdify((e, s["N"]), ex.subs(subs) - 1, "math") for n, ex in sb.rho.items()}
+    hi = 4.0 - 1e-9
     out = {}
-    for name, expr in sb.rho.items():
-        f = sp.lambdify(e, expr.subs(subs) - 1, "math")
-        hi = 4.0 - 1e-9
-        out[name] = float(brentq(f, 1e-12, hi, xtol=1e-14, rtol=1e-14)) if f(hi) > 0 else 4.0
+    for N in Ns:
+        out[N] = {}
+        for name, f in fns.items():
+            g = lambda x, f=f, N=N: f(x, N)  # noqa: E731
+            out[N][name] = float(brentq(g, 1e-12, hi, xtol=1e-14, rtol=1e-14)) if g(hi) > 0 else 4.0
     return out
 
 
@@ -164,8 +167,9 @@ def check(quick: bool = True) -> CheckResult:
         s["C_g2"]: k,
         s["C_x"]: 1,
     }
-    ww_free_of_N = s["N"] not in sp.simplify(sb.rho["rho_WW"].subs(subs_N)).free_symbols
-    roots = {N: _component_roots(N) for N in Ns}
+    ww = sb.rho["rho_WW"].subs(subs_N)  # N C_f = N (e/N) cancels on substitution
+    ww_free_of_N = s["N"] not in ww.free_symbols or s["N"] not in sp.simplify(ww).free_symbols
+    roots = _component_roots(Ns)
     nondecreasing = all(
         roots[N + 1][c] >= roots[N][c] * (1 - 1e-12) for N in list(Ns)[:-1] for c in roots[N]
     )
@@ -178,8 +182,8 @@ def check(quick: bool = True) -> CheckResult:
     if not vanish:
         problems.append(f"some components do not vanish as f -> 0: {limits}")
 
-    ww = [N for N in Ns if per_N[N]["binding"] == "rho_WW"]
-    N0 = ww[0] if ww else None
+    binds = [N for N in Ns if per_N[N]["binding"] == "rho_WW"]
+    N0 = binds[0] if binds else None
     text_ok = [N for N in Ns if round(per_N[N]["t_symbolic"], 2) == THEORY_TEXT_THRESHOLD]
     listing = "; ".join(
         f"N={N}: {v['t_symbolic']:.4f} ({v['binding']})" for N, v in per_N.items() if N <= 3
