@@ -13,11 +13,13 @@ random slack never exceed the bound, and the equality attains it in the limit.
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import sympy as sp
 
-from rtrl_theory.checks import CheckResult
-from rtrl_theory.symbolic import b5_bound_holds, solve_linear_recurrence
+from rtrl_theory import symbolic
+from rtrl_theory.checks import CheckResult, Mutant
 
 ID = "appendix-b"
 STATEMENT = "a_{t+1} <= c a_t + b implies the (B.5)/(B.6) bounds on a_t"
@@ -50,11 +52,11 @@ def _numeric(rng, n_seq):
 
 
 def check(quick: bool = True) -> CheckResult:
-    t, closed = solve_linear_recurrence()
+    t, closed = symbolic.solve_linear_recurrence()
     eq_b5 = sp.simplify(closed.subs(t, _t) - CLAIMED["B.5"]) == 0
-    _, closed1 = solve_linear_recurrence(c=1)
+    _, closed1 = symbolic.solve_linear_recurrence(c=1)
     eq_b6 = sp.simplify(closed1.subs(t, _t) - CLAIMED["B.6"]) == 0
-    convex = b5_bound_holds()["convex_combination_identity"]
+    convex = symbolic.b5_bound_holds()["convex_combination_identity"]
     worst, attained = _numeric(np.random.default_rng(55), 50 if quick else 500)
     problems = []
     if not eq_b5:
@@ -81,3 +83,37 @@ def check(quick: bool = True) -> CheckResult:
         reason="; ".join(problems),
         details={"closed_form": str(closed), "max_ratio": worst, "attained": attained},
     )
+
+
+def _solver(transform):
+    """``rtrl_theory.symbolic.solve_linear_recurrence`` with its closed form transformed."""
+    orig = symbolic.solve_linear_recurrence
+
+    def wrong(c=None, b=None, a0=None):
+        t, expr = orig(c, b, a0)
+        return t, transform(t, c, expr)
+
+    return mock.patch.object(symbolic, "solve_linear_recurrence", wrong)
+
+
+def _wrong_denominator(t, c, expr):
+    # The closed form's denominator (c - 1) replaced by (c + 1) (symbolic c only).
+    if c is not None:
+        return expr
+    cs = sp.Symbol("c", nonnegative=True)
+    return sp.simplify(expr * (cs - 1) / (cs + 1))
+
+
+MUTANTS = (
+    Mutant(
+        "b5-wrong-denominator",
+        "the library's solver returns (B.5)'s closed form with the denominator c - 1 replaced "
+        "by c + 1 (a sign slip in the geometric sum)",
+        lambda: _solver(_wrong_denominator),
+    ),
+    Mutant(
+        "b6-off-by-one",
+        "the library's solver returns a_0 + b (t + 1) for c = 1 (B.6): one step too many",
+        lambda: _solver(lambda t, c, e: e + sp.Symbol("b", nonnegative=True) if c == 1 else e),
+    ),
+)

@@ -28,11 +28,15 @@ Method. Two parts; the check passes only if both pass.
 
 from __future__ import annotations
 
+import contextlib
+from unittest import mock
+
 import numpy as np
 
 from rtrl_theory import finite_difference_grad, loss_and_grad
-from rtrl_theory.checks import CheckResult
-from rtrl_theory.engine import numba_available
+from rtrl_theory.cells import _maps
+from rtrl_theory.checks import CheckResult, Mutant
+from rtrl_theory.engine import _forward, numba_available
 from rtrl_theory.symbolic import _recursions_numeric
 
 from ._common import random_problem, rel_err, sizes
@@ -102,3 +106,55 @@ def check(quick: bool = True) -> CheckResult:
             "symbolic": sym.summary(),
         },
     )
+
+
+def _scaled_first_derivative_off():
+    """f' and g' of both bounded maps 0.1% too large: RTRL and BPTT use them alike, the plain
+    forward pass of the finite differences does not."""
+    stack = contextlib.ExitStack()
+    for cls in (_maps.ScaledTanh, _maps.ScaledSigmoid):
+        orig = cls.deriv
+
+        def wrong(self, x, n=1, _orig=orig):
+            out = _orig(self, x, n)
+            return (1 + 1e-3) * out if n == 1 else out
+
+        stack.enter_context(mock.patch.object(cls, "deriv", wrong))
+    return stack
+
+
+def _immediate_term_scaled():
+    """The immediate term M_t of (2.20)-(2.21) written 0.1% too large (forward engine only)."""
+    orig = _forward.add_row_local
+
+    def wrong(Jt, term):
+        orig(Jt, type(term)(term.offset, 1.001 * term.a, term.u, term.w))
+
+    return mock.patch.object(_forward, "add_row_local", wrong)
+
+
+def _memory_term_dropped():
+    """J_{t+1} = D_t M_t: the memory term D_t f(B) J_t of (2.20) dropped (TBPTT(1)'s Jacobian)."""
+    return mock.patch.object(_forward, "apply_state_jacobian", lambda sj, Jt: np.zeros_like(Jt))
+
+
+MUTANTS = (
+    Mutant(
+        "map-derivative-off",
+        "f', g' of ScaledTanh/ScaledSigmoid 0.1% too large: RTRL still equals BPTT, but no longer "
+        "the derivative of L_T (finite differences of the plain forward pass)",
+        _scaled_first_derivative_off,
+    ),
+    Mutant(
+        "immediate-term-scaled",
+        "the forward engine's immediate term M_t (add_row_local) 0.1% too large: the RTRL "
+        "gradient differs from BPTT's and from finite differences",
+        _immediate_term_scaled,
+    ),
+    Mutant(
+        "memory-term-dropped",
+        "the forward engine's memory term f(B) J_t (apply_state_jacobian) dropped from (2.20): "
+        "J_t is the one-step Jacobian of TBPTT(1), not dS_t/dtheta",
+        _memory_term_dropped,
+    ),
+)

@@ -23,10 +23,12 @@ derived ones to 1e-15 relative, (d) the interval confirmations and (e) the ident
 
 from __future__ import annotations
 
+from unittest import mock
+
 import sympy as sp
 
 from rtrl_theory.cells import _maps
-from rtrl_theory.checks import CheckResult
+from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.symbolic._sigmoid import SCALE, derive_activation_bounds
 
 ID = "lemma-2.9"
@@ -214,3 +216,40 @@ def check(quick: bool = True) -> CheckResult:
         reason="; ".join(failures),
         details=details,
     )
+
+
+def _scaled_tanh_wrong_c2():
+    """ScaledTanh(c).sup_abs with C'' = c (the tanh supremum 4 sqrt(3)/9 forgotten)."""
+    return mock.patch.object(
+        _maps.ScaledTanh,
+        "sup_abs",
+        property(lambda self: (self.c, self.c, self.c, 2.0 * self.c)),
+    )
+
+
+#: Each mutant changes a constant of the library that the rest of the code uses as Lemma 2.9's
+#: value; the check must see the difference from the derived supremum (part (c)).
+MUTANTS = (
+    Mutant(
+        "sigmoid-sup2-rounded",
+        "SIGMOID_SUP[2] = 0.1 instead of sqrt(3)/18 = 0.0962 (sup|sigma''| rounded up by 4%)",
+        lambda: mock.patch.object(
+            _maps,
+            "SIGMOID_SUP",
+            tuple(0.1 if n == 2 else v for n, v in enumerate(_maps.SIGMOID_SUP)),
+        ),
+    ),
+    Mutant(
+        "tanh-sup3-halved",
+        "TANH_SUP[3] = 1 instead of sup|tanh'''| = 2",
+        lambda: mock.patch.object(
+            _maps, "TANH_SUP", tuple(1.0 if n == 3 else v for n, v in enumerate(_maps.TANH_SUP))
+        ),
+    ),
+    Mutant(
+        "scaled-tanh-C2-wrong",
+        "ScaledTanh(c).sup_abs gives C'' = c instead of 4 sqrt(3) c / 9 (the bounded map's "
+        "constant of Assumption 2.10 that the radii K_WW, K_BB use)",
+        _scaled_tanh_wrong_c2,
+    ),
+)

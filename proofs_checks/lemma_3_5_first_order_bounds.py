@@ -15,7 +15,10 @@ bounded maps, saturating and small weights); it fails if an observed entry excee
 
 from __future__ import annotations
 
-from rtrl_theory.checks import CheckResult
+from unittest import mock
+
+from rtrl_theory import bounds
+from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.symbolic import SYMBOLS
 
 from ._common import box_check
@@ -42,3 +45,35 @@ def check(quick: bool = True) -> CheckResult:
         method="rsolve of a_{t+1} = c a_t + b and its limit; simulation of (2.20)-(2.21)",
         seeds=(350, 35),
     )
+
+
+def scaled_radii(**factors):
+    """A mutant's patch: ``rtrl_theory.bounds.apriori_bounds`` with radii multiplied by
+    ``factors`` (e.g. ``K_W=0.5``); shared by lemma-3.5 and lemma-3.7."""
+    orig = bounds.apriori_bounds
+
+    def wrong(model, C_x):
+        b = orig(model, C_x)
+        return type(b)(**{k: v * factors.get(k, 1.0) for k, v in b.to_dict().items()})
+
+    return mock.patch.object(bounds, "apriori_bounds", wrong)
+
+
+MUTANTS = (
+    Mutant(
+        "K_W-halved",
+        "the library's K_W halved: the radius no longer equals the (B.5) fixed point, and "
+        "observed |dS/dW| leave the smaller box",
+        lambda: scaled_radii(K_W=0.5),
+    ),
+    Mutant(
+        "K_B-halved",
+        "the library's K_B halved (a radius halved)",
+        lambda: scaled_radii(K_B=0.5),
+    ),
+    Mutant(
+        "radii-drift-1e-9",
+        "K_W off by 1e-9 relative: the simulation cannot see it, the exact comparison must",
+        lambda: scaled_radii(K_W=1 + 1e-9),
+    ),
+)

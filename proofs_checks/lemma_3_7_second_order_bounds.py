@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from rtrl_theory.checks import CheckResult
+from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.symbolic import SYMBOLS
 
 from ._common import box_check
+from .lemma_3_5_first_order_bounds import scaled_radii
 
 ID = "lemma-3.7"
 STATEMENT = "Second derivatives of S stay within K_WW, K_WB, K_BB when N C_f < 4"
@@ -47,3 +48,15 @@ def check(quick: bool = True) -> CheckResult:
         method="rsolve of the second-order recurrences and their limits; simulation of Sec. 2.4",
         seeds=(370, 37),
     )
+
+
+MUTANTS = (
+    Mutant(
+        "K_WW-halved",
+        "the library's K_WW halved: no longer the (B.5) fixed point of the second-order "
+        "recurrence, and observed |d2S/dW2| leave the smaller box",
+        lambda: scaled_radii(K_WW=0.5),
+    ),
+    Mutant("K_WB-halved", "the library's K_WB halved", lambda: scaled_radii(K_WB=0.5)),
+    Mutant("K_BB-halved", "the library's K_BB halved", lambda: scaled_radii(K_BB=0.5)),
+)

@@ -25,3 +25,7 @@ def check(quick: bool = True) -> CheckResult:
         method="reported (text), not checked",
         status="note",
     )
+
+
+#: A ``note`` row reports text; there is no computed claim to make false (a statement about the paper's experiments (text), nothing computed).
+MUTANTS = ()

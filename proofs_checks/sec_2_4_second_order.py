@@ -28,10 +28,14 @@ Method. Two parts; the check passes only if both pass.
 
 from __future__ import annotations
 
+import dataclasses
+from unittest import mock
+
 import numpy as np
 
 from rtrl_theory import finite_difference_hessian, loss_grad_hessian
-from rtrl_theory.checks import CheckResult
+from rtrl_theory.cells import PreactivationCell, _maps
+from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.symbolic import _recursions, _recursions_numeric
 
 from ._common import random_problem, rel_err, sizes
@@ -98,3 +102,46 @@ def check(quick: bool = True) -> CheckResult:
             "symbolic": sym.summary(),
         },
     )
+
+
+def _tanh_second_derivative_off():
+    """tanh'' 1% too large: only the second-order route (f'', g'' in R^k) uses it."""
+    orig = _maps.Tanh.deriv
+
+    def wrong(self, x, n=1):
+        out = orig(self, x, n)
+        return 1.01 * out if n == 2 else out
+
+    return mock.patch.object(_maps.Tanh, "deriv", wrong)
+
+
+def _pieces(**change):
+    """PreactivationCell.second_order_pieces with some of its pieces replaced."""
+    orig = PreactivationCell.second_order_pieces
+
+    def wrong(self, prep, S, X):
+        p = orig(self, prep, S, X)
+        return dataclasses.replace(p, **{k: f(p) for k, f in change.items()})
+
+    return mock.patch.object(PreactivationCell, "second_order_pieces", wrong)
+
+
+MUTANTS = (
+    Mutant(
+        "tanh-second-derivative-off",
+        "Tanh.deriv(x, 2) 1% too large: the f'' and g'' terms of R^k are wrong, the Hessian "
+        "no longer equals finite differences of the (first-order) BPTT gradient",
+        _tanh_second_derivative_off,
+    ),
+    Mutant(
+        "diagonal-R-term-dropped",
+        "the diagonal terms g''(W) X and f''(B) S of R^k dropped (G2 = 0 in the second-order "
+        "pieces): the WW and BB diagonals of H lose a term",
+        lambda: _pieces(G2=lambda p: np.zeros_like(p.G2)),
+    ),
+    Mutant(
+        "sigma-second-derivative-dropped",
+        "sigma''(z) a^k a^k^T dropped from the recursion (phi2 = 0)",
+        lambda: _pieces(phi2=lambda p: np.zeros_like(p.phi2)),
+    ),
+)

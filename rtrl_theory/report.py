@@ -8,7 +8,11 @@ The page has two parts:
    (``--quick`` by default, ``--full`` for the large sizes) or read from a JSON file written by
    ``rtrl-theory verify --json PATH`` (``--verify-json PATH``); the results used are saved beside
    the report as ``verify.json``.
-2. **The figures**: every PNG of the figures folder (``--figures DIR``, default ``./figures``,
+2. **The power table** (optional): for each check the mutants tried and caught and the share
+   caught, as ``rtrl-theory verify --power`` prints it, read from its ``--json`` file
+   (``--power-json PATH``) or computed (``--power``, which runs every check once per mutant);
+   saved beside the report as ``power.json``.
+3. **The figures**: every PNG of the figures folder (``--figures DIR``, default ``./figures``,
    where ``rtrl-theory figures`` writes), in the order and with the titles, seeds, run times and
    summaries of its ``manifest.json`` when there is one (otherwise from the scripts' docstrings,
    or the file name). When a figure exists in both modes the full-size one is shown. A figure
@@ -41,6 +45,7 @@ __all__ = [
     "FigureItem",
     "add_parser",
     "collect_figures",
+    "load_power_json",
     "load_verify_json",
     "read_manifest",
     "main",
@@ -49,7 +54,13 @@ __all__ = [
     "write_report",
 ]
 
-STATUS_COLORS = {"pass": "#1a7f37", "fail": "#cf222e", "skip": "#9a6700", "note": "#0969da"}
+STATUS_COLORS = {
+    "pass": "#1a7f37",
+    "fail": "#cf222e",
+    "skip": "#9a6700",
+    "note": "#0969da",
+    "refuted": "#8250df",
+}
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,107 @@ def load_verify_json(path):
             f"verify_json: {path} is not a results file of `rtrl-theory verify --json` ({exc})"
         ) from exc
     return results, data.get("mode", "unknown")
+
+
+def load_power_json(path):
+    """``(rows, mode)`` from a JSON file of ``rtrl-theory verify --power --json``.
+
+    Raises
+    ------
+    ValueError
+        If the file is not such a JSON document (the message names ``power_json``).
+    """
+    from rtrl_theory.checks import power_from_json
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = power_from_json(data)
+    except (OSError, ValueError) as exc:
+        raise ValueError(
+            f"power_json: {path} is not a power table of `rtrl-theory verify --power --json` "
+            f"({exc})"
+        ) from exc
+    return rows, data.get("mode", "unknown")
+
+
+def _power_markdown(rows) -> list[str]:
+    """The power section of the Markdown page (empty list without rows)."""
+    from rtrl_theory.checks import power_summary
+
+    if rows is None:
+        return []
+    s = power_summary(rows)
+    lines = ["## Power of the checks", ""]
+    if s["n_mutants"]:
+        lines.append(
+            f"{s['n_caught']} of {s['n_mutants']} mutants caught ({s['share_caught']:.1%}) over "
+            f"{s['n_checks']} checks. A mutant is a named change of the library that makes the "
+            "check's claim false; it is caught when the check's status changes."
+        )
+    else:
+        lines.append("No mutants declared.")
+    lines += [
+        "",
+        "| id | baseline | tried | caught | share | mutants |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        marks = "; ".join(
+            f"{o.mutant}: "
+            + ("caught" if o.caught else "crashed" if o.crashed else "MISSED")
+            + ("" if o.catchable else " (uncatchable)")
+            for o in r.outcomes
+        )
+        share = f"{r.share:.0%}" if r.outcomes else "-"
+        lines.append(
+            f"| {r.check_id} | {r.baseline_status} | {r.n_tried} | {r.n_caught} | {share} | "
+            f"{_md(marks) or 'none declared'} |"
+        )
+    why = [
+        f"- **{o.check_id}/{o.mutant}**: "
+        + _md(o.why_not if not o.catchable else f"missed -- {o.description}")
+        for r in rows
+        for o in r.outcomes
+        if not o.caught
+    ]
+    if why:
+        lines += ["", *why]
+    return [*lines, ""]
+
+
+def _power_html(rows) -> list[str]:
+    from rtrl_theory.checks import power_summary
+
+    if rows is None:
+        return []
+    e = html.escape
+    s = power_summary(rows)
+    out = ['<h2 id="power">Power of the checks</h2>']
+    if s["n_mutants"]:
+        out.append(
+            f"<p>{s['n_caught']} of {s['n_mutants']} mutants caught ({s['share_caught']:.1%}) "
+            f"over {s['n_checks']} checks.</p>"
+        )
+    out.append(
+        "<table><thead><tr><th>id</th><th>baseline</th><th>tried</th><th>caught</th>"
+        "<th>share</th><th>mutants</th></tr></thead><tbody>"
+    )
+    for r in rows:
+        marks = "<br>".join(
+            f"{e(o.mutant)}: "
+            + ("caught" if o.caught else "crashed" if o.crashed else "<b>missed</b>")
+            + ("" if o.catchable else f" (uncatchable: {e(o.why_not)})")
+            for o in r.outcomes
+        )
+        share = f"{r.share:.0%}" if r.outcomes else "-"
+        out.append(
+            f"<tr><td><code>{e(r.check_id)}</code></td><td>{e(r.baseline_status)}</td>"
+            f'<td class="num">{r.n_tried}</td><td class="num">{r.n_caught}</td>'
+            f'<td class="num">{share}</td><td>{marks or "none declared"}</td></tr>'
+        )
+    out.append("</tbody></table>")
+    return out
 
 
 def _script_title(name: str) -> str:
@@ -265,18 +377,18 @@ def _rel(path: Path, base: Path) -> str:
 
 
 def _counts(results) -> str:
-    from rtrl_theory.checks import STATUSES
+    from rtrl_theory.checks import format_counts
 
-    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
-    return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no checks"
+    return format_counts(results)
 
 
 def render_markdown(
-    results, figures, *, mode: str, base: Path, generated: str, figure_notes=()
+    results, figures, *, mode: str, base: Path, generated: str, figure_notes=(), power=None
 ) -> str:
     """The Markdown page (image links relative to ``base``, the report's folder).
 
-    ``figure_notes``: sentences shown above the figures (e.g. an unreadable manifest).
+    ``figure_notes``: sentences shown above the figures (e.g. an unreadable manifest);
+    ``power``: the rows of :func:`rtrl_theory.checks.run_power`, or None for no power section.
     """
     from rtrl_theory.checks import format_markdown
 
@@ -295,6 +407,7 @@ def render_markdown(
         "",
         format_markdown(results).rstrip("\n"),
         "",
+        *_power_markdown(power),
         "## Figures",
         "",
     ]
@@ -351,6 +464,7 @@ def render_html(
     generated: str,
     embed: bool = True,
     figure_notes=(),
+    power=None,
 ) -> str:
     """The HTML page: self-contained (images as base64) unless ``embed=False``."""
     e = html.escape
@@ -390,6 +504,7 @@ def render_html(
     ]
     if reasons:
         parts += ["<ul>", *reasons, "</ul>"]
+    parts += _power_html(power)
     parts.append('<h2 id="figures">Figures</h2>')
     for note in figure_notes:
         parts.append(f'<p class="warning">Warning: {e(note)}</p>')
@@ -444,8 +559,11 @@ def write_report(
     mode: str = "quick",
     figures_dir="figures",
     embed: bool = True,
+    power=None,
+    power_mode: str | None = None,
 ) -> dict:
-    """Write ``<out>/report.md``, ``<out>/report.html`` and ``<out>/verify.json``.
+    """Write ``<out>/report.md``, ``<out>/report.html`` and ``<out>/verify.json`` (and
+    ``<out>/power.json`` with a power table).
 
     Parameters
     ----------
@@ -459,15 +577,20 @@ def write_report(
         Folder of the figures (``rtrl-theory figures --out``).
     embed : bool
         Embed the PNGs in the HTML page (self-contained) rather than link them.
+    power : list of PowerRow, optional
+        The power table (:func:`rtrl_theory.checks.run_power`); None for no power section.
+    power_mode : str, optional
+        The mode the power table ran in (default ``mode``).
 
     Returns
     -------
     dict
         ``{"markdown": path, "html": path, "verify_json": path, "figures": [FigureItem],
-        "n_failed": int, "n_failed_figures": int, "figure_notes": [str]}``: ``n_failed``
-        counts failed checks, ``n_failed_figures`` figures whose last run failed (shown as
-        failed, their old images marked stale), ``figure_notes`` problems with the figures
-        folder (an unreadable manifest).
+        "n_failed": int, "n_failed_figures": int, "figure_notes": [str]}``, plus
+        ``"power_json": path`` with a power table: ``n_failed`` counts failed checks,
+        ``n_failed_figures`` figures whose last run failed (shown as failed, their old images
+        marked stale), ``figure_notes`` problems with the figures folder (an unreadable
+        manifest).
     """
     from rtrl_theory.checks import results_to_json
     from rtrl_theory.runners import write_json_atomic
@@ -481,7 +604,13 @@ def write_report(
     generated = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     base = out.resolve()
     md = render_markdown(
-        results, figures, mode=mode, base=base, generated=generated, figure_notes=notes
+        results,
+        figures,
+        mode=mode,
+        base=base,
+        generated=generated,
+        figure_notes=notes,
+        power=power,
     )
     page = render_html(
         results,
@@ -491,6 +620,7 @@ def write_report(
         generated=generated,
         embed=embed,
         figure_notes=notes,
+        power=power,
     )
     paths = {"markdown": out / "report.md", "html": out / "report.html"}
     _write_text_atomic(paths["markdown"], md)
@@ -498,6 +628,12 @@ def write_report(
     data = results_to_json(results, quick=mode == "quick")
     data["mode"] = mode
     paths["verify_json"] = write_json_atomic(out / "verify.json", data)
+    if power is not None:
+        from rtrl_theory.checks import power_to_json
+
+        pj = power_to_json(power, quick=(power_mode or mode) == "quick")
+        pj["mode"] = power_mode or mode
+        paths["power_json"] = write_json_atomic(out / "power.json", pj)
     return {
         **paths,
         "figures": figures,
@@ -547,6 +683,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="read the verify table from this file (rtrl-theory verify --json) instead of "
         "running the checks",
     )
+    power = p.add_mutually_exclusive_group()
+    power.add_argument(
+        "--power-json",
+        type=Path,
+        metavar="PATH",
+        help="add the power table read from this file (rtrl-theory verify --power --json)",
+    )
+    power.add_argument(
+        "--power",
+        action="store_true",
+        help="add the power table, computed (runs every check once per declared mutant)",
+    )
     p.add_argument("--only", nargs="+", metavar="ID", help="run only these check ids")
     p.add_argument(
         "--link-images", action="store_true", help="link the PNGs from the HTML, do not embed"
@@ -570,12 +718,22 @@ def _cmd_report(args) -> int:
 
             mode = "quick" if args.quick else "full"
             results = run_checks(args.only, quick=args.quick, progress=progress)
+        power, power_mode = None, None
+        if args.power_json is not None:
+            power, power_mode = load_power_json(args.power_json)
+        elif args.power:
+            from rtrl_theory.checks import run_power
+
+            power_mode = "quick" if args.quick else "full"
+            power = run_power(args.only, quick=args.quick, progress=progress)
         res = write_report(
             args.out,
             results=results,
             mode=mode,
             figures_dir=args.figures,
             embed=not args.link_images,
+            power=power,
+            power_mode=power_mode,
         )
     except ValueError as exc:
         print(f"rtrl-theory report: error: {exc}", file=sys.stderr)

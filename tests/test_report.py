@@ -110,3 +110,50 @@ def test_bad_inputs_name_the_argument(tmp_path, capsys):
     assert "only: unknown check id" in capsys.readouterr().err
     with pytest.raises(ValueError, match="results"):
         report.write_report(tmp_path)
+
+
+def _power_rows():
+    from rtrl_theory.checks import MutantOutcome, PowerRow
+
+    caught = MutantOutcome("lemma-3.5", "K_W-halved", "K_W / 2", "pass", "fail", True, True)
+    missed = MutantOutcome("lemma-3.5", "idle", "does nothing", "pass", "pass", False, True)
+    unc = MutantOutcome(
+        "lemma-3.9", "tiny", "rho x 0.99", "pass", "pass", False, False, why_not="bound too <loose>"
+    )
+    return [PowerRow("lemma-3.5", "pass", (caught, missed)), PowerRow("lemma-3.9", "pass", (unc,))]
+
+
+def test_report_shows_the_power_table_read_from_verify_power_json(results, tmp_path, capsys):
+    from rtrl_theory.checks import power_to_json
+
+    pj = tmp_path / "power.json"
+    write_json_atomic(pj, power_to_json(_power_rows(), quick=True))
+    saved = tmp_path / "verify.json"
+    write_json_atomic(saved, results_to_json(results, quick=True))
+    out = tmp_path / "rep"
+    argv = ["--verify-json", str(saved), "--power-json", str(pj), "--out", str(out)]
+    assert report.main([*argv, "--figures", str(tmp_path / "none")]) == 0
+    md = (out / "report.md").read_text()
+    page = (out / "report.html").read_text()
+    assert "## Power of the checks" in md and "1 of 3 mutants caught (33.3%)" in md
+    assert "| lemma-3.5 | pass | 2 | 1 | 50% | K_W-halved: caught; idle: MISSED |" in md
+    assert "**lemma-3.9/tiny**: bound too <loose>" in md
+    assert '<h2 id="power">' in page and "bound too &lt;loose&gt;" in page
+    assert json.loads((out / "power.json").read_text())["summary"]["n_caught"] == 1
+    # without a power table the page has no power section (existing behaviour kept)
+    assert report.main([*argv[:2], "--out", str(tmp_path / "r2")]) == 0
+    assert "Power of the checks" not in (tmp_path / "r2" / "report.md").read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"checks": [{"id": 1}]}')
+    assert report.main([*argv[:2], "--power-json", str(bad), "--out", str(out)]) == 2
+    assert "power_json:" in capsys.readouterr().err
+
+
+def test_report_power_flag_computes_the_table(tmp_path):
+    out = tmp_path / "rep"
+    code = report.main(
+        ["--only", "note-9.2", "--power", "--figures", str(tmp_path / "none"), "--out", str(out)]
+    )
+    assert code == 0
+    md = (out / "report.md").read_text()
+    assert "| note-9.2 | refuted | 2 | 2 | 100% |" in md

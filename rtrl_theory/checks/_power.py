@@ -35,6 +35,8 @@ __all__ = [
     "power_summary",
     "format_power_table",
     "power_to_json",
+    "power_from_json",
+    "JUDGEABLE",
 ]
 
 
@@ -79,7 +81,8 @@ def register_cache(cache):
     """
     if not (hasattr(cache, "clear") or hasattr(cache, "cache_clear")):
         raise TypeError("register_cache: expected an object with clear() or cache_clear()")
-    _CACHES.append(cache)
+    if not any(c is cache for c in _CACHES):  # a module imported twice registers once
+        _CACHES.append(cache)
     return cache
 
 
@@ -91,7 +94,11 @@ def clear_caches() -> None:
 
 @dataclass(frozen=True)
 class MutantOutcome:
-    """One mutant's run: its status and whether it was caught."""
+    """One mutant's run: its status and whether it was caught.
+
+    ``caught`` is True when the mutated run's status differs from the baseline status and the
+    mutated run did not crash; ``crashed`` marks a mutated run in which the check raised.
+    """
 
     check_id: str
     mutant: str
@@ -103,6 +110,7 @@ class MutantOutcome:
     why_not: str = ""
     reason: str = ""
     seconds: float = 0.0
+    crashed: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,8 @@ class PowerRow:
     check_id: str
     baseline_status: str
     outcomes: tuple = field(default_factory=tuple)
+    baseline_seconds: float = 0.0
+    baseline_reason: str = ""
 
     @property
     def n_tried(self) -> int:
@@ -122,8 +132,25 @@ class PowerRow:
         return sum(o.caught for o in self.outcomes)
 
     @property
+    def n_catchable(self) -> int:
+        return sum(o.catchable for o in self.outcomes)
+
+    @property
     def share(self) -> float:
         return self.n_caught / self.n_tried if self.outcomes else float("nan")
+
+    @property
+    def seconds(self) -> float:
+        """Baseline plus mutated runs."""
+        return self.baseline_seconds + sum(o.seconds for o in self.outcomes)
+
+
+#: Baseline statuses on which a mutant can be judged (a change of status is a catch).
+JUDGEABLE = ("pass", "refuted", "note")
+
+
+def _crashed(res) -> bool:
+    return bool((res.details or {}).get("crashed"))
 
 
 def run_power(
@@ -133,29 +160,106 @@ def run_power(
     seed: int = 0,
     package: str = "proofs_checks",
     progress=None,
+    on_run=None,
 ) -> list[PowerRow]:
     """Run each selected check and each of its mutants; return one :class:`PowerRow` per check.
 
+    Parameters
+    ----------
+    only : iterable of str, optional
+        Check ids (default: every registered check).
+    quick : bool
+        Quick or full sizes, as for :func:`run_checks`.
+    seed : int
+        Shift of every Monte Carlo seed (the same for the baseline and the mutated runs).
+    package : str
+        Package of the check modules.
+    progress : callable, optional
+        ``progress(label)`` before each run; ``label`` is ``"<id>"`` for the baseline and
+        ``"<id> / <mutant>"`` for a mutated run.
+    on_run : callable, optional
+        ``on_run(label, status, seconds)`` after each run.
+
     Checks without ``MUTANTS`` give a row with no outcomes (reported as such: a check with no
     declared mutant has unmeasured power).
+
+    Raises
+    ------
+    ValueError
+        If ``only`` names an unknown check id, or ``seed`` is not a non-negative integer.
     """
     from ._runner import run_checks, select
 
-    rows = []
-    for cid, mod in select(only, package=package).items():
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
+    selected = select(only, package=package)
+    for cid, mod in selected.items():  # bad declarations are found before any long run
+        for m in getattr(mod, "MUTANTS", ()):
+            if not isinstance(m, Mutant):
+                raise TypeError(f"{cid}: MUTANTS must hold Mutant objects, got {type(m).__name__}")
+
+    def _run(cid, label):
+        if progress is not None:
+            progress(label)
         clear_caches()
-        (base,) = run_checks([cid], quick=quick, seed=seed, package=package)
+        try:
+            (res,) = run_checks([cid], quick=quick, seed=seed, package=package)
+        finally:
+            clear_caches()
+        if on_run is not None:
+            on_run(label, res.status, res.seconds)
+        return res
+
+    rows = []
+    for cid, mod in selected.items():
+        base = _run(cid, cid)
+        judgeable = base.status in JUDGEABLE and not _crashed(base)
         outcomes = []
         for m in getattr(mod, "MUTANTS", ()):
+            if not judgeable:
+                outcomes.append(
+                    MutantOutcome(
+                        cid,
+                        m.name,
+                        m.description,
+                        base.status,
+                        "not run",
+                        False,
+                        m.catchable,
+                        m.why_not,
+                        reason=f"baseline {base.status}: power not measurable",
+                    )
+                )
+                if on_run is not None:
+                    on_run(f"{cid} / {m.name}", "not run", 0.0)
+                continue
+            label = f"{cid} / {m.name}"
             if progress is not None:
-                progress(f"{cid} / {m.name}")
-            clear_caches()
+                progress(label)
             t0 = time.perf_counter()
+            clear_caches()
             try:
                 with m.patch():
                     (res,) = run_checks([cid], quick=quick, seed=seed, package=package)
+            except Exception as exc:  # the patch itself failed (a missing attribute, ...)
+                from ._runner import CheckResult
+
+                res = CheckResult(
+                    cid,
+                    base.statement,
+                    "",
+                    "",
+                    "",
+                    "fail",
+                    f"mutant patch raised {type(exc).__name__}: {exc}",
+                    details={"crashed": True, "exception": type(exc).__name__},
+                )
             finally:
                 clear_caches()
+            seconds = time.perf_counter() - t0
+            if on_run is not None:
+                on_run(label, res.status, seconds)
+            crashed = _crashed(res)
             outcomes.append(
                 MutantOutcome(
                     cid,
@@ -163,64 +267,135 @@ def run_power(
                     m.description,
                     base.status,
                     res.status,
-                    caught=res.status != base.status,
+                    caught=res.status != base.status and not crashed,
                     catchable=m.catchable,
                     why_not=m.why_not,
                     reason=res.reason,
-                    seconds=time.perf_counter() - t0,
+                    seconds=seconds,
+                    crashed=crashed,
                 )
             )
-        rows.append(PowerRow(cid, base.status, tuple(outcomes)))
+        rows.append(PowerRow(cid, base.status, tuple(outcomes), base.seconds, base.reason))
     return rows
 
 
 def power_summary(rows: list[PowerRow]) -> dict:
-    """Totals: mutants tried, caught, share caught, and the checks without mutants."""
+    """Totals: mutants tried, caught, share caught, and the lists behind the misses.
+
+    ``share_caught`` is over every declared mutant (an uncatchable one counts as not caught);
+    ``share_caught_catchable`` over the catchable ones only. Shares are None without mutants.
+    """
     tried = sum(r.n_tried for r in rows)
     caught = sum(r.n_caught for r in rows)
+    catchable = sum(r.n_catchable for r in rows)
+    caught_catchable = sum(o.caught for r in rows for o in r.outcomes if o.catchable)
     return {
         "n_checks": len(rows),
         "n_mutants": tried,
         "n_caught": caught,
-        "share_caught": caught / tried if tried else float("nan"),
+        "share_caught": caught / tried if tried else None,
+        "n_catchable": catchable,
+        "share_caught_catchable": caught_catchable / catchable if catchable else None,
         "checks_without_mutants": [r.check_id for r in rows if not r.outcomes],
         "uncatchable": [
             f"{o.check_id}/{o.mutant}" for r in rows for o in r.outcomes if not o.catchable
         ],
+        "missed": [
+            f"{o.check_id}/{o.mutant}"
+            for r in rows
+            for o in r.outcomes
+            if o.catchable and not o.caught
+        ],
+        "crashed": [f"{o.check_id}/{o.mutant}" for r in rows for o in r.outcomes if o.crashed],
+        "baseline_failed": [r.check_id for r in rows if r.baseline_status not in JUDGEABLE],
     }
 
 
-def format_power_table(rows: list[PowerRow]) -> str:
-    """Plain-text power table: per check, the mutants tried and caught, and each mutant's fate."""
-    lines = [f"{'id':16s} {'baseline':9s} {'tried':>5s} {'caught':>6s} {'share':>6s}  mutants"]
-    lines.append("-" * 100)
+def _fate(o: MutantOutcome) -> str:
+    if o.caught:
+        fate = f"caught ({o.status})"
+    elif o.crashed:
+        fate = "CRASHED"
+    elif o.status == "not run":
+        fate = "not run"
+    elif not o.catchable:
+        return f"{o.mutant}: not caught [uncatchable]"
+    else:
+        fate = "MISSED"
+    return f"{o.mutant}: {fate}" + ("" if o.catchable else " [uncatchable]")
+
+
+def format_power_table(rows: list[PowerRow], *, width: int | None = None) -> str:
+    """Plain-text power table: per check, the mutants tried and caught, the share, and each
+    mutant's fate; then the total line and every missed, crashed or uncatchable mutant with why.
+
+    ``width`` (characters, e.g. the terminal's) wraps the mutants column to fit; default 100.
+    """
+    import textwrap
+
+    width = 100 if width is None else max(int(width), 60)
+    idw = max([len("id")] + [len(r.check_id) for r in rows])
+    head = f"{'id':{idw}s}  {'baseline':8s}  {'tried':>5s}  {'caught':>6s}  {'share':>5s}  "
+    mw = max(width - len(head), 20)
+    lines = [head + "mutants", "-" * min(width, len(head) + mw)]
     for r in rows:
-        marks = ", ".join(
-            f"{o.mutant}:{'caught' if o.caught else 'MISSED'}"
-            + ("" if o.catchable else " (uncatchable)")
-            for o in r.outcomes
-        )
-        share = f"{r.share:.0%}" if r.outcomes else "-"
+        if r.outcomes:
+            share = f"{r.share:.0%}"
+            marks = "; ".join(_fate(o) for o in r.outcomes)
+        else:
+            share = "-"
+            marks = (
+                "none declared (a note row: nothing to make false)"
+                if r.baseline_status == "note"
+                else "NONE DECLARED: power not measured"
+            )
+        wrapped = textwrap.wrap(marks, mw) or [""]
         lines.append(
-            f"{r.check_id:16s} {r.baseline_status:9s} {r.n_tried:5d} {r.n_caught:6d} "
-            f"{share:>6s}  {marks or 'no mutants declared'}"
+            f"{r.check_id:{idw}s}  {r.baseline_status:8s}  {r.n_tried:5d}  {r.n_caught:6d}  "
+            f"{share:>5s}  {wrapped[0]}"
         )
+        lines += [" " * len(head) + w for w in wrapped[1:]]
     s = power_summary(rows)
     lines.append("")
-    share = f"{s['share_caught']:.1%}" if s["n_mutants"] else "-"
-    lines.append(
-        f"{s['n_caught']} of {s['n_mutants']} mutants caught ({share}) over {s['n_checks']} checks"
-    )
+    if s["n_mutants"]:
+        lines.append(
+            f"total: {s['n_caught']} of {s['n_mutants']} mutants caught "
+            f"({s['share_caught']:.1%}) over {s['n_checks']} checks; "
+            f"{s['n_caught']} of {s['n_catchable']} catchable"
+            + (f" ({s['share_caught_catchable']:.1%})" if s["n_catchable"] else "")
+        )
+    else:
+        lines.append(f"total: no mutants declared over {s['n_checks']} checks")
+
+    def _why(prefix, o, text):
+        return textwrap.fill(
+            " ".join(f"{prefix} {o.check_id}/{o.mutant}: {text}".split()),
+            width,
+            subsequent_indent="    ",
+        )
+
     for r in rows:
+        if r.baseline_status not in JUDGEABLE:
+            lines.append(
+                textwrap.fill(
+                    f"baseline {r.baseline_status} {r.check_id}: its mutants were not run "
+                    f"({' '.join(r.baseline_reason.split())[:300]})",
+                    width,
+                    subsequent_indent="    ",
+                )
+            )
         for o in r.outcomes:
             if not o.catchable:
-                lines.append(f"uncatchable {o.check_id}/{o.mutant}: {o.why_not}")
-            elif not o.caught:
-                lines.append(f"missed {o.check_id}/{o.mutant}: {o.description}")
+                lines.append(_why("uncatchable", o, o.why_not))
+            elif o.crashed:
+                lines.append(_why("crashed", o, f"{o.description} -- {o.reason[:300]}"))
+            elif not o.caught and o.status != "not run":
+                lines.append(_why("missed", o, f"{o.description} -- status stayed {o.status}"))
     return "\n".join(lines)
 
 
 def power_to_json(rows: list[PowerRow], *, quick: bool, seed: int = 0) -> dict:
+    """A JSON-ready dict: mode, seed, the summary and per check every mutant's outcome."""
     from dataclasses import asdict
 
     return {
@@ -231,11 +406,36 @@ def power_to_json(rows: list[PowerRow], *, quick: bool, seed: int = 0) -> dict:
             {
                 "id": r.check_id,
                 "baseline_status": r.baseline_status,
+                "baseline_seconds": r.baseline_seconds,
                 "n_tried": r.n_tried,
                 "n_caught": r.n_caught,
+                "share": r.share if r.outcomes else None,
                 "mutants": [asdict(o) for o in r.outcomes],
             }
             for r in rows
         ],
     }
 
+
+def power_from_json(data: dict) -> list[PowerRow]:
+    """Rebuild the rows of :func:`power_to_json` (for ``rtrl-theory report --power-json``).
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not such a document.
+    """
+    try:
+        rows = []
+        for c in data["checks"]:
+            outcomes = tuple(MutantOutcome(**o) for o in c["mutants"])
+            rows.append(
+                PowerRow(
+                    c["id"], c["baseline_status"], outcomes, float(c.get("baseline_seconds", 0.0))
+                )
+            )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(
+            f"not a power table of `rtrl-theory verify --power --json` ({exc})"
+        ) from exc
+    return rows

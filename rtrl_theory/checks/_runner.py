@@ -32,6 +32,9 @@ __all__ = [
     "format_table",
     "format_markdown",
     "results_to_json",
+    "status_counts",
+    "format_counts",
+    "WIDTHS",
 ]
 
 STATUSES = ("pass", "fail", "refuted", "note", "skip")
@@ -146,11 +149,15 @@ def run_checks(
     seed: int = 0,
     package: str = "proofs_checks",
     progress=None,
+    on_result=None,
 ) -> list[CheckResult]:
     """Run the registered checks (or those in ``only``) and return their results in order.
 
     ``seed`` shifts every Monte Carlo seed of the checks that take one (``check(quick, seed)``);
     for a true statement a check then fails at about its stated false-failure rate.
+    ``progress(cid)`` is called before each check, ``on_result(result)`` after it (with its
+    run time in ``result.seconds``). A check that raises gives a ``fail`` whose ``details`` are
+    ``{"crashed": True, "exception": <type name>}``.
 
     Raises
     ------
@@ -179,8 +186,12 @@ def run_checks(
                 "",
                 "fail",
                 f"check raised {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
+                details={"crashed": True, "exception": type(exc).__name__},
             )
-        results.append(replace(res, seconds=time.perf_counter() - t0))
+        res = replace(res, seconds=time.perf_counter() - t0)
+        results.append(res)
+        if on_result is not None:
+            on_result(res)
     return results
 
 
@@ -193,8 +204,45 @@ def _clip(text: str, width: int) -> str:
 WIDTHS = {"statement": 34, "claimed": 36, "measured": 52}
 
 
-def format_table(results: list[CheckResult], *, widths: dict | None = None) -> str:
-    """Plain-text table (id, statement, claimed, measured, status, seconds); long cells wrap."""
+def status_counts(results: list[CheckResult]) -> dict:
+    """``{status: number of results}`` for every status of :data:`STATUSES` (zeros included)."""
+    return {s: sum(r.status == s for r in results) for s in STATUSES}
+
+
+def format_counts(results: list[CheckResult]) -> str:
+    """The summary line: pass, fail, refuted and note counted separately (skip when any)."""
+    if not results:
+        return "no checks"
+    counts = status_counts(results)
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "skip")
+
+
+def _fit_widths(results, width: int) -> dict:
+    """Widths of the wrapped columns so that a table row fits in ``width`` characters.
+
+    The fixed columns (id, status, seconds, separators) are taken off and the rest is shared
+    between statement, claimed and measured in the proportions of :data:`WIDTHS` (at least 12
+    characters each, so a very narrow terminal gives a wider table rather than an unreadable one).
+    """
+    idw = max([2] + [len(r.id) for r in results])
+    fixed = idw + len("refuted") + len("seconds") + 2 * 5
+    room = max(int(width) - fixed, 36)
+    total = sum(WIDTHS.values())
+    out = {k: max(12, room * v // total) for k, v in WIDTHS.items()}
+    return out
+
+
+def format_table(
+    results: list[CheckResult], *, widths: dict | None = None, width: int | None = None
+) -> str:
+    """Plain-text table (id, statement, claimed, measured, status, seconds); long cells wrap.
+
+    ``width`` (characters, e.g. ``shutil.get_terminal_size().columns``) fits the table to it by
+    narrowing or widening the three text columns; without it the widths of :data:`WIDTHS` (or
+    ``widths``) are used. The summary line counts pass, fail, refuted and note separately.
+    """
+    if width is not None:
+        widths = {**_fit_widths(results, width), **(widths or {})}
     widths = {**WIDTHS, **(widths or {})}
     cols = ("id", "statement", "claimed", "measured", "status", "seconds")
     rows = []
@@ -216,9 +264,8 @@ def format_table(results: list[CheckResult], *, widths: dict | None = None) -> s
             out.append(
                 "  ".join((row[c][i] if i < len(row[c]) else "").ljust(w[c]) for c in cols).rstrip()
             )
-    counts = {s: sum(r.status == s for r in results) for s in STATUSES}
     out.append("")
-    out.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no checks")
+    out.append(format_counts(results))
     for r in results:
         if r.status in ("fail", "skip") and r.reason:
             out.append(f"{r.id} [{r.status}]: {_clip(r.reason, 600)}")
@@ -240,15 +287,22 @@ def format_markdown(results: list[CheckResult]) -> str:
             f"| {r.id} | {_md(r.statement)} | {_md(r.claimed)} | {_md(r.measured)} | "
             f"{_md(r.method)} | {r.status} | {r.seconds:.2f} |"
         )
+    lines += ["", f"{format_counts(results)}."]
     reasons = [f"- **{r.id}** ({r.status}): {_md(r.reason)}" for r in results if r.reason]
     if reasons:
         lines += ["", *reasons]
     return "\n".join(lines) + "\n"
 
 
-def results_to_json(results: list[CheckResult], *, quick: bool) -> dict:
-    return {
+def results_to_json(results: list[CheckResult], *, quick: bool, seed: int | None = None) -> dict:
+    """A JSON-ready dict: ``mode``, ``n_failed``, ``counts`` (per status), ``results`` and, when
+    given, the ``seed`` shift the checks ran with."""
+    out = {
         "mode": "quick" if quick else "full",
         "n_failed": sum(r.failed for r in results),
+        "counts": status_counts(results),
         "results": [asdict(r) for r in results],
     }
+    if seed is not None:
+        out["seed"] = seed
+    return out

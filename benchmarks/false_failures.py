@@ -1,0 +1,147 @@
+r"""False-failure rates of the verification checks over seeds (issue 11, item 6).
+
+For a true statement a Monte Carlo check fails at about its nominal level. This script runs each
+chosen check of ``proofs_checks`` with ``seed = 0, 1, ..., S - 1`` (``check(quick, seed)``: the
+seed shifts every Monte Carlo seed of the check) and prints, per check, the number of fails, the
+share, and a 95% Wilson score interval for the false-failure rate
+(:math:`(\hat p + z^2/2n \pm z\sqrt{\hat p(1-\hat p)/n + z^2/4n^2}) / (1 + z^2/n)`, z = 1.96):
+with 20 seeds and no fail the rate is below 16% at 95% confidence, so 20 seeds bound a nominal
+level only coarsely -- state the interval in the check's docstring, not just the count.
+
+A crash (the check raised) is counted as a fail and listed separately. A ``refuted`` or ``note``
+row is not a fail.
+
+Usage::
+
+    python benchmarks/false_failures.py                     # every check taking a seed, 20 seeds
+    python benchmarks/false_failures.py --only prop-3.1 --seeds 50 --json ff.json
+    python benchmarks/false_failures.py --full --only thm-3.11
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+
+def wilson_interval(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson score interval for a binomial proportion k / n (n >= 1)."""
+    if n < 1:
+        raise ValueError(f"n: expected at least one trial, got {n}")
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def seeded_checks(only=None, *, package: str = "proofs_checks") -> dict:
+    """``{id: module}`` of the checks whose ``check`` takes a ``seed`` (or of ``only``)."""
+    from rtrl_theory.checks import select
+    from rtrl_theory.checks._runner import _accepts_seed
+
+    chosen = select(only, package=package)
+    if only:
+        bad = [c for c, m in chosen.items() if not _accepts_seed(m.check)]
+        if bad:
+            raise ValueError(f"only: {', '.join(bad)} take no seed (no Monte Carlo to vary)")
+        return chosen
+    return {c: m for c, m in chosen.items() if _accepts_seed(m.check)}
+
+
+def false_failures(
+    only=None,
+    *,
+    n_seeds: int = 20,
+    quick: bool = True,
+    progress=None,
+    package: str = "proofs_checks",
+) -> dict:
+    """Run each chosen check for seeds ``0..n_seeds-1``; return per check the statuses, the
+    number and share of fails, the Wilson interval and the run times."""
+    from rtrl_theory.checks import run_checks
+
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
+        raise ValueError(f"n_seeds: expected a positive integer, got {n_seeds!r}")
+    out = {}
+    for cid in seeded_checks(only, package=package):
+        statuses, seconds, crashed, reasons = [], [], [], {}
+        for seed in range(n_seeds):
+            if progress is not None:
+                progress(cid, seed)
+            (res,) = run_checks([cid], quick=quick, seed=seed, package=package)
+            statuses.append(res.status)
+            seconds.append(res.seconds)
+            if (res.details or {}).get("crashed"):
+                crashed.append(seed)
+            if res.status == "fail":
+                reasons[seed] = " ".join(res.reason.split())[:300]
+        k = statuses.count("fail")
+        lo, hi = wilson_interval(k, n_seeds)
+        out[cid] = {
+            "n_seeds": n_seeds,
+            "n_fail": k,
+            "share_fail": k / n_seeds,
+            "wilson95": [lo, hi],
+            "statuses": statuses,
+            "crashed_seeds": crashed,
+            "fail_reasons": reasons,
+            "seconds_mean": sum(seconds) / n_seeds,
+        }
+    return out
+
+
+def format_rates(rates: dict) -> str:
+    lines = [f"{'id':16s} {'seeds':>5s} {'fails':>5s} {'share':>6s}  {'95% interval':>15s}  s/run"]
+    for cid, r in rates.items():
+        lo, hi = r["wilson95"]
+        lines.append(
+            f"{cid:16s} {r['n_seeds']:5d} {r['n_fail']:5d} {r['share_fail']:6.1%}  "
+            f"[{lo:5.1%}, {hi:5.1%}]  {r['seconds_mean']:.1f}"
+            + (f"  crashed at seeds {r['crashed_seeds']}" if r["crashed_seeds"] else "")
+        )
+    for cid, r in rates.items():
+        for seed, why in r["fail_reasons"].items():
+            lines.append(f"{cid} seed {seed}: {why}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", nargs="+", metavar="ID", help="check ids (default: all with a seed)")
+    p.add_argument("--seeds", type=int, default=20, metavar="N", help="seeds 0..N-1 (default 20)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="quick", action="store_true", default=True)
+    mode.add_argument("--full", dest="quick", action="store_false")
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write the rates as JSON")
+    args = p.parse_args(argv)
+    if args.seeds < 1:
+        p.error(f"--seeds: expected a positive integer, got {args.seeds}")
+    t0 = time.perf_counter()
+    try:
+        seeded_checks(args.only)  # bad ids are reported before any long run
+        rates = false_failures(
+            args.only,
+            n_seeds=args.seeds,
+            quick=args.quick,
+            progress=lambda c, s: print(f"{c} seed {s} ...", file=sys.stderr, flush=True),
+        )
+    except ValueError as exc:
+        print(f"false_failures: error: {exc}", file=sys.stderr)
+        return 2
+    print(format_rates(rates) if rates else "no check takes a seed")
+    print(f"({'quick' if args.quick else 'full'} mode, {time.perf_counter() - t0:.0f} s)")
+    if args.json:
+        from rtrl_theory.runners import write_json_atomic
+
+        data = {"mode": "quick" if args.quick else "full", "checks": rates}
+        write_json_atomic(args.json, data)
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
