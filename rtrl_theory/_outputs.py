@@ -77,7 +77,7 @@ def path_kind(path) -> str:
     ``"directory"``, ``"character device"``, ``"block device"``, ``"FIFO"``, ``"socket"``."""
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
+    except OSError:  # absent, or a path through a file: the folder check says which
         return "missing"
     for test, name in (
         (stat.S_ISREG, "file"),

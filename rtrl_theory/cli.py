@@ -46,8 +46,12 @@ def _add_verify(sub):
     )
     p.add_argument("--only", nargs="+", metavar="ID", help="run only these check ids")
     p.add_argument("--list", action="store_true", help="list the check ids and exit")
-    p.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--markdown", type=Path, metavar="PATH", help="also write a Markdown table")
+    p.add_argument(
+        "--json", metavar="PATH", help="also write the results as JSON ('-': standard output)"
+    )
+    p.add_argument(
+        "--markdown", metavar="PATH", help="also write a Markdown table ('-': standard output)"
+    )
     p.set_defaults(func=_cmd_verify)
 
 
@@ -69,22 +73,46 @@ def _cmd_verify(args) -> int:
     def progress(cid):
         print(f"running {cid} ...", file=sys.stderr, flush=True)
 
+    outputs = _prepare_outputs("verify", (("--json", args.json), ("--markdown", args.markdown)))
+    if outputs is None:
+        return 2
+
     try:
         results = run_checks(args.only, quick=args.quick, progress=progress)
     except ValueError as exc:
         print(f"rtrl-theory verify: error: {exc}", file=sys.stderr)
         return 2
-    print(format_table(results))
-    if args.json:
-        write_json_atomic(args.json, results_to_json(results, quick=args.quick))
-        print(f"wrote {args.json}", file=sys.stderr)
-    if args.markdown:
-        args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.markdown.with_name(args.markdown.name + ".tmp")
-        tmp.write_text(format_markdown(results), encoding="utf-8")
-        tmp.replace(args.markdown)
-        print(f"wrote {args.markdown}", file=sys.stderr)
+    print(format_table(results), file=sys.stderr if outputs.to_stdout else sys.stdout)
+    with outputs:
+        if args.json:
+            write_json_atomic(args.json, results_to_json(results, quick=args.quick))
+            print(f"wrote {args.json}", file=sys.stderr)
+        if args.markdown:
+            from rtrl_theory._outputs import write_text
+
+            write_text(args.markdown, format_markdown(results))
+            print(f"wrote {args.markdown}", file=sys.stderr)
     return 1 if any(r.failed for r in results) else 0
+
+
+def _prepare_outputs(command: str, options, binary=()):
+    """Check (and lock) a command's outputs before any work (:mod:`rtrl_theory._outputs`).
+
+    ``options`` is a sequence of ``(flag, path or None)``; flags in ``binary`` need a regular
+    file (no '-', no device). Returns the :class:`~rtrl_theory._outputs.Outputs`, or None after
+    printing the error (the caller exits 2).
+    """
+    from rtrl_theory._outputs import OutputError, OutputSpec, prepare_outputs
+
+    specs = [
+        OutputSpec(flag, path, stdout_ok=flag not in binary, stream_ok=flag not in binary)
+        for flag, path in options
+    ]
+    try:
+        return prepare_outputs(specs)
+    except OutputError as exc:
+        print(f"rtrl-theory {command}: error: {exc} (nothing was run)", file=sys.stderr)
+        return None
 
 
 DATA_KINDS = ("synthetic", "shakespeare", "lob", "lob-synthetic")
@@ -570,7 +598,7 @@ def _resolve_train_args(args):
             "only); use auto or numpy"
         )
     if args.resume and args.checkpoint is None:
-        raise ValueError("--resume: needs --checkpoint PATH, the run to continue")
+        raise ValueError("resume: --resume needs --checkpoint PATH, the run to continue")
     if args.eval_every is not None and args.eval_every < 1:
         raise ValueError(f"--eval-every: expected a positive integer, got {args.eval_every}")
     if args.checkpoint_seconds is not None and not (
@@ -784,7 +812,7 @@ def _train_checked(args, out, params_file, divergence) -> int:
     opt_name = _pick(args.optimizer, s["optimizer_default"][0])
     beta = _pick(args.rmsprop_beta, s["optimizer_default"][1])
     if opt_name == "sgd" and args.rmsprop_beta is not None:
-        raise ValueError("--rmsprop-beta: given with --optimizer sgd; use --optimizer rmsprop")
+        raise ValueError("rmsprop_beta: given with --optimizer sgd; use --optimizer rmsprop")
     optimizer = RMSprop(beta=beta) if opt_name == "rmsprop" else "sgd"
     model = s["model"]
     evaluate = s["evaluate"]
@@ -963,9 +991,9 @@ def _train_checked(args, out, params_file, divergence) -> int:
         unit = {"shakespeare": "nats per character", "synthetic": "(squared error)"}.get(
             args.data, "nats per event"
         )
-        line = f"online loss {mean:.4f} {unit}, mean of the last {w} steps"
+        line = f"online loss {mean:.6g} {unit}, mean of the last {w} steps"
         if args.data == "shakespeare":
-            line += f" = {mean / math.log(2.0):.4f} bits per character"
+            line += f" = {mean / math.log(2.0):.6g} bits per character"
         print(line, file=info)
     if final is not None and args.data == "shakespeare":
         print(f"held-out bits per character {final['heldout_bits_per_char']:.4f}", file=info)
@@ -1062,7 +1090,9 @@ def _add_assumptions(sub):
         metavar="SPEC",
         help="learning-rate schedule to test, e.g. 'eta0=0.1,t0=100,gamma=0.75'",
     )
-    p.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
+    p.add_argument(
+        "--json", metavar="PATH", help="also write the report as JSON ('-': standard output)"
+    )
     p.set_defaults(func=_cmd_assumptions)
 
 
@@ -1070,6 +1100,9 @@ def _cmd_assumptions(args) -> int:
     from rtrl_theory.bounds import check_assumptions
     from rtrl_theory.runners import write_json_atomic
 
+    outputs = _prepare_outputs("assumptions", (("--json", args.json),))
+    if outputs is None:
+        return 2
     try:
         c_f = args.c_f if args.c_f is not None else 0.5 / max(args.n_hidden, 1)
         report = check_assumptions(
@@ -1084,11 +1117,13 @@ def _cmd_assumptions(args) -> int:
         )
     except (ValueError, TypeError) as exc:
         print(f"rtrl-theory assumptions: error: {exc}", file=sys.stderr)
+        outputs.release()
         return 2
-    print(report.format())
-    if args.json:
-        write_json_atomic(args.json, report.to_dict())
-        print(f"wrote {args.json}", file=sys.stderr)
+    print(report.format(), file=sys.stderr if outputs.to_stdout else sys.stdout)
+    with outputs:
+        if args.json:
+            write_json_atomic(args.json, report.to_dict())
+            print(f"wrote {args.json}", file=sys.stderr)
     return 0 if report.hypotheses_hold else 1
 
 
@@ -1133,7 +1168,9 @@ def _add_contraction(sub):
         help="steps for the independent coupling (default 15)",
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", type=Path, metavar="PATH", help="write the rate table as JSON")
+    p.add_argument(
+        "--json", metavar="PATH", help="write the rate table as JSON ('-': standard output)"
+    )
     p.add_argument("--plot", type=Path, metavar="PATH", help="save the decay plot (PNG/PDF)")
     p.add_argument(
         "--marginals",
@@ -1147,6 +1184,19 @@ def _add_contraction(sub):
 
 
 def _cmd_contraction(args) -> int:
+    outputs = _prepare_outputs(
+        "contraction",
+        (("--json", args.json), ("--plot", args.plot), ("--marginals", args.marginals)),
+        binary=("--plot", "--marginals"),
+    )
+    if outputs is None:
+        return 2
+    with outputs:
+        return _contraction_checked(args, outputs)
+
+
+def _contraction_checked(args, outputs) -> int:
+    """``contraction`` after its outputs are checked (and locked by the caller)."""
     import numpy as np
 
     from rtrl_theory import PaperRNN
@@ -1155,6 +1205,7 @@ def _cmd_contraction(args) -> int:
     from rtrl_theory.estimators import estimate_contraction_rate
     from rtrl_theory.runners import JointProcess, environment_info, write_json_atomic
 
+    out = sys.stderr if outputs.to_stdout else sys.stdout
     try:
         c_f = args.c_f if args.c_f is not None else 0.5 / max(args.n_hidden, 1)
         model = PaperRNN(
@@ -1230,8 +1281,8 @@ def _cmd_contraction(args) -> int:
         return 2
     rho_bar = report.rho_bar
     head = f"{'coupling':<12} {'block':<10} {'rate':>8} {'95% CI':>22} {'floor':>10} {'points':>6}  verdict"
-    print(head)
-    print("-" * len(head))
+    print(head, file=out)
+    print("-" * len(head), file=out)
     ok = True
     rows = {}
     for name, est in results.items():
@@ -1249,7 +1300,8 @@ def _cmd_contraction(args) -> int:
         )
         print(
             f"{name:<12} {blk:<10} {est.rate:8.4f} [{est.rate_ci[0]:9.4f}, {est.rate_ci[1]:9.4f}] "
-            f"{est.floor:10.3g} {est.n_used:6d}  {verdict}"
+            f"{est.floor:10.3g} {est.n_used:6d}  {verdict}",
+            file=out,
         )
         rows[name] = {
             "rate": est.rate,
@@ -1263,7 +1315,8 @@ def _cmd_contraction(args) -> int:
     print(
         f"rho_bar = max(lam, rho) = {'undefined' if rho_bar is None else f'{rho_bar:.4f}'}, "
         f"lam = {args.lam:g}, rho = {'undefined' if report.rho is None else f'{report.rho:.4f}'}"
-        + ("" if report.hypotheses_hold else "  [outside the hypotheses]")
+        + ("" if report.hypotheses_hold else "  [outside the hypotheses]"),
+        file=out,
     )
     first = next(iter(rows.values()))
     record = {

@@ -100,7 +100,11 @@ class DivergenceRule:
         """None when ``theta`` passes rule 3, else the reason."""
         if self.theta_bound is None:
             return None
-        norm = math.sqrt(float(np.dot(theta, theta)))
+        theta = np.asarray(theta, dtype=float)
+        top = float(np.max(np.abs(theta))) if theta.size else 0.0
+        if not math.isfinite(top):
+            return f"|theta| is not finite ({top})"
+        norm = top * math.sqrt(float(np.sum((theta / top) ** 2))) if top > 0 else 0.0
         if norm > self.theta_bound:
             return f"|theta| = {norm:.3g} exceeds the bound {self.theta_bound:g}"
         return None
