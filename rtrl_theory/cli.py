@@ -76,12 +76,15 @@ def _cmd_verify(args) -> int:
     outputs = _prepare_outputs("verify", (("--json", args.json), ("--markdown", args.markdown)))
     if outputs is None:
         return 2
-
     try:
         results = run_checks(args.only, quick=args.quick, progress=progress)
     except ValueError as exc:
+        outputs.release()
         print(f"rtrl-theory verify: error: {exc}", file=sys.stderr)
         return 2
+    except BaseException:
+        outputs.release()  # the lock files go with the run
+        raise
     print(format_table(results), file=sys.stderr if outputs.to_stdout else sys.stdout)
     with outputs:
         if args.json:
@@ -691,7 +694,7 @@ class _TermAsInterrupt:
 
 
 def _cmd_train(args) -> int:
-    from rtrl_theory._outputs import OutputError, OutputSpec, is_stdout, prepare_outputs
+    from rtrl_theory._outputs import OutputError, OutputSpec, is_stdout, path_kind, prepare_outputs
     from rtrl_theory.data import DataFileError
     from rtrl_theory.runners import CheckpointError
     from rtrl_theory.runners._checkpoint import sidecar_path
@@ -708,8 +711,10 @@ def _cmd_train(args) -> int:
     out = args.out if args.out is not None else str(
         Path("runs") / f"train-{args.data}-{args.algo}-{args.seed}.json"
     )
-    to_stdout = is_stdout(out)
-    params_file = None if to_stdout else _params_path(out)
+    # standard output, a device or a FIFO is a stream: the record is written once, at the end,
+    # and the parameter path is not stored
+    stream = is_stdout(out) or path_kind(out) in ("character device", "FIFO")
+    params_file = None if stream else _params_path(out)
     specs = [
         OutputSpec(
             "--out",
@@ -758,10 +763,12 @@ def _cmd_train(args) -> int:
         return error(f"{exc} (nothing was run or written)")
     try:
         with outputs, _TermAsInterrupt():
-            return _train_checked(args, out, params_file, divergence)
+            return _train_checked(args, out, params_file, divergence, stream)
     except KeyboardInterrupt:
         print(
-            "rtrl-theory train: interrupted before training started; nothing was written",
+            "rtrl-theory train: interrupted outside the training loop (while loading the data, "
+            "or just after the final record was written); the files on disk are the last "
+            "complete ones",
             file=sys.stderr,
         )
         return 3
@@ -774,7 +781,7 @@ def _cmd_train(args) -> int:
         return error(exc)
 
 
-def _train_checked(args, out, params_file, divergence) -> int:
+def _train_checked(args, out, params_file, divergence, stream) -> int:
     """``train`` after its arguments and outputs are checked (outputs locked by the caller)."""
     import json
     import math
@@ -890,8 +897,8 @@ def _train_checked(args, out, params_file, divergence) -> int:
             "n_snapshots": len(pp["step"]),
             "n_params": int(model.n_params),
             "note": "theta before step[i] (and the final one), arrays 'step' and 'theta' of the "
-            "file" if params_file is not None else "not stored: the record went to standard "
-            "output",
+            "file" if params_file is not None else "not stored: the record went to a stream "
+            "(standard output, a device or a FIFO)",
         }
         n = res.n_steps_run
         w = _summary_window(n)
@@ -929,7 +936,7 @@ def _train_checked(args, out, params_file, divergence) -> int:
                 k = partial.n_steps_run // args.eval_every + 1
                 next_eval[0] = k * args.eval_every
         # Rewrite the record at most every --checkpoint-seconds: each write is fsync'ed.
-        if not to_stdout and time.monotonic() - last_write[0] >= args.checkpoint_seconds:
+        if not stream and time.monotonic() - last_write[0] >= args.checkpoint_seconds:
             write(partial)
             last_write[0] = time.monotonic()
 
@@ -979,7 +986,14 @@ def _train_checked(args, out, params_file, divergence) -> int:
         else:
             if not curve or curve[-1]["step"] != result.n_steps_run:
                 curve.append(final)
-    write(result, final)
+    import signal
+
+    # the final record is written whole: a signal arriving now is delivered just after it
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        write(result, final)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     print(
         f"{result.algo}: {result.status} after {result.n_steps_run} steps "
         f"in {result.wall_time:.1f} s (backend {result.backend})",
