@@ -427,3 +427,33 @@ def test_the_parameter_path_lives_beside_the_record_and_the_summary_has_units(tm
     assert few["param_path"]["n_snapshots"] == 3
     sizes = [(tmp_path / n).stat().st_size for n in ("run.json", "few.json")]
     assert abs(sizes[0] - sizes[1]) < 200, sizes
+
+
+# ------------------------------------------------------------------------------------------------
+# The output module itself (in process: fast)
+# ------------------------------------------------------------------------------------------------
+def test_path_lock_is_exclusive_names_the_holder_and_is_removed_on_release(tmp_path):
+    from rtrl_theory._outputs import OutputBusy, PathLock
+
+    target = tmp_path / "run.json"
+    first = PathLock(target, "--out").acquire()
+    # flock conflicts between two open file descriptions, even in one process
+    with pytest.raises(OutputBusy, match=rf"in use by another run \(pid {os.getpid()}"):
+        PathLock(target, "--out").acquire()
+    first.release()
+    assert not first.lock_path.exists()
+    with PathLock(target, "--out"):  # free again
+        pass
+
+
+def test_atomic_writes_keep_links_and_refuse_directories(tmp_path):
+    from rtrl_theory._outputs import OutputError, write_text
+
+    (tmp_path / "real.txt").write_text("old")
+    (tmp_path / "link.txt").symlink_to("real.txt")
+    write_text(tmp_path / "link.txt", "new")
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "real.txt").read_text() == "new"
+    (tmp_path / "d").mkdir()
+    with pytest.raises(OutputError, match="is a directory"):
+        write_text(tmp_path / "d", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "link.txt", "real.txt"]
