@@ -298,7 +298,8 @@ def _add_train(sub):
         "--record-every",
         type=int,
         default=None,
-        help="steps between records/checkpoints (default steps/200)",
+        help="steps between records/checkpoints, and where SIGINT/SIGTERM stop the run "
+        "(default steps/200)",
     )
     p.add_argument(
         "--checkpoint-seconds",
@@ -337,7 +338,8 @@ def _add_train(sub):
     p.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run saved in --checkpoint (same data, model and settings)",
+        help="continue the run saved in --checkpoint; every setting and the seed must match "
+        "(checked, naming each difference), only --steps may grow",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     p.add_argument(
