@@ -444,6 +444,10 @@ def test_path_lock_is_exclusive_names_the_holder_and_is_removed_on_release(tmp_p
     assert not first.lock_path.exists()
     with PathLock(target, "--out"):  # free again
         pass
+    # a lock file left by a killed process (kill -9) holds no flock: it does not block
+    (tmp_path / ".run.json.lock").write_text("999999\n")
+    with PathLock(target, "--out") as lock:
+        assert lock.lock_path.read_text() == f"{os.getpid()}\n"
 
 
 def test_atomic_writes_keep_links_and_refuse_directories(tmp_path):
