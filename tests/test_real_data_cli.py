@@ -37,7 +37,8 @@ def _need(*relpaths):
 
 def _train(tmp_path, *args):
     out = tmp_path / "run.json"
-    code = main(["train", *args, "--out", str(out), "--no-progress"])
+    # --overwrite: several tests write their runs one after the other to the same record
+    code = main(["train", *args, "--out", str(out), "--no-progress", "--overwrite"])
     rec = json.loads(out.read_text()) if out.exists() else None
     return code, rec
 
@@ -104,7 +105,7 @@ def test_lob_record_has_metrics_baselines_and_balance(tmp_path, algo):
 
 
 def test_lob_synthetic_needs_no_data_and_resumes_exactly(tmp_path):
-    args = ["--data", "lob-synthetic", "--synthetic-events", "3000", "--data-dir", str(tmp_path)]
+    args = ["--data", "lob-synthetic", "--synthetic-events", "3000"]
     code, full = _train(tmp_path, *args, "--steps", "1800", "--record-every", "100")
     assert code == 0 and full["config"]["data"]["kind"] == "lob-synthetic"
     assert full["heldout"]["n"] == 3000 - 1 - int(0.7 * 2999)

@@ -226,6 +226,8 @@ def test_rmsprop_divergence_is_recorded_not_raised(rng, B, algo, tau):
         optimizer="rmsprop",
         batch_size=B,
         schedule=PowerSchedule(1e200, 1000, 0.75),
+        # the growth rules off: this test is about overflow (test_faults.py tests growth)
+        divergence={"loss_factor": None, "theta_bound": None},
     )
     assert res.status == "diverged" and res.stopped_at == (1 if algo == "rtrl" else tau)
     assert "loss became non-finite" in res.message and str(res.stopped_at) in res.message
@@ -246,6 +248,7 @@ def test_sgd_batch_divergence_is_recorded_not_raised(rng, algo, tau):
         tau=tau,
         batch_size=4,
         schedule=PowerSchedule(1e6, 1000, 0.75),
+        divergence={"loss_factor": None, "theta_bound": None},  # overflow only, as above
     )
     assert res.status == "diverged" and res.stopped_at < 3000
     assert "non-finite" in res.message and str(res.stopped_at) in res.message
@@ -472,7 +475,8 @@ def test_cli_train_defaults_and_bad_flags(tmp_path, capsys):
     assert rec["config"]["optimizer"] == "sgd" and rec["config"]["batch_size"] == 1
     assert rec["config"]["trainer"]["optimizer"] == {"name": "sgd"}
     capsys.readouterr()
-    assert main(["train", "--batch-size", "0", "--out", str(out), "--no-progress"]) == 2
+    assert main(["train", "--batch-size", "0", "--out", str(out), "--no-progress",
+                 "--overwrite"]) == 2  # fmt: skip
     assert "batch_size: expected a positive integer" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["train", "--optimizer", "adam", "--out", str(out)])

@@ -85,12 +85,31 @@ class AssumptionsReport:
             mark = {True: "holds", False: "FAILS", None: "not assessed"}[h["holds"]]
             lines.append(f"  {name:<32} {mark:<13} {h['detail']}")
         lines.append("")
-        lines.append(
-            "All hypotheses of the convergence theorem hold."
-            if self.hypotheses_hold
-            else "Some hypotheses FAIL: the convergence theorem of [P1] does not apply."
-        )
+        lines.append(self.verdict())
         return "\n".join(lines)
+
+    def verdict(self) -> str:
+        """One sentence: which hypotheses hold, which fail and which were not assessed.
+
+        "All hypotheses ... hold" is said only when every hypothesis was assessed and holds; an
+        unassessed one (Robbins-Monro without a schedule) is named as such.
+        """
+        failed = [k for k, h in self.hypotheses.items() if h["holds"] is False]
+        unassessed = [k for k, h in self.hypotheses.items() if h["holds"] is None]
+        held = [k for k, h in self.hypotheses.items() if h["holds"] is True]
+        if failed:
+            return (
+                "Some hypotheses FAIL (" + "; ".join(failed) + "): the convergence theorem of "
+                "[P1] does not apply."
+            )
+        if not unassessed:
+            return "All hypotheses of the convergence theorem hold."
+        why = "; ".join(f"{k} ({self.hypotheses[k]['detail']})" for k in unassessed)
+        return (
+            "These hypotheses hold: " + "; ".join(held) + ". Not assessed: " + why + ". The "
+            "convergence theorem applies only if " + ("it holds" if len(unassessed) == 1 else
+            "they hold") + " too."
+        )
 
 
 def _model(n_hidden, n_input, c_f, c_g, bounded_map):

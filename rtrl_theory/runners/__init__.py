@@ -2,7 +2,8 @@
 and resume), particles of the joint process, schedules, records, the resumable RTRL-vs-TBPTT sweep
 of Section 7, and the real-data experiments of Sections 7.4-7.5 (text, limit order book)."""
 
-from ._checkpoint import CHECKPOINT_SCHEMA, Checkpoint, load_checkpoint
+from ._checkpoint import CHECKPOINT_SCHEMA, Checkpoint, CheckpointError, load_checkpoint
+from ._divergence import DEFAULT_DIVERGENCE, DivergenceRule, divergence_step, is_diverged
 from ._optimizers import OPTIMIZERS, SGD, Optimizer, RMSprop, RMSpropState, make_optimizer
 from ._particles import BLOCK_NAMES, INITIAL_LAWS, JointProcess, ParticleState
 from ._real_data import (
@@ -33,7 +34,12 @@ __all__ = [
     "ALGORITHMS",
     "CHECKPOINT_SCHEMA",
     "Checkpoint",
+    "CheckpointError",
     "BACKENDS",
+    "DEFAULT_DIVERGENCE",
+    "DivergenceRule",
+    "divergence_step",
+    "is_diverged",
     "BLOCK_NAMES",
     "INITIAL_LAWS",
     "JointProcess",

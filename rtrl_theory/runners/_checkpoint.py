@@ -36,6 +36,7 @@ from ._records import atomic_path, to_jsonable, write_json_atomic
 __all__ = [
     "CHECKPOINT_SCHEMA",
     "Checkpoint",
+    "CheckpointError",
     "load_checkpoint",
     "write_checkpoint",
     "sidecar_path",
@@ -132,32 +133,67 @@ def write_checkpoint(path, meta: dict, arrays: dict) -> Path:
     return path
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be read: empty, truncated, corrupted or of another schema.
+
+    The message says what is wrong with the file; nothing else has been touched.
+    """
+
+
+def _damage(path: Path, exc: BaseException) -> str:
+    """What is wrong with an unreadable ``.npz``, in words."""
+    import zipfile
+
+    size = path.stat().st_size
+    text = str(exc)
+    if size == 0:
+        return "the file is empty (0 bytes)"
+    if "CRC" in text:
+        return f"its data fail their CRC-32 check: the file is corrupted ({text})"
+    if isinstance(exc, (EOFError, zipfile.BadZipFile)) or "truncat" in text.lower():
+        return f"it is not a complete .npz archive ({size} bytes): truncated or overwritten ({text})"
+    return f"{type(exc).__name__}: {text}"
+
+
 def load_checkpoint(path) -> Checkpoint:
     """Read a checkpoint written by :func:`write_checkpoint` (or by ``train_online``).
+
+    Every array is read (so the CRC-32 of every member is checked) before anything is returned.
 
     Raises
     ------
     FileNotFoundError
         Naming ``checkpoint`` when the file does not exist.
-    ValueError
-        When the file is not a checkpoint of this schema.
+    CheckpointError (a ValueError)
+        When the file is empty, truncated, corrupted, not a checkpoint or of another schema; the
+        message says which.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint: {str(path)!r} does not exist; nothing to resume")
     try:
         with np.load(path, allow_pickle=False) as z:
+            if "meta_json" not in z.files:
+                raise CheckpointError(
+                    f"checkpoint: {str(path)!r} is an .npz file but not a training checkpoint "
+                    f"(no meta_json)"
+                )
             meta = json.loads(str(z["meta_json"]))
             arrays = {k: z[k] for k in z.files if k != "meta_json"}
-    except (OSError, ValueError, KeyError) as exc:
-        raise ValueError(
-            f"checkpoint: {str(path)!r} is not a readable training checkpoint ({exc})"
-        ) from exc
-    if meta.get("schema") != CHECKPOINT_SCHEMA:
-        raise ValueError(
-            f"checkpoint: {str(path)!r} has schema {meta.get('schema')!r}, expected "
-            f"{CHECKPOINT_SCHEMA!r}"
+    except CheckpointError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- zipfile, zlib, numpy and json raise their own
+        raise CheckpointError(
+            f"checkpoint: {str(path)!r} is damaged: {_damage(path, exc)}"
+        ) from None
+    if not isinstance(meta, dict) or meta.get("schema") != CHECKPOINT_SCHEMA:
+        got = meta.get("schema") if isinstance(meta, dict) else None
+        raise CheckpointError(
+            f"checkpoint: {str(path)!r} has schema {got!r}, expected {CHECKPOINT_SCHEMA!r}"
         )
+    for key in ("done", "status", "config"):
+        if key not in meta:
+            raise CheckpointError(f"checkpoint: {str(path)!r} is damaged: its metadata lack {key!r}")
     return Checkpoint(path, meta, arrays)
 
 

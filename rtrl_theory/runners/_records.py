@@ -2,7 +2,9 @@
 
 A record is written to a temporary file in the destination folder, flushed and fsync'ed, then
 moved over the destination with ``os.replace`` (atomic on POSIX), so a reader never sees half a
-file and an interrupted run leaves the last complete record in place.
+file and an interrupted run leaves the last complete record in place. The writing itself is
+:mod:`rtrl_theory._outputs` (``atomic_path`` is re-exported from there): symbolic links, devices
+and FIFOs are never renamed over.
 """
 
 from __future__ import annotations
@@ -10,14 +12,13 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import math
-import os
 import platform
 import sys
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from rtrl_theory._outputs import atomic_path, is_stdout, write_text
 
 __all__ = ["atomic_path", "write_json_atomic", "environment_info", "to_jsonable"]
 
@@ -39,41 +40,14 @@ def to_jsonable(obj):
     return obj
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; on success move it over ``path`` (``os.replace``,
-    atomic on POSIX), on any error remove it. The folder is created if needed."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=path.suffix or ".tmp", dir=path.parent
-    )
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_json_atomic(path, obj, *, indent: int | None = 1) -> Path:
-    """Write ``obj`` as JSON to ``path`` atomically (temporary file, fsync, ``os.replace``)."""
+    """Write ``obj`` as JSON to ``path`` by the rules of :mod:`rtrl_theory._outputs` (the one
+    writer): atomically onto a regular file (temporary file, fsync, ``os.replace``), through a
+    symbolic link onto its target, through a character device or FIFO, ``"-"`` to standard
+    output."""
     text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    return Path(path)
+    write_text(path, text + "\n")
+    return path if is_stdout(path) else Path(path)
 
 
 def environment_info() -> dict:

@@ -78,6 +78,11 @@ class PowerSchedule:
                     f"schedule: cannot read {part!r}; expected comma-separated eta0=..., t0=..., "
                     f"gamma=... (for example 'eta0=0.1,t0=100,gamma=0.75')"
                 )
+            if key in fields:
+                raise ValueError(
+                    f"schedule: {key} is given twice in {text!r}; give each of eta0, t0, gamma "
+                    f"at most once"
+                )
             try:
                 fields[key] = float(value)
             except ValueError:

@@ -43,7 +43,16 @@ the compiled kernel (``backend="numba"``, chosen by ``"auto"`` when available) c
 a :class:`~rtrl_theory.PaperRNN` with SGD and ``batch_size=1``.
 
 A run whose loss, parameters or optimizer state become non-finite stops cleanly: the result says
-when and why and keeps everything recorded before (``status="diverged"``).
+when and why and keeps everything recorded before (``status="diverged"``). So does a run that
+*grows* (:mod:`rtrl_theory.runners._divergence`, ``divergence=``): its mean loss over the last
+``window`` steps exceeds ``loss_factor`` times that of its first ``window`` steps, or
+:math:`|\theta|` exceeds ``theta_bound`` (checked at the end of each record interval, the only
+place the compiled kernels return to Python; defaults 1000, 1e6 and 100 steps, justified there).
+
+**Signals** (``catch_interrupt=True``, the command line). SIGINT (Ctrl-C) and SIGTERM set a flag
+that the trainer reads at the end of each record interval, whatever the backend (a compiled
+kernel cannot be interrupted inside a chunk); the run then stops there with
+``status="interrupted"``, its checkpoint written. The previous handlers are restored on return.
 
 **Checkpoints** (``checkpoint=PATH``, :mod:`rtrl_theory.runners._checkpoint`). At the end of each
 record interval the trainer takes a consistent copy of its state (parameters, RTRL sensitivities
@@ -70,6 +79,7 @@ from rtrl_theory.engine import bptt_sequences, initial_sensitivities
 from rtrl_theory.engine._forward import SensitivityState, advance_first_order
 
 from ._checkpoint import (
+    CheckpointError,
     array_fingerprint,
     load_checkpoint,
     optimizer_state_from_parts,
@@ -78,6 +88,7 @@ from ._checkpoint import (
     stream_state,
     write_checkpoint,
 )
+from ._divergence import DivergenceRule
 from ._optimizers import make_optimizer, optimizer_record, optimizer_state_is_finite
 from ._records import to_jsonable
 from ._schedules import validate_schedule
@@ -319,6 +330,11 @@ def _data_source(data, n_steps, rng, d, batch_size, model=None):
 def _pick_backend(model, algo, backend, optimizer, batch_size):
     if backend not in BACKENDS:
         raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if algo != "rtrl" and backend == "numba":
+        raise ValueError(
+            f"backend: 'numba' is unavailable for {algo!r} (TBPTT runs the NumPy engine only); "
+            f"use 'auto' or 'numpy'"
+        )
     if algo != "rtrl" or backend == "numpy":
         return "numpy"
     from . import _fast
@@ -430,6 +446,8 @@ def train_online(
     checkpoint=None,
     checkpoint_seconds: float = 60.0,
     resume: bool = False,
+    divergence: DivergenceRule | dict | None = None,
+    run_config: dict | None = None,
 ) -> TrainResult:
     r"""Train ``model`` online with RTRL (2.24)-(2.26) or TBPTT(tau), on one sequence or a batch.
 
@@ -484,7 +502,9 @@ def train_online(
         Called with the partial :class:`TrainResult` after each record interval.
     catch_interrupt : bool
         Turn KeyboardInterrupt into a result with ``status="interrupted"`` (parameters, losses
-        and checkpoint as of the last completed record interval).
+        and checkpoint as of the last completed record interval), and (in the main thread)
+        handle SIGINT and SIGTERM: the run stops at the end of the current record interval with
+        ``status="interrupted"`` (module docstring).
     checkpoint : str or os.PathLike, optional
         Path of a checkpoint (:mod:`rtrl_theory.runners._checkpoint`: one ``.npz`` written
         atomically, plus a JSON copy of its metadata) holding everything needed to continue:
@@ -505,6 +525,14 @@ def train_online(
         only the final checkpoint of a run whose ``n_steps`` is not a multiple of tau ends inside
         a block, and continuing from it starts a new block there).
 
+    divergence : DivergenceRule or dict, optional
+        When a run counts as diverged beyond non-finite values
+        (:class:`~rtrl_theory.runners.DivergenceRule`: ``loss_factor=1000``,
+        ``theta_bound=1e6``, ``window=100`` by default; recorded in ``config["divergence"]``).
+    run_config : dict, optional
+        The caller's whole run configuration (JSON-able: seed, data, model, ...), stored in the
+        checkpoint; on ``resume`` every field must be equal, else ValueError naming the fields.
+
     Returns
     -------
     TrainResult
@@ -521,6 +549,7 @@ def train_online(
         if block_reduction not in ("sum", "mean"):
             raise ValueError(f"block_reduction: expected 'sum' or 'mean', got {block_reduction!r}")
     validate_schedule(schedule, allow_non_robbins_monro=allow_non_robbins_monro)
+    divergence = DivergenceRule.coerce(divergence)
     optimizer = make_optimizer(optimizer)
     B = positive_int(batch_size, "batch_size")
     theta = model.as_flat(params).copy()
@@ -557,6 +586,7 @@ def train_online(
         "record_every": record_every,
         "schedule": schedule.to_dict() if hasattr(schedule, "to_dict") else repr(schedule),
         "allow_non_robbins_monro": allow_non_robbins_monro,
+        "divergence": divergence.to_dict(),
     }
     model_desc = {"repr": repr(model), "n_params": int(model.n_params)}
 
@@ -575,7 +605,15 @@ def train_online(
     S = model.cell.initial_state(B)
     opt_state = optimizer.init(theta)
     if ckpt is not None:
-        _check_resumable(ckpt, config, model_desc, n_steps, P)
+        _check_resumable(ckpt, config, model_desc, n_steps, P, run_config)
+        missing = [k for k in ("theta", "losses", "grad_norms", "update_steps", "path_steps",
+                               "param_path", "sens_S" if algo == "rtrl" else "carry_S")
+                   if k not in ckpt.arrays]
+        if missing:
+            raise CheckpointError(
+                f"checkpoint: {str(ckpt.path)!r} is damaged: it lacks the arrays "
+                f"{', '.join(missing)}"
+            )
         a = ckpt.arrays
         done = ckpt.step
         n_up = int(ckpt.meta["n_updates"])
@@ -652,6 +690,7 @@ def train_online(
             "model": model_desc,
             "optimizer_state": opt_meta,
             "data": {**d_meta, "fingerprint": fingerprint},
+            "run_config": run_config,
         }
         write_checkpoint(checkpoint, meta, arrays)
 
@@ -673,6 +712,7 @@ def train_online(
         )
 
     last_write = time.monotonic()
+    stop = _SignalStop(catch_interrupt)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -686,6 +726,7 @@ def train_online(
             dynamic_ncols=True,
         )
     try:
+        stop.install()
         with np.errstate(over="ignore", invalid="ignore"):
             while done < n_steps:
                 m = min(record_every, n_steps - done)
@@ -718,6 +759,10 @@ def train_online(
                         message = f"{why} {stopped_at}; stopped, keeping the {done} recorded steps"
                         break
                     done += m
+                    grown = _grown(divergence, losses, done - m, done, theta)
+                    if grown is not None:
+                        status, stopped_at, message = "diverged", grown[0], grown[1]
+                        break
                 else:
                     fail_msg = None
                     for a in range(0, m, tau):
@@ -753,6 +798,10 @@ def train_online(
                         message = f"{fail_msg}; stopped, keeping the {done} recorded steps"
                         break
                     done += m
+                    grown = _grown(divergence, losses, done - m, done, theta)
+                    if grown is not None:
+                        status, stopped_at, message = "diverged", grown[0], grown[1]
+                        break
                 path_steps.append(done)
                 path.append(theta.copy())
                 committed = commit()
@@ -765,6 +814,10 @@ def train_online(
                     last_write = time.monotonic()
                 if on_record is not None:
                     on_record(snapshot("running", None, f"{done} of {n_steps} steps"))
+                if stop.signame is not None and done < n_steps:
+                    status, stopped_at = "interrupted", done
+                    message = f"interrupted by {stop.signame} after {done} steps"
+                    break
     except KeyboardInterrupt:
         if not catch_interrupt:
             if checkpoint is not None:
@@ -777,6 +830,7 @@ def train_online(
         status, stopped_at = "interrupted", done
         message = f"interrupted by the user after {done} steps"
     finally:
+        stop.restore()
         if bar is not None:
             bar.close()
     if path_steps[-1] != done or status != "completed":
@@ -807,12 +861,27 @@ _RESUME_KEYS = (
     ("batch_size", "batch_size"),
     ("schedule", "schedule"),
     ("allow_non_robbins_monro", "allow_non_robbins_monro"),
+    ("divergence", "divergence"),
 )
 
 
-def _check_resumable(ckpt, config, model_desc, n_steps, P) -> None:
+def _check_resumable(ckpt, config, model_desc, n_steps, P, run_config=None) -> None:
     """Refuse to continue a checkpoint under another configuration (errors name the argument)."""
     meta = ckpt.meta
+    if run_config is not None:
+        old_rc = meta.get("run_config")
+        if old_rc is None:
+            raise ValueError(
+                f"resume: {str(ckpt.path)!r} does not record its run configuration (an older "
+                f"checkpoint), so the settings of this run cannot be checked against it"
+            )
+        diffs = _config_diffs(to_jsonable(old_rc), to_jsonable(run_config))
+        if diffs:
+            raise ValueError(
+                "resume: this run's settings differ from the checkpointed run's: "
+                + "; ".join(f"{k}: checkpoint {a!r}, now {b!r}" for k, a, b in diffs)
+                + ". Resume with the same settings, or start a new run with another --checkpoint"
+            )
     if ckpt.status == "diverged":
         raise ValueError(
             f"checkpoint: {str(ckpt.path)!r} is of a run that diverged at step {ckpt.step}; "
@@ -823,6 +892,8 @@ def _check_resumable(ckpt, config, model_desc, n_steps, P) -> None:
         a, b = to_jsonable(old.get(key)), to_jsonable(config.get(key))
         if key == "schedule" and (isinstance(a, str) or isinstance(b, str)):
             continue  # a plain callable: its repr names an address, not its values
+        if key == "divergence" and a is None:
+            continue  # a checkpoint written before the growth rule existed
         if a != b:
             raise ValueError(
                 f"{arg}: the checkpointed run used {a!r}, this call {b!r}; resume with the same "
@@ -837,6 +908,70 @@ def _check_resumable(ckpt, config, model_desc, n_steps, P) -> None:
         raise ValueError(
             f"n_steps: {n_steps} is fewer than the {ckpt.step} steps already in the checkpoint"
         )
+
+
+def _config_diffs(old, new, prefix="") -> list:
+    """``(dotted key, old, new)`` for every field that differs between two JSON-like dicts."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for k in sorted(set(old) | set(new), key=str):
+            out += _config_diffs(old.get(k), new.get(k), f"{prefix}{k}.")
+        return out
+    return [] if old == new else [(prefix.rstrip("."), old, new)]
+
+
+def _grown(rule, losses, start, done, theta):
+    """``(step, message)`` when the run has grown past the divergence rule, else None."""
+    from ._divergence import divergence_step
+
+    step, why = divergence_step(losses[:done], rule, start=start)
+    if step is None:
+        why = rule.theta_message(theta)
+        step = done if why is not None else None
+    if step is None:
+        return None
+    return step, (
+        f"diverged: {why} (step {step}); stopped at step {done}, keeping the {done} recorded "
+        f"steps"
+    )
+
+
+class _SignalStop:
+    """SIGINT/SIGTERM handlers that set a flag read between record intervals (main thread only)."""
+
+    def __init__(self, active: bool):
+        self.active = active
+        self.signame = None
+        self._previous = {}
+
+    def _handler(self, signum, frame):
+        import signal
+        import sys
+
+        if self.signame is None:
+            self.signame = signal.Signals(signum).name
+            print(
+                f"\n{self.signame}: stopping at the end of this record interval (the record and "
+                f"checkpoint are then written)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def install(self) -> None:
+        import signal
+        import threading
+
+        if not self.active or threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handler)
+
+    def restore(self) -> None:
+        import signal
+
+        for sig, prev in self._previous.items():
+            signal.signal(sig, prev)
+        self._previous = {}
 
 
 def _etas(schedule, start: int, m: int) -> np.ndarray:
