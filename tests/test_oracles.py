@@ -313,3 +313,182 @@ def test_particle_z_test_false_failure_rate_over_seeds():
             worst.append(m)
             failures += m >= zc
     assert failures <= 1, (failures, np.round(sorted(worst)[-5:], 2))
+
+
+# ------------------------------------------------------------------------------------------------
+# Transient known answers: TBPTT(tau), E[G~_t] from a J_0 law, E L_T - L
+# ------------------------------------------------------------------------------------------------
+def test_transient_answers_reduce_to_the_stationary_ones():
+    """Exact identities: TBPTT's lag-j mean -> grad L as j grows (the truncation forgets
+    nothing once j exceeds the memory); E[G~_t] from J_0 = 0 -> grad L; the loss bias from the
+    stationary law is 0; T (E L_T - L) -> its closed-form limit."""
+    from rtrl_theory.oracles import expected_gradient_path, expected_loss_bias, tbptt_expected_gradient
+
+    model, params, process = system_ar1()
+    o = linear_stationary(model, params, process)
+    tb = tbptt_expected_gradient(model, params, process, 300)
+    assert max_rel(tb.lag_mean[-1], o.grad) < 1e-9  # rho^300 ~ 1e-33: rounding only
+    assert max_rel(tb.block_gradient, 300 * tb.mean_gradient) < 1e-14
+    # tb.grad is route B (augmented system), o.grad route A: equal up to rounding
+    np.testing.assert_allclose(tb.bias, tb.mean_gradient - o.grad, rtol=0, atol=1e-12)
+    gp = expected_gradient_path(model, params, process, 300)
+    assert max_rel(gp.mean[-1], o.grad) < 1e-9
+    assert gp.error[0] > 0.1 * np.abs(o.grad).max()  # J_0 = 0 is far from the stationary J
+    lb0 = expected_loss_bias(model, params, process, [1, 50], init="stationary")
+    np.testing.assert_allclose(lb0.bias, 0.0, atol=1e-13)
+    lb = expected_loss_bias(model, params, process, [10_000], init="zero")
+    assert lb.loss == pytest.approx(o.loss, rel=1e-12)
+    assert 10_000 * lb.bias[0] == pytest.approx(lb.limit, rel=1e-3)  # next term O(1/T) relative
+
+
+def test_tbptt_lag_one_is_the_immediate_estimator():
+    """TBPTT(1) keeps only the immediate term: its mean equals the stationary mean of the
+    'immediate' linear sensitivity recursion (D_J = 0), computed by another route."""
+    from rtrl_theory.oracles import tbptt_expected_gradient
+
+    model, params, process = system_gauss()
+    P_c, N = model.cell.n_params, model.n_hidden
+    tb = tbptt_expected_gradient(model, params, process, 1)
+    g_imm = stationary_update_mean(model, params, process, sensitivity=np.zeros((P_c * N,) * 2))
+    assert max_rel(tb.mean_gradient, g_imm) < 1e-10
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_tbptt_bias_agrees_with_the_particle_estimator(name):
+    """Oracle TBPTT(tau) bias against rtrl_theory.estimators.tbptt_bias (coupled particles).
+
+    Its per-particle block averages are i.i.d. over K particles; z-test with Bonferroni over
+    P x len(taus) coordinates at family level 1e-3. Burn-in as above (rho^B <= 1e-8)."""
+    from rtrl_theory.estimators import tbptt_bias
+    from rtrl_theory.oracles import tbptt_expected_gradient
+    from rtrl_theory.runners import JointProcess
+
+    model, params, process = SYSTEMS[name]()
+    o = linear_stationary(model, params, process)
+    taus = (1, 3, 8)
+    K = 200
+    jp = JointProcess(model, params, process, order=1)
+    mc = tbptt_bias(
+        jp, taus, n_particles=K, n_steps=480, burn_in=_burn_in(o.spectral_radius), rng=7
+    )
+    zc = _z_crit(len(taus) * model.n_params, K)
+    N = model.n_hidden
+    for tau in taus:
+        exact = tbptt_expected_gradient(model, params, process, tau)
+        # the head coordinates C use S only, which TBPTT does not truncate: bias exactly 0 in
+        # both (the coupled particle differences vanish identically, standard error 0)
+        np.testing.assert_array_equal(mc.bias[tau][:N], 0.0)
+        np.testing.assert_allclose(exact.bias[:N], 0.0, atol=1e-12 * np.abs(o.grad).max())
+        z = (mc.bias[tau][N:] - exact.bias[N:]) / mc.stderr[tau][N:]
+        assert np.max(np.abs(z)) < zc, (tau, np.round(z, 2))
+        # power: the bias is resolved from zero for every tau tested here
+        assert np.max(np.abs(mc.bias[tau][N:] / mc.stderr[tau][N:])) > zc
+    # power against a wrong block convention: the bias at lag tau instead of the block mean
+    wrong = tbptt_expected_gradient(model, params, process, 3).lag_bias[-1]
+    assert np.max(np.abs((mc.bias[3] - wrong)[N:] / mc.stderr[3][N:])) > zc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_tbptt_block_gradient_agrees_with_bptt_on_blocks(name):
+    """The trainer's route: bptt_sequences on consecutive blocks of tau steps from the carried
+    state (S0 a constant), on K data streams from process.sample. The K per-chain averages of
+    the block-sum gradient are i.i.d.; z-test, Bonferroni over P at family level 1e-3. The data
+    stream starts at X = 0, S* = 0, S = 0: the first B steps (rho^B <= 1e-8) are discarded."""
+    from rtrl_theory.engine import bptt_sequences
+    from rtrl_theory.oracles import tbptt_expected_gradient
+
+    model, params, process = SYSTEMS[name]()
+    theta = model.as_flat(params)
+    o = linear_stationary(model, params, process)
+    tau, n_blocks, K = 4, 200, 200
+    B = _burn_in(o.spectral_radius)
+    X, Y = process.sample(B + tau * n_blocks, np.random.default_rng(11), n_chains=K)
+    S = bptt_sequences(model, theta, X[:, :B], Y[:, :B]).S_T
+    acc = np.zeros((K, model.n_params))
+    for k in range(n_blocks):
+        sl = slice(B + k * tau, B + (k + 1) * tau)
+        res = bptt_sequences(model, theta, X[:, sl], Y[:, sl], S0=S)
+        acc += tau * res.grad  # block_reduction="sum"
+        S = res.S_T
+    samples = acc / n_blocks
+    exact = tbptt_expected_gradient(model, params, process, tau)
+    z = (samples.mean(0) - exact.block_gradient) / (samples.std(0, ddof=1) / np.sqrt(K))
+    zc = _z_crit(model.n_params, K)
+    assert np.max(np.abs(z)) < zc, np.round(z, 2)
+    z_rtrl = (samples.mean(0) - tau * o.grad) / (samples.std(0, ddof=1) / np.sqrt(K))
+    assert np.max(np.abs(z_rtrl)) > zc  # power: TBPTT(4)'s block is resolved from tau grad L
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_gradient_path_from_a_J0_law_agrees_with_particles(name):
+    """E[G~_t], t < 25, from stationary (data, S) and J_0 = 0.5 - 0.5 J + U[-1, 1] entrywise
+    (J the stationary sensitivity of the same particle: a law correlated with the state, see
+    SensitivityLaw's Notes): particles of JointProcess brought to stationarity (burn-in as
+    above), J replaced, then run. Each particle gives one sample per t, independent across
+    particles; z-test with Bonferroni over 25 x P at family level 1e-3."""
+    from dataclasses import replace
+
+    from rtrl_theory.oracles import SensitivityLaw, expected_gradient_path
+    from rtrl_theory.runners import JointProcess
+
+    model, params, process = SYSTEMS[name]()
+    o = linear_stationary(model, params, process)
+    T, K = 25, 2000
+    law = SensitivityLaw.scaled_stationary(
+        model, params, process, -0.5, mean=0.5, noise_var=1.0 / 3.0
+    )
+    exact = expected_gradient_path(model, params, process, T, law)
+    jp = JointProcess(model, params, process, order=1)
+    rng = np.random.default_rng(21)
+    z = jp.run(jp.initial(K, rng), _burn_in(o.spectral_radius), rng)
+    z = replace(z, Jt=0.5 - 0.5 * z.Jt + rng.uniform(-1.0, 1.0, z.Jt.shape))
+    G = np.empty((T, K, model.n_params))
+    G[0] = jp.update_direction(z)
+    for t in range(1, T):
+        z = jp.step(z, rng)
+        G[t] = jp.update_direction(z)
+    se = G.std(axis=1, ddof=1) / np.sqrt(K)
+    zs = (G.mean(axis=1) - exact.mean) / se
+    zc = _z_crit(T * model.n_params, K)
+    assert np.max(np.abs(zs)) < zc, np.round(np.abs(zs).max(axis=1), 2)
+    # power: at t = 0 the mean is resolved from grad L and from the J_0 = 0 path
+    zero_path = expected_gradient_path(model, params, process, T).mean
+    assert np.max(np.abs((G[0].mean(0) - o.grad) / se[0])) > zc
+    assert np.max(np.abs((G[0].mean(0) - zero_path[0]) / se[0])) > zc
+
+
+def test_an_independent_J0_law_gives_the_zero_path_and_the_stationary_law_gives_grad_L():
+    """SensitivityLaw's Notes: a J_0 independent of the zero-mean state does not move E[G~_t]
+    (E[r_t F^t J_0] = E[r_t] F^t m = 0); J_0 = the stationary J gives grad L at every t."""
+    from rtrl_theory.oracles import SensitivityLaw, expected_gradient_path
+
+    model, params, process = system_delay()
+    o = linear_stationary(model, params, process)
+    zero = expected_gradient_path(model, params, process, 40)
+    box = expected_gradient_path(model, params, process, 40, SensitivityLaw.box(model, 3.0, 1.0))
+    np.testing.assert_allclose(box.mean, zero.mean, rtol=0, atol=1e-12)
+    stat = SensitivityLaw.scaled_stationary(model, params, process, 1.0)
+    path = expected_gradient_path(model, params, process, 40, stat)
+    assert np.max(np.abs(path.mean - o.grad)) < 1e-10 * np.abs(o.grad).max()
+
+
+@pytest.mark.parametrize("name", SYSTEMS)
+def test_loss_bias_agrees_with_sequence_losses_from_the_data_stream(name):
+    """E L_T from init="zero" is what process.sample + the engine's forward pass compute:
+    K independent streams, L_T per chain from bptt_sequences' step losses, T in (1, 5, 20);
+    z-test with Bonferroni over the 3 horizons at family level 1e-3."""
+    from rtrl_theory.engine import bptt_sequences
+    from rtrl_theory.oracles import expected_loss_bias
+
+    model, params, process = SYSTEMS[name]()
+    grid, K = np.array([1, 5, 20]), 4000
+    exact = expected_loss_bias(model, params, process, grid, init="zero")
+    X, Y = process.sample(int(grid[-1]), np.random.default_rng(5), n_chains=K)
+    sl = bptt_sequences(model, model.as_flat(params), X, Y).step_losses  # (K, T)
+    LT = np.cumsum(sl, axis=1)[:, grid - 1] / grid
+    se = LT.std(axis=0, ddof=1) / np.sqrt(K)
+    z = (LT.mean(axis=0) - exact.expected_loss) / se
+    zc = _z_crit(grid.size, K)
+    assert np.max(np.abs(z)) < zc, np.round(z, 2)
+    assert np.max(np.abs((LT.mean(axis=0) - exact.loss) / se)) > zc  # power: bias resolved

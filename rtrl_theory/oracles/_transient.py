@@ -40,7 +40,7 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class SensitivityLaw:
-    r"""A law of the sensitivities J, independent of (data, S), by its mean and covariance.
+    r"""A law of the sensitivities J at t = 0, by its mean, covariance and cross-covariance.
 
     Layout: the engine's ``Jt`` (P_c, N), entry (p, k) = :math:`\partial S^k/\partial\theta_c^p`,
     flattened to position p N + k (as ``JointProcess.flatten(z, "J")``).
@@ -49,10 +49,22 @@ class SensitivityLaw:
     ----------
     mean : ndarray, shape (P_c, N)
     cov : ndarray, shape (P_c N, P_c N)
+    cross : ndarray, shape (P_c N, d + N* + N), or None
+        :math:`\operatorname{Cov}(\operatorname{vec}J_0, z_0)` with the stationary
+        :math:`z_0 = (X_0, S^*_1, S_1)`; None (default) means J independent of them.
+
+    Notes
+    -----
+    On these linear systems every input, state and residual has mean 0, and the residual r does
+    not depend on J. So a J_0 *independent* of (data, S), whatever its mean and covariance,
+    gives :math:`E[r_t F^t J_0] = E[r_t]\,F^t m = 0`: the path :math:`E[\tilde G_t]` is the
+    same as from :math:`J_0 = 0`. Only a J_0 correlated with the state changes it (``cross``,
+    e.g. :meth:`scaled_stationary`).
     """
 
     mean: np.ndarray
     cov: np.ndarray
+    cross: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         mean = as_array(self.mean, "mean", ndim=2, copy=True)
@@ -60,12 +72,18 @@ class SensitivityLaw:
         cov = as_array(self.cov, "cov", shape=(n, n), copy=True)
         if not np.allclose(cov, cov.T, rtol=1e-12, atol=0.0):
             raise ValueError("cov: expected a symmetric matrix")
-        if n and np.linalg.eigvalsh(0.5 * (cov + cov.T)).min() < -1e-12 * max(1.0, np.abs(cov).max()):
+        tol = -1e-12 * max(1.0, float(np.abs(cov).max(initial=0.0)))
+        if n and np.linalg.eigvalsh(0.5 * (cov + cov.T)).min() < tol:
             raise ValueError("cov: expected a positive semidefinite matrix")
-        for a in (mean, cov):
-            a.setflags(write=False)
+        cross = self.cross
+        if cross is not None:
+            cross = as_array(cross, "cross", shape=(n, None), copy=True)
+        for a in (mean, cov, cross):
+            if a is not None:
+                a.setflags(write=False)
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "cov", cov)
+        object.__setattr__(self, "cross", cross)
 
     @classmethod
     def zero(cls, model) -> SensitivityLaw:
@@ -74,24 +92,42 @@ class SensitivityLaw:
         return cls(np.zeros((Pc, N)), np.zeros((Pc * N, Pc * N)))
 
     @classmethod
-    def box(cls, model, radius) -> SensitivityLaw:
-        r"""Independent entries uniform on :math:`[-r, r]`: mean 0, variance :math:`r^2/3`.
+    def box(cls, model, radius, mean=0.0) -> SensitivityLaw:
+        r"""Independent entries uniform on :math:`[m - r, m + r]`: variance :math:`r^2/3`.
 
-        ``radius``: a float, or an array broadcastable to (P_c, N) (e.g. (P_c, 1) per parameter).
+        ``radius`` and ``mean``: floats, or arrays broadcastable to (P_c, N).
         """
         Pc, N = model.cell.n_params, model.n_hidden
-        if isinstance(radius, numbers.Real):
-            r = np.full((Pc, N), float(radius))
-        else:
-            r = np.broadcast_to(as_array(radius, "radius"), (Pc, N))
+        r = np.broadcast_to(as_array(radius, "radius"), (Pc, N))
+        m = np.broadcast_to(as_array(mean, "mean"), (Pc, N))
         if np.any(r < 0):
             raise ValueError("radius: expected non-negative values")
-        return cls(np.zeros((Pc, N)), np.diag((r * r / 3.0).reshape(-1)))
+        return cls(np.array(m), np.diag((r * r / 3.0).reshape(-1)))
 
     @classmethod
-    def gaussian(cls, mean, cov) -> SensitivityLaw:
-        """Any law with this mean and covariance (only the first two moments matter)."""
-        return cls(mean, cov)
+    def gaussian(cls, mean, cov, cross=None) -> SensitivityLaw:
+        """Any law with these moments (only the first two moments matter)."""
+        return cls(mean, cov, cross)
+
+    @classmethod
+    def scaled_stationary(
+        cls, model, params, process, scale: float, *, mean=0.0, noise_var: float = 0.0
+    ) -> SensitivityLaw:
+        r""":math:`J_0 = m + c\,J + \xi` with (z, J) stationary, :math:`\xi` independent noise.
+
+        c = 1, m = 0, no noise is the stationary law itself (:math:`E\tilde G_t = \nabla L`
+        for all t); c = 0 forgets the state. Particles: ``Jt = m + c * Jt + noise`` on a
+        stationary ensemble.
+        """
+        joint = linear_joint_system(model, params, process)
+        Sigma = joint.system.stationary_covariance()
+        sJ = joint.system.blocks["J"]
+        nz = sJ.start
+        Pc, N = joint.setup.n_cell_params, joint.setup.n_hidden
+        c = float(scale)
+        cov = c * c * Sigma[sJ, sJ] + float(noise_var) * np.eye(Pc * N)
+        m = np.broadcast_to(as_array(mean, "mean"), (Pc, N))
+        return cls(np.array(m), 0.5 * (cov + cov.T), c * Sigma[sJ, :nz])
 
 
 @dataclass(frozen=True)
@@ -227,8 +263,9 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
     stationary and J (the sensitivity that :math:`\tilde G_0` uses, the ``Jt`` of a
     ``JointProcess`` particle at t = 0) drawn from ``J0_law``, independently. Then
 
-    .. math:: E[\tilde G_t] = \Lambda R_t h, \qquad R_0 = \begin{pmatrix}\Sigma_z & 0\\ 0 &
-              C_J + m_J m_J^\top\end{pmatrix}, \quad R_{t+1} = M R_t M^\top + GQG^\top,
+    .. math:: E[\tilde G_t] = \Lambda R_t h, \qquad R_0 = \begin{pmatrix}\Sigma_z & C_{Jz}^\top
+              \\ C_{Jz} & C_J + m_J m_J^\top\end{pmatrix}, \quad
+              R_{t+1} = M R_t M^\top + GQG^\top,
 
     which tends to :math:`\nabla L(\theta)` geometrically (Theorem 3.16, Lemma 3.15 of [P1]):
     the sensitivities forget :math:`J_0` at the rate of :math:`I + \Delta A`.
@@ -240,7 +277,9 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
     T : int
         Number of steps.
     J0_law : "zero" or SensitivityLaw
-        ``"zero"``: :math:`J_0 = 0`. Note: "J = 0 before the first step" (``JointProcess``'s
+        ``"zero"``: :math:`J_0 = 0`. A J_0 independent of the state gives the same path as
+        :math:`J_0 = 0` on these zero-mean systems (see :class:`SensitivityLaw`, Notes); use
+        ``cross`` or :meth:`SensitivityLaw.scaled_stationary` for laws that differ. Note: "J = 0 before the first step" (``JointProcess``'s
         point law, a TBPTT block start) is the path of :func:`tbptt_expected_gradient`'s
         ``lag_mean`` instead.
 
@@ -261,6 +300,11 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
         raise ValueError(
             f"J0_law: expected a law of J with shape ({Pc}, {N}) (P_c, N), got {law.mean.shape}"
         )
+    nz = joint.system.blocks["J"].start
+    if law.cross is not None and law.cross.shape != (Pc * N, nz):
+        raise ValueError(
+            f"J0_law: cross must be ({Pc * N}, {nz}) (vec J by (X, S*, S)), got {law.cross.shape}"
+        )
     Sigma = _stationary_full(joint)
     grad = joint.update_mean(Sigma)
     sJ = joint.system.blocks["J"]
@@ -269,6 +313,9 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
     R[sJ, :] = 0.0
     R[:, sJ] = 0.0
     R[sJ, sJ] = law.cov + np.outer(mJ, mJ)
+    if law.cross is not None:  # E[J z^T] = Cov(J, z) as E z = 0
+        R[sJ, :nz] = law.cross
+        R[:nz, sJ] = law.cross.T
     m = np.zeros(joint.system.dim)
     m[sJ] = mJ
     mean = np.empty((T, grad.shape[0]))
