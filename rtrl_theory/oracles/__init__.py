@@ -18,10 +18,13 @@ tested against.
   :func:`tbptt_expected_gradient` (TBPTT(tau) at stationarity and its bias),
   :func:`expected_gradient_path` (E[G~_t] from a J_0 law, Thm 3.16 / Lemma 3.15) and
   :func:`expected_loss_bias` (E L_T - L, Lemma 3.12).
+* ``_poisson``: :func:`poisson_solution_linear`, the solution v of the Poisson equation (4.1)
+  for the RTRL update in closed form (a quadratic form in the joint state, Lemma 4.2).
 """
 
 from ._linear_sde import LinearJointSystem, LinearSetup, linear_joint_system, linear_setup
 from ._lyapunov import LinearGaussianSystem, solve_stein
+from ._poisson import LinearPoissonSolution, poisson_solution_linear
 from ._stationary import StationaryOracle, linear_stationary, stationary_update_mean
 from ._transient import (
     GradientPath,
@@ -43,11 +46,13 @@ __all__ = [
     "tbptt_expected_gradient",
     "LinearGaussianSystem",
     "LinearJointSystem",
+    "LinearPoissonSolution",
     "LinearSetup",
     "StationaryOracle",
     "linear_joint_system",
     "linear_setup",
     "linear_stationary",
+    "poisson_solution_linear",
     "solve_stein",
     "stationary_update_mean",
 ]

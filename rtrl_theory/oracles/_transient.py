@@ -1,4 +1,4 @@
-r"""Exact transient expectations on the linear systems: TBPTT(tau), E[G~_t] from a J_0 law, E L_T - L.
+r"""Exact transient expectations of linear systems: TBPTT(tau), E[G~_t] from a J_0 law, E L_T - L.
 
 All three follow from the exact second-moment recursion :math:`R_{t+1} = M R_t M^\top + GQG^\top`
 of the joint system :math:`u_t = (X_t, S^*_{t+1}, S_{t+1}, \operatorname{vec}J_{t+1})`
@@ -18,7 +18,6 @@ of the joint system :math:`u_t = (X_t, S^*_{t+1}, S_{t+1}, \operatorname{vec}J_{
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -215,7 +214,7 @@ def _stationary_full(joint):
 
 
 def tbptt_expected_gradient(model, params, process, tau: int) -> TBPTTExpectation:
-    r"""The exact expected TBPTT(tau) gradient at stationarity, and its bias against :math:`\nabla L`.
+    r"""The exact expected TBPTT(tau) gradient at stationarity, and its bias from :math:`\nabla L`.
 
     TBPTT convention of the project (``rtrl_theory.runners._trainer``, ``estimators.tbptt_bias``):
     block k covers steps :math:`[k\tau, (k+1)\tau)`; it starts from the carried state S
@@ -257,7 +256,7 @@ def tbptt_expected_gradient(model, params, process, tau: int) -> TBPTTExpectatio
 
 
 def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> GradientPath:
-    r""":math:`E[\tilde G_t]`, t = 0..T-1, from stationary (data, S) and :math:`J_0` from ``J0_law``.
+    r""":math:`E[\tilde G_t]`, t = 0..T-1, from stationary (data, S) and :math:`J_0` ~ ``J0_law``.
 
     At t = 0 the joint state :math:`u_0 = (X_0, S^*_1, S_1, J)` has :math:`(X_0, S^*_1, S_1)`
     stationary and J (the sensitivity that :math:`\tilde G_0` uses, the ``Jt`` of a
@@ -279,9 +278,9 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
     J0_law : "zero" or SensitivityLaw
         ``"zero"``: :math:`J_0 = 0`. A J_0 independent of the state gives the same path as
         :math:`J_0 = 0` on these zero-mean systems (see :class:`SensitivityLaw`, Notes); use
-        ``cross`` or :meth:`SensitivityLaw.scaled_stationary` for laws that differ. Note: "J = 0 before the first step" (``JointProcess``'s
-        point law, a TBPTT block start) is the path of :func:`tbptt_expected_gradient`'s
-        ``lag_mean`` instead.
+        ``cross`` or :meth:`SensitivityLaw.scaled_stationary` for laws that differ. Note:
+        "J = 0 *before* the first step" (``JointProcess``'s point law, a TBPTT block start) is
+        the path of :func:`tbptt_expected_gradient`'s ``lag_mean`` instead.
 
     Returns
     -------
@@ -355,7 +354,7 @@ def _initial_second_moment(joint, init):
 
 
 def expected_loss_bias(model, params, process, T, init="zero") -> LossBias:
-    r""":math:`E L_T - L(\theta)` exactly, :math:`L_T = \frac1T\sum_{t<T}\ell_t` (Lemma 3.12 of [P1]).
+    r""":math:`E L_T - L(\theta)` exactly, :math:`L_T = \frac1T\sum_{t<T}\ell_t` (Lemma 3.12, [P1]).
 
     The law at the start is that of the pre-step state :math:`(X_{-1}, S^*_0, S_0)` (step 0
     consumes :math:`X_0 = \Phi X_{-1} + \varepsilon_0`, array convention of THEORY.md section 2):
