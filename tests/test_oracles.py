@@ -569,3 +569,28 @@ def test_poisson_solution_agrees_with_the_truncated_series_by_particles(name):
         rng=7,
     )
     assert np.max(np.abs((est - v(z)) / se)) < _z_crit(4, n_inner)
+
+
+# ------------------------------------------------------------------------------------------------
+# The hook for approximate sensitivities (issue 13)
+# ------------------------------------------------------------------------------------------------
+def test_snap1_is_exact_for_a_diagonal_recurrence_and_biased_otherwise():
+    """SnAp-1 drops J[k, (i, j)] for k != i. With A diagonal, F = I + dt A never moves
+    sensitivity off its own row, so SnAp-1 = RTRL and its stationary mean is grad L exactly;
+    with the coupled A of system_gauss it is not (a bias of order |off-diagonal of F|)."""
+    from rtrl_theory.cells import LinearSDEParams
+    from rtrl_theory.oracles import linear_sensitivity_map
+
+    model, params, process = system_gauss()
+    diag = LinearSDEParams(params.C, np.diag(np.diag(params.A)), params.B)
+    snap = linear_sensitivity_map(model, diag, "snap-1")
+    g = stationary_update_mean(model, diag, process, sensitivity=snap)
+    assert max_rel(g, linear_stationary(model, diag, process).grad) < 1e-9  # exact, rounding
+    snap = linear_sensitivity_map(model, params, "snap-1")
+    g = stationary_update_mean(model, params, process, sensitivity=snap)
+    assert max_rel(g, linear_stationary(model, params, process).grad) > 1e-3
+    sys = linear_joint_system(model, params, process).system
+    sJ = sys.blocks["J"]
+    np.testing.assert_array_equal(linear_sensitivity_map(model, params, "exact"), sys.M[sJ, sJ])
+    with pytest.raises(ValueError, match="kind: expected one of"):
+        linear_sensitivity_map(model, params, "uoro")
