@@ -594,3 +594,34 @@ def test_snap1_is_exact_for_a_diagonal_recurrence_and_biased_otherwise():
     np.testing.assert_array_equal(linear_sensitivity_map(model, params, "exact"), sys.M[sJ, sJ])
     with pytest.raises(ValueError, match="kind: expected one of"):
         linear_sensitivity_map(model, params, "uoro")
+
+
+def test_transient_functions_refuse_bad_arguments_and_accept_explicit_laws():
+    from rtrl_theory.oracles import (
+        SensitivityLaw,
+        expected_gradient_path,
+        expected_loss_bias,
+        poisson_solution_linear,
+        tbptt_expected_gradient,
+    )
+
+    model, params, process = system_ar1()
+    with pytest.raises(ValueError, match="tau: expected a positive integer"):
+        tbptt_expected_gradient(model, params, process, 0)
+    with pytest.raises(ValueError, match="T: expected a positive integer"):
+        expected_loss_bias(model, params, process, [0, 5])
+    with pytest.raises(ValueError, match="init: expected"):
+        expected_loss_bias(model, params, process, 5, init="box")
+    with pytest.raises(TypeError, match="J0_law: expected 'zero' or a SensitivityLaw"):
+        expected_gradient_path(model, params, process, 5, J0_law="box")
+    with pytest.raises(ValueError, match="J0_law: expected a law of J with shape"):
+        expected_gradient_path(model, params, process, 5, SensitivityLaw.zero(LinearSDE(3, 1)))
+    with pytest.raises(ValueError, match="cov: expected a positive semidefinite"):
+        SensitivityLaw(np.zeros((2, 1)), -np.eye(2))
+    with pytest.raises(ValueError, match="direction: expected"):
+        poisson_solution_linear(model, params, process, direction="hessian")
+    # (mean, cov) over (X_{-1}, S*_0, S_0): zero moments reproduce init="zero" exactly
+    n = 1 + 3 + 2
+    a = expected_loss_bias(model, params, process, [3, 7], init=(np.zeros(n), np.zeros((n, n))))
+    b = expected_loss_bias(model, params, process, [3, 7], init="zero")
+    np.testing.assert_array_equal(a.expected_loss, b.expected_loss)

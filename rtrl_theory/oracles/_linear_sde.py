@@ -316,7 +316,7 @@ def _assemble(setup: LinearSetup, sensitivity_map):
 
 
 def linear_sensitivity_map(model, params, kind: str = "exact") -> np.ndarray:
-    r"""The map :math:`D_J` on vec J of a linear sensitivity recursion :math:`J' = D_J J + \mathcal I`.
+    r"""The map :math:`D_J` on vec J of a linear recursion :math:`J' = D_J J + \mathcal I`.
 
     For ``sensitivity=`` of :func:`linear_joint_system` (THEORY.md section 11):
 
