@@ -58,6 +58,7 @@ from ._lyapunov import LinearGaussianSystem, solve_stein
 from ._poisson import LinearPoissonSolution, poisson_solution_linear
 from ._stationary import StationaryOracle, linear_stationary, stationary_update_mean
 from ._transient import (
+    LOSS_INITS,
     GradientPath,
     LossBias,
     SensitivityLaw,
@@ -68,6 +69,7 @@ from ._transient import (
 )
 
 __all__ = [
+    "LOSS_INITS",
     "SENSITIVITY_KINDS",
     "GradientPath",
     "LossBias",
