@@ -82,6 +82,8 @@ def system_delay():
 
 
 SYSTEMS = {"gauss": system_gauss, "ar1": system_ar1, "delay": system_delay}
+# For the heavier Monte Carlo tests: the largest system (delay, P = 28) only in the slow run.
+MC_SYSTEMS = ["gauss", "ar1", pytest.param("delay", marks=pytest.mark.slow)]
 
 
 def section7_default():
@@ -362,7 +364,7 @@ def test_tbptt_lag_one_is_the_immediate_estimator():
     assert max_rel(tb.mean_gradient, g_imm) < 1e-10
 
 
-@pytest.mark.parametrize("name", SYSTEMS)
+@pytest.mark.parametrize("name", MC_SYSTEMS)
 def test_tbptt_bias_agrees_with_the_particle_estimator(name):
     """Oracle TBPTT(tau) bias against rtrl_theory.estimators.tbptt_bias (coupled particles).
 
@@ -520,7 +522,7 @@ def _stationary_particles(model, params, process, K, seed):
     return jp, jp.run(jp.initial(K, rng), _burn_in(o.spectral_radius), rng), o
 
 
-@pytest.mark.parametrize("name", SYSTEMS)
+@pytest.mark.parametrize("name", MC_SYSTEMS)
 def test_poisson_solution_solves_the_equation_under_the_particle_kernel(name):
     """(4.1) v(z) - (Pv)(z) = G~(z) - grad L at 6 stationary points z, with Pv(z) the mean of
     the closed-form v over 3000 successors drawn by JointProcess.step (the particle code's
@@ -638,7 +640,7 @@ def test_transient_functions_refuse_bad_arguments_and_accept_explicit_laws():
     np.testing.assert_array_equal(a.expected_loss, b.expected_loss)
 
 
-@pytest.mark.parametrize("name", SYSTEMS)
+@pytest.mark.parametrize("name", MC_SYSTEMS)
 def test_loss_bias_from_the_point_law_agrees_with_the_coupled_particle_estimator(name):
     """Lemma 3.12's estimator, rtrl_theory.estimators.loss_bias_curve (particles from the point
     law, each coupled to a stationary particle by common noise), against init="point". The K
