@@ -16,8 +16,15 @@ Sources of truth (STYLE.md section 5):
   computation; the tail after n terms is below rho^(2n)).
 * A closed form: at the teacher's parameters (student = teacher) the residual is the target
   noise, so L = c^2/6 and grad L = 0.
-* Monte Carlo (slow tests): particles of rtrl_theory.runners.JointProcess (module docstring of
-  the z-tests below).
+* Monte Carlo, through code that shares nothing with the oracle but the model's definition:
+  particles of rtrl_theory.runners.JointProcess and the estimators built on them
+  (stationary_average / limit_gradient, tbptt_bias, loss_bias_curve, poisson_solution), the
+  data stream process.sample with the engine's BPTT (bptt_sequences). Each is a z-test whose
+  threshold is fixed in advance (Bonferroni at family level 1e-3 over the coordinates, from the
+  per-particle i.i.d. standard error; design above the z-tests), with a power assertion (a
+  nearby wrong answer must be rejected by the same estimate). RTRL_ORACLE_SEED_SHIFT=S shifts
+  every seed; all Monte Carlo tests passed at S = 0 and 10 shifts (1000, ..., 10000), and the
+  slow seed sweep measures the stationary-gradient z-test over 20 seeds x 3 systems.
 """
 
 from __future__ import annotations
