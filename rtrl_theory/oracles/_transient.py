@@ -1,4 +1,4 @@
-r"""Exact transient expectations on the linear systems: TBPTT(tau), E[G~_t] from a J_0 law, E L_T - L.
+r"""Exact transient expectations of linear systems: TBPTT(tau), E[G~_t] from a J_0 law, E L_T - L.
 
 All three follow from the exact second-moment recursion :math:`R_{t+1} = M R_t M^\top + GQG^\top`
 of the joint system :math:`u_t = (X_t, S^*_{t+1}, S_{t+1}, \operatorname{vec}J_{t+1})`
@@ -18,7 +18,6 @@ of the joint system :math:`u_t = (X_t, S^*_{t+1}, S_{t+1}, \operatorname{vec}J_{
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +27,7 @@ from rtrl_theory._validate import as_array, positive_int
 from ._linear_sde import linear_joint_system
 
 __all__ = [
+    "LOSS_INITS",
     "SensitivityLaw",
     "GradientPath",
     "TBPTTExpectation",
@@ -38,9 +38,13 @@ __all__ = [
 ]
 
 
+#: Named initial laws of :func:`expected_loss_bias`.
+LOSS_INITS = ("zero", "point", "stationary_data", "stationary")
+
+
 @dataclass(frozen=True, eq=False)
 class SensitivityLaw:
-    r"""A law of the sensitivities J, independent of (data, S), by its mean and covariance.
+    r"""A law of the sensitivities J at t = 0, by its mean, covariance and cross-covariance.
 
     Layout: the engine's ``Jt`` (P_c, N), entry (p, k) = :math:`\partial S^k/\partial\theta_c^p`,
     flattened to position p N + k (as ``JointProcess.flatten(z, "J")``).
@@ -49,10 +53,22 @@ class SensitivityLaw:
     ----------
     mean : ndarray, shape (P_c, N)
     cov : ndarray, shape (P_c N, P_c N)
+    cross : ndarray, shape (P_c N, d + N* + N), or None
+        :math:`\operatorname{Cov}(\operatorname{vec}J_0, z_0)` with the stationary
+        :math:`z_0 = (X_0, S^*_1, S_1)`; None (default) means J independent of them.
+
+    Notes
+    -----
+    On these linear systems every input, state and residual has mean 0, and the residual r does
+    not depend on J. So a J_0 *independent* of (data, S), whatever its mean and covariance,
+    gives :math:`E[r_t F^t J_0] = E[r_t]\,F^t m = 0`: the path :math:`E[\tilde G_t]` is the
+    same as from :math:`J_0 = 0`. Only a J_0 correlated with the state changes it (``cross``,
+    e.g. :meth:`scaled_stationary`).
     """
 
     mean: np.ndarray
     cov: np.ndarray
+    cross: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         mean = as_array(self.mean, "mean", ndim=2, copy=True)
@@ -60,12 +76,18 @@ class SensitivityLaw:
         cov = as_array(self.cov, "cov", shape=(n, n), copy=True)
         if not np.allclose(cov, cov.T, rtol=1e-12, atol=0.0):
             raise ValueError("cov: expected a symmetric matrix")
-        if n and np.linalg.eigvalsh(0.5 * (cov + cov.T)).min() < -1e-12 * max(1.0, np.abs(cov).max()):
+        tol = -1e-12 * max(1.0, float(np.abs(cov).max(initial=0.0)))
+        if n and np.linalg.eigvalsh(0.5 * (cov + cov.T)).min() < tol:
             raise ValueError("cov: expected a positive semidefinite matrix")
-        for a in (mean, cov):
-            a.setflags(write=False)
+        cross = self.cross
+        if cross is not None:
+            cross = as_array(cross, "cross", shape=(n, None), copy=True)
+        for a in (mean, cov, cross):
+            if a is not None:
+                a.setflags(write=False)
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "cov", cov)
+        object.__setattr__(self, "cross", cross)
 
     @classmethod
     def zero(cls, model) -> SensitivityLaw:
@@ -74,24 +96,42 @@ class SensitivityLaw:
         return cls(np.zeros((Pc, N)), np.zeros((Pc * N, Pc * N)))
 
     @classmethod
-    def box(cls, model, radius) -> SensitivityLaw:
-        r"""Independent entries uniform on :math:`[-r, r]`: mean 0, variance :math:`r^2/3`.
+    def box(cls, model, radius, mean=0.0) -> SensitivityLaw:
+        r"""Independent entries uniform on :math:`[m - r, m + r]`: variance :math:`r^2/3`.
 
-        ``radius``: a float, or an array broadcastable to (P_c, N) (e.g. (P_c, 1) per parameter).
+        ``radius`` and ``mean``: floats, or arrays broadcastable to (P_c, N).
         """
         Pc, N = model.cell.n_params, model.n_hidden
-        if isinstance(radius, numbers.Real):
-            r = np.full((Pc, N), float(radius))
-        else:
-            r = np.broadcast_to(as_array(radius, "radius"), (Pc, N))
+        r = np.broadcast_to(as_array(radius, "radius"), (Pc, N))
+        m = np.broadcast_to(as_array(mean, "mean"), (Pc, N))
         if np.any(r < 0):
             raise ValueError("radius: expected non-negative values")
-        return cls(np.zeros((Pc, N)), np.diag((r * r / 3.0).reshape(-1)))
+        return cls(np.array(m), np.diag((r * r / 3.0).reshape(-1)))
 
     @classmethod
-    def gaussian(cls, mean, cov) -> SensitivityLaw:
-        """Any law with this mean and covariance (only the first two moments matter)."""
-        return cls(mean, cov)
+    def gaussian(cls, mean, cov, cross=None) -> SensitivityLaw:
+        """Any law with these moments (only the first two moments matter)."""
+        return cls(mean, cov, cross)
+
+    @classmethod
+    def scaled_stationary(
+        cls, model, params, process, scale: float, *, mean=0.0, noise_var: float = 0.0
+    ) -> SensitivityLaw:
+        r""":math:`J_0 = m + c\,J + \xi` with (z, J) stationary, :math:`\xi` independent noise.
+
+        c = 1, m = 0, no noise is the stationary law itself (:math:`E\tilde G_t = \nabla L`
+        for all t); c = 0 forgets the state. Particles: ``Jt = m + c * Jt + noise`` on a
+        stationary ensemble.
+        """
+        joint = linear_joint_system(model, params, process)
+        Sigma = joint.system.stationary_covariance()
+        sJ = joint.system.blocks["J"]
+        nz = sJ.start
+        Pc, N = joint.setup.n_cell_params, joint.setup.n_hidden
+        c = float(scale)
+        cov = c * c * Sigma[sJ, sJ] + float(noise_var) * np.eye(Pc * N)
+        m = np.broadcast_to(as_array(mean, "mean"), (Pc, N))
+        return cls(np.array(m), 0.5 * (cov + cov.T), c * Sigma[sJ, :nz])
 
 
 @dataclass(frozen=True)
@@ -179,7 +219,7 @@ def _stationary_full(joint):
 
 
 def tbptt_expected_gradient(model, params, process, tau: int) -> TBPTTExpectation:
-    r"""The exact expected TBPTT(tau) gradient at stationarity, and its bias against :math:`\nabla L`.
+    r"""The exact expected TBPTT(tau) gradient at stationarity, and its bias from :math:`\nabla L`.
 
     TBPTT convention of the project (``rtrl_theory.runners._trainer``, ``estimators.tbptt_bias``):
     block k covers steps :math:`[k\tau, (k+1)\tau)`; it starts from the carried state S
@@ -221,14 +261,15 @@ def tbptt_expected_gradient(model, params, process, tau: int) -> TBPTTExpectatio
 
 
 def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> GradientPath:
-    r""":math:`E[\tilde G_t]`, t = 0..T-1, from stationary (data, S) and :math:`J_0` from ``J0_law``.
+    r""":math:`E[\tilde G_t]`, t = 0..T-1, from stationary (data, S) and :math:`J_0` ~ ``J0_law``.
 
     At t = 0 the joint state :math:`u_0 = (X_0, S^*_1, S_1, J)` has :math:`(X_0, S^*_1, S_1)`
     stationary and J (the sensitivity that :math:`\tilde G_0` uses, the ``Jt`` of a
     ``JointProcess`` particle at t = 0) drawn from ``J0_law``, independently. Then
 
-    .. math:: E[\tilde G_t] = \Lambda R_t h, \qquad R_0 = \begin{pmatrix}\Sigma_z & 0\\ 0 &
-              C_J + m_J m_J^\top\end{pmatrix}, \quad R_{t+1} = M R_t M^\top + GQG^\top,
+    .. math:: E[\tilde G_t] = \Lambda R_t h, \qquad R_0 = \begin{pmatrix}\Sigma_z & C_{Jz}^\top
+              \\ C_{Jz} & C_J + m_J m_J^\top\end{pmatrix}, \quad
+              R_{t+1} = M R_t M^\top + GQG^\top,
 
     which tends to :math:`\nabla L(\theta)` geometrically (Theorem 3.16, Lemma 3.15 of [P1]):
     the sensitivities forget :math:`J_0` at the rate of :math:`I + \Delta A`.
@@ -240,9 +281,11 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
     T : int
         Number of steps.
     J0_law : "zero" or SensitivityLaw
-        ``"zero"``: :math:`J_0 = 0`. Note: "J = 0 before the first step" (``JointProcess``'s
-        point law, a TBPTT block start) is the path of :func:`tbptt_expected_gradient`'s
-        ``lag_mean`` instead.
+        ``"zero"``: :math:`J_0 = 0`. A J_0 independent of the state gives the same path as
+        :math:`J_0 = 0` on these zero-mean systems (see :class:`SensitivityLaw`, Notes); use
+        ``cross`` or :meth:`SensitivityLaw.scaled_stationary` for laws that differ. Note:
+        "J = 0 *before* the first step" (``JointProcess``'s point law, a TBPTT block start) is
+        the path of :func:`tbptt_expected_gradient`'s ``lag_mean`` instead.
 
     Returns
     -------
@@ -261,6 +304,11 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
         raise ValueError(
             f"J0_law: expected a law of J with shape ({Pc}, {N}) (P_c, N), got {law.mean.shape}"
         )
+    nz = joint.system.blocks["J"].start
+    if law.cross is not None and law.cross.shape != (Pc * N, nz):
+        raise ValueError(
+            f"J0_law: cross must be ({Pc * N}, {nz}) (vec J by (X, S*, S)), got {law.cross.shape}"
+        )
     Sigma = _stationary_full(joint)
     grad = joint.update_mean(Sigma)
     sJ = joint.system.blocks["J"]
@@ -269,6 +317,9 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
     R[sJ, :] = 0.0
     R[:, sJ] = 0.0
     R[sJ, sJ] = law.cov + np.outer(mJ, mJ)
+    if law.cross is not None:  # E[J z^T] = Cov(J, z) as E z = 0
+        R[sJ, :nz] = law.cross
+        R[:nz, sJ] = law.cross.T
     m = np.zeros(joint.system.dim)
     m[sJ] = mJ
     mean = np.empty((T, grad.shape[0]))
@@ -280,50 +331,60 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
 
 
 def _initial_second_moment(joint, init):
+    """R_0 = E[u_0 u_0^T] of the state at t = 0 (after step 0) for each ``init``."""
     sys = joint.system
     n = sys.dim
     Sigma = sys.stationary_covariance()
-    sX, sT, sS = (sys.blocks[k] for k in ("X", "teacher", "S"))
+    sS = sys.blocks["S"]
     if isinstance(init, str):
+        if init == "point":
+            return np.zeros((n, n))  # u_0 itself is 0: no pre-step
         if init == "zero":
-            return np.zeros((n, n))
-        if init == "stationary_data":
-            R = Sigma.copy()
-            R[sS, :] = 0.0
-            R[:, sS] = 0.0
-            return R
-        if init == "stationary":
+            pre = np.zeros((n, n))
+        elif init == "stationary_data":
+            pre = Sigma.copy()
+            pre[sS, :] = 0.0
+            pre[:, sS] = 0.0
+        elif init == "stationary":
             return Sigma.copy()
-        raise ValueError(
-            f"init: expected 'zero', 'stationary_data', 'stationary' or (mean, cov), got {init!r}"
-        )
-    if isinstance(init, tuple) and len(init) == 2:
+        else:
+            raise ValueError(
+                f"init: expected one of {LOSS_INITS} or (mean, cov), got {init!r}"
+            )
+    elif isinstance(init, tuple) and len(init) == 2:
         mean = as_array(init[0], "init[0] (mean)", shape=(n,))
         cov = as_array(init[1], "init[1] (cov)", shape=(n, n))
-        return cov + np.outer(mean, mean)
-    raise TypeError(
-        f"init: expected 'zero', 'stationary_data', 'stationary' or a (mean, cov) pair, got "
-        f"{type(init).__name__}"
-    )
+        pre = cov + np.outer(mean, mean)
+    else:
+        raise TypeError(
+            f"init: expected one of {LOSS_INITS} or a (mean, cov) pair, got {type(init).__name__}"
+        )
+    return sys.step_moments(np.zeros(n), pre)[1]
 
 
 def expected_loss_bias(model, params, process, T, init="zero") -> LossBias:
-    r""":math:`E L_T - L(\theta)` exactly, :math:`L_T = \frac1T\sum_{t<T}\ell_t` (Lemma 3.12 of [P1]).
+    r""":math:`E L_T - L(\theta)` exactly, :math:`L_T = \frac1T\sum_{t<T}\ell_t` (Lemma 3.12, [P1]).
 
-    The law at the start is that of the pre-step state :math:`(X_{-1}, S^*_0, S_0)` (step 0
-    consumes :math:`X_0 = \Phi X_{-1} + \varepsilon_0`, array convention of THEORY.md section 2):
+    The initial law (array convention of THEORY.md section 2: step t consumes
+    :math:`X_t = \Phi X_{t-1} + \varepsilon_t` and :math:`\ell_t` compares
+    :math:`C\cdot S_{t+1}` with :math:`Y_t`) is given for the pre-step state
+    :math:`(X_{-1}, S^*_0, S_0)`, except for ``"point"``:
 
-    * ``"zero"``: all zero. This is exactly what ``process.sample(T)`` followed by
-      ``rtrl_theory.sequence_loss(model, params, X, Y)`` computes (the stream starts its
-      inputs at 0 and its teacher at :math:`S^*_0 = 0`, the model at :math:`S_0 = 0`).
+    * ``"zero"``: :math:`(X_{-1}, S^*_0, S_0) = 0`. This is exactly what ``process.sample(T)``
+      followed by ``rtrl_theory.sequence_loss(model, params, X, Y)`` computes (the stream
+      starts its inputs at 0 and its teacher at :math:`S^*_0 = 0`, the model at
+      :math:`S_0 = 0`).
+    * ``"point"``: ``JointProcess``'s point law with its defaults, the state at t = 0 is
+      :math:`(X_0, S^*_1, S_1) = 0` (``X_0 = x0 = 0`` is not drawn): what
+      ``estimators.expected_loss_curve`` and ``estimators.loss_bias_curve`` start from.
     * ``"stationary_data"``: :math:`(X_{-1}, S^*_0)` stationary, :math:`S_0 = 0`.
     * ``"stationary"``: all stationary (the bias is 0).
     * ``(mean, cov)``: any law with these moments, vectors/matrices over
       :math:`(X_{-1}, S^*_0, S_0)` (d + N* + N).
 
-    With :math:`\Delta = R_{-1} - \Sigma`,
-    :math:`E\ell_t - L = \tfrac12 h^\top M^{t+1}\Delta (M^\top)^{t+1} h`, so
-    :math:`\lim_T T(E L_T - L) = \tfrac12 h^\top(X - \Delta)h`, :math:`X = MXM^\top + \Delta`.
+    With :math:`\Delta = R_0 - \Sigma` (:math:`R_0` the second-moment matrix at t = 0),
+    :math:`E\ell_t - L = \tfrac12 h^\top M^{t}\Delta (M^\top)^{t} h`, so
+    :math:`\lim_T T(E L_T - L) = \tfrac12 h^\top X h`, :math:`X = MXM^\top + \Delta`.
 
     Parameters
     ----------
@@ -344,15 +405,15 @@ def expected_loss_bias(model, params, process, T, init="zero") -> LossBias:
     joint = linear_joint_system(model, params, process, sensitivity=None)
     sys = joint.system
     Sigma = sys.stationary_covariance()
-    R = _initial_second_moment(joint, init)
+    R0 = _initial_second_moment(joint, init)
     L = joint.loss(Sigma)
     Tmax = int(grid[-1])
     step_loss = np.empty(Tmax)
-    for t, (_, Rt) in enumerate(sys.moment_path(np.zeros(sys.dim), R, Tmax)):
+    step_loss[0] = joint.loss(R0)
+    for t, (_, Rt) in enumerate(sys.moment_path(np.zeros(sys.dim), R0, Tmax - 1), start=1):
         step_loss[t] = joint.loss(Rt)
     csum = np.cumsum(step_loss)
     EL = csum[grid - 1] / grid
-    Delta = R - Sigma
-    X = sys.forward_sum(Delta)
-    limit = 0.5 * float(joint.h @ (X - Delta) @ joint.h)
+    X = sys.forward_sum(R0 - Sigma)
+    limit = 0.5 * float(joint.h @ X @ joint.h)
     return LossBias(grid, EL, L, EL - L, limit, step_loss)
