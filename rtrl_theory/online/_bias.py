@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy import stats
@@ -93,6 +93,9 @@ class BiasEstimate:
         Floats of sensitivity state per particle.
     n_particles, n_steps, burn_in : int
     level : float
+    bias_samples : ndarray (K, P)
+        The per-particle time averages :math:`d_k` (i.i.d. across particles), for other linear
+        functionals or joint tests; left out of :meth:`to_dict`.
     """
 
     estimator: str
@@ -121,11 +124,14 @@ class BiasEstimate:
     n_steps: int
     burn_in: int
     level: float
+    bias_samples: np.ndarray = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (arrays as lists)."""
         out = {}
         for k, v in asdict(self).items():
+            if k == "bias_samples":
+                continue
             if isinstance(v, np.ndarray):
                 v = v.tolist()
             elif isinstance(v, tuple):
@@ -324,6 +330,7 @@ def stationary_bias_table(
                 n_steps=n_steps,
                 burn_in=burn_in,
                 level=level,
+                bias_samples=dk,
             )
         )
     return tuple(out)
