@@ -129,7 +129,9 @@ def test_snap1_compact_equals_masked_dense_snap1(name):
         S = lin.S_next
         st = dense.advance(st, lin)
         hd = model.head.derivatives(th, S, Y[:, t])
-        np.testing.assert_allclose(dense.gradient(st, hd, Y[:, t]), out[0, t], rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(
+            dense.gradient(st, hd, Y[:, t]), out[0, t], rtol=1e-10, atol=1e-14
+        )
 
 
 def _ring_elman(N, seed=0):
@@ -138,7 +140,12 @@ def _ring_elman(N, seed=0):
     model = ElmanRNN(N, 2, activation="tanh", bias=True)
     W = np.zeros((N, N))
     W[(np.arange(N) + 1) % N, np.arange(N)] = rng.uniform(0.5, 0.9, N) * rng.choice([-1, 1], N)
-    params = ElmanParams(rng.standard_normal(N) / np.sqrt(N), rng.standard_normal((N, 2)), W, 0.1 * rng.standard_normal(N))
+    params = ElmanParams(
+        rng.standard_normal(N) / np.sqrt(N),
+        rng.standard_normal((N, 2)),
+        W,
+        0.1 * rng.standard_normal(N),
+    )
     return model, params
 
 
@@ -221,7 +228,7 @@ def test_kf_rtrl_one_step_is_unbiased_exactly(name):
     est = KFRTRL(model)
     rng = np.random.default_rng(9)
     st = est.initial(1)
-    for k, v in st.arrays.items():
+    for v in st.arrays.values():
         v[:] = rng.standard_normal(v.shape)
     est._w = tuple(t.w for t in lin.param_terms)
     J = est.influence(st)[0].T

@@ -25,7 +25,6 @@ estimator creates, with exact RTRL run on the same particles (common random numb
 """
 
 from ._base import EstimatorState, OnlineEstimator, recurrence_graph
-from ._setups import BIAS_MODELS, bias_setup
 from ._bias import BiasEstimate, stationary_bias, stationary_bias_table
 from ._eprop import EProp, leak
 from ._exact import ExactRTRL
@@ -33,6 +32,7 @@ from ._immediate import Immediate
 from ._kfrtrl import KFRTRL
 from ._registry import ESTIMATOR_NAMES, estimator_names, is_estimator_name, make_estimator
 from ._rflo import RFLO
+from ._setups import BIAS_MODELS, bias_setup
 from ._snap import SnAp1, SnApN, graph_diameter, snap_pattern
 from ._tbptt import TruncatedBPTT
 from ._train import train_online_estimator

@@ -84,6 +84,11 @@ class BiasEstimate:
         ``bias_norm / |grad_L|``; ``rel_bias_ci`` from ``bias_norm_ci``.
     cosine : float
         Between :math:`E[\tilde G_A] = \nabla L + \hat b` and :math:`\nabla L`.
+    rel_bias_cell, cosine_cell : float
+        The same on the cell parameters only (the head's gradient is exact in every
+        estimator, so the bias lives there; where the head's gradient dominates
+        :math:`\nabla L`, e.g. the paper's RNN with its small recurrent map, these are the
+        informative ones).
     variance, variance_exact, variance_ratio : float
         Trace of the per-step covariance of :math:`\tilde G_A`, of exact RTRL's, their ratio.
     cost_per_step, cost_per_step_exact : float
@@ -113,6 +118,8 @@ class BiasEstimate:
     rel_bias: float
     rel_bias_ci: tuple
     cosine: float
+    rel_bias_cell: float
+    cosine_cell: float
     variance: float
     variance_exact: float
     variance_ratio: float
@@ -146,6 +153,8 @@ class BiasEstimate:
             "rel_bias": self.rel_bias,
             "rel_bias_ci": self.rel_bias_ci,
             "cosine": self.cosine,
+            "rel_bias_cell": self.rel_bias_cell,
+            "cosine_cell": self.cosine_cell,
             "variance_ratio": self.variance_ratio,
             "cost_per_step": self.cost_per_step,
             "memory": self.memory,
@@ -159,9 +168,13 @@ def _validate(model, params, process, n_particles, n_steps, burn_in, level):
     if not isinstance(process, DataProcess) or process.target is None:
         raise TypeError("process: expected a DataProcess with a target (Lipschitz or teacher)")
     if process.n_input != model.n_input:
-        raise ValueError(f"process: inputs have d = {process.n_input}, the model d = {model.n_input}")
+        raise ValueError(
+            f"process: inputs have d = {process.n_input}, the model d = {model.n_input}"
+        )
     if getattr(model.cell, "input_kind", "dense") != "dense":
-        raise ValueError("model: the meter needs a cell with dense inputs (a DataProcess drives it)")
+        raise ValueError(
+            "model: the meter needs a cell with dense inputs (a DataProcess drives it)"
+        )
     K = positive_int(n_particles, "n_particles")
     if K < 2:
         raise ValueError("n_particles: at least 2 particles are needed for a confidence interval")
@@ -298,6 +311,13 @@ def stationary_bias_table(
         mean_A = grad_L + b
         denom = float(np.linalg.norm(mean_A)) * gnorm
         cosine = float(mean_A @ grad_L / denom) if denom > 0 else float("nan")
+        Ph = model.n_head_params
+        gc, bc = grad_L[Ph:], b[Ph:]
+        gcn = float(np.linalg.norm(gc))
+        nc2 = float(bc @ bc - se[Ph:] @ se[Ph:])
+        rel_cell = math.sqrt(max(0.0, nc2)) / gcn if gcn > 0 else float("nan")
+        dc = float(np.linalg.norm(gc + bc)) * gcn
+        cos_cell = float((gc + bc) @ gc / dc) if dc > 0 else float("nan")
         mean_g = sum_g[i] / n_samples
         var = float(np.sum(sq_g[i] / n_samples - mean_g * mean_g))
         out.append(
@@ -319,6 +339,8 @@ def stationary_bias_table(
                 if gnorm > 0
                 else (float("nan"),) * 2,
                 cosine=cosine,
+                rel_bias_cell=rel_cell,
+                cosine_cell=cos_cell,
                 variance=var,
                 variance_exact=var_ex,
                 variance_ratio=var / var_ex if var_ex > 0 else float("nan"),

@@ -59,7 +59,11 @@ def estimator_names() -> tuple[str, ...]:
 def is_estimator_name(name) -> bool:
     if not isinstance(name, str):
         return False
-    return name in _SIMPLE or name == "rflo" or re.fullmatch(r"(snap|tbptt)-[1-9]\d*", name) is not None
+    return (
+        name in _SIMPLE
+        or name == "rflo"
+        or re.fullmatch(r"(snap|tbptt)-[1-9]\d*", name) is not None
+    )
 
 
 def make_estimator(estimator, model, *, rng=None) -> OnlineEstimator:

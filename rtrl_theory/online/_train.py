@@ -24,7 +24,7 @@ from ._registry import make_estimator
 __all__ = ["train_online_estimator"]
 
 
-def _source(data, n_steps, rng, B):
+def _source(data, n_steps, rng, B, model_kind=None):
     """A function ``take(m) -> (X (B, m, d), Y (B, m))`` over a process, stream or arrays."""
     from rtrl_theory.data import DataProcess, DataStream
 
@@ -41,8 +41,9 @@ def _source(data, n_steps, rng, B):
 
         return take
     if isinstance(data, tuple) and len(data) == 2:
-        X, Y = (np.asarray(a, dtype=float) for a in data)
-        if X.ndim == 2:
+        X, Y = (np.asarray(a) for a in data)
+        onehot = getattr(model_kind, "input_kind", "dense") == "onehot"
+        if X.ndim == (1 if onehot else 2):
             X, Y = X[None], Y[None]
         if X.shape[0] != B or X.shape[1] < n_steps:
             raise ValueError(
@@ -93,11 +94,13 @@ def train_online_estimator(
     B = positive_int(batch_size, "batch_size")
     validate_schedule(schedule, allow_non_robbins_monro=allow_non_robbins_monro)
     rng = as_rng(rng)
+    take = _source(
+        data, n_steps, rng, B, model
+    )  # first: the stream is the trainer's, draw for draw
     r_est = as_rng(estimator_rng) if estimator_rng is not None else rng.spawn(1)[0]
     est = make_estimator(algo, model, rng=r_est)
     optimizer = make_optimizer(optimizer)
     theta = model.as_flat(params).copy()
-    take = _source(data, n_steps, rng, B)
     record_every = max(1, n_steps // 200) if record_every is None else record_every
     record_every = positive_int(record_every, "record_every")
     tau = est.update_every
