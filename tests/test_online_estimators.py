@@ -289,3 +289,28 @@ def test_registry_names_and_errors():
     other, _, _ = bias_setup("paper", 3, 1)
     with pytest.raises(ValueError, match="bound to another model"):
         make_estimator(UORO(other), model)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_write_immediate_equals_the_term_by_term_sum(name):
+    from rtrl_theory.online._base import contract_immediate, write_immediate
+
+    model, lin = _random_lin(name, 3, 12)
+    P = model.cell.n_params
+    nu = np.array([[1.0, -1.0, 1.0]])
+    out = np.full((1, P), np.nan)  # garbage in: every entry must be written
+    write_immediate(out, lin.param_terms, 3, scale=nu)
+    np.testing.assert_array_equal(out, contract_immediate(lin.param_terms, nu, P))
+
+
+@pytest.mark.parametrize("name", ["uoro", "snap-1", "eprop", "immediate"])
+def test_inplace_advance_equals_the_functional_one(name):
+    model, lin = _random_lin("gru", 3, 13)
+    est = make_estimator(name, model)
+    st = est.initial(1)
+    for v in st.arrays.values():
+        v[:] = np.random.default_rng(0).standard_normal(v.shape)
+    a = est.advance(st.copy(), lin, np.random.default_rng(1))
+    b = est.advance(st, lin, np.random.default_rng(1), inplace=True)
+    for k in a.arrays:
+        np.testing.assert_array_equal(a.arrays[k], b.arrays[k])

@@ -41,6 +41,7 @@ __all__ = [
     "jacobian_diagonal",
     "immediate_diagonal",
     "contract_immediate",
+    "write_immediate",
     "parameter_rows",
     "recurrence_graph",
 ]
@@ -101,8 +102,12 @@ class OnlineEstimator:
     def initial(self, n_particles: int) -> EstimatorState:
         raise NotImplementedError
 
-    def advance(self, state: EstimatorState, lin, rng: np.random.Generator) -> EstimatorState:
-        """Advance the state over one step whose linearization is ``lin``."""
+    def advance(self, state: EstimatorState, lin, rng, *, inplace: bool = False) -> EstimatorState:
+        """Advance the state over one step whose linearization is ``lin``.
+
+        ``inplace=True`` allows the estimator to reuse ``state``'s arrays (the caller no longer
+        needs ``state``); estimators that cannot benefit ignore it.
+        """
         raise NotImplementedError
 
     def cell_gradient(self, state: EstimatorState, dS: np.ndarray, Y=None) -> np.ndarray:
@@ -180,6 +185,43 @@ def contract_immediate(terms, nu: np.ndarray, n_params: int) -> np.ndarray:
     for term in terms:
         add_immediate(out, term, N, scale=nu)
     return out
+
+
+def write_immediate(out: np.ndarray, terms, n_state: int, *, scale=None) -> np.ndarray:
+    r"""``out[c, p] = scale[c, i(p)] I[c, i(p), p]`` written in place, (K, P_c); returns ``out``.
+
+    When the dense row-local terms tile the parameters (each parameter in exactly one term, as
+    in every cell of the project) each term's block is written directly, with no zero fill and
+    no temporary of size K P_c; otherwise ``out`` is zeroed and the terms are added.
+    """
+    K, P = out.shape
+    tiles = all(isinstance(t, RowLocalTerm) for t in terms) and _tiling(terms, n_state, P)
+    if not tiles:
+        out[...] = 0.0
+        for term in terms:
+            add_immediate(out, term, n_state, scale=scale)
+        return out
+    for term in terms:
+        m = term.u.shape[1]
+        # A column slice of a C-contiguous (K, P) array split along its contiguous last axis:
+        # reshape returns a view, so the product is written into ``out``.
+        block = out[:, term.offset : term.offset + m * n_state].reshape(K, m, n_state)
+        a = term.a if scale is None else term.a * scale
+        np.multiply(term.u[:, :, None], a[:, None, :], out=block)
+        if term.w is not None:
+            block *= term.w.T[None, :, :]
+    return out
+
+
+def _tiling(terms, n_state, P):
+    """The intervals of a perfect tiling of [0, P) by the terms' blocks, or None."""
+    iv = sorted((t.offset, t.offset + t.u.shape[1] * n_state) for t in terms)
+    pos = 0
+    for a, b in iv:
+        if a != pos:
+            return None
+        pos = b
+    return iv if pos == P else None
 
 
 def add_immediate(out: np.ndarray, term, n_state: int, *, scale=None) -> None:

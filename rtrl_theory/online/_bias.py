@@ -260,7 +260,7 @@ def stationary_bias_table(
             S = lin.S_next
             hd = head.derivatives(th, S, Y)
             t0 = time.perf_counter()
-            st_ex = exact.advance(st_ex, lin)
+            st_ex = exact.advance(st_ex, lin, inplace=True)
             g_ex = exact.gradient(st_ex, hd, Y)
             secs_ex += time.perf_counter() - t0
             record = t >= burn_in
@@ -269,7 +269,7 @@ def stationary_bias_table(
                 sq_ex += (g_ex * g_ex).sum(axis=0)
             for i, e in enumerate(ests):
                 t0 = time.perf_counter()
-                states[i] = e.advance(states[i], lin, est_rngs[i])
+                states[i] = e.advance(states[i], lin, est_rngs[i], inplace=True)
                 g = e.gradient(states[i], hd, Y)
                 secs[i] += time.perf_counter() - t0
                 if record:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import EstimatorState, OnlineEstimator, immediate_diagonal
+from ._base import EstimatorState, OnlineEstimator, write_immediate
 
 __all__ = ["DiagonalTrace"]
 
@@ -30,14 +30,27 @@ class DiagonalTrace(OnlineEstimator):
     def initial(self, n_particles: int) -> EstimatorState:
         return EstimatorState({"j": np.zeros((n_particles, self.n_cell_params))})
 
-    def advance(self, state, lin, rng=None) -> EstimatorState:
+    def advance(self, state, lin, rng=None, *, inplace: bool = False) -> EstimatorState:
+        """One step; ``inplace=True`` reuses ``state``'s array (no K P_c allocation)."""
         j = state.arrays["j"]
         K = j.shape[0]
-        imm = immediate_diagonal(lin.param_terms, K, self.n_cell_params, self.n_state)
+        N = self.n_state
         gamma = self.decay(lin)
-        if gamma is not None:
-            imm += gamma[:, self.rows] * j
-        return EstimatorState({"j": imm}, state.t + 1)
+        if gamma is None:
+            out = j if inplace else np.empty_like(j)
+            return EstimatorState({"j": write_immediate(out, lin.param_terms, N)}, state.t + 1)
+        # i(p) = p mod N: on the (K, P_c / N, N) view the decay broadcasts over the last axis.
+        imm = write_immediate(self._scratch(K), lin.param_terms, N)
+        out = j if inplace else np.empty_like(j)
+        np.multiply(j.reshape(K, -1, N), gamma[:, None, :], out=out.reshape(K, -1, N))
+        out += imm
+        return EstimatorState({"j": out}, state.t + 1)
+
+    def _scratch(self, K: int) -> np.ndarray:
+        buf = getattr(self, "_buf", None)
+        if buf is None or buf.shape[0] != K:
+            buf = self._buf = np.empty((K, self.n_cell_params))
+        return buf
 
     def error_signal(self, dS, Y):
         r""":math:`e_t`, (K, N): :math:`\partial_S\ell` unless overridden (RFLO)."""
@@ -45,4 +58,6 @@ class DiagonalTrace(OnlineEstimator):
 
     def cell_gradient(self, state, dS, Y=None) -> np.ndarray:
         e = self.error_signal(dS, Y)
-        return state.arrays["j"] * e[:, self.rows]
+        j = state.arrays["j"]
+        K, N = e.shape
+        return (j.reshape(K, -1, N) * e[:, None, :]).reshape(K, -1)

@@ -40,7 +40,7 @@ class ExactRTRL(OnlineEstimator):
     def initial(self, n_particles: int) -> EstimatorState:
         return EstimatorState({"Jt": np.zeros((n_particles, self.n_cell_params, self.n_state))})
 
-    def advance(self, state, lin, rng=None) -> EstimatorState:
+    def advance(self, state, lin, rng=None, *, inplace: bool = False) -> EstimatorState:
         Jt = apply_state_jacobian(lin.state_jac, state.arrays["Jt"])
         Jt = np.ascontiguousarray(Jt)
         for term in lin.param_terms:

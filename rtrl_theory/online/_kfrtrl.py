@@ -113,7 +113,7 @@ class KFRTRL(OnlineEstimator):
             arrays[f"A{b}"] = np.zeros((K, N, N))
         return EstimatorState(arrays)
 
-    def advance(self, state, lin, rng) -> EstimatorState:
+    def advance(self, state, lin, rng, *, inplace: bool = False) -> EstimatorState:
         new = {}
         w = []
         for b, term in enumerate(lin.param_terms):

@@ -88,5 +88,6 @@ class RFLO(DiagonalTrace):
             e = np.array(hd.yhat, dtype=float, copy=True)  # p, (K, C)
             e[np.arange(e.shape[0]), np.asarray(Y, dtype=np.intp)] -= 1.0
         signal = e @ self.B  # (K, N)
-        cell = state.arrays["j"] * signal[:, self.rows]
+        K, N = signal.shape
+        cell = (state.arrays["j"].reshape(K, -1, N) * signal[:, None, :]).reshape(K, -1)
         return np.concatenate([hd.dtheta, cell], axis=1)

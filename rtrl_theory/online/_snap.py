@@ -108,7 +108,7 @@ class SnApN(OnlineEstimator):
     def initial(self, n_particles: int) -> EstimatorState:
         return EstimatorState({"Jt": np.zeros((n_particles, self.n_cell_params, self.n_state))})
 
-    def advance(self, state, lin, rng=None) -> EstimatorState:
+    def advance(self, state, lin, rng=None, *, inplace: bool = False) -> EstimatorState:
         if self._mask is None:
             self._mask = self.mask_from(lin)
         Jt = np.ascontiguousarray(apply_state_jacobian(lin.state_jac, state.arrays["Jt"]))

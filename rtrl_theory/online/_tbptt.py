@@ -55,7 +55,7 @@ class TruncatedBPTT(OnlineEstimator):
     def initial(self, n_particles: int) -> EstimatorState:
         return EstimatorState({"Jt": np.zeros((n_particles, self.n_cell_params, self.n_state))})
 
-    def advance(self, state, lin, rng=None) -> EstimatorState:
+    def advance(self, state, lin, rng=None, *, inplace: bool = False) -> EstimatorState:
         Jt = state.arrays["Jt"]
         if state.t % self.tau == 0:  # a block starts: the truncated sensitivity restarts at 0
             Jt = np.zeros_like(Jt)

@@ -132,7 +132,7 @@ def train_online_estimator(
                     lin = cell.linearize(prep, S, X[:, k])
                     S = lin.S_next
                     hd = head.derivatives(th, S, Y[:, k])
-                    state = est.advance(state, lin, r_est)
+                    state = est.advance(state, lin, r_est, inplace=True)
                     g = est.gradient(state, hd, Y[:, k]).mean(axis=0)
                     loss = float(hd.loss.mean())
                     losses[t] = loss

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import EstimatorState, OnlineEstimator, apply_to_vectors, contract_immediate
+from ._base import EstimatorState, OnlineEstimator, apply_to_vectors, write_immediate
 
 __all__ = ["UORO"]
 
@@ -66,17 +66,27 @@ class UORO(OnlineEstimator):
             {"s": np.zeros((K, self.n_state)), "theta": np.zeros((K, self.n_cell_params))}
         )
 
-    def advance(self, state, lin, rng) -> EstimatorState:
+    def advance(self, state, lin, rng, *, inplace: bool = False) -> EstimatorState:
+        """One step; ``inplace=True`` reuses ``state``'s arrays (no K P_c allocation)."""
         s, th = state.arrays["s"], state.arrays["theta"]
         K, N = s.shape
         Ds = apply_to_vectors(lin.state_jac, s)
         nu = rng.integers(0, 2, size=(K, N)) * 2.0 - 1.0
-        nuI = contract_immediate(lin.param_terms, nu, self.n_cell_params)
+        nuI = self._scratch(K)
+        write_immediate(nuI, lin.param_terms, N, scale=nu)  # nu^T I_t, (K, P_c)
         rho0 = _ratio(np.linalg.norm(th, axis=1), np.linalg.norm(Ds, axis=1))[:, None]
         rho1 = _ratio(np.linalg.norm(nuI, axis=1), np.full(K, np.sqrt(N)))[:, None]
-        return EstimatorState(
-            {"s": rho0 * Ds + rho1 * nu, "theta": th / rho0 + nuI / rho1}, state.t + 1
-        )
+        th_new = th if inplace else np.empty_like(th)
+        np.multiply(th, 1.0 / rho0, out=th_new)
+        nuI *= 1.0 / rho1
+        th_new += nuI
+        return EstimatorState({"s": rho0 * Ds + rho1 * nu, "theta": th_new}, state.t + 1)
+
+    def _scratch(self, K: int) -> np.ndarray:
+        buf = getattr(self, "_buf", None)
+        if buf is None or buf.shape[0] != K:
+            buf = self._buf = np.empty((K, self.n_cell_params))
+        return buf
 
     def cell_gradient(self, state, dS, Y=None) -> np.ndarray:
         s, th = state.arrays["s"], state.arrays["theta"]
