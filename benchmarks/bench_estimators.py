@@ -171,6 +171,9 @@ def main(argv=None) -> int:
                 fh,
                 indent=1,
             )
+    if args.quick:
+        print("(--quick: a smoke test below the asymptotic sizes; PASS/FAIL is not meaningful)")
+        return 0
     return 0 if ok_all else 1
 
 
