@@ -131,3 +131,33 @@ def test_unbiased_estimators_have_the_oracles_gradient_as_mean():
         sd = np.sqrt(ex.grad_L_stderr**2 + est.bias_stderr**2)[Ph:]
         z = (ex.grad_L + est.bias - grad)[Ph:] / sd
         assert np.abs(z).max() < 10.0, (name, z)
+
+
+@pytest.mark.slow
+def test_bias_norm_interval_covers_the_closed_form_norm():
+    # bias_norm_ci at 95% (split-sample lower bound, Welch-Satterthwaite upper bound) over 30
+    # independent seeds: coverage of the closed-form |b| (0 for UORO). Pass when at least 23 of
+    # 30 cover: for a true coverage of 95%, P(X <= 22) = 3e-4 per estimator (binomial).
+    model, params, process, burn_in = _system()
+    grad = linear_stationary(model, params, process).grad
+    truth = {
+        k: np.linalg.norm(
+            stationary_update_mean(
+                model, params, process, sensitivity=linear_sensitivity_map(model, params, k)
+            )
+            - grad
+        )
+        for k in ("snap-1", "immediate")
+    }
+    truth["tbptt-4"] = np.linalg.norm(tbptt_expected_gradient(model, params, process, 4).bias)
+    truth["uoro"] = 0.0
+    cover = dict.fromkeys(truth, 0)
+    for seed in range(200, 230):
+        res = stationary_bias_table(
+            model, params, process, list(truth), n_particles=100, n_steps=300,
+            burn_in=burn_in, rng=seed,
+        )  # fmt: skip
+        for r in res:
+            lo, hi = r.bias_norm_ci
+            cover[r.estimator] += lo <= truth[r.estimator] <= hi
+    assert min(cover.values()) >= 23, cover
