@@ -10,7 +10,9 @@ the relative bias :math:`|b_A|/|\nabla L|` with its 95% interval (hollow markers
 resolved above the noise; exact RTRL and SnAp-2 on a dense network are exactly 0). Panel (c)
 puts the cosine between :math:`E[\tilde G_A]` and :math:`\nabla L` beside the relative bias, on
 the cell parameters (the head's gradient is exact in every estimator): two summaries of the same
-vector, the cosine blind to the bias's component along :math:`\nabla L`.
+vector, the cosine blind to the bias's component along :math:`\nabla L`. Points at the left edge
+(1e-6) have a bias not resolved above the noise (0 after debiasing); their :math:`1 - \cos` is
+the Monte Carlo noise of the estimated mean, not a bias.
 
 Choices. (a) [P1]'s RNN, N = 8, d = 2, :math:`c_f = 0.5/N` (inside the theorem's hypotheses:
 a weak recurrence, so every bias is small), Example 2.4 inputs, a teacher of the same class;
