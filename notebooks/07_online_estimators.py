@@ -213,3 +213,41 @@ ax.set_ylabel("SnAp-1 stationary bias")
 ax.legend(fontsize=8)
 plt.show()
 print("max |z| =", np.max(np.abs((e.bias - closed)[2:] / e.bias_stderr[2:])))
+
+# %% [markdown]
+# ## 5. Where training ends up (a first look at issue 13, item 4)
+#
+# Online SGD with a biased estimator A settles where its stationary mean vanishes,
+# $E_{\pi_A}[\tilde G_A](\theta_A) = 0$, that is where $\nabla L(\theta_A) = -b_A(\theta_A)$:
+# the gradient left at the end of training is the estimator's own stationary bias. On the linear
+# system both sides are closed forms at the final parameters (no Monte Carlo); what remains,
+# $|E[\tilde G_A](\theta_{end})|$, is the SGD noise floor, the same for exact RTRL.
+
+# %%
+from rtrl_theory.oracles import tbptt_expected_gradient  # noqa: E402
+from rtrl_theory.runners import PowerSchedule, train_online  # noqa: E402
+
+n_train = 20_000 if QUICK else 200_000
+schedule = PowerSchedule(eta0=0.05, t0=2000, gamma=0.75)
+print(
+    f"{'estimator':<10} {'|grad L(end)|':>14} {'|b_A(end)|':>11} {'|E G_A(end)|':>13} {'cos(grad L, -b_A)':>18}"
+)
+for algo in ("exact", "immediate", "snap-1", "tbptt-4"):
+    run = train_online(
+        lin_model, lin_params, lin_process, n_train, schedule=schedule, algo=algo, rng=3
+    )
+    th_end = lin_model.as_flat(run.params)
+    g_end = linear_stationary(lin_model, th_end, lin_process).grad
+    if algo == "exact":
+        m_end = g_end
+    elif algo == "tbptt-4":
+        m_end = tbptt_expected_gradient(lin_model, th_end, lin_process, 4).mean_gradient
+    else:
+        D = linear_sensitivity_map(lin_model, th_end, algo)
+        m_end = stationary_update_mean(lin_model, th_end, lin_process, sensitivity=D)
+    b_end = m_end - g_end
+    nb = np.linalg.norm(b_end)
+    cos = float(-(g_end @ b_end) / (np.linalg.norm(g_end) * nb)) if nb > 0 else float("nan")
+    print(
+        f"{algo:<10} {np.linalg.norm(g_end):14.4g} {nb:11.4g} {np.linalg.norm(m_end):13.3g} {cos:18.4f}"
+    )
