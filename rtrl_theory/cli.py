@@ -1578,6 +1578,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     figures_cli.add_parser(sub)
     report.add_parser(sub)
+    from rtrl_theory.online import _cli as estimators_cli  # rtrl-theory estimators (issue 13)
+
+    estimators_cli.add_parser(sub)
     return parser
 
 

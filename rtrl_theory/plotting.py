@@ -13,7 +13,7 @@ import numpy as np
 
 from rtrl_theory.runners._records import atomic_path
 
-__all__ = ["plot_contraction", "plot_marginals", "save_figure"]
+__all__ = ["plot_contraction", "plot_estimator_costs", "plot_marginals", "save_figure"]
 
 
 def _plt():
@@ -113,6 +113,54 @@ def plot_marginals(samples: dict, *, bins: int = 40, title=None):
     if title:
         fig.suptitle(title)
     return fig
+
+
+def plot_estimator_costs(estimates, *, ax=None, title=None):
+    r"""Cost per step against relative stationary bias, one point per online estimator.
+
+    Parameters
+    ----------
+    estimates : sequence of BiasEstimate (``rtrl_theory.online``) or of their ``to_dict()``
+        Each gives ``estimator``, ``cost_per_step`` (seconds per particle and step),
+        ``rel_bias`` and ``rel_bias_ci``.
+
+    Notes
+    -----
+    Both axes are logarithmic. An estimator whose bias is not resolved (``rel_bias`` 0: exact
+    RTRL, SnAp-n at or beyond the graph's diameter, or an unbiased estimator within its noise)
+    is drawn at the bottom of the axis as a hollow marker, with its interval's upper end as a bar.
+    """
+    plt = _plt()
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 4.4), constrained_layout=True)
+    rows = [e if isinstance(e, dict) else e.to_dict() for e in estimates]
+    pos = [r["rel_bias"] for r in rows if r["rel_bias"] > 0]
+    his = [r["rel_bias_ci"][1] for r in rows if r["rel_bias_ci"][1] > 0]
+    floor = 0.3 * min(pos + his) if (pos or his) else 1e-6
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, r in enumerate(rows):
+        c = colors[i % len(colors)]
+        x = r["cost_per_step"] * 1e6
+        y = r["rel_bias"]
+        lo, hi = r["rel_bias_ci"]
+        if y > 0:
+            ax.errorbar(x, y, yerr=[[y - max(lo, floor)], [max(hi - y, 0.0)]], fmt="o", color=c,
+                        capsize=3, label=r["estimator"])  # fmt: skip
+        else:
+            ax.plot([x], [floor], "o", mfc="none", color=c, label=f"{r['estimator']} (bias 0)")
+            if hi > floor:
+                ax.vlines(x, floor, hi, color=c, lw=1)
+        ax.annotate(r["estimator"], (x, y if y > 0 else floor), textcoords="offset points",
+                    xytext=(5, 4), fontsize=8)  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("cost per step per particle (microseconds, measured)")
+    ax.set_ylabel(r"relative stationary bias $|b_A| / |\nabla L|$")
+    ax.legend(fontsize=7, loc="best")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig if fig is not None else ax.figure
 
 
 def save_figure(fig, path, *, pdf: bool = False) -> Path:

@@ -54,7 +54,7 @@ def kernel_env(tmp_path_factory):
 
 def test_the_six_notebooks_are_there():
     names = [p.stem for p in NOTEBOOKS]
-    assert [n[:2] for n in names] == ["01", "02", "03", "04", "05", "06"], names
+    assert [n[:2] for n in names] == ["01", "02", "03", "04", "05", "06", "07"], names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

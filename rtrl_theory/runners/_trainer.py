@@ -472,7 +472,10 @@ def train_online(
     schedule : PowerSchedule or callable t -> eta_t
         Must satisfy Assumption 2.14 unless ``allow_non_robbins_monro=True``; it drives every
         optimizer. [P1]'s convergence theorem covers the SGD update only.
-    algo : {"rtrl", "tbptt"}
+    algo : {"rtrl", "tbptt"} or an online estimator name
+        Any other name of ``rtrl_theory.online.ESTIMATOR_NAMES`` ("uoro", "kf-rtrl",
+        "snap-2", "tbptt-8", ...) trains with that approximate estimator
+        (:func:`rtrl_theory.online.train_online_estimator`: NumPy engine, no checkpoints).
     tau : int
         Truncation length, required for TBPTT.
     block_reduction : {"sum", "mean"}
@@ -540,7 +543,25 @@ def train_online(
         which the run was resumed).
     """
     if algo not in ALGORITHMS:
-        raise ValueError(f"algo: expected one of {ALGORITHMS}, got {algo!r}")
+        # --- online estimators hook (issue 13): any other name goes to rtrl_theory.online ---
+        from rtrl_theory.online import is_estimator_name, train_online_estimator
+
+        if not is_estimator_name(algo):
+            raise ValueError(
+                f"algo: expected one of {ALGORITHMS} or an online estimator name "
+                f"(rtrl_theory.online.ESTIMATOR_NAMES, e.g. 'uoro', 'snap-2'), got {algo!r}"
+            )
+        if checkpoint is not None or resume or backend == "numba" or tau is not None:
+            raise ValueError(
+                f"algo: {algo!r} runs on the NumPy engine without checkpoints or tau; leave "
+                f"checkpoint, resume, backend='numba' and tau unset (TBPTT is 'tbptt-TAU')"
+            )
+        return train_online_estimator(
+            model, params, data, n_steps, schedule=schedule, algo=algo, optimizer=optimizer,
+            batch_size=batch_size, rng=rng, record_every=record_every,
+            allow_non_robbins_monro=allow_non_robbins_monro, progress=progress,
+        )  # fmt: skip
+        # --- end of the online estimators hook ---
     n_steps = positive_int(n_steps, "n_steps")
     if algo == "tbptt":
         if tau is None:

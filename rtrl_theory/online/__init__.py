@@ -1,0 +1,67 @@
+r"""Online gradient estimators on the cell seam and the stationary bias meter.
+
+Each estimator advances its own approximate sensitivity state from the cell's linearization
+(the state Jacobian :math:`D_t` and the row-local immediate Jacobian :math:`I_t` of
+``rtrl_theory.cells._base``) and returns its gradient estimate :math:`\tilde G_A`, the update
+direction (3.63)-(3.64) of [P1] with the approximate influence in place of :math:`J_t`:
+
+==============  =====================================================  ==========  ===========
+name            algorithm                                              cost/step   memory
+==============  =====================================================  ==========  ===========
+``exact``       RTRL, (2.20)-(2.21) of [P1]                            N^2 P       N P
+``uoro``        Tallec & Ollivier 2018, rank one, unbiased             N^2 + P     N + P
+``kf-rtrl``     Mujika et al. 2018, Kronecker factors, unbiased        N^3         N^2 + m
+``snap-1``      Menick et al. 2021, pattern of the immediate term      P           P
+``snap-n``      Menick et al. 2021, pattern reachable in n steps       (dense)     nnz
+``rflo``        Murray 2019, leak trace + random feedback              P           P
+``eprop``       Bellec et al. 2020, eligibility traces                 P           P
+``immediate``   the immediate term alone                               P           P
+``tbptt-tau``   TBPTT(tau), lagged block update                        N^2 P       N P
+==============  =====================================================  ==========  ===========
+
+:func:`stationary_bias` measures :math:`b_A(\theta) = E_{\pi_A}[\tilde G_A] - \nabla L(\theta)`
+under the stationary law of the joint process (data, state, approximate sensitivities) that the
+estimator creates, with exact RTRL run on the same particles (common random numbers).
+"""
+
+from ._base import EstimatorState, OnlineEstimator, recurrence_graph
+from ._bias import BiasEstimate, stationary_bias, stationary_bias_table
+from ._eprop import EProp, leak
+from ._exact import ExactRTRL
+from ._immediate import Immediate
+from ._kfrtrl import KFRTRL
+from ._registry import ESTIMATOR_NAMES, estimator_names, is_estimator_name, make_estimator
+from ._rflo import RFLO
+from ._setups import BIAS_MODELS, bias_setup
+from ._snap import SnAp1, SnApN, graph_diameter, snap_pattern
+from ._tbptt import TruncatedBPTT
+from ._train import train_online_estimator
+from ._uoro import UORO
+
+__all__ = [
+    "BIAS_MODELS",
+    "ESTIMATOR_NAMES",
+    "bias_setup",
+    "BiasEstimate",
+    "EProp",
+    "EstimatorState",
+    "ExactRTRL",
+    "Immediate",
+    "KFRTRL",
+    "OnlineEstimator",
+    "RFLO",
+    "SnAp1",
+    "SnApN",
+    "TruncatedBPTT",
+    "UORO",
+    "estimator_names",
+    "graph_diameter",
+    "is_estimator_name",
+    "leak",
+    "make_estimator",
+    "recurrence_graph",
+    "snap_pattern",
+    "stationary_bias",
+    "stationary_bias_table",
+    "train_online_estimator",
+]
