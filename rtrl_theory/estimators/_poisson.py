@@ -63,9 +63,9 @@ def poisson_path_sums(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None) -
     r"""Per-continuation path sums :math:`\sum_{n<n_{terms}}(G(Z^r_n) - \bar G)`, (M, n_inner).
 
     Row m holds ``n_inner`` independent continuations from point m of ``z``; their mean is the
-    truncated series (4.3) at that point. Two calls with generators in the same state and the
-    same ``n_inner`` drive continuation r of every point with the same random numbers (common
-    random numbers, for differences :math:`v(z) - v(z')`, Lemma 4.3).
+    truncated series (4.3) at that point. Two calls for ONE point each (M = 1), with generators
+    in the same state and the same ``n_inner``, drive continuation r of both points with the
+    same random numbers (common random numbers, for differences :math:`v(z) - v(z')`, Lemma 4.3).
     """
     n_inner = positive_int(n_inner, "n_inner")
     n_terms = positive_int(n_terms, "n_terms")
