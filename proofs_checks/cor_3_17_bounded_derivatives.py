@@ -65,7 +65,8 @@ def estimates(quick: bool, seed: int):
         th[N:] *= sw
         th[:N] *= sa
         kw = dict(n_particles=K, n_steps=n, burn_in=burn)
-        g = _limits.limit_gradient(JointProcess(model, th, proc, order=1), rng=[3171, i, seed], **kw)
+        jp1 = JointProcess(model, th, proc, order=1)
+        g = _limits.limit_gradient(jp1, rng=[3171, i, seed], **kw)
         g2 = _limits.limit_gradient(
             JointProcess(model, th + STEP * u, proc, order=1), rng=[3171, i, seed], **kw
         )

@@ -118,6 +118,10 @@ MUTANTS = (
         "update_bounds with one power of |alpha| dropped (degree 1 instead of 2)",
         _degree_lowered,
     ),
-    Mutant("C_y-dropped", "update_bounds without the target bound C_y in r* = A + C_y", _cy_dropped),
+    Mutant(
+        "C_y-dropped",
+        "update_bounds without the target bound C_y in r* = A + C_y",
+        _cy_dropped,
+    ),
 )
 del contextlib

@@ -106,7 +106,9 @@ def update_bounds(model, alpha, *, C_x: float, C_y: float, L_target: float = 0.0
     return UpdateBounds(A, r, G, H, r * (A + Ly), (A + Ly) * u + r * max(1.0, A))
 
 
-def box_supremum(jp, which: str = "G", *, C_y: float, n_starts: int = 16, sweeps: int = 2, rng=None):
+def box_supremum(
+    jp, which: str = "G", *, C_y: float, n_starts: int = 16, sweeps: int = 2, rng=None
+):
     r"""Adversarial search for :math:`\sup\|\tilde G\|_\infty` (``which="G"``) or the sup of the
     per-step Hessian's max entry (``which="H"``) over the a-priori box, through the library's own
     :meth:`JointProcess.update_direction` / :meth:`JointProcess.hessian`.
