@@ -142,3 +142,18 @@ def contraction_problem(r) -> list:
             f"rho_bar^t W1_0 = {allowed:.3g}: the coupling does not contract at rho_bar"
         ]
     return []
+
+
+def linear_system():
+    """The oracle's Section 7.1-like linear system: LinearSDE(3, 2, dt = 0.5) student, a linear
+    teacher (Wishart, dof 30, dt = 0.5), Gaussian inputs (std 1), uniform target noise 0.3.
+    Returns (model, params, process, oracle) with the exact stationary L, grad L, Hessian."""
+    from rtrl_theory import LinearSDE
+    from rtrl_theory.data import linear_sde_teacher
+    from rtrl_theory.oracles import linear_stationary
+
+    teacher = linear_sde_teacher(3, 2, rng=0, dt=0.5, dof=30)
+    process = teacher.process(input_std=1.0, noise=0.3)
+    model = LinearSDE(3, 2, dt=0.5)
+    params = model.init_params(1, a_scale=0.3)
+    return model, params, process, linear_stationary(model, params, process)

@@ -24,7 +24,14 @@ Tests (Bonferroni over all of them, family-wise 1e-3 each family):
    with L_v = projected_update_lipschitz (the Lipschitz constant of v . G~ on the box) and W1_0
    the exact empirical W1 between the initial sample and the ensemble at T (optimal assignment,
    max-norm): the bound of (3.45) with W1(mu_0 P^t, pi) <= rho_bar^t W1(mu_0, pi).
-The fitted decay rate of |v1 . (E G~_t - grad L)| is reported beside rho_bar. False-failure
+The fitted decay rate of |v1 . (E G~_t - grad L)| is reported beside rho_bar.
+Linear oracle system (``_limits_common.linear_system``, exact answers from
+rtrl_theory.oracles): particles from stationary (data, S) with J_0 = 0.5 - 0.5 J + U[-1, 1]
+(a law correlated with the state: on these zero-mean systems an independent J_0 leaves E[G~_t]
+unchanged, see oracles.SensitivityLaw) give E[G~_t], t = 0..T, against the exact path
+``expected_gradient_path`` (z-test, Bonferroni over T x P), and their window t >= T/2 against
+the exact grad L of ``linear_stationary`` (differentiated Lyapunov equations: no pathwise
+derivative shared), Bonferroni over P; T/2 is where the exact path is within 1e-6 |grad L|. False-failure
 rate: <= 2e-3 by construction (two families at 1e-3); measured over seeds 0-19 (see tests).
 
 Mutants. ``J-term-doubled``: JointProcess.update_direction with its (W, B) block doubled
@@ -51,6 +58,7 @@ from ._limits_common import (
     LEVEL,
     assumptions,
     bonferroni_z,
+    linear_system,
     model_and_process,
     one_sided_box_law,
     target_constants,
@@ -85,7 +93,55 @@ def fd_gradient(quick: bool, seed: int):
     return CACHE[key]
 
 
+def linear_part(quick: bool, seed: int):
+    """The oracle system: particle E[G~_t] from J_0 = 0.5 - 0.5 J + U[-1, 1] against the exact
+    path (expected_gradient_path) and the stationary window against the exact grad L.
+    Returns (problems, measured text, details)."""
+    from rtrl_theory.oracles import SensitivityLaw, expected_gradient_path
+
+    model, params, proc, o = linear_system()
+    P = model.n_params
+    # T/2: the exact path is within 1e-6 |grad L| of grad L (checked below, deterministic)
+    T = 2 * _limits.burn_in_for(o.spectral_radius, 1e-7)
+    K = 1000 if quick else 4000
+    law = SensitivityLaw.scaled_stationary(model, params, proc, -0.5, mean=0.5, noise_var=1 / 3)
+    exact = expected_gradient_path(model, params, proc, T + 1, law)
+    jp = JointProcess(model, params, proc, order=1)
+    rng = np.random.default_rng([3163, seed])
+    z = jp.run(jp.initial(K, rng), _limits.burn_in_for(o.spectral_radius, 1e-10), rng)
+    z = replace(z, Jt=0.5 - 0.5 * z.Jt + rng.uniform(-1.0, 1.0, z.Jt.shape))
+    mean, se, tail = _limits.expected_function_curve(
+        jp, jp.update_direction, T, n_particles=K, rng=rng, law=z
+    )
+    problems = []
+    zc_path = bonferroni_z(mean.size, LEVEL)
+    zp = (mean - exact.mean) / se
+    if np.max(np.abs(zp)) > zc_path:
+        t, k = np.unravel_index(int(np.argmax(np.abs(zp))), zp.shape)
+        problems.append(
+            f"linear: E[G~_t] off the exact path at t = {t}, coord {k} (z = {zp[t, k]:.1f})"
+        )
+    g = tail.mean(axis=0)
+    gse = tail.std(axis=0, ddof=1) / np.sqrt(K)
+    zs = (g - o.grad) / gse
+    zc = bonferroni_z(P, LEVEL)
+    if np.max(np.abs(zs)) > zc:
+        k = int(np.argmax(np.abs(zs)))
+        problems.append(f"linear: E_pi[G~] != oracle grad L at coord {k} (z = {zs[k]:.1f})")
+    if exact.error[T // 2] > 1e-6 * np.abs(o.grad).max():
+        problems.append("linear: the exact path has not converged by T/2")
+    z0 = np.abs(mean[0] - o.grad) / se[0]
+    text = (
+        f"linear oracle system (LinearSDE, spectral radius {o.spectral_radius:.3f}): particle "
+        f"E[G~_t] vs exact path, max |z| {np.max(np.abs(zp)):.2f} (bound {zc_path:.2f}), "
+        f"E_pi[G~] vs exact grad L max |z| {np.max(np.abs(zs)):.2f} (bound {zc:.2f}); at t = 0 "
+        f"the J_0 law is resolved from grad L at {np.max(z0):.0f} se"
+    )
+    return problems, text, {"linear_max_z_path": float(np.max(np.abs(zp)))}
+
+
 def check(quick: bool = True, seed: int = 0) -> CheckResult:
+    lin_problems, lin_text, lin_details = linear_part(quick, seed)
     model, params, proc = model_and_process()
     jp = JointProcess(model, params, proc, order=1)
     P, N = model.n_params, model.n_hidden
@@ -118,7 +174,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
     z2c = bonferroni_z(dev.size, 2 * LEVEL)
     z_stat = (g_tail - fd.value) / np.sqrt(se_tail**2 + fd.stderr**2)
     excess = (np.abs(dev) - env) / se_dev
-    problems = []
+    problems = list(lin_problems)
     if np.max(np.abs(z_stat)) > z1c:
         k = int(np.argmax(np.abs(z_stat)))
         problems.append(
@@ -151,7 +207,8 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
             f"|v1.(E G~_0 - grad L)| = {abs(dev[0, 0]):.3g} ({abs(dev[0, 0]) / se_dev[0, 0]:.0f} "
             f"se), decay rate {rate:.3g} vs rho_bar {rho_bar:.3f}; envelope L_v W1_0 rho_bar^t "
             f"(W1_0 = {W1_0:.3g}) never exceeded (max excess z {np.max(excess):.2f}, bound "
-            f"{z2c:.2f}), T = {T}"
+            f"{z2c:.2f}), T = {T}; "
+            + lin_text
         ),
         method="particles from a |J|-box law vs five-point differences of L from independent "
         "forward-only runs",
@@ -167,6 +224,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
             "W1_0": W1_0,
             "decay_rate": rate,
             "rho_bar": rho_bar,
+            **lin_details,
         },
     )
 
@@ -176,7 +234,7 @@ def _j_term_doubled():
 
     def doubled(self, z):
         g = orig(self, z).copy()
-        g[:, self.model.n_hidden :] *= 2.0
+        g[:, self.model.split(self.theta)[0].size :] *= 2.0
         return g
 
     return mock.patch.object(JointProcess, "update_direction", doubled)
