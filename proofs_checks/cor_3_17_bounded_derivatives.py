@@ -2,7 +2,8 @@
 grad L is Lipschitz (with constant sup |Hess L|).
 
 Method. On a theta grid of the _montecarlo configuration: W, B scaled by {1, 10} (10: tanh
-saturated) x alpha scaled by {1, 20} (A = |alpha|_1 = 0.86 and 17), grad L = E_pi[G~] and
+saturated) x alpha scaled by {1, 20} (A = |alpha|_1 = 0.86 and 17), and saturated W, B with
+alpha x 0.001 (A = 0.00086, where grad L ~ -E[y s] is set by the target), grad L = E_pi[G~] and
 v.Hess L.v = E_pi[v.H.v] (2 fixed unit directions) from stationary particles (Theorem 3.16;
 ``limit_gradient``, ``limit_hessian_directions``), against the bounds of Lemmas 3.13-3.14
 (``update_bounds``: |grad L|_max <= sup_box |G~| = G(A), |v.Hess L.v| <= H(A) |v|_1^2) and, for
@@ -14,7 +15,8 @@ depend on theta only through alpha on the box), which the saturated points test.
 grow like A^2 (note 9.3): uniform in theta only for bounded alpha. False-failure rate <= 1e-3 by
 construction; measured over seeds 0-19 in the tests.
 
-Mutants. ``uniform-in-alpha``: update_bounds evaluated at |alpha|_1 = 1 whatever alpha ([P1]'s
+Mutants. ``C_y-dropped`` (lemma-3.13's: at alpha x 0.001 the bound without C_y is A = 0.00086,
+below |grad L|). ``uniform-in-alpha``: update_bounds evaluated at |alpha|_1 = 1 whatever alpha ([P1]'s
 literal "uniform in theta"); at alpha x 20 grad L exceeds it (z ~ 300). ``alpha-degree-lowered``
 (lemma-3.13's) is declared uncatchable: the stationary mean is far below the box sup.
 """
@@ -38,11 +40,11 @@ from ._limits_common import (
     model_and_process,
     target_constants,
 )
-from .lemma_3_13_update_bounds import _degree_lowered
+from .lemma_3_13_update_bounds import _cy_dropped, _degree_lowered
 
 ID = "cor-3.17"
 STATEMENT = "grad L and Hess L bounded uniformly in (W, B) (degree 2 in |alpha|); grad L Lipschitz"
-GRID = ((1.0, 1.0), (10.0, 1.0), (1.0, 20.0), (10.0, 20.0))
+GRID = ((1.0, 1.0), (10.0, 1.0), (1.0, 20.0), (10.0, 20.0), (10.0, 0.001))
 STEP = 0.5
 
 
@@ -130,6 +132,11 @@ def _uniform_in_alpha():
 
 
 MUTANTS = (
+    Mutant(
+        "C_y-dropped",
+        "update_bounds without the target bound C_y (lemma-3.13's mutant)",
+        _cy_dropped,
+    ),
     Mutant("uniform-in-alpha", "update_bounds evaluated at |alpha|_1 = 1 for every alpha",
            _uniform_in_alpha),
     Mutant(
