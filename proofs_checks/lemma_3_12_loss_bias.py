@@ -51,6 +51,7 @@ from ._limits_common import (
     contraction_problem,
     coupled_run,
     linear_system,
+    zdiv,
     rate_test,
     target_constants,
 )
@@ -84,7 +85,7 @@ def linear_part(quick: bool, seed: int, p: float):
         rng=rng, law=z1,
     )
     exact = expected_loss_bias(model, params, proc, T, init="stationary_data")
-    zs = (bias[:, 0] - exact.bias) / se[:, 0]
+    zs = zdiv(bias[:, 0] - exact.bias, se[:, 0])
     zc = bonferroni_z(T.size, LEVEL)
     problems = []
     if np.max(np.abs(zs)) > zc:

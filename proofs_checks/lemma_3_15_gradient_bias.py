@@ -36,6 +36,7 @@ from ._limits_common import (
     coupled_run,
     rate_test,
     target_constants,
+    zdiv,
 )
 from .thm_3_16_limit_gradient import _no_forgetting
 
@@ -70,7 +71,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
             pr, sup = rate_test(r["T"], r["bias"][:, j], r["se"][:, j], C, R, p, zc)
             problems += [f"G~[{j - 1}]/{law}: {x}" for x in pr]
             sups.append(sup)
-            lims.append(abs(r["T"][-1] * r["bias"][-1, j]) / (r["T"][-1] * r["se"][-1, j]))
+            lims.append(abs(float(zdiv(r["bias"][-1, j], r["se"][-1, j]))))
         problems += [f"{law}: {x}" for x in contraction_problem(r)]
         parts.append(
             f"G~ from {law} law: max_T,comp T|bias| {max(sups):.3g} <= C_G = {b.L_G:.3g} x "

@@ -14,12 +14,12 @@ independent continuations per state, n_terms = terms_for(rho_bar, 1e-4) series t
 truncation error is below 1e-4 L_G, under 1/50 of a standard error) with Gbar from the library's
 ``finite_chain_stationary_mean`` is compared with the exact linear solve, which shares no
 computation with it:
-1. identity: z = (v_MC - v_exact) / se, two-sided, Bonferroni over the 7 states at family-wise
-   level 1e-3 (|z| <= 3.81);
+1. identity: z = (v_MC - v_exact) / se, two-sided, Bonferroni over the 7 states and the 3
+   points of the linear system below at family-wise level 1e-3 (|z| <= 3.89);
 2. resolution: |v|/se >= 10 at the state of largest |v| of each chain (a design requirement:
    se is fixed by n_inner before running; with the exact v it is ~ 25 for chain A and ~ 20 for
    chain B in quick mode, so this is not a random event);
-3. bound (4.6): (|v_MC(i)| - bound_i) / se <= 3.81 (one-sided; at equality, chain A, the
+3. bound (4.6): (|v_MC(i)| - bound_i) / se <= 3.72 (one-sided; at equality, chain A, the
    statistic is standard normal), and the exact v below the bound (deterministic).
 Linear oracle system (``_limits_common.linear_system``): at 3 points off stationarity (J
 replaced by 0.5 - 0.5 J + U[-1, 1]), the same estimator for [P1]'s (4.11) G = grad L . G~ with
@@ -46,7 +46,7 @@ from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.estimators import _finite_chain as fc
 from rtrl_theory.estimators import _poisson
 
-from ._limits_common import CACHE, LEVEL, bonferroni_z, linear_system
+from ._limits_common import CACHE, LEVEL, bonferroni_z, linear_system, zdiv
 
 ID = "lemma-4.2"
 STATEMENT = "The series (4.3) solves the Poisson equation v - Pv = G - Gbar and obeys (4.6)"
@@ -132,10 +132,10 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
     zc1 = bonferroni_z(n_states, 2 * LEVEL)  # one-sided at LEVEL
     problems, parts = [], []
     for r in res:
-        z = (r["v"] - r["exact"]) / r["se"]
+        z = zdiv(r["v"] - r["exact"], r["se"])
         j = int(np.argmax(np.abs(r["exact"])))
-        resol = abs(r["v"][j]) / r["se"][j]
-        zb = (np.abs(r["v"]) - r["bound"]) / r["se"]
+        resol = abs(zdiv(r["v"][j], r["se"][j]))
+        zb = zdiv(np.abs(r["v"]) - r["bound"], r["se"])
         if np.max(np.abs(z)) > zc:
             problems.append(f"{r['name']}: series vs exact v, max |z| {np.max(np.abs(z)):.2f}")
         if resol < MIN_RESOLUTION:
@@ -151,7 +151,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
             f"{np.max(np.abs(z)):.2f}, |v|/se {resol:.0f}, |v|/bound(4.6) <= "
             f"{np.max(np.abs(r['exact']) / r['bound']):.3f}"
         )
-    zl = (lin["v"] - lin["exact"]) / lin["se"]
+    zl = zdiv(lin["v"] - lin["exact"], lin["se"])
     if np.max(np.abs(zl)) > zc:
         problems.append(f"linear: series vs closed-form v, max |z| {np.max(np.abs(zl)):.2f}")
     parts.append(

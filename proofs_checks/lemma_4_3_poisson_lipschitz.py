@@ -34,7 +34,14 @@ from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.estimators import _finite_chain as fc
 from rtrl_theory.estimators import _poisson
 
-from ._limits_common import CACHE, LEVEL, assumptions, bonferroni_z, target_constants
+from ._limits_common import (
+    CACHE,
+    LEVEL,
+    assumptions,
+    bonferroni_z,
+    target_constants,
+    zdiv,
+)
 from .lemma_4_2_poisson import chains
 
 ID = "lemma-4.3"
@@ -130,8 +137,8 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
     se = np.array([r[4] for r in rows])
     ex = np.array([r[5] for r in rows])
     bd = np.array([r[6] for r in rows])
-    z = (dv - ex) / se
-    zb = (np.abs(dv) - bd) / se
+    z = zdiv(dv - ex, se)
+    zb = zdiv(np.abs(dv) - bd, se)
     if np.max(np.abs(z)) > zc:
         problems.append(f"CRN differences vs exact: max |z| {np.max(np.abs(z)):.2f} > {zc:.2f}")
     if np.max(zb) > zc1:
@@ -142,7 +149,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
         )
     if np.any(np.abs(ex) > bd * (1 + 1e-9)):
         problems.append("exact |v(i) - v(j)| above L_G/(1 - rho_bar)")
-    pz = [(abs(a) - b - t) / s for a, s, b, t in paper]
+    pz = [float(zdiv(abs(a) - b - t, s)) for a, s, b, t in paper]
     if max(pz) > zp:
         problems.append(f"paper RNN: |dv| above the bound (z = {max(pz):.2f})")
     tight = float(np.max(np.abs(ex) / bd))
