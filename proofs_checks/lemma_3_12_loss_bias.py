@@ -6,8 +6,8 @@ T |E L_T - L| <= sum_t E|l_t - l'_t| <= L_l sum_t E||Z_t - Z'_t|| <= L_l W1(mu_0
 rho_bar), with L_l = (A + C_y)(A + L_f* + 1) the loss's Lipschitz constant on the box
 (``update_bounds``), rho_bar from the assumptions report, W1 measured: the exact W1 of the
 two initial samples (optimal assignment, ``matched_w1``; in this dimension an over-estimate
-of W1(mu_0, pi), which errs on the safe side). The bias itself is estimated with independent pairs (pair i = particle i of
-each ensemble): E L_T - L does not depend on the coupling, and only independent pairs give a
+of W1(mu_0, pi), which errs on the safe side). The bias itself is estimated with independent
+pairs (pair i = particle i of each ensemble): E L_T - L does not depend on the coupling, and only independent pairs give a
 valid standard error (pairing by the assignment makes the pairs dependent: its naive standard
 error was measured too small by a factor ~2 on the linear system). The claim tested is
 sup_T T |E L_T - L| <= C = L_l W1 / (1 - rho_bar), on each configuration of a scan:

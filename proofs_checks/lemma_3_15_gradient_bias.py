@@ -3,8 +3,8 @@
 Method (configuration "base" of _limits_common, the _montecarlo set-up). grad L_T = (1/T)
 sum_{t<T} G~(theta, Z_t) (3.63)-(3.64); by the synchronous coupling with a stationary ensemble
 (``coupled_bias_curve``; W1 of the initial samples by optimal assignment), E grad L_T - grad L
-is estimated without bias for T = 1..64 from J_0 = 0 (point law) and from the box law. Constant: as for Lemma 3.12,
-T |E grad L_T - grad L|_max <= L_G W1(mu_0, pi) / (1 - rho_bar) with L_G the Lipschitz constant
+is estimated without bias for T = 1..64 from J_0 = 0 (point law) and from the box law.
+Constant: as for Lemma 3.12, T |E grad L_T - grad L|_max <= L_G W1(mu_0, pi) / (1 - rho_bar) with L_G the Lipschitz constant
 of G~ on the box (``update_bounds``), so the claim tested is sup_T T |bias_T|_max <= C_G per
 component (``rate_test``; one-sided, Bonferroni over T, components and laws, family-wise 1e-3;
 the tail beyond T = 64 bounded through the pathwise contraction, itself checked). Hessian: v.H.v
