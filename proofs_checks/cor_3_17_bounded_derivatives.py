@@ -16,9 +16,10 @@ grow like A^2 (note 9.3): uniform in theta only for bounded alpha. False-failure
 construction; measured over seeds 0-19 in the tests.
 
 Mutants. ``C_y-dropped`` (lemma-3.13's: at alpha x 0.001 the bound without C_y is A = 0.00086,
-below |grad L|). ``uniform-in-alpha``: update_bounds evaluated at |alpha|_1 = 1 whatever
-alpha ([P1]'s literal "uniform in theta"); at alpha x 20 grad L exceeds it (z ~ 200).
-``alpha-degree-lowered`` (lemma-3.13's) is declared uncatchable: the stationary mean is far below the box sup.
+below |grad L|). ``uniform-in-alpha``: update_bounds evaluated at |alpha|_1 = 1 whatever alpha
+([P1]'s literal "uniform in theta"); at alpha x 20 grad L exceeds it (z ~ 200).
+``alpha-degree-lowered`` (lemma-3.13's) is declared uncatchable: the stationary mean is far below
+the box sup.
 """
 
 from __future__ import annotations

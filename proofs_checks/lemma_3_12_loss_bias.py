@@ -1,28 +1,26 @@
 """Lemma 3.12 of [P1]: |E L_T(theta) - L(theta)| <= C / (T (1 - rho_bar)), uniformly in theta.
 
 Computable constant. With the synchronous coupling of the initial law mu_0 and a stationary
-ensemble started from an optimal coupling of the two laws (E||Z_0 - Z'_0|| = W1(mu_0, pi)),
-T |E L_T - L| <= sum_t E|l_t - l'_t| <= L_l sum_t E||Z_t - Z'_t|| <= L_l W1(mu_0, pi) / (1 -
-rho_bar), with L_l = (A + C_y)(A + L_f* + 1) the loss's Lipschitz constant on the box
-(``update_bounds``), rho_bar from the assumptions report, W1 measured: the exact W1 of the
-two initial samples (optimal assignment, ``matched_w1``; in this dimension an over-estimate
-of W1(mu_0, pi), which errs on the safe side). The bias itself is estimated with independent
-pairs (pair i = particle i of each ensemble): E L_T - L does not depend on the coupling, and only independent pairs give a
-valid standard error (pairing by the assignment makes the pairs dependent: its naive standard
-error was measured too small by a factor ~2 on the linear system). The claim tested is
-sup_T T |E L_T - L| <= C = L_l W1 / (1 - rho_bar), on each configuration of a scan:
-quick: base (box law) and c_f = 0.9 c_f_max with W, B saturated (x10) (point law); full adds
-base (point), saturated (box) and c_f = 0.1. The bias curve is the unbiased coupled estimator
-(``coupled_bias_curve``) over T = 1..64; beyond 64 the tail is bounded by L_l E||Z_64 - Z'_64|| /
-(1 - rho_bar) (0 once the pairs have merged, as they do here: contraction ~ 0.07 per step);
-that bound rests on the pathwise contraction E||Z_t - Z'_t|| <= rho_bar^t E||Z_0 - Z'_0|| of
-Prop. 3.1 for the simulated pairs,
-which is checked at t = 63 (``contraction_problem``).
-Tests one-sided, Bonferroni over the grid and configurations, family-wise 1e-3 (``rate_test``).
-The constant is loose (measured sup T|bias| / C ~ 0.01, reported): the worst-case L_l and the
-rho_bar of Assumption 2.10 are far above the typical ones, so no mutant shifting C by 2 can be
-caught (said, not hidden). False-failure rate <= 1e-3 by construction; measured over seeds 0-19
-in the tests.
+ensemble started from an optimal coupling of the two laws (E||Z_0 - Z'_0|| = W1(mu_0, pi)), T |E
+L_T - L| <= sum_t E|l_t - l'_t| <= L_l sum_t E||Z_t - Z'_t|| <= L_l W1(mu_0, pi) / (1 - rho_bar),
+with L_l = (A + C_y)(A + L_f* + 1) the loss's Lipschitz constant on the box (``update_bounds``),
+rho_bar from the assumptions report, W1 measured: the exact W1 of the two initial samples (optimal
+assignment, ``matched_w1``; in this dimension an over-estimate of W1(mu_0, pi), which errs on the
+safe side). The bias itself is estimated with independent pairs (pair i = particle i of each
+ensemble): E L_T - L does not depend on the coupling, and only independent pairs give a valid
+standard error (pairing by the assignment makes the pairs dependent: its naive standard error was
+measured too small by a factor ~2 on the linear system). The claim tested is sup_T T |E L_T - L|
+<= C = L_l W1 / (1 - rho_bar), on each configuration of a scan: quick: base (box law) and c_f =
+0.9 c_f_max with W, B saturated (x10) (point law); full adds base (point), saturated (box) and c_f
+= 0.1. The bias curve is the unbiased coupled estimator (``coupled_bias_curve``) over T = 1..64;
+beyond 64 the tail is bounded by L_l E||Z_64 - Z'_64|| / (1 - rho_bar) (0 once the pairs have
+merged, as they do here: contraction ~ 0.07 per step); that bound rests on the pathwise
+contraction E||Z_t - Z'_t|| <= rho_bar^t E||Z_0 - Z'_0|| of Prop. 3.1 for the simulated pairs,
+which is checked at t = 63 (``contraction_problem``). Tests one-sided, Bonferroni over the grid
+and configurations, family-wise 1e-3 (``rate_test``). The constant is loose (measured sup T|bias|
+/ C ~ 0.01, reported): the worst-case L_l and the rho_bar of Assumption 2.10 are far above the
+typical ones, so no mutant shifting C by 2 can be caught (said, not hidden). False-failure rate <=
+1e-3 by construction; measured over seeds 0-19 in the tests.
 
 Linear oracle system (``_limits_common.linear_system``): E L_T - L is known exactly
 (``oracles.expected_loss_bias``, init "stationary_data": data stationary, S_0 = 0). The same

@@ -2,16 +2,17 @@
 
 Method (configuration "base" of _limits_common, the _montecarlo set-up). grad L_T = (1/T)
 sum_{t<T} G~(theta, Z_t) (3.63)-(3.64); by the synchronous coupling with a stationary ensemble
-(``coupled_bias_curve``; W1 of the initial samples by optimal assignment), E grad L_T - grad L
-is estimated without bias for T = 1..64 from J_0 = 0 (point law) and from the box law.
-Constant: as for Lemma 3.12, T |E grad L_T - grad L|_max <= L_G W1(mu_0, pi) / (1 - rho_bar) with L_G the Lipschitz constant
-of G~ on the box (``update_bounds``), so the claim tested is sup_T T |bias_T|_max <= C_G per
-component (``rate_test``; one-sided, Bonferroni over T, components and laws, family-wise 1e-3;
-the tail beyond T = 64 bounded through the pathwise contraction, itself checked). Hessian: v.H.v
-for 2 fixed unit directions (order-2 particles, box law); no Lipschitz constant of H is derived
-here, so only the rate is tested: the pairs must merge (tail exactly 0) and T^p |bias_T| bounded
-(for p > 1: lim T bias_T must not be resolved from 0). The constant C_G is loose (ratio ~ 0.01
-reported); false-failure rate <= 1e-3 by construction, measured over seeds 0-19 in the tests.
+(``coupled_bias_curve``; W1 of the initial samples by optimal assignment), E grad L_T - grad L is
+estimated without bias for T = 1..64 from J_0 = 0 (point law) and from the box law. Constant: as
+for Lemma 3.12, T |E grad L_T - grad L|_max <= L_G W1(mu_0, pi) / (1 - rho_bar) with L_G the
+Lipschitz constant of G~ on the box (``update_bounds``), so the claim tested is sup_T T
+|bias_T|_max <= C_G per component (``rate_test``; one-sided, Bonferroni over T, components and
+laws, family-wise 1e-3; the tail beyond T = 64 bounded through the pathwise contraction, itself
+checked). Hessian: v.H.v for 2 fixed unit directions (order-2 particles, box law); no Lipschitz
+constant of H is derived here, so only the rate is tested: the pairs must merge (tail exactly 0)
+and T^p |bias_T| bounded (for p > 1: lim T bias_T must not be resolved from 0). The constant C_G
+is loose (ratio ~ 0.01 reported); false-failure rate <= 1e-3 by construction, measured over seeds
+0-19 in the tests.
 
 Mutants. ``rate-exponent-2`` (LIMIT_RATE_EXPONENT = 2; caught when a component of lim T bias_T
 is resolved from 0). ``no-forgetting`` (thm-3.16's: JointProcess.step with the sensitivities'
