@@ -32,13 +32,17 @@ unchanged, see oracles.SensitivityLaw) give E[G~_t], t = 0..T, against the exact
 ``expected_gradient_path`` (z-test, Bonferroni over T x P), and their window t >= T/2 against
 the exact grad L of ``linear_stationary`` (differentiated Lyapunov equations: no pathwise
 derivative shared), Bonferroni over P; T/2 is where the exact path is within 1e-6 |grad L|.
-False-failure rate: <= 4e-3 by construction (four families at 1e-3: paper stationary, paper
-envelope, linear path, linear stationary); measured 0 of 20 (seeds 0-19, quick).
+Hessian (hess L = E_pi[H], (3.65), (3.72)): v.H.v from order-2 stationary particles
+(``limit_hessian_directions``, 200 particles x 40 steps) along 3 fixed random unit directions
+of the cell parameters, against the exact v.Hess L.v (Bonferroni over 3).
+False-failure rate: <= 5e-3 by construction (five families at 1e-3: paper stationary, paper
+envelope, linear path, linear stationary, linear Hessian); measured 0 of 20 (seeds 0-19, quick).
 
 Mutants. ``J-term-doubled``: JointProcess.update_direction with its (W, B) block doubled
 (E_pi[G~] is no longer grad L: v1 moves by ~ 0.012 ~ 10 se). ``no-forgetting``: JointProcess.step
 with the forgetting factor of the sensitivities set to 1, J_{t+1} = J_t + (the step from J = 0)
-(a network outside the hypotheses: J_0 is never forgotten, J drifts).
+(a network outside the hypotheses: J_0 is never forgotten, J drifts). ``second-order-dropped``:
+JointProcess.hessian with H = 0 (E_pi[H] is then not hess L: v.H.v moves by ~ 15 se).
 """
 
 from __future__ import annotations
@@ -132,12 +136,31 @@ def linear_part(quick: bool, seed: int):
         problems.append(f"linear: E_pi[G~] != oracle grad L at coord {k} (z = {zs[k]:.1f})")
     if exact.error[T // 2] > 1e-6 * np.abs(o.grad).max():
         problems.append("linear: the exact path has not converged by T/2")
+    # hess L = E_pi[H] (3.65), (3.72): v.H.v from order-2 particles vs the exact Hessian
+    n_head = model.split(model.as_flat(params))[0].size
+    V = np.random.default_rng(3164).standard_normal((3, P))
+    V[:, :n_head] = 0.0  # cell directions: where the second-order sensitivities H enter
+    V /= np.linalg.norm(V, axis=1, keepdims=True)
+    jp2 = JointProcess(model, params, proc, order=2)
+    hq = _limits.limit_hessian_directions(
+        jp2, V, n_particles=200 if quick else 800, n_steps=40,
+        burn_in=_limits.burn_in_for(o.spectral_radius, 1e-10), rng=rng,
+    )
+    exact_q = np.einsum("mp,pq,mq->m", V, o.hessian, V)
+    zh = zdiv(hq.value - exact_q, hq.stderr)
+    zch = bonferroni_z(3, LEVEL)
+    if np.max(np.abs(zh)) > zch:
+        problems.append(f"linear: E_pi[v.H.v] != v.Hess L.v (max |z| {np.max(np.abs(zh)):.1f})")
     z0 = np.abs(zdiv(mean[0] - o.grad, se[0]))
     text = (
         f"linear oracle system (LinearSDE, spectral radius {o.spectral_radius:.3f}): particle "
         f"E[G~_t] vs exact path, max |z| {np.max(np.abs(zp)):.2f} (bound {zc_path:.2f}), "
         f"E_pi[G~] vs exact grad L max |z| {np.max(np.abs(zs)):.2f} (bound {zc:.2f}); at t = 0 "
-        f"the J_0 law is resolved from grad L at {np.max(z0):.0f} se"
+        f"the J_0 law is resolved from grad L at {np.max(z0):.0f} se; E_pi[v.H.v] = "
+        + ", ".join(f"{a:.4g}" for a in hq.value)
+        + " vs exact "
+        + ", ".join(f"{a:.4g}" for a in exact_q)
+        + f" (max |z| {np.max(np.abs(zh)):.2f}, bound {zch:.2f})"
     )
     return problems, text, {"linear_max_z_path": float(np.max(np.abs(zp)))}
 
@@ -259,11 +282,25 @@ def _no_forgetting():
     return mock.patch.object(JointProcess, "step", step)
 
 
+def _second_order_dropped():
+    orig = JointProcess.hessian
+
+    def gauss_newton(self, z):
+        return orig(self, replace(z, Ht=np.zeros_like(z.Ht)))
+
+    return mock.patch.object(JointProcess, "hessian", gauss_newton)
+
+
 MUTANTS = (
     Mutant(
         "J-term-doubled",
         "JointProcess.update_direction with the (W, B) block (J^T alpha part) doubled",
         _j_term_doubled,
+    ),
+    Mutant(
+        "second-order-dropped",
+        "JointProcess.hessian without the second-order sensitivities H (Gauss-Newton part only)",
+        _second_order_dropped,
     ),
     Mutant(
         "no-forgetting",
