@@ -246,3 +246,31 @@ def test_false_failure_rate_over_20_seeds(name):
     two or more failures is below 2e-3, so at most one failure is accepted."""
     fails = sum(_run(name, seed=s).status != "pass" for s in range(20))
     assert fails <= 1
+
+
+def test_lipschitz_constants_hold_on_random_close_pairs_of_box_points():
+    """L_loss, L_G and L_H of update_bounds against |f(z) - f(z')| / ||z - z'||_max over 400
+    random pairs of box points at distance <= 0.05 (the library's loss, update_direction and
+    hessian; Y recomputed from (X, eta) by the target, so its Lipschitz constant enters)."""
+    from dataclasses import replace
+
+    from proofs_checks._montecarlo import model_and_process
+    from rtrl_theory.runners import JointProcess
+
+    model, params, proc = model_and_process()
+    th = model.as_flat(params).copy()
+    th[:3] = [3.0, -2.0, 4.0]
+    jp = JointProcess(model, th, proc, order=2)
+    C_y, L_t = proc.target.scale + proc.target.noise, proc.target.lipschitz
+    b = ub.update_bounds(model, th[:3], C_x=1.0, C_y=C_y, L_target=L_t)
+    r = np.random.default_rng(0)
+    z = jp.initial(400, r, law="box")
+    A = jp.flatten(z)
+    B = A + r.uniform(-0.05, 0.05, A.shape)
+    z2 = jp.unflatten(B)
+    z2 = replace(z2, S=np.clip(z2.S, 0.0, 1.0), X=np.clip(z2.X, -1.0, 1.0))
+    z2 = jp.unflatten(jp.flatten(z2))  # Y from the target at the moved (X, eta)
+    d = np.abs(jp.flatten(z) - jp.flatten(z2)).max(axis=1)
+    for f, L in ((jp.loss, b.L_loss), (jp.update_direction, b.L_G), (jp.hessian, b.L_H)):
+        diff = np.abs(f(z) - f(z2)).reshape(400, -1).max(axis=1)
+        assert np.all(diff <= L * d * (1 + 1e-9)), (f.__name__, np.max(diff / d), L)

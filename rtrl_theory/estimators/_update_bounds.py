@@ -23,7 +23,11 @@ with :math:`|y - y'| \le (L_{f^*} + 1)\|z - z'\|`:
 
 * loss :math:`\ell = \tfrac12 r^2`: :math:`L_\ell = r^*(A + L_{f^*} + 1)`;
 * update direction: :math:`L_{\tilde G} = (A + L_{f^*} + 1)\,u^* + r^*\max(1, A)` with
-  :math:`u^* = \max(1, K_{\max} A)`.
+  :math:`u^* = \max(1, K_{\max} A)`;
+* per-step Hessian (each entry, z = (x, eta, s, J, H)), with :math:`L_y = L_{f^*} + 1`:
+  :math:`L_H = \max(2,\ K_{\max}A + A + (A + L_y)K_{\max} + r^*,\
+  2K_{\max}A^2 + (A + L_y) A K_{HH} + r^* A)`, :math:`K_{HH} = \max(K_{WW}, K_{WB}, K_{BB})`
+  (the three blocks of Lemma 3.14's formula, differentiated term by term).
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ class UpdateBounds:
         Lipschitz constant of the step loss on the box.
     L_G : float
         Lipschitz constant of :math:`\\tilde G` (each component) on the box.
+    L_H : float
+        Lipschitz constant of each entry of the per-step Hessian on the box.
     """
 
     alpha_l1: float
@@ -63,6 +69,7 @@ class UpdateBounds:
     H: float
     L_loss: float
     L_G: float
+    L_H: float = float("nan")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -103,7 +110,13 @@ def update_bounds(model, alpha, *, C_x: float, C_y: float, L_target: float = 0.0
         max(K[a] * K[c] * A * A + r * A * KK[(a, c)] for (a, c) in KK),
     )
     Ly = L_target + 1.0
-    return UpdateBounds(A, r, G, H, r * (A + Ly), (A + Ly) * u + r * max(1.0, A))
+    K_HH = max(KK.values())
+    L_H = max(
+        2.0,
+        K_max * A + A + (A + Ly) * K_max + r,
+        2.0 * K_max * A * A + (A + Ly) * A * K_HH + r * A,
+    )
+    return UpdateBounds(A, r, G, H, r * (A + Ly), (A + Ly) * u + r * max(1.0, A), L_H)
 
 
 def box_supremum(
