@@ -13,7 +13,7 @@ grad L(theta')|_max <= H(A) |theta - theta'|_1. One-sided z-tests, Bonferroni ov
 comparisons at family-wise 1e-3; the bounds are uniform in (W, B) by construction (G~ and H
 depend on theta only through alpha on the box), which the saturated points test. The bounds
 grow like A^2 (note 9.3): uniform in theta only for bounded alpha. False-failure rate <= 1e-3 by
-construction; measured over seeds 0-19 in the tests.
+construction; measured 0 of 20 (seeds 0-19, quick mode).
 
 Mutants. ``C_y-dropped`` (lemma-3.13's: at alpha x 0.001 the bound without C_y is A = 0.00086,
 below |grad L|). ``uniform-in-alpha``: update_bounds evaluated at |alpha|_1 = 1 whatever alpha

@@ -18,7 +18,8 @@ differences.
   rho_bar^n / (1 - rho_bar) <= 1e-3 (truncation error of the difference below 1e-3 L_G ||z -
   z'||). One-sided test of |dv| <= bound + truncation; the bound is loose here (ratio reported),
   so no mutant is built on it.
-A true statement fails with probability <= 3e-3 (three Bonferroni families at 1e-3).
+A true statement fails with probability <= 3e-3 (three Bonferroni families at 1e-3); measured:
+0 of 20 (seeds 0-19, quick mode).
 
 Mutants: ``rho-halved`` (dobrushin_coefficient / 2: the bound on chain A falls from 10 to 1.74
 while |dv| = 10), ``L_G-halved`` (finite_chain_lipschitz / 2).
