@@ -20,13 +20,45 @@ tested against.
   :func:`expected_loss_bias` (E L_T - L, Lemma 3.12).
 * ``_poisson``: :func:`poisson_solution_linear`, the solution v of the Poisson equation (4.1)
   for the RTRL update in closed form (a quadratic form in the joint state, Lemma 4.2).
+
+Conventions: parameters and gradients in the model's flat order ``(C, vec A, vec B)``
+(Notation 2.11); time as in ``rtrl_theory.runners.JointProcess`` (step t consumes X_t, the target
+is Y_t = C*.S*_{t+1} + eta_t, the loss compares C.S_{t+1} with Y_t); sensitivities in the engine's
+``Jt`` layout (P_c, N).
+
+Examples
+--------
+>>> import numpy as np
+>>> from rtrl_theory import LinearSDE
+>>> from rtrl_theory.data import AR1Chain, DataProcess, linear_sde_teacher
+>>> teacher = linear_sde_teacher(2, 1, rng=0, dt=0.3, dof=20)
+>>> process = DataProcess(AR1Chain(1, 0.5), teacher.target(noise=0.2))
+>>> model = LinearSDE(2, 1, dt=0.3)
+>>> params = model.init_params(1)
+>>> o = linear_stationary(model, params, process)          # L, grad L, Hessian
+>>> o.grad.shape, o.hessian.shape
+((8,), (8, 8))
+>>> g_b = stationary_update_mean(model, params, process)  # E_pi[G~], augmented system
+>>> bool(np.allclose(g_b, o.grad, rtol=1e-10, atol=1e-14))
+True
+>>> tb = tbptt_expected_gradient(model, params, process, tau=4)   # TBPTT(4) at stationarity
+>>> tb.block_gradient.shape, bool(np.linalg.norm(tb.bias) > 0)
+((8,), True)
 """
 
-from ._linear_sde import LinearJointSystem, LinearSetup, linear_joint_system, linear_setup
+from ._linear_sde import (
+    SENSITIVITY_KINDS,
+    LinearJointSystem,
+    LinearSetup,
+    linear_joint_system,
+    linear_sensitivity_map,
+    linear_setup,
+)
 from ._lyapunov import LinearGaussianSystem, solve_stein
 from ._poisson import LinearPoissonSolution, poisson_solution_linear
 from ._stationary import StationaryOracle, linear_stationary, stationary_update_mean
 from ._transient import (
+    LOSS_INITS,
     GradientPath,
     LossBias,
     SensitivityLaw,
@@ -37,6 +69,8 @@ from ._transient import (
 )
 
 __all__ = [
+    "LOSS_INITS",
+    "SENSITIVITY_KINDS",
     "GradientPath",
     "LossBias",
     "SensitivityLaw",
@@ -50,6 +84,7 @@ __all__ = [
     "LinearSetup",
     "StationaryOracle",
     "linear_joint_system",
+    "linear_sensitivity_map",
     "linear_setup",
     "linear_stationary",
     "poisson_solution_linear",

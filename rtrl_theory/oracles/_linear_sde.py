@@ -49,12 +49,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from rtrl_theory.cells import LinearSDE, LinearSDECell, SquaredErrorReadout
-from rtrl_theory.data import AR1Chain, DataProcess, GaussianInputs, TeacherTarget
-from rtrl_theory.data._teachers import DelayLineCell
+from rtrl_theory.data import AR1Chain, DataProcess, DelayLineCell, GaussianInputs, TeacherTarget
 
 from ._lyapunov import LinearGaussianSystem
 
-__all__ = ["LinearSetup", "LinearJointSystem", "linear_setup", "linear_joint_system"]
+__all__ = [
+    "LinearSetup",
+    "LinearJointSystem",
+    "SENSITIVITY_KINDS",
+    "linear_setup",
+    "linear_joint_system",
+    "linear_sensitivity_map",
+]
+
+#: Linear sensitivity recursions :func:`linear_sensitivity_map` builds (THEORY.md section 11).
+SENSITIVITY_KINDS = ("exact", "snap-1", "immediate")
 
 _SUPPORTED = (
     "supported: model = LinearSDE; process = DataProcess(GaussianInputs or AR1Chain, "
@@ -306,6 +315,43 @@ def _assemble(setup: LinearSetup, sensitivity_map):
     return LinearGaussianSystem(M, G, setup.Q_x, blocks), blocks
 
 
+def linear_sensitivity_map(model, params, kind: str = "exact") -> np.ndarray:
+    r"""The map :math:`D_J` on vec J of a linear recursion :math:`J' = D_J J + \mathcal I`.
+
+    For ``sensitivity=`` of :func:`linear_joint_system` (THEORY.md section 11):
+
+    * ``"exact"``: RTRL, :math:`D_J = I_{P_c}\otimes F`, :math:`F = I + \Delta A`.
+    * ``"snap-1"``: SnAp-1 (Menick et al. 2021), which keeps the entries :math:`J[i, (i, j)]`
+      that are nonzero after one step; for (7.1) (one state component per neuron) it is also
+      e-prop's eligibility trace with the diagonal of F: :math:`J'[i, p] = F_{ii} J[i, p] +
+      \mathcal I[i, p]`, p a parameter of row i. The immediate term lies in the pattern, so
+      :math:`D_J = \Pi (I\otimes F)\Pi` with :math:`\Pi` the projection on it.
+    * ``"immediate"``: :math:`D_J = 0` (the sensitivity is the immediate term; = TBPTT(1)).
+
+    Returns
+    -------
+    ndarray, shape (P_c N, P_c N)
+        In the layout of vec J (entry (p, k) at p N + k).
+    """
+    if not isinstance(model, LinearSDE):
+        raise TypeError(f"model: expected a LinearSDE, got {type(model).__name__}")
+    if kind not in SENSITIVITY_KINDS:
+        raise ValueError(f"kind: expected one of {SENSITIVITY_KINDS}, got {kind!r}")
+    theta = model.as_flat(params, "params")
+    N, Pc = model.n_hidden, model.cell.n_params
+    if kind == "immediate":
+        return np.zeros((Pc * N, Pc * N))
+    A = model.cell.blocks[0].unflatten(model.split(theta)[1])
+    D = np.kron(np.eye(Pc), np.eye(N) + model.dt * A)
+    if kind == "snap-1":
+        # parameter p = offset + j N + i of a row-local block belongs to row i = p mod N
+        keep = np.zeros(Pc * N, dtype=bool)
+        for p in range(Pc):
+            keep[p * N + p % N] = True
+        D = D * keep[:, None] * keep[None, :]
+    return D
+
+
 def linear_joint_system(model, params, process, *, sensitivity="exact") -> LinearJointSystem:
     r"""The joint process :math:`u_t` of the module docstring as a linear system.
 
@@ -318,8 +364,8 @@ def linear_joint_system(model, params, process, *, sensitivity="exact") -> Linea
         delay-line teacher.
     sensitivity : {"exact", None} or ndarray (P_c N, P_c N)
         ``None``: only (X, S*, S). ``"exact"``: RTRL's :math:`D_J = I_{P_c}\otimes F`. An array:
-        any other linear sensitivity recursion :math:`J' = D_J J + \mathcal I(S, X')` (issue 13:
-        SnAp-1 / e-prop keep the diagonal of F within each column's own row, "immediate" is 0).
+        any other linear sensitivity recursion :math:`J' = D_J J + \mathcal I(S, X')`, e.g.
+        from :func:`linear_sensitivity_map` (SnAp-1 / e-prop, immediate; issue 13).
 
     Returns
     -------

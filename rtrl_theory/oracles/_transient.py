@@ -27,6 +27,7 @@ from rtrl_theory._validate import as_array, positive_int
 from ._linear_sde import linear_joint_system
 
 __all__ = [
+    "LOSS_INITS",
     "SensitivityLaw",
     "GradientPath",
     "TBPTTExpectation",
@@ -35,6 +36,10 @@ __all__ = [
     "expected_gradient_path",
     "expected_loss_bias",
 ]
+
+
+#: Named initial laws of :func:`expected_loss_bias`.
+LOSS_INITS = ("zero", "point", "stationary_data", "stationary")
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,50 +331,60 @@ def expected_gradient_path(model, params, process, T: int, J0_law="zero") -> Gra
 
 
 def _initial_second_moment(joint, init):
+    """R_0 = E[u_0 u_0^T] of the state at t = 0 (after step 0) for each ``init``."""
     sys = joint.system
     n = sys.dim
     Sigma = sys.stationary_covariance()
-    sX, sT, sS = (sys.blocks[k] for k in ("X", "teacher", "S"))
+    sS = sys.blocks["S"]
     if isinstance(init, str):
+        if init == "point":
+            return np.zeros((n, n))  # u_0 itself is 0: no pre-step
         if init == "zero":
-            return np.zeros((n, n))
-        if init == "stationary_data":
-            R = Sigma.copy()
-            R[sS, :] = 0.0
-            R[:, sS] = 0.0
-            return R
-        if init == "stationary":
+            pre = np.zeros((n, n))
+        elif init == "stationary_data":
+            pre = Sigma.copy()
+            pre[sS, :] = 0.0
+            pre[:, sS] = 0.0
+        elif init == "stationary":
             return Sigma.copy()
-        raise ValueError(
-            f"init: expected 'zero', 'stationary_data', 'stationary' or (mean, cov), got {init!r}"
-        )
-    if isinstance(init, tuple) and len(init) == 2:
+        else:
+            raise ValueError(
+                f"init: expected one of {LOSS_INITS} or (mean, cov), got {init!r}"
+            )
+    elif isinstance(init, tuple) and len(init) == 2:
         mean = as_array(init[0], "init[0] (mean)", shape=(n,))
         cov = as_array(init[1], "init[1] (cov)", shape=(n, n))
-        return cov + np.outer(mean, mean)
-    raise TypeError(
-        f"init: expected 'zero', 'stationary_data', 'stationary' or a (mean, cov) pair, got "
-        f"{type(init).__name__}"
-    )
+        pre = cov + np.outer(mean, mean)
+    else:
+        raise TypeError(
+            f"init: expected one of {LOSS_INITS} or a (mean, cov) pair, got {type(init).__name__}"
+        )
+    return sys.step_moments(np.zeros(n), pre)[1]
 
 
 def expected_loss_bias(model, params, process, T, init="zero") -> LossBias:
     r""":math:`E L_T - L(\theta)` exactly, :math:`L_T = \frac1T\sum_{t<T}\ell_t` (Lemma 3.12, [P1]).
 
-    The law at the start is that of the pre-step state :math:`(X_{-1}, S^*_0, S_0)` (step 0
-    consumes :math:`X_0 = \Phi X_{-1} + \varepsilon_0`, array convention of THEORY.md section 2):
+    The initial law (array convention of THEORY.md section 2: step t consumes
+    :math:`X_t = \Phi X_{t-1} + \varepsilon_t` and :math:`\ell_t` compares
+    :math:`C\cdot S_{t+1}` with :math:`Y_t`) is given for the pre-step state
+    :math:`(X_{-1}, S^*_0, S_0)`, except for ``"point"``:
 
-    * ``"zero"``: all zero. This is exactly what ``process.sample(T)`` followed by
-      ``rtrl_theory.sequence_loss(model, params, X, Y)`` computes (the stream starts its
-      inputs at 0 and its teacher at :math:`S^*_0 = 0`, the model at :math:`S_0 = 0`).
+    * ``"zero"``: :math:`(X_{-1}, S^*_0, S_0) = 0`. This is exactly what ``process.sample(T)``
+      followed by ``rtrl_theory.sequence_loss(model, params, X, Y)`` computes (the stream
+      starts its inputs at 0 and its teacher at :math:`S^*_0 = 0`, the model at
+      :math:`S_0 = 0`).
+    * ``"point"``: ``JointProcess``'s point law with its defaults, the state at t = 0 is
+      :math:`(X_0, S^*_1, S_1) = 0` (``X_0 = x0 = 0`` is not drawn): what
+      ``estimators.expected_loss_curve`` and ``estimators.loss_bias_curve`` start from.
     * ``"stationary_data"``: :math:`(X_{-1}, S^*_0)` stationary, :math:`S_0 = 0`.
     * ``"stationary"``: all stationary (the bias is 0).
     * ``(mean, cov)``: any law with these moments, vectors/matrices over
       :math:`(X_{-1}, S^*_0, S_0)` (d + N* + N).
 
-    With :math:`\Delta = R_{-1} - \Sigma`,
-    :math:`E\ell_t - L = \tfrac12 h^\top M^{t+1}\Delta (M^\top)^{t+1} h`, so
-    :math:`\lim_T T(E L_T - L) = \tfrac12 h^\top(X - \Delta)h`, :math:`X = MXM^\top + \Delta`.
+    With :math:`\Delta = R_0 - \Sigma` (:math:`R_0` the second-moment matrix at t = 0),
+    :math:`E\ell_t - L = \tfrac12 h^\top M^{t}\Delta (M^\top)^{t} h`, so
+    :math:`\lim_T T(E L_T - L) = \tfrac12 h^\top X h`, :math:`X = MXM^\top + \Delta`.
 
     Parameters
     ----------
@@ -390,15 +405,15 @@ def expected_loss_bias(model, params, process, T, init="zero") -> LossBias:
     joint = linear_joint_system(model, params, process, sensitivity=None)
     sys = joint.system
     Sigma = sys.stationary_covariance()
-    R = _initial_second_moment(joint, init)
+    R0 = _initial_second_moment(joint, init)
     L = joint.loss(Sigma)
     Tmax = int(grid[-1])
     step_loss = np.empty(Tmax)
-    for t, (_, Rt) in enumerate(sys.moment_path(np.zeros(sys.dim), R, Tmax)):
+    step_loss[0] = joint.loss(R0)
+    for t, (_, Rt) in enumerate(sys.moment_path(np.zeros(sys.dim), R0, Tmax - 1), start=1):
         step_loss[t] = joint.loss(Rt)
     csum = np.cumsum(step_loss)
     EL = csum[grid - 1] / grid
-    Delta = R - Sigma
-    X = sys.forward_sum(Delta)
-    limit = 0.5 * float(joint.h @ (X - Delta) @ joint.h)
+    X = sys.forward_sum(R0 - Sigma)
+    limit = 0.5 * float(joint.h @ X @ joint.h)
     return LossBias(grid, EL, L, EL - L, limit, step_loss)
