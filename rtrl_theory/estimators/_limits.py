@@ -15,7 +15,17 @@ chains. The remaining bias is the burn-in error, :math:`O(\bar\rho^{\text{burn\_
 
 Finite differences of L use common random numbers: :math:`L(\theta \pm h e_i)` are estimated
 from the same particles' data (the data process does not depend on theta), so each particle
-gives one sample of the difference quotient, with small variance.
+gives one sample of the difference quotient, with small variance. They share the particles'
+pathwise computation with E_pi[G~] (they agree particle by particle up to O(h^2)), so they are
+NOT an independent route to grad L. The independent route is
+:func:`directional_gradient_independent`: a five-point stencil on :func:`stationary_loss_forward`
+(data and hidden state only, no sensitivity), every evaluation from its own seed.
+
+Transients (Theorem 3.16 from any initial law, Lemmas 3.12 and 3.15):
+:func:`expected_function_curve` (:math:`E f(Z_t)` from an initial law) and
+:func:`coupled_bias_curve` (:math:`E[\frac1T\sum_{t<T} f(Z_t)] - E_\pi f` by the synchronous
+coupling with a stationary ensemble, independent pairs); :func:`matched_w1` (exact empirical W1
+by an optimal assignment); :data:`LIMIT_RATE_EXPONENT` (the 1/T rate the lemmas claim).
 """
 
 from __future__ import annotations
@@ -38,6 +48,13 @@ __all__ = [
     "finite_difference_limit_hessian_directions",
     "expected_loss_curve",
     "loss_bias_curve",
+    "stationary_loss_forward",
+    "FD_STENCIL",
+    "directional_gradient_independent",
+    "expected_function_curve",
+    "coupled_bias_curve",
+    "matched_w1",
+    "LIMIT_RATE_EXPONENT",
 ]
 
 
