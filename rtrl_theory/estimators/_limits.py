@@ -15,7 +15,17 @@ chains. The remaining bias is the burn-in error, :math:`O(\bar\rho^{\text{burn\_
 
 Finite differences of L use common random numbers: :math:`L(\theta \pm h e_i)` are estimated
 from the same particles' data (the data process does not depend on theta), so each particle
-gives one sample of the difference quotient, with small variance.
+gives one sample of the difference quotient, with small variance. They share the particles'
+pathwise computation with E_pi[G~] (they agree particle by particle up to O(h^2)), so they are
+NOT an independent route to grad L. The independent route is
+:func:`directional_gradient_independent`: a five-point stencil on :func:`stationary_loss_forward`
+(data and hidden state only, no sensitivity), every evaluation from its own seed.
+
+Transients (Theorem 3.16 from any initial law, Lemmas 3.12 and 3.15):
+:func:`expected_function_curve` (:math:`E f(Z_t)` from an initial law) and
+:func:`coupled_bias_curve` (:math:`E[\frac1T\sum_{t<T} f(Z_t)] - E_\pi f` by the synchronous
+coupling with a stationary ensemble, independent pairs); :func:`matched_w1` (exact empirical W1
+by an optimal assignment); :data:`LIMIT_RATE_EXPONENT` (the 1/T rate the lemmas claim).
 """
 
 from __future__ import annotations
@@ -38,6 +48,13 @@ __all__ = [
     "finite_difference_limit_hessian_directions",
     "expected_loss_curve",
     "loss_bias_curve",
+    "stationary_loss_forward",
+    "FD_STENCIL",
+    "directional_gradient_independent",
+    "expected_function_curve",
+    "coupled_bias_curve",
+    "matched_w1",
+    "LIMIT_RATE_EXPONENT",
 ]
 
 
@@ -269,3 +286,201 @@ def _running_means(T_grid, first, advance):
                 break
         total += advance()
     return T_grid, out.mean(axis=0), out.std(axis=0, ddof=1) / math.sqrt(out.shape[0])
+
+
+# -- routes that share no pathwise derivative with the particles (Theorem 3.16) ----------------
+
+
+def stationary_loss_forward(
+    model, params, process, *, n_particles, n_steps, burn_in, rng=None
+) -> StationaryEstimate:
+    r"""The limit loss (2.27) :math:`L(\theta)` from a forward-only simulation (no sensitivity).
+
+    K independent chains of the data and the hidden state only, :math:`X_{t+1}\sim P(X_t,\cdot)`,
+    :math:`S_{t+1} = \sigma(f(B) S_t + g(W) X_t)` (2.17) through ``model.cell.step``, start at
+    :math:`X_0 = 0, S_0 = 0`, run ``burn_in`` steps, then average
+    :math:`\tfrac12(Y_t - \alpha\cdot S_{t+1})^2` over ``n_steps`` steps; the K time averages are
+    i.i.d. samples (the estimator of the module docstring). No derivative of any order is
+    computed, so this route shares no pathwise derivative with E_pi[G~].
+
+    Parameters
+    ----------
+    model : RNNModel
+    params : parameters of ``model`` (parameter object or flat (P,) vector)
+    process : DataProcess with a target
+    n_particles, n_steps, burn_in : int
+    rng : Generator, int or None
+
+    Returns
+    -------
+    StationaryEstimate (scalar value)
+    """
+    theta = model.as_flat(params)
+    if process.target is None:
+        raise TypeError("process: expected a DataProcess with a target")
+    K = positive_int(n_particles, "n_particles")
+    n_steps = positive_int(n_steps, "n_steps")
+    if int(burn_in) < 0:
+        raise ValueError(f"burn_in: expected a non-negative integer, got {burn_in!r}")
+    rng = as_rng(rng)
+    th, tc = model.split(theta)
+    cell, head, chain, target = model.cell, model.head, process.chain, process.target
+    prep = cell.prepare(tc)
+    X = np.zeros((K, process.n_input))
+    S = cell.initial_state(K)
+    teacher = target.initial_state(K)
+    total = np.zeros(K)
+    for t in range(int(burn_in) + n_steps):
+        if t > 0:
+            X = chain.step(X, chain.draw_noise(rng, (K,)))
+        eta = rng.uniform(-target.noise, target.noise, size=K)
+        Y, teacher = target.evaluate(X[:, None, :], eta[:, None], teacher)
+        S = cell.step(prep, S, X)
+        if t >= burn_in:
+            r = head.predict(th, S) - Y[:, 0]
+            total += 0.5 * r * r
+    return _estimate((total / n_steps)[:, None], n_steps, burn_in)
+
+
+#: Five-point central stencil (offsets in units of h, weights over h): bias h^4 L^(5) / 30.
+FD_STENCIL = ((-2.0, 1.0 / 12.0), (-1.0, -8.0 / 12.0), (1.0, 8.0 / 12.0), (2.0, -1.0 / 12.0))
+
+
+def directional_gradient_independent(
+    model, params, process, directions, *, h, n_particles, n_steps, burn_in, rng=None
+) -> StationaryEstimate:
+    r""":math:`v\cdot\nabla L(\theta)` for each row v of ``directions`` by the five-point stencil
+    of :data:`FD_STENCIL` on :func:`stationary_loss_forward`, every evaluation point
+    :math:`\theta + k h v` from its OWN independent seed (no common random numbers, no pathwise
+    derivative).
+
+    The runs are independent, so the standard error is
+    :math:`\sqrt{\sum_k w_k^2\,se(L(\theta + k h v))^2}/h` and the truncation bias is at most
+    :math:`h^4 \sup|\partial_v^5 L| / 30`. ``samples`` of the result holds, per direction, the
+    per-evaluation estimates (4 columns), not i.i.d. samples.
+    """
+    h = positive(h, "h")
+    theta = model.as_flat(params)
+    V = as_array(directions, "directions", shape=(None, theta.shape[0]))
+    rngs = as_rng(rng).spawn(V.shape[0] * len(FD_STENCIL))
+    vals, ses, per = [], [], []
+    i = 0
+    for v in V:
+        val, var, row = 0.0, 0.0, []
+        for k, w in FD_STENCIL:
+            est = stationary_loss_forward(
+                model,
+                theta + k * h * v,
+                process,
+                n_particles=n_particles,
+                n_steps=n_steps,
+                burn_in=burn_in,
+                rng=rngs[i],
+            )
+            i += 1
+            val += w * float(est.value[0]) / h
+            var += (w * float(est.stderr[0]) / h) ** 2
+            row.append(float(est.value[0]))
+        vals.append(val)
+        ses.append(math.sqrt(var))
+        per.append(row)
+    return StationaryEstimate(
+        np.array(vals), np.array(ses), np.array(per), int(n_particles), int(n_steps), int(burn_in)
+    )
+
+
+def expected_function_curve(jp, fn, n_steps, *, n_particles, rng=None, law="point"):
+    r""":math:`E[f(Z_t)]` for t = 0..n_steps from the initial law ``law`` (no burn-in).
+
+    ``fn(z) -> (K, m)``. Uses the public :meth:`JointProcess.step` at every step. Returns
+    ``(mean (n_steps + 1, m), stderr (n_steps + 1, m), per-particle time average of f over
+    t >= n_steps // 2 (K, m))``: the last is the stationary estimate after a burn-in of half the
+    run (the curve itself shows whether that burn-in suffices).
+    """
+    K = positive_int(n_particles, "n_particles")
+    n_steps = positive_int(n_steps, "n_steps")
+    rng = as_rng(rng)
+    z = jp.initial(K, rng, law=law)
+    first = np.asarray(fn(z), dtype=float)
+    m = first.reshape(K, -1).shape[1]
+    mean = np.empty((n_steps + 1, m))
+    se = np.empty((n_steps + 1, m))
+    tail = np.zeros((K, m))
+    half = n_steps // 2
+
+    def record(t, v):
+        v = v.reshape(K, -1)
+        mean[t] = v.mean(axis=0)
+        se[t] = v.std(axis=0, ddof=1) / math.sqrt(K)
+        if t >= half:
+            tail[:] += v
+
+    record(0, first)
+    for t in range(1, n_steps + 1):
+        z = jp.step(z, rng)
+        record(t, np.asarray(fn(z), dtype=float))
+    return mean, se, tail / (n_steps + 1 - half)
+
+
+def coupled_bias_curve(jp, fn, T_grid, *, n_particles, burn_in, rng=None, law="point"):
+    r""":math:`E[\frac1T\sum_{t<T} f(Z_t)] - E_\pi f` for T in ``T_grid``, by the synchronous
+    coupling with a stationary ensemble (the estimator of :func:`loss_bias_curve`, for any
+    ``fn(z) -> (K, m)``: the update direction G~ for Lemma 3.15, Hessian quadratic forms, ...).
+
+    Particle i of each ensemble form pair i (independent draws, so the K pair differences are
+    i.i.d. and the standard error is valid; an optimal assignment of the pairs would make them
+    dependent and the naive standard error too small). ``w1_initial`` is the exact W1 of the two
+    initial samples (optimal assignment, max-norm cost, :func:`matched_w1`), the empirical
+    :math:`W_1(\mu_0, \pi)` that the bounds of Lemmas 3.12 and 3.15 use (E L_T - L does not
+    depend on the coupling; the bound's proof takes the optimal one). Returns ``(T_grid, bias
+    (len, m), stderr (len, m), w1_initial, final_distance, initial_distance)``: the mean
+    max-norm distance of the pairs after ``max(T_grid) - 1`` steps (what the tail beyond the grid
+    is bounded by) and at t = 0.
+    """
+    T_grid, K = _curve_validate(T_grid, n_particles)
+    rng = as_rng(rng)
+    r_stat, r_init, r_run = rng.spawn(3)
+    zs = jp.run(jp.initial(K, r_stat, law="point"), int(burn_in), r_stat)
+    z = jp.initial(K, r_init, law=law)
+    A, B = jp.flatten(z), jp.flatten(zs)
+    _, _, w1 = matched_w1(A, B)
+    d0 = float(np.abs(A - B).max(axis=1).mean())
+
+    def diff():
+        return (np.asarray(fn(z), float) - np.asarray(fn(zs), float)).reshape(K, -1)
+
+    total = diff()
+    res = np.empty((K, total.shape[1], T_grid.size))
+    j = 0
+    for t in range(1, int(T_grid[-1]) + 1):
+        if t == T_grid[j]:
+            res[:, :, j] = total / t
+            j += 1
+            if j == T_grid.size:
+                break
+        seed = r_run.integers(2**63)
+        z = jp.step(z, np.random.default_rng(seed))
+        zs = jp.step(zs, np.random.default_rng(seed))
+        total = total + diff()
+    bias = res.mean(axis=0).T
+    se = (res.std(axis=0, ddof=1) / math.sqrt(K)).T
+    final = float(np.abs(jp.flatten(z) - jp.flatten(zs)).max(axis=1).mean())
+    return T_grid, bias, se, w1, final, d0
+
+
+#: The rate of Lemmas 3.12 and 3.15: |E L_T - L| <= C / T^LIMIT_RATE_EXPONENT.
+LIMIT_RATE_EXPONENT = 1.0
+
+
+def matched_w1(A, B):
+    r"""Exact W1 between the empirical laws of the rows of A and B (K, dim) (equal sizes), with
+    the max-norm ground cost: an optimal assignment (``linear_sum_assignment``). Returns
+    ``(rows, cols, w1)``: A[rows[i]] is paired with B[cols[i]]."""
+    from scipy.optimize import linear_sum_assignment
+    from scipy.spatial.distance import cdist
+
+    A = as_array(A, "A", ndim=2)
+    B = as_array(B, "B", shape=A.shape)
+    cost = cdist(A, B, "chebyshev")
+    rows, cols = linear_sum_assignment(cost)
+    return rows, cols, float(cost[rows, cols].mean())

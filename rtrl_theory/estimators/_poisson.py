@@ -35,6 +35,7 @@ from rtrl_theory._validate import as_array, as_rng, positive, positive_int
 __all__ = [
     "PoissonCheck",
     "terms_for",
+    "poisson_path_sums",
     "poisson_solution",
     "poisson_identity",
     "projected_update_lipschitz",
@@ -58,12 +59,32 @@ def _replicate(z, n):
     return z.subset(idx)
 
 
+def poisson_path_sums(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None) -> np.ndarray:
+    r"""Per-continuation path sums :math:`\sum_{n<n_{terms}}(G(Z^r_n) - \bar G)`, (M, n_inner).
+
+    Row m holds ``n_inner`` independent continuations from point m of ``z``; their mean is the
+    truncated series (4.3) at that point. Two calls for ONE point each (M = 1), with generators
+    in the same state and the same ``n_inner``, drive continuation r of both points with the
+    same random numbers (common random numbers, for differences :math:`v(z) - v(z')`, Lemma 4.3).
+    """
+    n_inner = positive_int(n_inner, "n_inner")
+    n_terms = positive_int(n_terms, "n_terms")
+    rng = as_rng(rng)
+    M = z.n_particles
+    zz = _replicate(z, n_inner)
+    path = G(zz) - Gbar
+    for _ in range(n_terms - 1):
+        zz = jp.step(zz, rng)
+        path = path + (G(zz) - Gbar)
+    return np.asarray(path, dtype=float).reshape(M, n_inner)
+
+
 def poisson_solution(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None):
     r"""Truncated series (4.3) at the starting points ``z`` (a ParticleState of M points).
 
     Parameters
     ----------
-    jp : JointProcess
+    jp : JointProcess (or any object with ``step(z, rng)``, such as a FiniteChainProcess)
     z : ParticleState
         The M points at which v is wanted.
     G : callable
@@ -81,17 +102,9 @@ def poisson_solution(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None):
     stderr : ndarray (M,)
     """
     n_inner = positive_int(n_inner, "n_inner")
-    n_terms = positive_int(n_terms, "n_terms")
     if n_inner < 2:
         raise ValueError("n_inner: at least 2 continuations are needed for a standard error")
-    rng = as_rng(rng)
-    M = z.n_particles
-    zz = _replicate(z, n_inner)
-    path = G(zz) - Gbar
-    for _ in range(n_terms - 1):
-        zz = jp.step(zz, rng)
-        path = path + (G(zz) - Gbar)
-    path = path.reshape(M, n_inner)
+    path = poisson_path_sums(jp, z, G, Gbar, n_inner=n_inner, n_terms=n_terms, rng=rng)
     return path.mean(axis=1), path.std(axis=1, ddof=1) / math.sqrt(n_inner)
 
 
