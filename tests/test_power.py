@@ -55,17 +55,6 @@ CHEAP = (
     "note-9.2",
     "note-9.3",
 )
-#: Monte Carlo checks rebuilt on other branches (issue 11, item 2): mutants arrive with them.
-MC_IDS = {
-    "prop-3.1",
-    "lemma-3.8",
-    "lemma-3.9",
-    "thm-3.11",
-    "tbptt-bias",
-    "thm-3.16",
-    "lemma-3.12",
-    "lemma-4.2",
-}
 
 
 # -- the harness on a fake package ---------------------------------------------------------------
@@ -306,15 +295,7 @@ def test_run_power_catches_every_catchable_mutant(cid):
 
 
 def _registry_params():
-    out = []
-    for cid in REGISTRY:
-        marks = ()
-        if cid in MC_IDS:
-            marks = (
-                pytest.mark.xfail(strict=False, reason="MC checks being rebuilt on other branches"),
-            )
-        out.append(pytest.param(cid, marks=marks, id=cid))
-    return out
+    return [pytest.param(cid, id=cid) for cid in REGISTRY]
 
 
 def _status_without_running(cid):
