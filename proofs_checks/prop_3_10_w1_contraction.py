@@ -65,12 +65,19 @@ STATEMENT = "One step of the joint kernel: W1(mu P, nu P) <= rho_bar W1(mu, nu) 
 SHIFT = 0.5
 
 
-def counterexample_b(quick: bool, seed: int):
-    """Configuration B (module docstring): (rho_bar, W1(mu, nu), KR lower bound, hypotheses)."""
+def configuration_b(quick: bool, seed: int):
+    """Configuration B (module docstring), the two laws mu and nu of the counterexample.
+
+    Returns
+    -------
+    (jp, z_mu, z_nu, report, rho)
+        The second-order JointProcess, the atoms of mu and nu (same (eta, S, J, H), inputs
+        U + 0.05 and U - 0.05), the assumptions report and rho, both read through
+        ``rtrl_theory.bounds``.
+    """
     from rtrl_theory import PaperRNN
     from rtrl_theory.cells import PaperParams
     from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
-    from rtrl_theory.estimators import kr_lower_bound, w1_empirical
     from rtrl_theory.runners import JointProcess
 
     N, d, c_f, c_g, lam, noise = 3, 8, 0.01, 2.0, 0.5, 0.1
@@ -78,7 +85,6 @@ def counterexample_b(quick: bool, seed: int):
     C_x = lam + noise
     rep = bounds.check_assumptions(N, d, c_f, c_g, "tanh", lam, C_x)
     rho_b = bounds.contraction_constants(model, C_x).rho
-    rho_bar = max(rep.lam, rho_b)
     p0 = model.init_params(0)
     params = PaperParams(p0.alpha, np.full((N, d), 8.0), p0.B)
     proc = DataProcess(ExampleChain(d, lam, noise), LipschitzTarget.random(d, noise=0.1, rng=0))
@@ -86,7 +92,15 @@ def counterexample_b(quick: bool, seed: int):
     K = 500 if quick else 2000
     z = jp.initial(K, rng=[3120, seed], law="box")
     U = np.random.default_rng([3121, seed]).uniform(-0.02, 0.02, z.X.shape)
-    za, zb = replace(z, X=U + 0.05), replace(z, X=U - 0.05)
+    return jp, replace(z, X=U + 0.05), replace(z, X=U - 0.05), rep, rho_b
+
+
+def counterexample_b(quick: bool, seed: int):
+    """Configuration B (module docstring): (rho_bar, rho, W1(mu, nu), KR lower bound, hypotheses)."""
+    from rtrl_theory.estimators import kr_lower_bound, w1_empirical
+
+    jp, za, zb, rep, rho_b = configuration_b(quick, seed)
+    rho_bar = max(rep.lam, rho_b)
     w1_0 = w1_empirical(jp.flatten(za), jp.flatten(zb))
     lb, _, _, _ = kr_lower_bound(jp, za, zb, rng=[3122, seed], block="S")
     return rho_bar, rho_b, w1_0, lb, rep.hypotheses_hold

@@ -146,6 +146,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
             "adversarial_ratio": adv_ratio,
             "adversarial_values": adv.values,
             "random_phase_values": adv.random_values,
+            "random_phase_ratio": {b: adv.random_values[b] / cc[f"rho_{b}"] for b in RHO_BLOCKS},
             "x_ratio": x_ratio,
             "s_response_ratio": s_ratio,
             "y_rate": y_rate,
