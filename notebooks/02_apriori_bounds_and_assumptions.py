@@ -212,7 +212,9 @@ adv = adversarial_lipschitz(
 rho = contraction_constants(small, 1.0).to_dict()
 plot_tightness(
     {
-        "random points (one_step_lipschitz)": {b: v / rho[f"rho_{b}"] for b, v in est.values.items()},
+        "random points (one_step_lipschitz)": {
+            b: v / rho[f"rho_{b}"] for b, v in est.values.items()
+        },
         "search, random phase": {b: v / rho[f"rho_{b}"] for b, v in adv.random_values.items()},
         "search, after ascent": {b: v / rho[f"rho_{b}"] for b, v in adv.values.items()},
     },

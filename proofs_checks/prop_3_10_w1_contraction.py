@@ -96,7 +96,8 @@ def configuration_b(quick: bool, seed: int):
 
 
 def counterexample_b(quick: bool, seed: int):
-    """Configuration B (module docstring): (rho_bar, rho, W1(mu, nu), KR lower bound, hypotheses)."""
+    """Configuration B (module docstring):
+    (rho_bar, rho, W1(mu, nu), KR lower bound, hypotheses hold)."""
     from rtrl_theory.estimators import kr_lower_bound, w1_empirical
 
     jp, za, zb, rep, rho_b = configuration_b(quick, seed)
@@ -179,7 +180,9 @@ def _rho_bar_halved():
         return replace(r, lam=r.lam / 2)
 
     stack = contextlib.ExitStack()
-    stack.enter_context(scaled_constants_mutant(dict.fromkeys(("S", "W", "B", "WW", "WB", "BB"), 0.5))())
+    stack.enter_context(
+        scaled_constants_mutant(dict.fromkeys(("S", "W", "B", "WW", "WB", "BB"), 0.5))()
+    )
     stack.enter_context(mock.patch.object(bounds, "check_assumptions", fake))
     return stack
 

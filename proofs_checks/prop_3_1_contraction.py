@@ -123,7 +123,8 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
         ID,
         STATEMENT,
         claimed=(
-            f"rho_b = " + ", ".join(f"{b} {cc[f'rho_{b}']:.3f}" for b in RHO_BLOCKS)
+            "rho_b = "
+            + ", ".join(f"{b} {cc[f'rho_{b}']:.3f}" for b in RHO_BLOCKS)
             + f"; lam = {lam:g}; d C_g/4 = {lx:g}; rho_bar = max(lam, rho) = {rho_bar:.3f} "
             f"(rho > lam)"
         ),
@@ -183,8 +184,16 @@ def _scaled_lx(f):
 
 
 MUTANTS = (
-    Mutant("rho-halved", "every rho component x 1/2", _scaled_constants(dict.fromkeys(RHO_BLOCKS, 0.5))),
-    Mutant("rho-zero", "rho = 0 (the old check passed it)", _scaled_constants(dict.fromkeys(RHO_BLOCKS, 0.0))),
+    Mutant(
+        "rho-halved",
+        "every rho component x 1/2",
+        _scaled_constants(dict.fromkeys(RHO_BLOCKS, 0.5)),
+    ),
+    Mutant(
+        "rho-zero",
+        "rho = 0 (the old check passed it)",
+        _scaled_constants(dict.fromkeys(RHO_BLOCKS, 0.0)),
+    ),
     Mutant("rho_S-0.9", "rho_S x 0.9 only (the S-block is tight)", _scaled_constants({"S": 0.9})),
     Mutant(
         "rho_WW_WB-halved",

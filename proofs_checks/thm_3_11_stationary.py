@@ -66,9 +66,7 @@ def _welch(a, b):
     diff = a.mean(axis=0) - b.mean(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(se > 0, diff / se, np.where(diff == 0, 0.0, np.inf))
-        df = np.where(
-            se > 0, se**4 / (va**2 / (a.shape[0] - 1) + vb**2 / (b.shape[0] - 1)), 1.0
-        )
+        df = np.where(se > 0, se**4 / (va**2 / (a.shape[0] - 1) + vb**2 / (b.shape[0] - 1)), 1.0)
     return 2.0 * stats.t.sf(np.abs(t), df), t
 
 
@@ -77,8 +75,9 @@ def _c_hat(quick, seed, rho_bar):
 
     model, params, proc = mc.model_and_process()
     out = []
-    for i, th in enumerate((params, model.init_params(500 + seed, scale=0.3),
-                            model.init_params(501 + seed, scale=3.0))):
+    for i, th in enumerate(
+        (params, model.init_params(500 + seed, scale=0.3), model.init_params(501 + seed, scale=3.0))
+    ):
         jp = JointProcess(model, th, proc, order=1)
         K = 200 if quick else 1000
         za = jp.initial(K, rng=[3110, seed, i], law="point")
@@ -100,8 +99,9 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
     ref = _stats(jp, jp.run(jp.initial(K, rng=s0, law="point"), T, rng=s0 + 1))
     starts = {
         "box": jp.initial(K, rng=s0 + 2, law="box"),
-        "point(+1)": jp.initial(K, rng=s0 + 3, law="point", x0=np.ones(jp.n_input),
-                                S0=np.ones(jp.n_hidden)),
+        "point(+1)": jp.initial(
+            K, rng=s0 + 3, law="point", x0=np.ones(jp.n_input), S0=np.ones(jp.n_hidden)
+        ),
     }
     pvals, zs = {}, {}
     for name, z in starts.items():
@@ -167,7 +167,10 @@ def _sticky_J():
 
 
 MUTANTS = (
-    Mutant("chain-frozen", "the input chain keeps its start (lam = 1): two stationary laws",
-           _frozen_chain),
+    Mutant(
+        "chain-frozen",
+        "the input chain keeps its start (lam = 1): two stationary laws",
+        _frozen_chain,
+    ),
     Mutant("J-does-not-forget", "the sensitivities keep J_0 (J' = D(f(B) J + M) + J)", _sticky_J),
 )

@@ -209,7 +209,9 @@ def plot_tightness(series: dict, *, lines=(1.0,), ax=None, title=None, ylabel=No
     return fig if fig is not None else ax.figure
 
 
-def plot_w1_ratio(curves: dict, *, rho_bar: dict, brackets: dict | None = None, ax=None, title=None):
+def plot_w1_ratio(
+    curves: dict, *, rho_bar: dict, brackets: dict | None = None, ax=None, title=None
+):
     r"""W1 ratios :math:`W_1(\mu P^t, \nu P^t) / W_1(\mu, \nu)` against :math:`\bar\rho^t`.
 
     Parameters
@@ -243,9 +245,16 @@ def plot_w1_ratio(curves: dict, *, rho_bar: dict, brackets: dict | None = None, 
         ax.semilogy(t, C * geo, ":", lw=1.2, color=c, label=f"{label}: C rho_bar^t, C = {C:.2f}")
         if brackets and label in brackets:
             lo, hi = brackets[label]
+            half = 0.5 * (hi - lo)
             ax.errorbar(
-                [1], [0.5 * (lo + hi)], yerr=[[0.5 * (hi - lo)], [0.5 * (hi - lo)]],
-                fmt="s", ms=4, color=c, capsize=4, label=f"{label}: one-step bracket",
+                [1],
+                [0.5 * (lo + hi)],
+                yerr=[[half], [half]],
+                fmt="s",
+                ms=4,
+                color=c,
+                capsize=4,
+                label=f"{label}: one-step bracket",
             )
     ax.set_xlabel("step t")
     ax.set_ylabel("W1(mu_t, nu_t) / W1(mu, nu)")
@@ -302,8 +311,8 @@ def plot_bias_against_exact(estimates: dict, exact: dict, stderr: dict, *, ax=No
     for label, est in estimates.items():
         e = np.asarray(exact[label], dtype=float)
         m = np.asarray(est, dtype=float)
-        ax.errorbar(e, m, yerr=2 * np.asarray(stderr[label], float), fmt="o", ms=3, capsize=2,
-                    label=label)
+        se = np.asarray(stderr[label], dtype=float)
+        ax.errorbar(e, m, yerr=2 * se, fmt="o", ms=3, capsize=2, label=label)
         lo, hi = min(lo, e.min(), m.min()), max(hi, e.max(), m.max())
     ax.plot([lo, hi], [lo, hi], "k-", lw=0.8)
     ax.set_xlabel("exact")
