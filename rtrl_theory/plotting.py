@@ -225,8 +225,12 @@ def plot_w1_ratio(
     rho_bar : dict
         ``{label: rho_bar}`` per curve.
     brackets : dict, optional
-        ``{label: (lower, upper)}``: a bracket of the one-step ratio, drawn at t = 1 as an error
-        bar (a lower end above :math:`\bar\rho` contradicts the one-step form).
+        ``{label: (lower, upper)}``: a bracket of the one-step ratio, drawn at t = 1 as a bar
+        between its two ends (a lower end above :math:`\bar\rho` contradicts the one-step form).
+
+    Returns
+    -------
+    Figure
     """
     plt = _plt()
     fig = None
@@ -245,16 +249,9 @@ def plot_w1_ratio(
         ax.semilogy(t, C * geo, ":", lw=1.2, color=c, label=f"{label}: C rho_bar^t, C = {C:.2f}")
         if brackets and label in brackets:
             lo, hi = brackets[label]
-            half = 0.5 * (hi - lo)
-            ax.errorbar(
-                [1],
-                [0.5 * (lo + hi)],
-                yerr=[[half], [half]],
-                fmt="s",
-                ms=4,
-                color=c,
-                capsize=4,
-                label=f"{label}: one-step bracket",
+            ax.vlines(1, lo, hi, color=c, lw=3, alpha=0.6)
+            ax.plot(
+                [1, 1], [lo, hi], "_", ms=10, mew=2, color=c, label=f"{label}: one-step bracket"
             )
     ax.set_xlabel("step t")
     ax.set_ylabel("W1(mu_t, nu_t) / W1(mu, nu)")
