@@ -10,14 +10,6 @@
 """
 
 from ._contraction import ContractionEstimate, estimate_contraction_rate
-from ._couplings import (
-    COUPLING_BLOCKS,
-    W1Bracket,
-    coupled_block_distances,
-    example_chain_marginal_w1,
-    kr_lower_bound,
-    one_step_w1_bracket,
-)
 from ._convergence import (
     ConvergenceTrace,
     Theorem61Setup,
@@ -25,6 +17,14 @@ from ._convergence import (
     gradient_norm_trace,
     theorem_6_1_experiment,
     theorem_6_1_setup,
+)
+from ._couplings import (
+    COUPLING_BLOCKS,
+    W1Bracket,
+    coupled_block_distances,
+    example_chain_marginal_w1,
+    kr_lower_bound,
+    one_step_w1_bracket,
 )
 from ._limits import (
     StationaryEstimate,
