@@ -107,4 +107,4 @@ def test_params_of_other_size_are_refused():
     m = PaperRNN(3, 2)
     p = PaperRNN(2, 2).init_params(0)
     with pytest.raises(ValueError, match="params: PaperParams with N=2"):
-        m.as_flat(p)
+        m.flatten(p)

@@ -180,10 +180,7 @@ class PaperRNN(RNNModel):
     def unflatten(self, theta) -> PaperParams:
         return PaperParams.from_flat(self, theta)
 
-    def flatten(self, params: PaperParams) -> np.ndarray:
-        return self.as_flat(params)
-
-    def as_flat(self, params, name: str = "params") -> np.ndarray:
+    def flatten(self, params, name: str = "params") -> np.ndarray:
         if isinstance(params, PaperParams) and (
             params.n_hidden != self.n_hidden or params.n_input != self.n_input
         ):
@@ -191,7 +188,7 @@ class PaperRNN(RNNModel):
                 f"{name}: PaperParams with N={params.n_hidden}, d={params.n_input} do not fit a "
                 f"model with N={self.n_hidden}, d={self.n_input}"
             )
-        return super().as_flat(params, name)
+        return super().flatten(params, name)
 
     def init_params(self, rng=None, *, scale: float = 1.0) -> PaperParams:
         """Random parameters: ``alpha ~ N(0, 1/N)``, entries of W and B ~ N(0, scale^2).

@@ -479,10 +479,7 @@ class _Section7Model(RNNModel):
     def unflatten(self, theta):
         return self.params_type.from_flat(self, theta)
 
-    def flatten(self, params) -> np.ndarray:
-        return self.as_flat(params)
-
-    def as_flat(self, params, name: str = "params") -> np.ndarray:
+    def flatten(self, params, name: str = "params") -> np.ndarray:
         if isinstance(params, _Section7Params):
             if not isinstance(params, self.params_type):
                 raise TypeError(
@@ -495,7 +492,7 @@ class _Section7Model(RNNModel):
                     f"d={params.n_input} do not fit a model with N={self.n_hidden}, "
                     f"d={self.n_input}"
                 )
-        return super().as_flat(params, name)
+        return super().flatten(params, name)
 
 
 def _readout(rng: np.random.Generator, N: int) -> np.ndarray:
@@ -631,13 +628,13 @@ class ElmanRNN(_Section7Model):
             np.zeros(N) if self.bias else None,
         )
 
-    def as_flat(self, params, name: str = "params") -> np.ndarray:
+    def flatten(self, params, name: str = "params") -> np.ndarray:
         if isinstance(params, ElmanParams) and (params.b is not None) != self.bias:
             has = "with" if params.b is not None else "without"
             raise ValueError(
                 f"{name}: ElmanParams {has} a bias b do not fit a model with bias={self.bias}"
             )
-        return super().as_flat(params, name)
+        return super().flatten(params, name)
 
     def __repr__(self) -> str:
         return (

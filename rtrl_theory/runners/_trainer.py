@@ -573,7 +573,7 @@ def train_online(
     divergence = DivergenceRule.coerce(divergence)
     optimizer = make_optimizer(optimizer)
     B = positive_int(batch_size, "batch_size")
-    theta = model.as_flat(params).copy()
+    theta = model.flatten(params).copy()
     rng = as_rng(rng)
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
