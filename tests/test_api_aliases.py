@@ -36,3 +36,11 @@ def test_backends_defined_once():
     from rtrl_theory import engine, runners
 
     assert runners.BACKENDS is engine.BACKENDS
+
+
+@pytest.mark.parametrize("model", [PaperRNN(3, 2), ElmanRNN(3, 2), LinearSDE(3, 2)])
+def test_params_flat_warns_and_equals_flatten(model):
+    params = model.init_params(np.random.default_rng(1))
+    with pytest.warns(DeprecationWarning, match="model.flatten"):
+        alias = params.flat()
+    np.testing.assert_array_equal(alias, model.flatten(params))

@@ -51,7 +51,7 @@ class RNNModel:
 
         Parameters
         ----------
-        params : structured parameters (with ``.flat()``) or array_like, shape (n_params,)
+        params : structured parameters or array_like, shape (n_params,)
             The model's parameter object (e.g. :class:`~rtrl_theory.PaperParams`) or a flat
             vector, which is checked and returned as a float array.
         name : str
@@ -62,9 +62,9 @@ class RNNModel:
         ndarray, shape (n_params,)
         """
         is_structured = not isinstance(params, np.ndarray) and callable(
-            getattr(params, "flat", None)
+            getattr(params, "_flat", None)
         )
-        vec = params.flat() if is_structured else params
+        vec = params._flat() if is_structured else params
         return as_array(vec, name, shape=(self.n_params,))
 
     # -- deprecated alias (issue 16: one way to flatten parameters) ----------------------------
@@ -89,3 +89,16 @@ class RNNModel:
         if X.shape[-2] == 0:
             raise ValueError("X: expected at least one time step, got T = 0")
         return X, Y
+
+
+def deprecated_flat(params) -> np.ndarray:
+    """``params.flat()``, deprecated (issue 16): the vector of a parameter object, with a warning.
+
+    The parameter types' ``flat()`` call this; use ``model.flatten(params)`` instead.
+    """
+    warnings.warn(
+        f"{type(params).__name__}.flat() is deprecated; use model.flatten(params)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return params._flat()

@@ -103,7 +103,7 @@ def loss_and_grad(model, params, X, Y, method: str = "rtrl", *, backend: str = "
     >>> X, Y = rng.uniform(-1, 1, (50, 2)), rng.uniform(-1, 1, 50)
     >>> l1, g1 = loss_and_grad(model, params, X, Y, method="rtrl")
     >>> l2, g2 = loss_and_grad(model, params, X, Y, method="bptt")
-    >>> bool(np.allclose(g1.flat(), g2.flat(), rtol=1e-12, atol=0))
+    >>> bool(np.allclose(model.flatten(g1), model.flatten(g2), rtol=1e-12, atol=0))
     True
     """
     if method not in METHODS:
