@@ -569,7 +569,7 @@ def _setup_shakespeare(args, seed_seq):
         n_avail = data[0].shape[1]
 
     def evaluate(params):
-        bpc = bits_per_character(model, model.as_flat(params), split.heldout)
+        bpc = bits_per_character(model, model.flatten(params), split.heldout)
         return {"heldout_bits_per_char": bpc}
 
     return {

@@ -75,7 +75,7 @@ import numpy as np
 
 from rtrl_theory._validate import as_array, as_rng, positive_int
 from rtrl_theory.data import DataProcess, DataStream
-from rtrl_theory.engine import bptt_sequences, initial_sensitivities
+from rtrl_theory.engine import BACKENDS, bptt_sequences, initial_sensitivities
 from rtrl_theory.engine._forward import SensitivityState, advance_first_order
 
 from ._checkpoint import (
@@ -96,7 +96,7 @@ from ._schedules import validate_schedule
 __all__ = ["TrainResult", "train_online", "ALGORITHMS", "BACKENDS"]
 
 ALGORITHMS = ("rtrl", "tbptt")
-BACKENDS = ("auto", "numpy", "numba")
+# BACKENDS ("auto", "numpy", "numba") is the engine's (rtrl_theory.engine), defined once there.
 
 
 @dataclass(frozen=True)
@@ -573,7 +573,7 @@ def train_online(
     divergence = DivergenceRule.coerce(divergence)
     optimizer = make_optimizer(optimizer)
     B = positive_int(batch_size, "batch_size")
-    theta = model.as_flat(params).copy()
+    theta = model.flatten(params).copy()
     rng = as_rng(rng)
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
