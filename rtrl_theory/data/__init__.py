@@ -46,6 +46,13 @@ from ._teachers import (
     rescaled_gaussian_matrix,
     wishart_matrix,
 )
+from ._trace import (
+    LeakyTraceCell,
+    leaky_trace_teacher,
+    lifted_chain_step,
+    lifted_lambda,
+    trace_process,
+)
 from ._text import (
     TINY_SHAKESPEARE,
     CharVocabulary,
@@ -100,6 +107,11 @@ __all__ = [
     "write_lobster",
     "DataProcess",
     "DelayLineCell",
+    "LeakyTraceCell",
+    "leaky_trace_teacher",
+    "lifted_chain_step",
+    "lifted_lambda",
+    "trace_process",
     "delayed_input_teacher",
     "DataStream",
     "ExampleChain",
