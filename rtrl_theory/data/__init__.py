@@ -14,6 +14,7 @@ from ._datadir import (
     verify_sha256,
 )
 from ._fetch import DATASETS, fetch_data
+from ._linear import AR1Chain
 from ._lob_baselines import (
     BaselineResult,
     LogisticFit,
@@ -105,6 +106,7 @@ __all__ = [
     "split_by_time",
     "validate_lobster",
     "write_lobster",
+    "AR1Chain",
     "DataProcess",
     "DelayLineCell",
     "LeakyTraceCell",

@@ -1,0 +1,91 @@
+"""Known answers: closed-form stationary quantities of linear systems (DESIGN.md, "oracles").
+
+For a LinearSDE student ((7.1) of [P1]) driven by linear data (Gaussian or AR(1) inputs, a linear
+teacher plus uniform noise), the joint process of data, state and sensitivities is a linear system
+``u' = M u + G xi``, so every stationary and transient second moment is exact (discrete Lyapunov
+equations). These are the known answers that the Monte Carlo estimators and the checks are
+tested against.
+
+* ``_lyapunov``: the generic machinery, :class:`LinearGaussianSystem` (stationary covariance,
+  adjoint sums, exact moment recursions); it knows nothing about RNNs.
+* ``_linear_sde``: assembly of (M, G, Q) for (model, params, process), with the exact RTRL
+  sensitivity recursion or any other linear one (``sensitivity=`` of
+  :func:`linear_joint_system`: the hook for the stationary means of SnAp-1, e-prop, immediate...,
+  issue 13), and the residual and update readouts.
+* ``_stationary``: :func:`linear_stationary` (L, grad L, Hessian: [P1] (2.27), Thm 3.16, (3.65))
+  and :func:`stationary_update_mean` (E_pi[G~] from the augmented system).
+* ``_transient``: exact transient expectations from the moment recursion:
+  :func:`tbptt_expected_gradient` (TBPTT(tau) at stationarity and its bias),
+  :func:`expected_gradient_path` (E[G~_t] from a J_0 law, Thm 3.16 / Lemma 3.15) and
+  :func:`expected_loss_bias` (E L_T - L, Lemma 3.12).
+* ``_poisson``: :func:`poisson_solution_linear`, the solution v of the Poisson equation (4.1)
+  for the RTRL update in closed form (a quadratic form in the joint state, Lemma 4.2).
+
+Conventions: parameters and gradients in the model's flat order ``(C, vec A, vec B)``
+(Notation 2.11); time as in ``rtrl_theory.runners.JointProcess`` (step t consumes X_t, the target
+is Y_t = C*.S*_{t+1} + eta_t, the loss compares C.S_{t+1} with Y_t); sensitivities in the engine's
+``Jt`` layout (P_c, N).
+
+Examples
+--------
+>>> import numpy as np
+>>> from rtrl_theory import LinearSDE
+>>> from rtrl_theory.data import AR1Chain, DataProcess, linear_sde_teacher
+>>> teacher = linear_sde_teacher(2, 1, rng=0, dt=0.3, dof=20)
+>>> process = DataProcess(AR1Chain(1, 0.5), teacher.target(noise=0.2))
+>>> model = LinearSDE(2, 1, dt=0.3)
+>>> params = model.init_params(1)
+>>> o = linear_stationary(model, params, process)          # L, grad L, Hessian
+>>> o.grad.shape, o.hessian.shape
+((8,), (8, 8))
+>>> g_b = stationary_update_mean(model, params, process)  # E_pi[G~], augmented system
+>>> bool(np.allclose(g_b, o.grad, rtol=1e-10, atol=1e-14))
+True
+>>> tb = tbptt_expected_gradient(model, params, process, tau=4)   # TBPTT(4) at stationarity
+>>> tb.block_gradient.shape, bool(np.linalg.norm(tb.bias) > 0)
+((8,), True)
+"""
+
+from ._linear_sde import (
+    SENSITIVITY_KINDS,
+    LinearJointSystem,
+    LinearSetup,
+    linear_joint_system,
+    linear_sensitivity_map,
+    linear_setup,
+)
+from ._lyapunov import LinearGaussianSystem, solve_stein
+from ._poisson import LinearPoissonSolution, poisson_solution_linear
+from ._stationary import StationaryOracle, linear_stationary, stationary_update_mean
+from ._transient import (
+    GradientPath,
+    LossBias,
+    SensitivityLaw,
+    TBPTTExpectation,
+    expected_gradient_path,
+    expected_loss_bias,
+    tbptt_expected_gradient,
+)
+
+__all__ = [
+    "SENSITIVITY_KINDS",
+    "GradientPath",
+    "LossBias",
+    "SensitivityLaw",
+    "TBPTTExpectation",
+    "expected_gradient_path",
+    "expected_loss_bias",
+    "tbptt_expected_gradient",
+    "LinearGaussianSystem",
+    "LinearJointSystem",
+    "LinearPoissonSolution",
+    "LinearSetup",
+    "StationaryOracle",
+    "linear_joint_system",
+    "linear_sensitivity_map",
+    "linear_setup",
+    "linear_stationary",
+    "poisson_solution_linear",
+    "solve_stein",
+    "stationary_update_mean",
+]
