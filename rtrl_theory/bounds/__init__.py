@@ -3,9 +3,11 @@ the assumptions checker of [P1]."""
 
 from ._apriori import APrioriBounds, ContractionConstants, apriori_bounds, contraction_constants
 from ._assumptions import AssumptionsReport, c_f_max, check_assumptions
+from ._lifted import lifted_chain_report
 from ._lipschitz import BLOCKS, LipschitzEstimate, one_step_lipschitz
 
 __all__ = [
+    "lifted_chain_report",
     "APrioriBounds",
     "AssumptionsReport",
     "BLOCKS",

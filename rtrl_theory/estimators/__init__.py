@@ -15,6 +15,7 @@ from ._convergence import (
     Theorem61Setup,
     geometric_checkpoints,
     gradient_norm_trace,
+    delay_line_setup,
     theorem_6_1_experiment,
     theorem_6_1_setup,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "Theorem61Setup",
     "geometric_checkpoints",
     "gradient_norm_trace",
+    "delay_line_setup",
     "theorem_6_1_experiment",
     "theorem_6_1_setup",
     # _limits, _poisson, _tbptt_bias (the joint process of [P1])
