@@ -1,75 +1,220 @@
 """Theorem 6.1 of [P1]: online RTRL converges to a stationary point, grad L(theta_t) -> 0.
 
 Statement. Under Assumptions 2.3, 2.10 and 2.14, the parameters of the online RTRL algorithm
-(2.24)-(2.26) satisfy |grad L(theta_t)| -> 0 almost surely; the fluctuation term of (2.28)
-averages out.
+(2.24)-(2.26) satisfy |grad L(theta_t)| -> 0 almost surely.
 
-Method (estimators.theorem_6_1_experiment, set-up theorem_6_1_setup: inside the hypotheses,
-rho < 1, Robbins-Monro SGD, a target that needs memory). RTRL trains for 1e6 steps (4e6 in full
-mode); at ~10 geometric checkpoints L and grad L are estimated at the fixed parameter by particles
-of the joint process on fresh data (400 particles x 300 steps in both modes), with the Monte Carlo
-floor sqrt(sum se^2) ~ 1.5e-4. The check passes when RTRL's debiased |grad L| falls by at least
-10x from theta_0 to the end and ends below 30 (quick) / 15 (full) times the floor. The factor is
-SGD's own spread: theta_t fluctuates around the stationary point with a spread ~ sqrt(eta_t), so
-|grad L(theta_t)| decays like t^(-1/2) (reaching the floor would need ~1e8 steps); measured over
-seeds 1-3 and 61 at 1e6 steps: 11-22x the floor, falls of 20-40x. TBPTT(1) trained with the same
-schedule (5e4 steps in quick mode, 1e6 in full) is reported beside it: its |grad L| settles on a
-plateau above RTRL's end value, which is also required (the truncation's bias). The eta-weighted
-running mean of the fluctuation is reported.
+Set-up (``estimators.theorem_6_1_setup``, inside every hypothesis, checked by
+``setup.assumptions()`` before any run): paper RNN N = 3, d = 2, N C_f = 1.08, rho = 0.945;
+Example 2.4 inputs (lam = 0.5); a target with memory, Y_t = w . M_t + noise with the leaky trace
+M_{t+1} = 0.25 M_t + 0.6 X_t, whose lifted chain (X_t, M_t) contracts in one step in the plain
+max-norm, lam_xi = 0.85; SGD with eta_t = 0.5 / (1 + t / 1000) (Robbins-Monro). Burn-in of the
+stationary estimates: burn_in_for(rho_bar = 0.945, 1e-6) = 247 steps.
+
+Method. RTRL trains on independent data streams, one per seed (8 seeds x 4e4 steps in quick mode,
+16 x 2e5 in full). At t = 0 and at 5 geometric checkpoints in [t_fit, T], t_fit = 4 t0 = 4000,
+|grad L(theta_t)| is estimated by particles of the joint process at the frozen parameter on fresh
+data (200 x 150 steps quick, 400 x 300 full; debiased norm, Monte Carlo floor sqrt(sum se^2)).
+
+Thresholds (set before running, from the schedule and the SGD spread argument):
+
+* Expected slope. Near a stationary point theta*, SGD keeps theta_t - theta* at a spread of order
+  sqrt(eta_t) (the stationary variance of a linearised step is ~ eta_t), so |grad L(theta_t)| ~
+  |H (theta_t - theta*)| ~ eta_t^(1/2). The expected log-log slope s* is the OLS slope of
+  0.5 log eta_t on the fit checkpoints (about -0.46 for eta_t = 0.5/(1 + t/1000) on
+  [4e3, 4e4]; -1/2 as t / t0 -> infinity).
+* (A) slope: E|grad L(theta_t)|^2 ~ eta_t is estimated by the root mean square over seeds of
+  |grad L| (floored at the floor) at each checkpoint; its OLS log-log slope has a 95% percentile
+  bootstrap interval [lo, hi] (seeds resampled whole). Pass: hi < 0 and
+  lo - 0.15 <= s* <= hi + 0.15. The 0.15 (30% of s*) is a modelling allowance fixed in advance:
+  the spread law is asymptotic (directions with eta0 t0 h < 1/2 decay more slowly) and flooring
+  at the Monte Carlo floor flattens the last points. (A first version fitted per-seed slopes and
+  a Student-t interval; on the first run its interval was [-1.08, 0.20]: a single seed's
+  |grad L(theta_t)| is one draw of |H delta| with few effective directions, so per-seed slopes
+  over one decade are too noisy. The RMS over seeds is the quantity the spread argument is
+  about; the thresholds were not changed.)
+* (B) fraction: per seed, the spread law predicts the end value from the seed's own first fit
+  checkpoint, pred = |grad L(theta_t_fit)| (eta_T / eta_t_fit)^(1/2); a seed is within when its
+  final |grad L| <= 4 pred (reported also as a multiple of the seed's floor, 4 pred / floor).
+  Why 4: |grad L| ~ |H delta| with delta roughly Gaussian; the ratio of two such norms (nearly
+  independent points) exceeds 4 with probability <= 1/17 when at least two directions
+  contribute (F(2,2) tail 1/(1+16)). Pass: at least 6 of 8 seeds (13 of 16 in full); the
+  binomial false-failure rate at p = 1/17 is <= 0.9% (quick) and <= 0.6% (full).
+* (C) negative controls, which must fail (A): in quick mode RTRL with the constant rate
+  eta = eta_(t_fit) (outside Assumption 2.14: the spread stays of order sqrt(eta), slope ~ 0;
+  3 seeds); in full mode also TBPTT(1) (4 seeds x 2e5 steps), whose gradient is biased (the
+  target needs memory) so that |grad L| settles on a plateau. TBPTT(1) is not in quick mode: at
+  4e4 steps its bias is below RTRL's SGD spread (first run: TBPTT(1) final |grad L| 2.2e-3,
+  RTRL median 7.1e-3), so it cannot fail there; its NumPy engine also costs ~14 s per 4e4 steps.
+
+False-failure rate over seeds: (B) <= 0.9% from the binomial bound above; (A) not measured over
+many check seeds (each check run costs ~ 1 min on a loaded machine); seeds 0, 1 and 2 of the check
+were run once each to see that it passes (see the report of issue 12).
 """
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 
-from rtrl_theory.checks import CheckResult
-from rtrl_theory.estimators import theorem_6_1_experiment
+from rtrl_theory import estimators
+from rtrl_theory.checks import CheckResult, Mutant, register_cache
 
 ID = "thm-6.1"
 STATEMENT = (
     "Online RTRL converges to a stationary point: |grad L(theta_t)| -> 0 (TBPTT(1): plateau)"
 )
-FALL = 10.0
+ALLOWANCE = 0.15
+MULTIPLE = 4.0
+
+_CACHE: dict = {}
+register_cache(_CACHE)
 
 
-def run(quick: bool):
-    runs = {
-        "RTRL": ("rtrl", None, 1_000_000 if quick else 4_000_000),
-        "TBPTT(1)": ("tbptt", 1, 50_000 if quick else 1_000_000),
-    }
-    return theorem_6_1_experiment(
-        runs, checkpoints=10 if quick else 14, burn_in=60, rng=61, n_particles=400, n_steps=300
+def sizes(quick: bool) -> dict:
+    if quick:
+        return dict(
+            n_seeds=8, n_train=40_000, n_const=3, n_tbptt=0, min_within=6, n_particles=200,
+            n_steps=150,
+        )
+    return dict(
+        n_seeds=16, n_train=200_000, n_const=4, n_tbptt=4, min_within=13, n_particles=400,
+        n_steps=300,
     )
 
 
-def check(quick: bool = True) -> CheckResult:
-    out = run(quick)
-    _, rt = out["RTRL"]
-    _, tb = out["TBPTT(1)"]
-    factor = 30.0 if quick else 15.0
-    start, end, floor = rt.grad_norm[0], rt.grad_norm[-1], rt.grad_floor[-1]
-    plateau = float(np.median(tb.grad_norm[-3:]))
+def run(quick: bool, seed: int = 0):
+    from rtrl_theory.runners import PowerSchedule
+
+    key = (quick, seed)
+    if key not in _CACHE:
+        z = sizes(quick)
+        setup = estimators.theorem_6_1_setup()
+        rep = setup.assumptions()
+        mc = dict(n_particles=z["n_particles"], n_steps=z["n_steps"], setup=setup)
+        base = 1000 * seed
+        rt = estimators.theorem_6_1_seeds(range(base, base + z["n_seeds"]), z["n_train"], **mc)
+        eta_fit = float(setup.schedule(4.0 * setup.schedule.t0))
+        controls = {
+            "RTRL, constant eta": estimators.theorem_6_1_seeds(
+                range(base + 300, base + 300 + z["n_const"]),
+                z["n_train"],
+                schedule=PowerSchedule(eta_fit, 1.0, 0.0),
+                **mc,
+            )
+        }
+        if z["n_tbptt"]:
+            controls["TBPTT(1)"] = estimators.theorem_6_1_seeds(
+                range(base + 500, base + 500 + z["n_tbptt"]),
+                z["n_train"],
+                algo="tbptt",
+                tau=1,
+                **mc,
+            )
+        _CACHE[key] = (rep, rt, controls)
+    return _CACHE[key]
+
+
+def slope_criterion(stats, s_star: float, seed: int):
+    """(ok, slope, lo, hi) of criterion (A)."""
+    est, lo, hi = stats.rms_slope(0.95, rng=[seed, 7])
+    ok = hi < 0 and lo - ALLOWANCE <= s_star <= hi + ALLOWANCE
+    return ok, est, lo, hi
+
+
+def check(quick: bool = True, seed: int = 0) -> CheckResult:
+    rep, rt, controls = run(quick, seed)
+    z = sizes(quick)
+    s_star = rt.expected_slope
+    slope_ok, m, lo, hi = slope_criterion(rt, s_star, seed)
+    within = rt.final <= MULTIPLE * rt.predicted
+    n_in = int(within.sum())
     problems = []
-    if not end * FALL <= start:
-        problems.append(f"RTRL |grad L| fell only {start / max(end, 1e-300):.1f}x (< {FALL:g}x)")
-    if end > factor * floor:
-        problems.append(f"RTRL ends at |grad L| = {end:.2e} > {factor:g} x floor {floor:.1e}")
-    if plateau <= end:
-        problems.append(f"TBPTT(1) plateau {plateau:.2e} not above RTRL's end {end:.2e}")
+    if not rep.hypotheses_hold:
+        problems.append("the set-up is outside the hypotheses: " + rep.format().splitlines()[-1])
+    if not slope_ok:
+        problems.append(
+            f"RMS slope {m:.3f} [{lo:.3f}, {hi:.3f}] not below 0 or not within {ALLOWANCE} of "
+            f"s* = {s_star:.3f}"
+        )
+    if n_in < z["min_within"]:
+        problems.append(
+            f"only {n_in}/{within.size} seeds end within {MULTIPLE:g}x the sqrt(eta) prediction "
+            f"(need {z['min_within']})"
+        )
+    ctrl_txt = []
+    for name, st in controls.items():
+        c_ok, c_m, c_lo, c_hi = slope_criterion(st, s_star, seed)
+        ctrl_txt.append(f"{name}: slope {c_m:.3f} [{c_lo:.3f}, {c_hi:.3f}]")
+        if c_ok:
+            problems.append(f"the negative control {name} passed (A)")
+    mult_floor = MULTIPLE * rt.predicted / rt.floor
     return CheckResult(
         ID,
         STATEMENT,
-        claimed=f"|grad L(theta_t)| falls >= {FALL:g}x and ends below {factor:g} x the Monte "
-        "Carlo floor; the fluctuation averages out",
-        measured=(
-            f"RTRL: |grad L| {start:.3g} -> {end:.2e} ({start / max(end, 1e-300):.0f}x) after "
-            f"{int(rt.steps[-1])} steps, floor {floor:.1e}, L {rt.loss[0]:.4f} -> {rt.loss[-1]:.5f}, "
-            f"fluctuation running mean {rt.fluct_running[0]:.3g} -> {rt.fluct_running[-1]:.2g}; "
-            f"TBPTT(1): plateau |grad L| {plateau:.2e}, L {tb.loss[-1]:.4f} after "
-            f"{int(tb.steps[-1])} steps (fluctuation mean {tb.fluct_running[-1]:.2g})"
+        claimed=(
+            f"inside the hypotheses (lam_xi = {rep.config['lifted_chain']['lam_lifted']:g}, "
+            f"rho = {rep.rho:.3f}): E|grad L(theta_t)|^2 ~ eta_t, log-log slope s* = "
+            f"{s_star:.3f} (+- {ALLOWANCE}); >= {z['min_within']}/{z['n_seeds']} seeds end "
+            f"within {MULTIPLE:g}x the prediction; the negative controls fail"
         ),
-        method="online SGD runs; stationary Monte Carlo estimates of L and grad L at checkpoints",
+        measured=(
+            f"RTRL RMS slope {m:.3f} [95%: {lo:.3f}, {hi:.3f}] over {rt.slopes.size} seeds; "
+            f"{n_in}/{within.size} within {MULTIPLE:g}x pred (= {np.median(mult_floor):.1f}x the "
+            f"floor, median); final |grad L| median {np.median(rt.final):.2e}, floor "
+            f"{np.median(rt.floor):.1e}; controls: " + "; ".join(ctrl_txt)
+        ),
+        method="online SGD runs over seeds; stationary Monte Carlo estimates of grad L at "
+        "checkpoints; OLS log-log slope of the RMS over seeds, bootstrap over seeds",
         status="fail" if problems else "pass",
         reason="; ".join(problems),
-        details={label: trace.to_dict() for label, (_, trace) in out.items()},
+        details={
+            "expected_slope": s_star,
+            "slope": m,
+            "slope_ci": [lo, hi],
+            "n_within": n_in,
+            "multiple_of_floor": mult_floor.tolist(),
+            "rtrl": rt.to_dict(),
+            "controls": {k: v.to_dict() for k, v in controls.items()},
+            "assumptions": rep.to_dict(),
+        },
     )
+
+
+def _zero_sensitivities():
+    """RTRL with the sensitivities zeroed at every step (the update then forgets the recurrence,
+    like TBPTT(1)): the compiled chunk is run one step at a time with J~ reset to 0."""
+    from rtrl_theory.runners import _fast
+
+    real = _fast.rtrl_chunk_paper
+
+    def stepwise(model, theta, state, X, Y, etas, done):
+        ls, gs = [], []
+        for i in range(X.shape[0]):
+            state = type(state)(state.S, np.zeros_like(state.Jt))
+            out = real(model, theta, state, X[i : i + 1], Y[i : i + 1], etas[i : i + 1], done + i)
+            theta, state, cl, cg, fail, why = out
+            ls.append(cl)
+            gs.append(cg)
+            if fail >= 0:
+                return theta, state, np.concatenate(ls), np.concatenate(gs), i, why
+        return theta, state, np.concatenate(ls), np.concatenate(gs), -1, ""
+
+    return mock.patch.object(_fast, "rtrl_chunk_paper", stepwise)
+
+
+MUTANTS = (
+    Mutant(
+        "spread-exponent-1",
+        "SGD_SPREAD_EXPONENT = 1: claims |grad L(theta_t)| ~ eta_t (the spread of theta_t of order "
+        "eta_t, not sqrt(eta_t)); the expected slope doubles",
+        lambda: mock.patch.object(estimators._convergence, "SGD_SPREAD_EXPONENT", 1.0),
+    ),
+    Mutant(
+        "sensitivities-zeroed",
+        "RTRL's compiled chunk runs with J~ reset to 0 at every step: a biased online gradient "
+        "(the target needs memory), so |grad L| plateaus",
+        _zero_sensitivities,
+    ),
+)
+

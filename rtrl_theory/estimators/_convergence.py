@@ -34,6 +34,11 @@ from rtrl_theory._validate import as_rng, positive_int
 
 __all__ = [
     "ConvergenceTrace",
+    "SGD_SPREAD_EXPONENT",
+    "SeedStatistics",
+    "expected_gradient_slope",
+    "log_log_slope",
+    "theorem_6_1_seeds",
     "Theorem61Setup",
     "delay_line_setup",
     "geometric_checkpoints",
@@ -327,3 +332,201 @@ def theorem_6_1_experiment(
         )
         out[label] = (res, trace)
     return out
+
+
+#: Exponent of the SGD spread: theta_t - theta* has a spread of order eta_t ** SGD_SPREAD_EXPONENT
+#: around a stationary point (the stationary variance of a linearised SGD step is ~ eta_t), so
+#: |grad L(theta_t)| ~ |H (theta_t - theta*)| ~ eta_t ** 0.5.
+SGD_SPREAD_EXPONENT = 0.5
+
+
+def log_log_slope(steps, values, floor=None) -> float:
+    """OLS slope of ``log(max(values, floor))`` against ``log(steps)`` (steps > 0)."""
+    t = np.asarray(steps, dtype=float)
+    v = np.asarray(values, dtype=float)
+    if floor is not None:
+        v = np.maximum(v, np.asarray(floor, dtype=float))
+    if t.size < 2 or np.any(t <= 0) or np.any(v <= 0):
+        raise ValueError("steps, values: expected at least two positive points")
+    x, y = np.log(t), np.log(v)
+    x = x - x.mean()
+    return float(x @ (y - y.mean()) / (x @ x))
+
+
+def expected_gradient_slope(schedule, steps) -> float:
+    r"""The log-log slope of :math:`\eta_t^{1/2}` over ``steps``: the slope that the SGD spread
+    argument predicts for :math:`|\nabla L(\theta_t)|` (:data:`SGD_SPREAD_EXPONENT`)."""
+    steps = np.asarray(steps, dtype=float)
+    eta = np.asarray(schedule(steps), dtype=float)
+    return log_log_slope(steps, eta**SGD_SPREAD_EXPONENT)
+
+
+@dataclass(frozen=True)
+class SeedStatistics:
+    r"""Theorem 6.1 over seeds (:func:`theorem_6_1_seeds`).
+
+    Attributes
+    ----------
+    fit_steps : ndarray (n_fit,)
+        Checkpoints of the slope fit (:math:`t \ge` ``t_fit``).
+    slopes : ndarray (n_seeds,)
+        Per-seed OLS slope of :math:`\log|\nabla L(\theta_t)|` (floored at the Monte Carlo
+        floor) against :math:`\log t` on ``fit_steps``.
+    expected_slope : float
+        :func:`expected_gradient_slope` on ``fit_steps``.
+    first, final, floor : ndarray (n_seeds,)
+        Debiased :math:`|\nabla L|` at the first fit checkpoint and at the end; the end's floor.
+    predicted : ndarray (n_seeds,)
+        ``first * (eta_T / eta_first) ** SGD_SPREAD_EXPONENT``: the end value the spread
+        argument predicts from the seed's own first fit checkpoint.
+    traces : list of ConvergenceTrace
+    """
+
+    fit_steps: np.ndarray
+    slopes: np.ndarray
+    expected_slope: float
+    first: np.ndarray
+    final: np.ndarray
+    floor: np.ndarray
+    predicted: np.ndarray
+    traces: list
+
+    def slope_interval(self, level: float = 0.95) -> tuple[float, float, float]:
+        """(mean, low, high): Student-t interval of the mean slope across seeds."""
+        from scipy.stats import t as student
+
+        n = self.slopes.size
+        m = float(self.slopes.mean())
+        if n < 2:
+            return m, -np.inf, np.inf
+        hw = float(student.ppf(0.5 + level / 2, n - 1) * self.slopes.std(ddof=1) / np.sqrt(n))
+        return m, m - hw, m + hw
+
+    def rms_slope(self, level: float = 0.95, n_boot: int = 2000, rng=0):
+        r"""(slope, low, high): log-log slope of the root mean square over seeds of
+        :math:`|\nabla L(\theta_t)|` (floored) on the fit checkpoints, the estimate of
+        :math:`E|\nabla L(\theta_t)|^2 \propto \eta_t` of the spread argument; percentile
+        bootstrap interval over seeds (resampling whole seeds)."""
+        rng = as_rng(rng)
+        m = np.isin(self.traces[0].steps, self.fit_steps)
+        G = np.array([np.maximum(tr.grad_norm[m], tr.grad_floor[m]) for tr in self.traces])
+        t = self.fit_steps
+
+        def slope(rows):
+            return log_log_slope(t, np.sqrt(np.mean(rows**2, axis=0)))
+
+        est = slope(G)
+        n = G.shape[0]
+        boot = np.array([slope(G[rng.integers(0, n, n)]) for _ in range(n_boot)])
+        lo, hi = np.quantile(boot, [0.5 - level / 2, 0.5 + level / 2])
+        return est, float(lo), float(hi)
+
+    def to_dict(self) -> dict:
+        d = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in vars(self).items()}
+        d["traces"] = [tr.to_dict() for tr in self.traces]
+        return d
+
+
+def theorem_6_1_seeds(
+    seeds,
+    n_train: int,
+    *,
+    setup: Theorem61Setup | None = None,
+    algo: str = "rtrl",
+    tau: int | None = None,
+    t_fit: float | None = None,
+    checkpoints: int = 6,
+    n_particles: int = 200,
+    n_steps: int = 150,
+    burn_in: int | None = None,
+    schedule=None,
+) -> SeedStatistics:
+    r"""Train on independent data streams (one per seed) and summarise :math:`|\nabla L(\theta_t)|`.
+
+    Checkpoints: t = 0 and ``checkpoints - 1`` geometric points in ``[t_fit, n_train]``
+    (default ``t_fit = 4 t0`` of the schedule, after which :math:`\eta_t` decays like
+    :math:`1/t`). ``burn_in`` defaults to ``burn_in_for(rho_bar, 1e-6)`` with rho_bar of the
+    set-up's assumptions report (its lifted chain included). Each seed ``s`` drives the training
+    stream (``[s, 0]``) and the Monte Carlo estimates (``[s, 1]``). ``schedule`` overrides the
+    set-up's (a negative control may pass a constant rate, outside Assumption 2.14).
+    """
+    from rtrl_theory.runners import train_online
+
+    from ._limits import burn_in_for
+
+    setup = theorem_6_1_setup() if setup is None else setup
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds: expected at least one seed")
+    n_train = positive_int(n_train, "n_train")
+    sched = setup.schedule if schedule is None else schedule
+    t0 = float(getattr(setup.schedule, "t0", 1.0))
+    t_fit = 4.0 * t0 if t_fit is None else float(t_fit)
+    if not 0 < t_fit < n_train:
+        raise ValueError(f"t_fit: expected 0 < t_fit < n_train = {n_train}, got {t_fit}")
+    if burn_in is None:
+        burn_in = burn_in_for(setup.assumptions().rho_bar, 1e-6)
+    q = max(1, int(t_fit) // 40)  # checkpoints on a grid of t_fit / 40, so records are sparse
+    fit = np.unique(q * np.round(np.geomspace(t_fit, n_train, checkpoints - 1) / q).astype(int))
+    record = int(np.gcd.reduce(np.r_[fit, n_train]))
+    if algo == "tbptt":
+        record = tau * max(1, record // tau) if record % tau == 0 else tau
+    traces, slopes, first, final, floor = [], [], [], [], []
+    for s in seeds:
+        res = train_online(
+            setup.model,
+            setup.params0,
+            setup.process,
+            n_train,
+            schedule=sched,
+            algo=algo,
+            tau=tau,
+            rng=np.random.default_rng([s, 0]),
+            allow_non_robbins_monro=schedule is not None,
+            record_every=record,
+        )
+        if res.status != "completed":
+            raise RuntimeError(f"seed {s}: the {algo} run {res.status}: {res.message}")
+        sub = _ThinnedResult(res, np.r_[0, fit])
+        tr = gradient_norm_trace(
+            setup.model,
+            sub,
+            setup.process,
+            sched,
+            checkpoints=len(fit) + 1,
+            n_particles=n_particles,
+            n_steps=n_steps,
+            burn_in=burn_in,
+            rng=np.random.default_rng([s, 1]),
+            label=f"{algo} seed {s}",
+        )
+        traces.append(tr)
+        m = tr.steps >= t_fit
+        slopes.append(log_log_slope(tr.steps[m], tr.grad_norm[m], tr.grad_floor[m]))
+        first.append(tr.grad_norm[m][0])
+        final.append(tr.grad_norm[-1])
+        floor.append(tr.grad_floor[-1])
+    eta = np.asarray(setup.schedule(np.array([fit[0], fit[-1]], dtype=float)), dtype=float)
+    first = np.asarray(first)
+    return SeedStatistics(
+        fit,
+        np.asarray(slopes),
+        expected_gradient_slope(setup.schedule, fit),
+        first,
+        np.asarray(final),
+        np.asarray(floor),
+        first * (eta[1] / eta[0]) ** SGD_SPREAD_EXPONENT,
+        traces,
+    )
+
+
+class _ThinnedResult:
+    """A TrainResult restricted to the recorded parameters at the given steps."""
+
+    def __init__(self, res, steps) -> None:
+        idx = [int(np.searchsorted(res.path_steps, s)) for s in steps]
+        if any(int(res.path_steps[i]) != int(s) for i, s in zip(idx, steps, strict=True)):
+            raise ValueError("steps: a checkpoint was not recorded")
+        self.path_steps = np.asarray(res.path_steps)[idx]
+        self.param_path = np.asarray(res.param_path)[idx]
+        self.algo, self.status = res.algo, res.status
