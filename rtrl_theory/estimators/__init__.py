@@ -10,6 +10,7 @@
 """
 
 from ._contraction import ContractionEstimate, estimate_contraction_rate
+from ._decomposition import Decomposition, descent_decomposition
 from ._convergence import (
     ConvergenceTrace,
     Theorem61Setup,
@@ -77,6 +78,8 @@ from ._wasserstein import (
 )
 
 __all__ = [
+    "Decomposition",
+    "descent_decomposition",
     "ConvergenceTrace",
     "Theorem61Setup",
     "geometric_checkpoints",
