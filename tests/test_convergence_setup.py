@@ -40,7 +40,7 @@ def test_delay_line_cell_jacobian_is_the_shift():
 
 
 def test_theorem_6_1_setup_lies_inside_the_hypotheses():
-    s = theorem_6_1_setup()
+    s = theorem_6_1_setup(pretrain_steps=0)
     r = s.assumptions()
     assert r.hypotheses_hold and r.rho < 1
     lifted = r.config["lifted_chain"]
@@ -71,7 +71,7 @@ def _one_step_ratio(process, seed):
 
 
 def test_lifted_chain_contracts_in_one_step_under_the_synchronous_coupling():
-    s = theorem_6_1_setup()
+    s = theorem_6_1_setup(pretrain_steps=0)
     est = _one_step_ratio(s.process, 5)
     assert est.distances[1] / est.distances[0] == pytest.approx(0.85, rel=1e-12)
     # every later step contracts too, and the fitted rate is below lam_xi (its CI's upper end)
@@ -88,7 +88,7 @@ def test_lifted_chain_report_errors():
     with pytest.raises(TypeError, match="process"):
         lifted_chain_report(object())
     with pytest.raises(ValueError, match="lam"):
-        s = theorem_6_1_setup()
+        s = theorem_6_1_setup(pretrain_steps=0)
         check_assumptions(3, 2, 0.36, 1.0, "tanh", 0.4, 1.0, process=s.process)
 
 
