@@ -187,7 +187,8 @@ def summary(data) -> str:
         G = data[f"{key}_grad"]
         lines.append(
             f"{key:6s} seeds={G.shape[0]} t_end={int(data[f'{key}_steps'][-1])} RMS slope "
-            f"{sl[0]:.3f} [{sl[1]:.3f}, {sl[2]:.3f}] (expected {float(data[f'{key}_expected']):.3f})"
+            f"{sl[0]:.3f} [{sl[1]:.3f}, {sl[2]:.3f}] "
+            f"(expected {float(data[f'{key}_expected']):.3f})"
             f", final median |grad L| {np.median(G[:, -1]):.3g}"
         )
     for gamma in GAMMAS:

@@ -53,7 +53,8 @@ Thresholds (set before running, from the schedule and the SGD spread argument):
   3 seeds); in full mode also TBPTT(1) (4 seeds x 2e5 steps), whose gradient is biased (the
   target needs memory) so that |grad L| settles on a plateau. TBPTT(1) is not in quick mode: at
   4e4 steps its bias was below RTRL's SGD spread (run from init_params: TBPTT(1) final
-  |grad L| 2.2e-3, RTRL median 7.1e-3), so it could not fail there; its NumPy engine also costs ~14 s per 4e4 steps.
+  |grad L| 2.2e-3, RTRL median 7.1e-3), so it could not fail there; its NumPy engine
+  also costs ~14 s per 4e4 steps.
 
 False-failure rate over seeds: (B) <= 0.9% from the binomial bound above; (A) not measured over
 many check seeds (each check run costs ~ 1 min on a loaded machine); seeds 0, 1 and 2 of the check

@@ -82,7 +82,8 @@ class AssumptionsReport:
             lines.append("Contraction constants (Assumption 2.10, Lemmas 3.8-3.9):")
             lines += [f"  {k:<6} = {v:.6g}" for k, v in self.rho_components.items()]
             lines.append(f"  rho    = {self.rho:.6g}")
-            lines.append(f"rho_bar = max(lam, rho) = {self.rho_bar:.6g}" + (" (lam of the data chain)" if c.get("lifted_chain") else ""))
+            lifted = " (lam of the data chain)" if c.get("lifted_chain") else ""
+            lines.append(f"rho_bar = max(lam, rho) = {self.rho_bar:.6g}{lifted}")
             lines.append(f"lam + rho = {self.lam_plus_rho:.6g}")
         lines.append(f"c_f_max (largest c_f with rho < 1 at this N) = {self.c_f_max:.6g}")
         lines.append("")

@@ -1,4 +1,4 @@
-r"""Assumption 2.3(1) for a lifted data chain: the one-step contraction of :math:`\xi_t = (X_t, M_t)`.
+r"""Assumption 2.3(1) for a lifted data chain: one-step contraction of :math:`\xi_t = (X_t, M_t)`.
 
 A target with memory is a function of past inputs, so Assumption 2.3 must hold for the chain that
 carries them (``rtrl_theory.data._trace``). For the leaky trace

@@ -67,7 +67,9 @@ def lifted_lambda(lam: float, beta: float, c: float) -> float:
     (0.85, 1.0)
     """
     if not (0 <= beta and 0 <= c and 0 < lam):
-        raise ValueError(f"lam, beta, c: expected lam > 0, beta >= 0, c >= 0, got {lam}, {beta}, {c}")
+        raise ValueError(
+            f"lam, beta, c: expected lam > 0, beta >= 0, c >= 0, got {lam}, {beta}, {c}"
+        )
     return float(max(lam, beta + c))
 
 
