@@ -720,8 +720,10 @@ def _cmd_assumptions(args) -> int:
         if getattr(args, "setup", None) is not None:
             from rtrl_theory.estimators import delay_line_setup, theorem_6_1_setup
 
-            setup = theorem_6_1_setup if args.setup == "thm-6.1" else delay_line_setup
-            report = setup().assumptions()
+            if args.setup == "thm-6.1":  # the hypotheses do not depend on theta_0
+                report = theorem_6_1_setup(pretrain_steps=0).assumptions()
+            else:
+                report = delay_line_setup().assumptions()
         else:
             report = check_assumptions(
                 args.n_hidden,

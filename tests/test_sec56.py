@@ -125,3 +125,13 @@ def test_decomposition_checks_fail_on_a_wrong_claim(cid, mutant):
     with mock.patch.object(dec, "_CACHE", {}), m.patch():
         res = mod.check(quick=True)
     assert res.status == "fail"
+
+
+def test_cli_assumptions_setup_reports_the_lifted_chain(capsys):
+    from rtrl_theory.cli import main
+
+    assert main(["assumptions", "--setup", "thm-6.1"]) == 0
+    out = capsys.readouterr().out
+    assert "leaky trace" in out and "max(0.5, 0.85) = 0.85" in out
+    assert main(["assumptions", "--setup", "delay-line"]) == 1  # lam_xi = 1: flagged
+    assert "lifted lam_xi < 1 (Assumption 2.3) FAILS" in capsys.readouterr().out
