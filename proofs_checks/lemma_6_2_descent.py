@@ -15,8 +15,13 @@ min (liminf proxy) of |grad L|.
 Threshold. Per block, the eta-weighted mean of |grad L|^2, A_k = B_k / sum_block eta_t, is the
 block's average squared gradient: under the theorem (|grad L|^2 ~ transient + eta_t) it
 decreases; a gradient that does not tend to 0 (|grad L| >= c) keeps A_k >= c^2. Pass when, for
-every schedule, the last block's A and its max |grad L| are below the first block's (strict
-decrease over a factor-4 span of t). The block sums B_k themselves are reported: the series
+every schedule, the last block's A is below 0.75 times the first block's and its max |grad L|
+below the first block's, over a factor-4 span of t. 0.75: the spread law predicts a ratio
+A_last / A_first of at most 4^(-gamma) <= 0.44 (gamma = 0.6, the slowest; the transient only
+lowers it); 0.75 leaves room for the noise of 3 seeds. (A first version required only A to
+fall; the mutant with a constant offset 0.1 of grad L, for which A tends to |offset|^2 = 0.08,
+still fell by ~10% from the first block and was not caught; the ratio bound derived here
+replaced it.) The block sums B_k themselves are reported: the series
 converges, but over dyadic blocks the spread law gives B_k ~ sum_block eta_t^2 ~ 2^(k (1 - 2
 gamma)), a factor 0.76 over two blocks for gamma = 0.6, too close to 1 for 3 seeds. (A first
 version required B_k itself to fall and failed on its first run for gamma = 0.6: 7.1e-3 ->
@@ -34,6 +39,7 @@ from proofs_checks import _decomposition as dec
 from rtrl_theory.checks import CheckResult, Mutant
 
 ID = "lemma-6.2"
+RATIO = 0.75
 STATEMENT = "sum eta_t |grad L(theta_t)|^2 converges, L(theta_t) converges, |grad L(theta_t)| -> 0"
 
 
@@ -64,7 +70,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
         LT = float(np.mean([d.loss[-1] for d in ds]))
         Lh = float(np.mean([d.loss[d.loss.size // 2] for d in ds]))
         rows[g] = {"A": A, "B": B, "limsup": hi, "liminf": lo, "D_F_R": parts, "L": [L0, Lh, LT]}
-        if not A[-1] < A[0]:
+        if not A[-1] < RATIO * A[0]:
             problems.append(f"gamma {g:g}: eta-weighted mean |grad L|^2 did not fall ({A})")
         if not hi[-1] < hi[0]:
             problems.append(f"gamma {g:g}: block max |grad L| did not fall ({hi})")
