@@ -21,7 +21,8 @@ Thresholds (no Monte Carlo; deterministic inequalities, exact up to rounding):
   (1e-12 relative);
 * the trainer's logged J~ equals the replay's to 1e-9 (two implementations: compiled and NumPy;
   rounding over the recursion).
-False-failure rate: 0 (deterministic), checked at seeds 0-2.
+False-failure rate: 0 (deterministic); seeds 0, 1, 2 pass (largest J~ / radius 0.55, H~ 0.33,
+increment / bound 0.18).
 """
 
 from __future__ import annotations
