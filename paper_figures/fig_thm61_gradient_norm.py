@@ -10,7 +10,7 @@ in the same way; the limit loss :math:`L(\theta_t)` with its standard error; and
 :math:`\eta`-weighted running mean of the fluctuation, which must tend to 0. RTRL's norm should
 keep falling (about like :math:`t^{-1/2}`, the spread of SGD around the stationary point, the
 dashed guide); TBPTT's should stop on a plateau set by its truncation bias. In the full run
-TBPTT(1) does (its |grad L| stays near 0.07, and its limit loss rises again after 1e5 steps as
+TBPTT(1) does (its ``|grad L|`` stays near 0.07, and its limit loss rises again after 1e5 steps as
 the biased updates carry it away from the stationary point), while TBPTT(4) follows RTRL to
 within the Monte Carlo resolution over 1e6 steps: with a one-step delay and sensitivities that
 contract by :math:`N C_f/4 \approx 0.27` per step, a 4-step truncation leaves a bias below what

@@ -1,0 +1,45 @@
+"""Draw one figure of ``paper_figures/`` in quick mode for the sphinx-gallery of the docs.
+
+The gallery scripts of ``docs/gallery/`` are thin callers of :func:`show`: the science and the
+plotting live in the figure scripts, which the gallery runs exactly as ``python -m paper_figures
+--quick`` does (same seed, same cache format); the data are cached in ``build/docs/figure-cache``
+so a rebuild of the site only replots.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+CACHE = Path(
+    os.environ.get(
+        "RTRL_THEORY_DOCS_FIGURE_CACHE",
+        Path(__file__).resolve().parent.parent / "build" / "docs" / "figure-cache",
+    )
+)
+
+
+def show(name: str):
+    """Compute (or load) figure ``name`` in quick mode and leave its Figure open for the scraper.
+
+    Parameters
+    ----------
+    name : str
+        The stem of a figure script, e.g. ``"fig01_linear_rnn"``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure, drawn by the script's ``plot`` from the cached quick-mode data.
+    """
+    from paper_figures import _common
+
+    module = importlib.import_module(f"paper_figures.{name}")
+    info = module.main(["--quick", "--out", str(CACHE)])
+    config = _common.figure_config(module, True, module.DEFAULT_SEED)
+    data, _ = _common.load_cache(info["npz"], config)
+    fig = module.plot(data)
+    if info["summary"]:
+        print(info["summary"])
+    return fig
