@@ -20,8 +20,29 @@ CACHE = Path(
 )
 
 
+_PENDING: list = []
+
+
+def scraper(block, block_vars, gallery_conf):
+    """sphinx-gallery image scraper for the figures drawn by :func:`show`.
+
+    The figure scripts build ``matplotlib.figure.Figure`` objects without pyplot, which
+    sphinx-gallery's matplotlib scraper does not see; :func:`show` queues them here and this
+    scraper saves each to the gallery's next image path and returns the reST that shows it.
+    """
+    from sphinx_gallery.scrapers import figure_rst
+
+    paths = []
+    while _PENDING:
+        fig = _PENDING.pop(0)
+        path = next(block_vars["image_path_iterator"])
+        fig.savefig(path, dpi=110)
+        paths.append(path)
+    return figure_rst(paths, gallery_conf["src_dir"])
+
+
 def show(name: str):
-    """Compute (or load) figure ``name`` in quick mode and leave its Figure open for the scraper.
+    """Compute (or load) figure ``name`` in quick mode and queue its Figure for :func:`scraper`.
 
     Parameters
     ----------
@@ -40,6 +61,7 @@ def show(name: str):
     config = _common.figure_config(module, True, module.DEFAULT_SEED)
     data, _ = _common.load_cache(info["npz"], config)
     fig = module.plot(data)
+    _PENDING.append(fig)
     if info["summary"]:
         print(info["summary"])
     return fig

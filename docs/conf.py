@@ -128,7 +128,7 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib",),
+    "image_scrapers": ("matplotlib", "_figure_gallery.scraper"),
     "reset_modules": ("matplotlib",),
     "show_memory": False,
     "plot_gallery": os.environ.get("RTRL_THEORY_DOCS_GALLERY", "True"),
