@@ -41,7 +41,7 @@ def scraper(block, block_vars, gallery_conf):
     return figure_rst(paths, gallery_conf["src_dir"])
 
 
-def show(name: str):
+def show(name: str) -> None:
     """Compute (or load) figure ``name`` in quick mode and queue its Figure for :func:`scraper`.
 
     Parameters
@@ -49,10 +49,8 @@ def show(name: str):
     name : str
         The stem of a figure script, e.g. ``"fig01_linear_rnn"``.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure, drawn by the script's ``plot`` from the cached quick-mode data.
+    The figure is drawn by the script's ``plot`` from the cached quick-mode data; the script's
+    own run prints its summary table, which the gallery shows below the figure.
     """
     from paper_figures import _common
 
@@ -61,7 +59,4 @@ def show(name: str):
     config = _common.figure_config(module, True, module.DEFAULT_SEED)
     data, _ = _common.load_cache(info["npz"], config)
     fig = module.plot(data)
-    _PENDING.append(fig)
-    if info["summary"]:
-        print(info["summary"])
-    return fig
+    _PENDING.append(fig)  # the script's run above printed its summary table

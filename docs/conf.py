@@ -96,6 +96,12 @@ html_theme_options = {
     "sidebar_width": "240px",
 }
 
+# MathJax from its CDN by default; RTRL_THEORY_MATHJAX_PATH (a URL, e.g. a local copy such as
+# file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS_HTML from Debian's
+# libjs-mathjax) renders the formulas offline.
+if os.environ.get("RTRL_THEORY_MATHJAX_PATH"):
+    mathjax_path = os.environ["RTRL_THEORY_MATHJAX_PATH"]
+
 # --- autodoc / numpydoc ----------------------------------------------------------------------
 autodoc_default_options = {"members": True, "member-order": "bysource"}
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
@@ -109,6 +115,10 @@ numpydoc_validation_checks: set[str] = set()
 # --- MyST / MyST-NB (the theory page and the notebooks) ---------------------------------------
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
+# Sphinx's own MathJax set-up (math in \( \) and \[ \] spans) rather than MyST's, whose
+# ignore-wrapper only MathJax 3 understands: the offline MathJax 2 of RTRL_THEORY_MATHJAX_PATH
+# then renders too.
+myst_update_mathjax = False
 nb_custom_formats = {".py": ["jupytext.reads", {"fmt": "py:percent"}]}
 _EXECUTE = os.environ.get("RTRL_THEORY_DOCS_EXECUTE", "1") != "0"
 nb_execution_mode = "cache" if _EXECUTE else "off"
@@ -166,6 +176,12 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
+# Names under which an object is exported but not documented -> where it is documented, e.g.
+# "rtrl_theory.PaperRNN" -> "rtrl_theory.cells.PaperRNN" (filled by write_api_pages and used by
+# _resolve_alias, so that references to the curated top level resolve).
+_CANONICAL: dict[str, str] = {}
+
+
 def write_api_pages() -> None:
     """``docs/api/<package>.rst`` for each package, and ``docs/api/index.rst``.
 
@@ -186,6 +202,7 @@ def write_api_pages() -> None:
             documentable = callable(obj) or isinstance(obj, type)
             if documentable and key in seen:
                 elsewhere.append((attr, seen[key]))
+                _CANONICAL[f"{name}.{attr}"] = seen[key]
                 continue
             if documentable:
                 seen[key] = f"{name}.{attr}"
@@ -232,6 +249,8 @@ def write_api_pages() -> None:
             continue
         obj = getattr(rtrl_theory, attr)
         target = seen.get(id(obj))
+        if target:
+            _CANONICAL[f"rtrl_theory.{attr}"] = target
         top.append(f"* :py:obj:`{attr} <{target}>`" if target else f"* ``{attr}``")
     top += ["", ".. toctree::", "   :maxdepth: 1", "   :caption: Subpackages", ""]
     top += [f"   {p}" for p in pages]
@@ -239,7 +258,11 @@ def write_api_pages() -> None:
 
 
 def _rst_cell(text) -> str:
-    return " ".join(str(text or "").split()).replace("|", "\\|") or " "
+    """One line of plain text, with reST's inline markup characters escaped."""
+    text = " ".join(str(text or "").split())
+    for ch in "\\*`|_":
+        text = text.replace(ch, "\\" + ch)
+    return text or " "
 
 
 def write_verify_table() -> None:
@@ -342,6 +365,25 @@ def copy_notebooks() -> None:
     ]
     index += [f"   {Path(n).stem}" for n in names]
     _write_if_changed(dest / "index.rst", "\n".join(index) + "\n")
+
+
+def _resolve_alias(app, env, node, contnode):
+    """Resolve a Python reference through :data:`_CANONICAL` (``missing-reference`` handler)."""
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    for alias, canon in _CANONICAL.items():
+        if target == alias or target.startswith(alias + "."):
+            new = canon + target[len(alias) :]
+            domain = env.get_domain("py")
+            return domain.resolve_xref(
+                env, node["refdoc"], app.builder, node["reftype"], new, node, contnode
+            )
+    return None
+
+
+def setup(app):
+    app.connect("missing-reference", _resolve_alias)
 
 
 write_api_pages()
