@@ -32,7 +32,6 @@ sys.path.insert(0, str(DOCS))  # docs/_figure_gallery.py, used by the gallery sc
 os.environ.setdefault("RTRL_THEORY_QUICK", "1")
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import rtrl_theory  # noqa: E402
 
@@ -210,8 +209,10 @@ def write_api_pages() -> None:
         short = name.rsplit(".", 1)[-1]
         title = f"``{short}``: {_first_line(mod).rstrip('.')}" if _first_line(mod) else short
         lines = [title, "=" * len(title), "", f".. currentmodule:: {name}", ""]
+        # The summary table lists classes and functions (for data, autosummary would show the
+        # docstring of its type); data follow as autodata entries.
         lines += [".. autosummary::", "   :nosignatures:", ""]
-        lines += [f"   {attr}" for attr in own]
+        lines += [f"   {attr}" for attr in own if callable(getattr(mod, attr))]
         lines += [""]
         if elsewhere:
             lines += ["Also exported here (documented once, elsewhere):", ""]
