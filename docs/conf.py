@@ -167,8 +167,11 @@ def _api_packages() -> list[str]:
 
 
 def _first_line(obj) -> str:
-    doc = (getattr(obj, "__doc__", None) or "").strip().splitlines()
-    return doc[0] if doc else ""
+    """The first sentence of the docstring's first paragraph (it may span several lines)."""
+    doc = (getattr(obj, "__doc__", None) or "").strip().split("\n\n")[0]
+    text = " ".join(doc.split())
+    head, sep, _ = text.partition(". ")
+    return head + ("." if sep else "")
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -228,7 +231,10 @@ def write_api_pages() -> None:
             elif callable(obj):
                 lines += [f".. autofunction:: {attr}", ""]
             else:
-                lines += [f".. autodata:: {attr}", "   :no-value:", ""]
+                # Data: the value, not autodata's fallback to the docstring of its type.
+                value = " ".join(repr(obj).split())
+                value = value if len(value) <= 100 else value[:97] + "..."
+                lines += [f".. py:data:: {attr}", f"   :value: {value}", ""]
         _write_if_changed(api / f"{short}.rst", "\n".join(lines))
         pages.append(short)
     # The top level: its names, each linked to where it is documented.
