@@ -22,6 +22,9 @@ name            algorithm                                              cost/step
 :func:`stationary_bias` measures :math:`b_A(\theta) = E_{\pi_A}[\tilde G_A] - \nabla L(\theta)`
 under the stationary law of the joint process (data, state, approximate sensitivities) that the
 estimator creates, with exact RTRL run on the same particles (common random numbers).
+:func:`train_to_limit` trains online with an estimator and compares
+:math:`|\nabla L(\theta_{end})|` with :math:`|b_A(\theta_{end})|` within the SGD noise floor of
+the schedule (closed forms on the linear SDE).
 """
 
 from ._base import EstimatorState, OnlineEstimator, recurrence_graph
@@ -30,6 +33,14 @@ from ._eprop import EProp, leak
 from ._exact import ExactRTRL
 from ._immediate import Immediate
 from ._kfrtrl import KFRTRL
+from ._limit import (
+    LIMIT_ESTIMATORS,
+    LimitPoint,
+    limit_floor,
+    limit_mean,
+    long_run_covariance,
+    train_to_limit,
+)
 from ._registry import ESTIMATOR_NAMES, estimator_names, is_estimator_name, make_estimator
 from ._rflo import RFLO
 from ._setups import BIAS_MODELS, bias_setup
@@ -48,6 +59,8 @@ __all__ = [
     "ExactRTRL",
     "Immediate",
     "KFRTRL",
+    "LIMIT_ESTIMATORS",
+    "LimitPoint",
     "OnlineEstimator",
     "RFLO",
     "SnAp1",
@@ -58,10 +71,14 @@ __all__ = [
     "graph_diameter",
     "is_estimator_name",
     "leak",
+    "limit_floor",
+    "limit_mean",
+    "long_run_covariance",
     "make_estimator",
     "recurrence_graph",
     "snap_pattern",
     "stationary_bias",
     "stationary_bias_table",
     "train_online_estimator",
+    "train_to_limit",
 ]

@@ -42,12 +42,12 @@ forms"), for :math:`\alpha \le 0.215` its upper :math:`\alpha` quantile is at mo
 single :math:`\chi^2_1`; hence :math:`P(|m_A(\theta_{end})| > z f) \le \alpha` with
 :math:`z = \Phi^{-1}(1 - \alpha/2)`, whatever the spectrum. The interval for the measured norm is
 
-.. math:: |\nabla L(\theta_{end})| \in \bigl[\max(0, |b_A(\theta_{end})| - z f - e),\;
-          |b_A(\theta_{end})| + z f + e\bigr],
+.. math:: |\nabla L(\theta_{end})| \in \bigl[\max(0, |b_A(\theta_{end})| - z f),\;
+          |b_A(\theta_{end})| + z f\bigr],
 
-with e the Monte Carlo half-width of the long-run covariance estimate's effect (the floor is
-computed with C inflated by its own upper confidence factor, see :func:`long_run_covariance`),
-and the match is the measured norm inside it. The comparison is informative only where
+where the floor is computed with the Monte Carlo estimate of C multiplied by its one-sided 95%
+upper confidence factor on :math:`\mathrm{tr}\,C` (:func:`long_run_covariance`), so that an
+underestimated C does not shrink the interval; and the match is the measured norm inside it. The comparison is informative only where
 :math:`|b_A| > 2 z f` (``above_floor``): below that a zero-bias estimator would match too.
 
 On linear systems (LinearSDE on a linear teacher) every term is a closed form at
@@ -107,7 +107,9 @@ def limit_mean(model, params, process, algo: str) -> tuple[np.ndarray, np.ndarra
     if algo in _UNBIASED:
         return grad.copy(), grad
     if algo.startswith("tbptt-"):
-        return oracles.tbptt_expected_gradient(model, params, process, _tau(algo)).mean_gradient, grad
+        return oracles.tbptt_expected_gradient(
+            model, params, process, _tau(algo)
+        ).mean_gradient, grad
     kind = {"snap-1": "snap-1", "eprop": "snap-1", "immediate": "immediate"}.get(algo)
     if kind is None:
         raise ValueError(
@@ -129,8 +131,10 @@ def _jacobian(model, theta, process, algo, h):
     for p in range(P):
         e = np.zeros(P)
         e[p] = h
-        H[:, p] = (limit_mean(model, theta + e, process, algo)[0]
-                   - limit_mean(model, theta - e, process, algo)[0]) / (2 * h)
+        H[:, p] = (
+            limit_mean(model, theta + e, process, algo)[0]
+            - limit_mean(model, theta - e, process, algo)[0]
+        ) / (2 * h)
     return H
 
 
@@ -333,8 +337,10 @@ def train_to_limit(
     alpha = float(alpha)
     if not 0.0 < alpha <= 0.215:
         raise ValueError(f"alpha: expected a number in (0, 0.215] (Szekely-Bakirov), got {alpha!r}")
-    if algo not in _UNBIASED and algo not in ("snap-1", "eprop", "immediate") and not (
-        algo.startswith("tbptt-")
+    if (
+        algo not in _UNBIASED
+        and algo not in ("snap-1", "eprop", "immediate")
+        and not (algo.startswith("tbptt-"))
     ):
         raise ValueError(f"algo: expected one of {', '.join(LIMIT_ESTIMATORS)}, got {algo!r}")
     n_train = positive_int(n_train, "n_train")
@@ -343,8 +349,15 @@ def train_to_limit(
     theta0 = model.as_flat(params)
     g0 = float(np.linalg.norm(oracles.linear_stationary(model, theta0, process).grad))
     run = train_online(
-        model, params, process, n_train, schedule=schedule, algo=algo,
-        batch_size=batch_size, rng=r_train, allow_non_robbins_monro=allow_non_robbins_monro,
+        model,
+        params,
+        process,
+        n_train,
+        schedule=schedule,
+        algo=algo,
+        batch_size=batch_size,
+        rng=r_train,
+        allow_non_robbins_monro=allow_non_robbins_monro,
     )
     if run.status != "completed":
         raise RuntimeError(f"training with {algo} did not complete: {run.message}")
@@ -354,8 +367,14 @@ def train_to_limit(
     b = np.zeros_like(grad) if unbiased else m - grad
     H = _jacobian(model, th, process, algo, fd_step)
     C, infl = long_run_covariance(
-        model, th, process, algo if algo != "rtrl" else "exact", n_particles=cov_particles,
-        n_steps=cov_steps, burn_in=cov_burn_in, rng=r_cov,
+        model,
+        th,
+        process,
+        algo if algo != "rtrl" else "exact",
+        n_particles=cov_particles,
+        n_steps=cov_steps,
+        burn_in=cov_burn_in,
+        rng=r_cov,
     )
     tau = _tau(algo)
     etas = np.asarray(schedule(np.arange(0, n_train, tau)), dtype=float)
