@@ -48,6 +48,7 @@ from ._snap import SnAp1, SnApN, graph_diameter, snap_pattern
 from ._tbptt import TruncatedBPTT
 from ._train import train_online_estimator
 from ._uoro import UORO
+from ._windows import TextWindows
 
 __all__ = [
     "BIAS_MODELS",
@@ -65,6 +66,7 @@ __all__ = [
     "RFLO",
     "SnAp1",
     "SnApN",
+    "TextWindows",
     "TruncatedBPTT",
     "UORO",
     "estimator_names",
