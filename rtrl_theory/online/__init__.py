@@ -29,6 +29,7 @@ the schedule (closed forms on the linear SDE).
 
 from ._base import EstimatorState, OnlineEstimator, recurrence_graph
 from ._bias import BiasEstimate, stationary_bias, stationary_bias_table
+from ._compare import PredictorComparison, compare_predictors, stationary_loss
 from ._eprop import EProp, leak
 from ._exact import ExactRTRL
 from ._immediate import Immediate
@@ -54,6 +55,7 @@ __all__ = [
     "BIAS_MODELS",
     "ESTIMATOR_NAMES",
     "bias_setup",
+    "compare_predictors",
     "BiasEstimate",
     "EProp",
     "EstimatorState",
@@ -63,6 +65,7 @@ __all__ = [
     "LIMIT_ESTIMATORS",
     "LimitPoint",
     "OnlineEstimator",
+    "PredictorComparison",
     "RFLO",
     "SnAp1",
     "SnApN",
@@ -81,6 +84,7 @@ __all__ = [
     "snap_pattern",
     "stationary_bias",
     "stationary_bias_table",
+    "stationary_loss",
     "train_online_estimator",
     "train_to_limit",
 ]
