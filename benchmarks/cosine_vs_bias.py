@@ -102,6 +102,10 @@ def main(argv=None):
         )
     print(f"start loss {r.loss_start:.6g}")
     print(r.verdict())
+    print(
+        f"cell part: Spearman bias {r.spearman_bias_cell:+.2f}, -cosine "
+        f"{r.spearman_cosine_cell:+.2f}"
+    )
     secs = time.perf_counter() - t0
     print(f"{secs:.0f} s")
     if args.json:

@@ -10,7 +10,9 @@ all estimators (the same particles or the same held-out text). The verdict is th
 correlation across the n estimators of the final loss with the relative bias and with
 :math:`-` cosine (both oriented so that +1 means "predicts perfectly"), each with its two-sided
 p-value (exact permutation distribution for n <= 10 would be better; scipy's t approximation is
-reported, so with n around 8 read them as rough). A run that diverges gets final loss
+reported, so with n around 8 read them as rough). The same correlations on the cell part
+(``*_cell``: the head's gradient is exact for every estimator and dominates the full vector on
+the paper's RNN, so the full cosine is near 1 for all of them) are reported beside. A run that diverges gets final loss
 :math:`+\infty` (ranked worst). Neither predictor sees the estimator's variance, which also
 decides the final loss at a finite step size; the comparison shows how far each gets without it.
 """
@@ -73,6 +75,10 @@ class PredictorComparison:
     p_cosine: float
     n_estimators: int
     loss_start: float
+    rel_bias_cell: np.ndarray = None
+    cosine_cell: np.ndarray = None
+    spearman_bias_cell: float = float("nan")
+    spearman_cosine_cell: float = float("nan")
 
     def verdict(self) -> str:
         b, c = self.spearman_bias, self.spearman_cosine
@@ -99,6 +105,10 @@ class PredictorComparison:
             "p_cosine": self.p_cosine,
             "n_estimators": self.n_estimators,
             "loss_start": self.loss_start,
+            "rel_bias_cell": self.rel_bias_cell.tolist(),
+            "cosine_cell": self.cosine_cell.tolist(),
+            "spearman_bias_cell": self.spearman_bias_cell,
+            "spearman_cosine_cell": self.spearman_cosine_cell,
             "verdict": self.verdict(),
         }
 
@@ -187,6 +197,10 @@ def compare_predictors(
     fl = np.array(losses)
     rb, pb = stats.spearmanr(rel, fl)
     rc, pc = stats.spearmanr(-cos, fl)
+    relc = np.array([e.rel_bias_cell for e in table])
+    cosc = np.array([e.cosine_cell for e in table])
+    rbc = stats.spearmanr(relc, fl)[0]
+    rcc = stats.spearmanr(-cosc, fl)[0]
     return PredictorComparison(
         estimators=names,
         rel_bias=rel,
@@ -200,4 +214,8 @@ def compare_predictors(
         p_cosine=float(pc),
         n_estimators=len(names),
         loss_start=float(loss0),
+        rel_bias_cell=relc,
+        cosine_cell=cosc,
+        spearman_bias_cell=float(rbc),
+        spearman_cosine_cell=float(rcc),
     )
