@@ -134,6 +134,8 @@ def test_short_run_contract():
 # eta_t = 0.05 (1 + t / 2000)^-0.75 (eta_end = 0.0051), so that the floor of the biased
 # estimators is a few times below their bias; alpha = 0.01 per estimator, so the six matches
 # fail jointly with probability at most 6%, by the union bound, if the linearization holds.
+# Measured (benchmarks/limit_points.py --seed s, s = 0..5): immediate, TBPTT(4) and exact
+# matched at every seed (18/18), the biased ones above the floor each time.
 _SIZES = dict(n_train=40_000, batch_size=16, alpha=0.01)
 
 
