@@ -222,6 +222,10 @@ print("max |z| =", np.max(np.abs((e.bias - closed)[2:] / e.bias_stderr[2:])))
 # the gradient left at the end of training is the estimator's own stationary bias. On the linear
 # system both sides are closed forms at the final parameters (no Monte Carlo); what remains,
 # $|E[\tilde G_A](\theta_{end})|$, is the SGD noise floor, the same for exact RTRL.
+#
+# `rtrl_theory.online.train_to_limit` does this with an interval: the noise floor is propagated
+# through the schedule by the linearized SGD covariance (its docstring derives it), and
+# `benchmarks/limit_points.py` prints the table for every estimator.
 
 # %%
 from rtrl_theory.oracles import tbptt_expected_gradient  # noqa: E402

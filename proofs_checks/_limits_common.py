@@ -66,7 +66,7 @@ def configuration(name: str):
         "cf-small": (0.1, 1.0),
     }[name]
     model = PaperRNN(N, D, c_f=c_f, c_g=C_G)
-    theta = model.as_flat(params).copy()
+    theta = model.flatten(params).copy()
     theta[N:] *= scale
     rho_bar = check_assumptions(N, D, c_f, C_G, "tanh", LAM, proc.chain.C_x).rho_bar
     return model, theta, proc, rho_bar

@@ -55,7 +55,7 @@ def estimates(quick: bool, seed: int):
     if key in CACHE:
         return CACHE[key]
     model, params, proc = model_and_process()
-    theta0 = model.as_flat(params)
+    theta0 = model.flatten(params)
     N, P = model.n_hidden, model.n_params
     burn = _limits.burn_in_for(assumptions().rho_bar, 1e-6)
     K, n = (120, 40) if quick else (1000, 300)

@@ -46,7 +46,7 @@ ROUNDOFF = 1e-9
 
 def check(quick: bool = True, seed: int = 0) -> CheckResult:
     model, params, proc = model_and_process()
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     N = model.n_hidden
     C_y, L_t = target_constants(proc)
     a0 = np.abs(theta[:N])

@@ -137,7 +137,7 @@ def linear_part(quick: bool, seed: int):
     if exact.error[T // 2] > 1e-6 * np.abs(o.grad).max():
         problems.append("linear: the exact path has not converged by T/2")
     # hess L = E_pi[H] (3.65), (3.72): v.H.v from order-2 particles vs the exact Hessian
-    n_head = model.split(model.as_flat(params))[0].size
+    n_head = model.split(model.flatten(params))[0].size
     V = np.random.default_rng(3164).standard_normal((3, P))
     V[:, :n_head] = 0.0  # cell directions: where the second-order sensitivities H enter
     V /= np.linalg.norm(V, axis=1, keepdims=True)

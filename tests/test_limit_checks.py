@@ -126,7 +126,7 @@ def test_box_search_reaches_the_bound_and_never_exceeds_it():
 
     model, params, proc = model_and_process()
     alpha = np.full(3, 2.0)
-    th = model.as_flat(params).copy()
+    th = model.flatten(params).copy()
     th[:3] = alpha
     jp = JointProcess(model, th, proc, order=2)
     C_y = proc.target.scale + proc.target.noise
@@ -258,7 +258,7 @@ def test_lipschitz_constants_hold_on_random_close_pairs_of_box_points():
     from rtrl_theory.runners import JointProcess
 
     model, params, proc = model_and_process()
-    th = model.as_flat(params).copy()
+    th = model.flatten(params).copy()
     th[:3] = [3.0, -2.0, 4.0]
     jp = JointProcess(model, th, proc, order=2)
     C_y, L_t = proc.target.scale + proc.target.noise, proc.target.lipschitz

@@ -315,7 +315,7 @@ def stationary_loss_forward(
     -------
     StationaryEstimate (scalar value)
     """
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     if process.target is None:
         raise TypeError("process: expected a DataProcess with a target")
     K = positive_int(n_particles, "n_particles")
@@ -360,7 +360,7 @@ def directional_gradient_independent(
     per-evaluation estimates (4 columns), not i.i.d. samples.
     """
     h = positive(h, "h")
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     V = as_array(directions, "directions", shape=(None, theta.shape[0]))
     rngs = as_rng(rng).spawn(V.shape[0] * len(FD_STENCIL))
     vals, ses, per = [], [], []

@@ -22,14 +22,26 @@ name            algorithm                                              cost/step
 :func:`stationary_bias` measures :math:`b_A(\theta) = E_{\pi_A}[\tilde G_A] - \nabla L(\theta)`
 under the stationary law of the joint process (data, state, approximate sensitivities) that the
 estimator creates, with exact RTRL run on the same particles (common random numbers).
+:func:`train_to_limit` trains online with an estimator and compares
+:math:`|\nabla L(\theta_{end})|` with :math:`|b_A(\theta_{end})|` within the SGD noise floor of
+the schedule (closed forms on the linear SDE).
 """
 
 from ._base import EstimatorState, OnlineEstimator, recurrence_graph
 from ._bias import BiasEstimate, stationary_bias, stationary_bias_table
+from ._compare import PredictorComparison, compare_predictors, stationary_loss
 from ._eprop import EProp, leak
 from ._exact import ExactRTRL
 from ._immediate import Immediate
 from ._kfrtrl import KFRTRL
+from ._limit import (
+    LIMIT_ESTIMATORS,
+    LimitPoint,
+    limit_floor,
+    limit_mean,
+    long_run_covariance,
+    train_to_limit,
+)
 from ._registry import ESTIMATOR_NAMES, estimator_names, is_estimator_name, make_estimator
 from ._rflo import RFLO
 from ._setups import BIAS_MODELS, bias_setup
@@ -37,31 +49,42 @@ from ._snap import SnAp1, SnApN, graph_diameter, snap_pattern
 from ._tbptt import TruncatedBPTT
 from ._train import train_online_estimator
 from ._uoro import UORO
+from ._windows import TextWindows
 
 __all__ = [
     "BIAS_MODELS",
     "ESTIMATOR_NAMES",
     "bias_setup",
+    "compare_predictors",
     "BiasEstimate",
     "EProp",
     "EstimatorState",
     "ExactRTRL",
     "Immediate",
     "KFRTRL",
+    "LIMIT_ESTIMATORS",
+    "LimitPoint",
     "OnlineEstimator",
+    "PredictorComparison",
     "RFLO",
     "SnAp1",
     "SnApN",
+    "TextWindows",
     "TruncatedBPTT",
     "UORO",
     "estimator_names",
     "graph_diameter",
     "is_estimator_name",
     "leak",
+    "limit_floor",
+    "limit_mean",
+    "long_run_covariance",
     "make_estimator",
     "recurrence_graph",
     "snap_pattern",
     "stationary_bias",
     "stationary_bias_table",
+    "stationary_loss",
     "train_online_estimator",
+    "train_to_limit",
 ]

@@ -202,17 +202,30 @@ def _norm_interval(dk: np.ndarray, b: np.ndarray, level: float) -> tuple[float, 
 def _validate(model, params, process, n_particles, n_steps, burn_in, level):
     from rtrl_theory.data import DataProcess
 
+    from ._windows import TextWindows
+
     theta = model.flatten(params)
-    if not isinstance(process, DataProcess) or process.target is None:
-        raise TypeError("process: expected a DataProcess with a target (Lipschitz or teacher)")
-    if process.n_input != model.n_input:
-        raise ValueError(
-            f"process: inputs have d = {process.n_input}, the model d = {model.n_input}"
-        )
-    if getattr(model.cell, "input_kind", "dense") != "dense":
-        raise ValueError(
-            "model: the meter needs a cell with dense inputs (a DataProcess drives it)"
-        )
+    if isinstance(process, TextWindows):
+        if getattr(model.cell, "input_kind", "dense") != "onehot" or (
+            model.n_input != process.n_vocab
+        ):
+            raise ValueError(
+                f"model: text windows need a one-hot cell with {process.n_vocab} inputs"
+            )
+    else:
+        if not isinstance(process, DataProcess) or process.target is None:
+            raise TypeError(
+                "process: expected a DataProcess with a target (Lipschitz or teacher) or "
+                "TextWindows"
+            )
+        if process.n_input != model.n_input:
+            raise ValueError(
+                f"process: inputs have d = {process.n_input}, the model d = {model.n_input}"
+            )
+        if getattr(model.cell, "input_kind", "dense") != "dense":
+            raise ValueError(
+                "model: the meter needs a cell with dense inputs (a DataProcess drives it)"
+            )
     K = positive_int(n_particles, "n_particles")
     if K < 2:
         raise ValueError("n_particles: at least 2 particles are needed for a confidence interval")
@@ -224,6 +237,25 @@ def _validate(model, params, process, n_particles, n_steps, burn_in, level):
     if not 0.0 < level < 1.0:
         raise ValueError(f"level: expected a number in (0, 1), got {level!r}")
     return theta, K, n_steps, burn_in, level
+
+
+def _particle_source(process, K, total, r_data):
+    """``draw() -> (X, Y)`` for K particles: a DataProcess chain + target, or text windows."""
+    from ._windows import TextWindows
+
+    if isinstance(process, TextWindows):
+        return process.sampler(K, total, r_data)
+    chain, target = process.chain, process.target
+    state = {"X": np.zeros((K, process.n_input)), "teacher": target.initial_state(K)}
+
+    def draw():
+        X = chain.step(state["X"], chain.draw_noise(r_data, (K,)))
+        eta = r_data.uniform(-target.noise, target.noise, size=K)
+        Yt, state["teacher"] = target.evaluate(X[:, None, :], eta[:, None], state["teacher"])
+        state["X"] = X
+        return X, Yt[:, 0]
+
+    return draw
 
 
 def stationary_bias_table(
@@ -267,14 +299,13 @@ def stationary_bias_table(
     cell, head = model.cell, model.head
     th, tc = model.split(theta)
     prep = cell.prepare(tc)
-    chain, target = process.chain, process.target
-    P, d = model.n_params, model.n_input
+    P = model.n_params
     exact = ExactRTRL(model)
     st_ex = exact.initial(K)
     states = [e.initial(K) for e in ests]
-    X = np.zeros((K, d))
     S = cell.initial_state(K)
-    teacher = target.initial_state(K)
+    total = burn_in + n_steps
+    draw = _particle_source(process, K, total, r_data)
     sum_ex = np.zeros((K, P))
     sq_ex = np.zeros(P)
     sum_d = [np.zeros((K, P)) for _ in ests]
@@ -283,17 +314,13 @@ def stationary_bias_table(
     secs = [0.0] * len(ests)
     secs_ex = 0.0
     bar = None
-    total = burn_in + n_steps
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=total, unit="step", desc="stationary bias", leave=False)
     try:
         for t in range(total):
-            X = chain.step(X, chain.draw_noise(r_data, (K,)))
-            eta = r_data.uniform(-target.noise, target.noise, size=K)
-            Yt, teacher = target.evaluate(X[:, None, :], eta[:, None], teacher)
-            Y = Yt[:, 0]
+            X, Y = draw()
             lin = cell.linearize(prep, S, X)
             S = lin.S_next
             hd = head.derivatives(th, S, Y)
@@ -410,8 +437,10 @@ def stationary_bias(
     model : RNNModel
         Any cell with dense inputs (paper RNN, Elman, linear SDE, neural SDE, GRU).
     params : parameter object or flat vector (P,)
-    process : DataProcess
-        Inputs and targets (Lipschitz or teacher).
+    process : DataProcess or TextWindows
+        Inputs and targets (Lipschitz or teacher), or random windows of a text for a one-hot
+        cell (:class:`~rtrl_theory.online.TextWindows`: the bias under the text's empirical
+        law, what that means is in its docstring).
     estimator : str or OnlineEstimator
         A name of :data:`~rtrl_theory.online.ESTIMATOR_NAMES` (``"exact"``, ``"uoro"``,
         ``"kf-rtrl"``, ``"snap-1"``, ``"snap-2"``, ``"rflo"``, ``"eprop"``, ``"immediate"``,
