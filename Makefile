@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: verify verify-full test test-all bench figures figures-quick notebooks report clean
+.PHONY: verify verify-full test test-all bench figures figures-quick notebooks report docs docs-clean clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,21 @@ notebooks: $(BIN)/.installed-notebooks
 ## self-contained report/report.html (run `make figures` or `make figures-quick` first)
 report: $(BIN)/.installed
 	$(BIN)/python -m rtrl_theory.report --out report --figures figures $(ARGS)
+
+## docs: the documentation site into build/docs/html (open build/docs/html/index.html), warnings
+## as errors. Quick-mode gallery and notebooks are executed and cached in build/docs (a rebuild
+## reuses them; `make docs-clean` starts afresh). RTRL_THEORY_VERIFY_JSON=verify.json shows the
+## statuses of a `rtrl-theory verify --quick --json verify.json` run in the verify table;
+## RTRL_THEORY_DOCS_EXECUTE=0 renders the notebooks without running them.
+$(BIN)/.installed-docs: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test,docs]"
+	touch $@
+
+docs: $(BIN)/.installed-docs
+	$(BIN)/python -m sphinx -b html -W --keep-going -j 1 docs build/docs/html
+
+docs-clean:
+	rm -rf build/docs docs/_generated docs/api docs/notebooks docs/auto_gallery docs/sg_execution_times.rst
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -71,7 +71,7 @@ QUICK_GRID = {"uoro": (32, 64), "kf-rtrl": (32, 64), "snap-1": (32, 64), "exact"
 
 def _case(name, N, K, rng):
     model = PaperRNN(N, 2)
-    theta = model.as_flat(model.init_params(rng))
+    theta = model.flatten(model.init_params(rng))
     th, tc = model.split(theta)
     prep = model.cell.prepare(tc)
     S = rng.uniform(0.0, 1.0, (K, N))

@@ -115,7 +115,7 @@ if text is not None:
             allow_non_robbins_monro=True,  # RMSprop's decay, as in [P1] Section 7
         )
         curves[label] = windowed(res.losses, n_train // 50) / np.log(2)  # nats -> bits
-        scores[label] = bits_per_character(model, model.as_flat(res.params), heldout)
+        scores[label] = bits_per_character(model, model.flatten(res.params), heldout)
         print(
             f"{label}: {res.status} in {res.wall_time:.1f} s ({res.backend}); held-out "
             f"{scores[label]:.3f} bits per character"

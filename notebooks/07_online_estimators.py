@@ -58,7 +58,7 @@ print("quick mode" if QUICK else "full mode")
 
 # %%
 model, params, process = bias_setup("paper", 4, 0)
-th, tc = model.split(model.as_flat(params))
+th, tc = model.split(model.flatten(params))
 rng = np.random.default_rng(0)
 lin = model.cell.linearize(
     model.cell.prepare(tc), rng.uniform(0, 1, (1, 4)), rng.normal(size=(1, 2))
@@ -156,7 +156,7 @@ N = 5
 ring_model = ElmanRNN(N, 2, activation="tanh", bias=True)
 student, teacher = ring(N, 0), ring(N, 1)
 ring_process = DataProcess(GaussianInputs(2, 1.0), TeacherTarget(ring_model, teacher, noise=0.1))
-_, tc = ring_model.split(ring_model.as_flat(student))
+_, tc = ring_model.split(ring_model.flatten(student))
 lin = ring_model.cell.linearize(ring_model.cell.prepare(tc), np.zeros((1, N)), np.zeros((1, 2)))
 print("diameter of the ring:", graph_diameter(recurrence_graph(lin.state_jac)))
 ring_sizes = (
@@ -236,7 +236,7 @@ for algo in ("exact", "immediate", "snap-1", "tbptt-4"):
     run = train_online(
         lin_model, lin_params, lin_process, n_train, schedule=schedule, algo=algo, rng=3
     )
-    th_end = lin_model.as_flat(run.params)
+    th_end = lin_model.flatten(run.params)
     g_end = linear_stationary(lin_model, th_end, lin_process).grad
     if algo == "exact":
         m_end = g_end

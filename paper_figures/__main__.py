@@ -7,20 +7,11 @@ companion and the companion reuses its runs), prints a table of wall times and w
 
 from __future__ import annotations
 
-import os
-
-# The figures' arrays are small (N = 10, batches of 8): multithreaded BLAS only adds contention on
-# a two-core machine (measured: a neural-SDE RTRL step of 8 x 32 chains took 5.2 ms with the
-# default OpenBLAS threads against 0.65 ms with one). Set before NumPy is first imported; an
-# explicit setting in the environment wins.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-import argparse  # noqa: E402
-import importlib  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 

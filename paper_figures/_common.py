@@ -6,7 +6,10 @@ Each script ``figNN_<slug>.py`` defines
   that old caches are recomputed);
 * ``settings(quick) -> dict``: the JSON-serialisable sizes ``compute`` uses (part of the cache key);
 * ``compute(quick, rng, **cache) -> dict of arrays`` and ``plot(data) -> Figure``;
-* ``main(argv=None)``, which calls :func:`run_figure` on the module.
+* ``main(argv=None)``, which calls :func:`run_figure` on the module (:func:`script_main`).
+
+The Section 7 scripts (Figs. 1-9) get all of these from one call,
+:func:`paper_figures._section7.figure`: each is its caption and a preset.
 
 :func:`run_figure` parses ``--quick``, ``--out DIR``, ``--seed``, ``--recompute`` (and ``--jobs N``,
 ``--dask-scheduler ADDRESS``: where the runs of the figure's sweep execute, see
@@ -56,6 +59,7 @@ __all__ = [
     "parse_args",
     "run_figure",
     "save_cache",
+    "script_main",
     "styled",
     "sweep_options",
     "tbptt_color",
@@ -352,6 +356,24 @@ def run_figure(module, argv=None) -> dict:
     if summary:
         print(summary, file=sys.stderr)
     return info
+
+
+def script_main(module_name: str):
+    """``main(argv=None) -> dict`` of the figure script ``module_name``: :func:`run_figure` on it.
+
+    A script ends with ``main = _common.script_main(__name__)``, once it has all its names. When
+    ``module_name`` is ``"__main__"`` (``python paper_figures/<script>.py [flags]``) this also
+    runs ``main()`` on the command line's flags, so that the script needs no ``if __name__ ==
+    "__main__"`` block of its own.
+    """
+
+    def main(argv=None) -> dict:
+        return run_figure(sys.modules[module_name], argv)
+
+    main.__module__ = module_name
+    if module_name == "__main__":
+        main()
+    return main
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ from pathlib import Path
 from rtrl_theory.runners._checkpoint import sidecar_path
 from rtrl_theory.runners._records import to_jsonable, write_json_atomic
 
-__all__ = ["cached_run", "run_key"]
+__all__ = ["cached_run", "run_key", "training_options", "windowed_curve"]
 
 
 def run_key(payload: dict) -> str:
@@ -72,3 +72,37 @@ def cached_run(
     for p in (ckpt, sidecar_path(ckpt)):
         p.unlink(missing_ok=True)
     return result
+
+
+def training_options(st: dict, eta0: float, seed, ckpt, resume: bool, progress: bool) -> dict:
+    """The keyword arguments Figs. 10-11 give their trainer, besides the model and the data.
+
+    RMSprop (``st["rmsprop_beta"]``) with :math:`\\eta_t = \\eta_0 (1 + t/t_0)^{-\\gamma}`
+    (``st["t0"]``, ``st["gamma"]``), the run's seed, and a training checkpoint at ``ckpt`` written
+    every 60 s, resumed from when ``resume`` (what :func:`cached_run` passes to its ``run``).
+    """
+    from rtrl_theory.runners import PowerSchedule, RMSprop
+
+    return dict(
+        schedule=PowerSchedule(eta0, st["t0"], st["gamma"]),
+        optimizer=RMSprop(beta=st["rmsprop_beta"]),
+        rng=seed,
+        checkpoint=ckpt,
+        checkpoint_seconds=60.0,
+        resume=resume,
+        progress=progress,
+    )
+
+
+def windowed_curve(res, n_windows: int):
+    """``(window, end_steps, means)``: the run's losses averaged over about ``n_windows`` windows.
+
+    ``window = ceil(steps run / n_windows)`` (at least 1); ``end_steps`` is the step after each
+    window's last (where the curve is drawn), ``means`` the windows' mean losses
+    (:meth:`rtrl_theory.runners.TrainResult.loss_windows`).
+    """
+    import math
+
+    window = max(1, math.ceil(res.n_steps_run / n_windows))
+    steps, means = res.loss_windows(window)
+    return window, steps + window, means

@@ -75,6 +75,8 @@ __all__ = [
     "plot_grid",
     "plot_rtrl",
     "summary",
+    "figure",
+    "HALVES",
 ]
 
 KINDS = ("linear", "elman", "neural_sde")
@@ -129,28 +131,12 @@ def setup(kind: str, quick: bool, **overrides) -> Setup:
     """The shared set-up of ``kind`` ("linear", "elman", "neural_sde"), with ``overrides``."""
     if kind not in KINDS:
         raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
-    if quick:
-        sizes = dict(
-            n_hidden=4,
-            n_input=2,
-            batch_size=4,
-            n_steps=800,
-            window=40,
-            eta0s=(1e-3, 1e-2),
-            taus=(1, 4),
-            n_replicates=1,
-        )
+    if quick:  # tests: seconds per figure
+        sizes = dict(n_hidden=4, n_input=2, batch_size=4, n_steps=800, window=40)
+        sizes.update(eta0s=(1e-3, 1e-2), taus=(1, 4), n_replicates=1)
     else:
-        sizes = dict(
-            n_hidden=10,
-            n_input=5,
-            batch_size=8,
-            n_steps=60_000,
-            window=600,
-            eta0s=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
-            taus=(1, 5, 10, 20),
-            n_replicates=3,
-        )
+        sizes = dict(n_hidden=10, n_input=5, batch_size=8, n_steps=60_000, window=600)
+        sizes.update(eta0s=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2), taus=(1, 5, 10, 20), n_replicates=3)
     base = Setup(
         kind=kind,
         activation=None if kind == "linear" else "tanh",
@@ -522,3 +508,84 @@ def summary(data) -> str:
         "steps; inf = diverged)"
     )
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------
+# the figure factory
+# ------------------------------------------------------------------------------------------------
+#: What a Section 7 script draws: the whole sweep ("both": RTRL and TBPTT(tau) side by side),
+#: the RTRL half ("rtrl", Figs. 3, 5, 7) or the TBPTT half ("tbptt", Figs. 4, 6, 8: RTRL's
+#: median as a dashed reference, its runs read from the companion's run cache).
+HALVES = ("both", "rtrl", "tbptt")
+
+
+def figure(module_name: str, title: str, kind: str, *, half: str = "both", **overrides):
+    """Make the module ``module_name`` a Section 7 figure script; return its ``main``.
+
+    A script calls it last, as ``main = _section7.figure(__name__, TITLE, kind, ...)``; executed
+    as a script (``module_name == "__main__"``) it also runs the figure on the command line's
+    flags (:func:`paper_figures._common.script_main`).
+
+    The script keeps its caption (the module docstring) and its preset (the arguments); this
+    installs the contract of :mod:`paper_figures._common` on it: ``NAME`` (the file's stem, which
+    names its outputs and caches), ``TITLE``, ``DEFAULT_SEED`` (7, shared by all Section 7
+    figures), ``VERSION`` (1), ``settings(quick)``, ``compute(quick, rng, *, cache_dir,
+    recompute, progress)``, ``plot(data)``, ``summary(data)`` and ``main(argv)``.
+
+    Parameters
+    ----------
+    module_name : str
+        The script's ``__name__`` (``"__main__"`` when it runs as a script).
+    title : str
+        The figure's title, drawn above its panels.
+    kind : {"linear", "elman", "neural_sde"}
+        The model class of (7.1), (7.4) or (7.6) of [P1] (:func:`setup`).
+    half : {"both", "rtrl", "tbptt"}
+        Which part of the sweep the figure computes and draws (:data:`HALVES`).
+    **overrides
+        Fields of :class:`Setup` that differ from the shared set-up (e.g. ``input_std=5.0``).
+
+    Returns
+    -------
+    callable
+        ``main(argv=None) -> dict``, :func:`paper_figures._common.run_figure` on the module.
+    """
+    if half not in HALVES:
+        raise ValueError(f"half: expected one of {HALVES}, got {half!r}")
+    setup(kind, True, **overrides)  # a wrong kind or field fails at import, not mid-run
+    module = sys.modules[module_name]
+
+    def settings(quick: bool) -> dict:
+        return setup(kind, quick, **overrides).to_dict()
+
+    def compute(quick, rng, *, cache_dir=None, recompute=False, progress=False) -> dict:
+        return compute_sweep(
+            setup(kind, quick, **overrides),
+            rng,
+            tbptt=half != "rtrl",
+            cache_dir=cache_dir,
+            recompute=recompute,
+            progress=progress,
+        )
+
+    compute.__doc__ = {
+        "both": "Run the sweep (RTRL and TBPTT(tau) at each eta0, every replicate).",
+        "rtrl": "Run the RTRL half of the sweep (each eta0, every replicate).",
+        "tbptt": "Run the whole sweep; the RTRL runs come from the companion's run cache.",
+    }[half]
+
+    def plot(data):
+        if half == "rtrl":
+            return plot_rtrl(data, title)
+        if half == "tbptt":
+            return plot_grid(data, title, algos=("tbptt",), reference_rtrl=True)
+        return plot_grid(data, title)
+
+    for function in (settings, compute, plot):
+        function.__module__, function.__qualname__ = module.__name__, function.__name__
+    names = dict(NAME=Path(module.__file__).stem, TITLE=title, DEFAULT_SEED=7, VERSION=1)
+    names.update(settings=settings, compute=compute, plot=plot, summary=summary)
+    for name, value in names.items():
+        setattr(module, name, value)
+    module.main = _common.script_main(module_name)  # runs it when the script is executed
+    return module.main

@@ -25,48 +25,7 @@ N = 10, d = 5, B = 8, 60 000 steps, :math:`\eta_0 \in \{3\cdot10^{-4}, \dots, 3\
 * seed 7 (Section 7), shared with Fig. 2 on purpose: see :mod:`paper_figures.fig02_linear_rnn_large_std`.
 """
 
-from __future__ import annotations
+from paper_figures import _section7
 
-import sys
-
-try:
-    from . import _common, _section7
-except ImportError:  # run as a script: python paper_figures/fig01_linear_rnn.py
-    import _common
-    import _section7
-
-NAME = "fig01_linear_rnn"
-DEFAULT_SEED = 7
-VERSION = 1
 TITLE = "Fig. 1 of [P1] (reproduction): linear RNN, RTRL vs TBPTT"
-
-
-def _setup(quick: bool):
-    return _section7.setup("linear", quick)
-
-
-def settings(quick: bool) -> dict:
-    return _setup(quick).to_dict()
-
-
-def compute(quick, rng, *, cache_dir=None, recompute=False, progress=False) -> dict:
-    """Run the sweep (RTRL and TBPTT(tau) at each eta0, every replicate)."""
-    return _section7.compute_sweep(
-        _setup(quick), rng, cache_dir=cache_dir, recompute=recompute, progress=progress
-    )
-
-
-def plot(data):
-    return _section7.plot_grid(data, TITLE)
-
-
-def summary(data) -> str:
-    return _section7.summary(data)
-
-
-def main(argv=None):
-    return _common.run_figure(sys.modules[__name__], argv)
-
-
-if __name__ == "__main__":
-    main()
+main = _section7.figure(__name__, TITLE, "linear")

@@ -30,50 +30,9 @@ TBPTT, and a difference between [P1]'s Figs. 1 and 2 must come from something th
 state (target noise, a scaled teacher, an optimizer without this invariance, ...).
 """
 
-from __future__ import annotations
+from paper_figures import _section7
 
-import sys
-
-try:
-    from . import _common, _section7
-except ImportError:  # run as a script: python paper_figures/fig02_linear_rnn_large_std.py
-    import _common
-    import _section7
-
-NAME = "fig02_linear_rnn_large_std"
-DEFAULT_SEED = 7
-VERSION = 1
 TITLE = "Fig. 2 of [P1] (reproduction): linear RNN, input std x 5, RTRL vs TBPTT"
 #: Factor on the inputs' standard deviation (module docstring).
 STD_FACTOR = 5.0
-
-
-def _setup(quick: bool):
-    return _section7.setup("linear", quick, input_std=STD_FACTOR)
-
-
-def settings(quick: bool) -> dict:
-    return _setup(quick).to_dict()
-
-
-def compute(quick, rng, *, cache_dir=None, recompute=False, progress=False) -> dict:
-    """Run the sweep (RTRL and TBPTT(tau) at each eta0, every replicate)."""
-    return _section7.compute_sweep(
-        _setup(quick), rng, cache_dir=cache_dir, recompute=recompute, progress=progress
-    )
-
-
-def plot(data):
-    return _section7.plot_grid(data, TITLE)
-
-
-def summary(data) -> str:
-    return _section7.summary(data)
-
-
-def main(argv=None):
-    return _common.run_figure(sys.modules[__name__], argv)
-
-
-if __name__ == "__main__":
-    main()
+main = _section7.figure(__name__, TITLE, "linear", input_std=STD_FACTOR)

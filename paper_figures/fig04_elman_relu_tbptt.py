@@ -8,48 +8,7 @@ the same teachers, initial parameters and data); the RTRL runs of Fig. 3 are rea
 cache when present and drawn as a dashed grey reference (their median), and in the summary panel.
 """
 
-from __future__ import annotations
+from paper_figures import _section7
 
-import sys
-
-try:
-    from . import _common, _section7
-except ImportError:  # run as a script: python paper_figures/fig04_elman_relu_tbptt.py
-    import _common
-    import _section7
-
-NAME = "fig04_elman_relu_tbptt"
-DEFAULT_SEED = 7
-VERSION = 1
 TITLE = "Fig. 4 of [P1] (reproduction): Elman ReLU trained by TBPTT"
-
-
-def _setup(quick: bool):
-    return _section7.setup("elman", quick, **_section7.ELMAN_RELU)
-
-
-def settings(quick: bool) -> dict:
-    return _setup(quick).to_dict()
-
-
-def compute(quick, rng, *, cache_dir=None, recompute=False, progress=False) -> dict:
-    """Run the whole sweep; the RTRL runs come from Fig. 3's run cache when present."""
-    return _section7.compute_sweep(
-        _setup(quick), rng, cache_dir=cache_dir, recompute=recompute, progress=progress
-    )
-
-
-def plot(data):
-    return _section7.plot_grid(data, TITLE, algos=("tbptt",), reference_rtrl=True)
-
-
-def summary(data) -> str:
-    return _section7.summary(data)
-
-
-def main(argv=None):
-    return _common.run_figure(sys.modules[__name__], argv)
-
-
-if __name__ == "__main__":
-    main()
+main = _section7.figure(__name__, TITLE, "elman", half="tbptt", **_section7.ELMAN_RELU)

@@ -15,53 +15,7 @@ This script runs the RTRL half of the sweep; :mod:`paper_figures.fig08_elman_tan
 runs the TBPTT half and reuses these RTRL runs through the run cache (``<out>/.runs``).
 """
 
-from __future__ import annotations
+from paper_figures import _section7
 
-import sys
-
-try:
-    from . import _common, _section7
-except ImportError:  # run as a script: python paper_figures/fig07_elman_tanh_gamma2_rtrl.py
-    import _common
-    import _section7
-
-NAME = "fig07_elman_tanh_gamma2_rtrl"
-DEFAULT_SEED = 7
-VERSION = 1
 TITLE = "Fig. 7 of [P1] (reproduction): Elman tanh, gamma = 1, trained by RTRL"
-
-
-def _setup(quick: bool):
-    return _section7.setup("elman", quick, **_section7.ELMAN_TANH_GAMMA2)
-
-
-def settings(quick: bool) -> dict:
-    return _setup(quick).to_dict()
-
-
-def compute(quick, rng, *, cache_dir=None, recompute=False, progress=False) -> dict:
-    """Run the RTRL half of the sweep (each eta0, every replicate)."""
-    return _section7.compute_sweep(
-        _setup(quick),
-        rng,
-        tbptt=False,
-        cache_dir=cache_dir,
-        recompute=recompute,
-        progress=progress,
-    )
-
-
-def plot(data):
-    return _section7.plot_rtrl(data, TITLE)
-
-
-def summary(data) -> str:
-    return _section7.summary(data)
-
-
-def main(argv=None):
-    return _common.run_figure(sys.modules[__name__], argv)
-
-
-if __name__ == "__main__":
-    main()
+main = _section7.figure(__name__, TITLE, "elman", half="rtrl", **_section7.ELMAN_TANH_GAMMA2)

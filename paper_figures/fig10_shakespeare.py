@@ -46,25 +46,11 @@ Quick mode (tests): the first 2,000 characters for every model, 2,000 held-out c
 
 from __future__ import annotations
 
-import os
+import math
 
-# Small matrices on two cores: multithreaded BLAS only adds contention, and the compiled RTRL
-# kernel's products slow down by 10-80 times when the cores are oversubscribed (measured: GRU-20,
-# 2,000 characters, 0.46 s with one thread, 38 s with two beside another busy process). Set
-# before NumPy is first imported (as ``python -m paper_figures`` does); the environment wins.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+import numpy as np
 
-import math  # noqa: E402
-import sys  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-try:
-    from . import _common, _runcache
-except ImportError:  # run as a script: python paper_figures/fig10_shakespeare.py
-    import _common
-    import _runcache
+from paper_figures import _common, _runcache
 
 NAME = "fig10_shakespeare"
 DEFAULT_SEED = 10
@@ -99,7 +85,6 @@ def settings(quick: bool) -> dict:
 
 
 def _run(split, m, algo, st, seed, progress):
-    from rtrl_theory.runners import PowerSchedule, RMSprop
     from rtrl_theory.runners._real_data import train_text
 
     def run(ckpt, resume):
@@ -110,17 +95,10 @@ def _run(split, m, algo, st, seed, progress):
             algo=algo,
             tau=st["tau"],
             n_steps=m["n_chars"],
-            schedule=PowerSchedule(m["eta0"], st["t0"], st["gamma"]),
-            optimizer=RMSprop(beta=st["rmsprop_beta"]),
-            rng=seed,
             heldout_chars=st["heldout_chars"],
-            checkpoint=ckpt,
-            checkpoint_seconds=60.0,
-            resume=resume,
-            progress=progress,
+            **_runcache.training_options(st, m["eta0"], seed, ckpt, resume, progress),
         )
-        window = max(1, math.ceil(res.n_steps_run / st["windows"]))
-        steps, means = res.loss_windows(window)
+        window, end_steps, means = _runcache.windowed_curve(res, st["windows"])
         return {
             "status": res.status,
             "message": res.message,
@@ -130,7 +108,7 @@ def _run(split, m, algo, st, seed, progress):
             "heldout_bpc": met["heldout_bits_per_char"],
             "train_bits_last_10pct": met["train_bits_last_10pct"],
             "window": window,
-            "curve_step": (steps + window).tolist(),
+            "curve_step": end_steps.tolist(),
             "curve_bits": (means / math.log(2.0)).tolist(),
         }
 
@@ -246,9 +224,4 @@ def summary(data) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None):
-    return _common.run_figure(sys.modules[__name__], argv)
-
-
-if __name__ == "__main__":
-    main()
+main = _common.script_main(__name__)  # and run it when executed as a script

@@ -43,25 +43,9 @@ initialisation.
 
 from __future__ import annotations
 
-import os
+import numpy as np
 
-# Small matrices on two cores: multithreaded BLAS only adds contention, and the compiled RTRL
-# kernel's products slow down by 10-80 times when the cores are oversubscribed (measured: GRU-20,
-# 2,000 characters, 0.46 s with one thread, 38 s with two beside another busy process). Set
-# before NumPy is first imported (as ``python -m paper_figures`` does); the environment wins.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-import math  # noqa: E402
-import sys  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-try:
-    from . import _common, _runcache
-except ImportError:  # run as a script: python paper_figures/fig11_lob.py
-    import _common
-    import _runcache
+from paper_figures import _common, _runcache
 
 NAME = "fig11_lob"
 DEFAULT_SEED = 11
@@ -99,7 +83,6 @@ def settings(quick: bool) -> dict:
 
 
 def _run(split, st, algo, tau, eta0, seed, progress):
-    from rtrl_theory.runners import PowerSchedule, RMSprop
     from rtrl_theory.runners._real_data import train_lob
 
     def run(ckpt, resume):
@@ -108,16 +91,9 @@ def _run(split, st, algo, tau, eta0, seed, progress):
             algo=algo,
             tau=tau,
             n_hidden=st["n_hidden"],
-            schedule=PowerSchedule(eta0, st["t0"], st["gamma"]),
-            optimizer=RMSprop(beta=st["rmsprop_beta"]),
-            rng=seed,
-            checkpoint=ckpt,
-            checkpoint_seconds=60.0,
-            resume=resume,
-            progress=progress,
+            **_runcache.training_options(st, eta0, seed, ckpt, resume, progress),
         )
-        window = max(1, math.ceil(res.n_steps_run / st["windows"]))
-        steps, means = res.loss_windows(window)
+        _, end_steps, means = _runcache.windowed_curve(res, st["windows"])
         per = met.get("per_class", {})
         return {
             "status": res.status,
@@ -126,7 +102,7 @@ def _run(split, st, algo, tau, eta0, seed, progress):
             "accuracy": met.get("accuracy"),
             "cross_entropy": met.get("cross_entropy"),
             "recall": [per[k]["accuracy"] if per else None for k in ("down", "unchanged", "up")],
-            "curve_step": (steps + window).tolist(),
+            "curve_step": end_steps.tolist(),
             "curve_ce": means.tolist(),
         }
 
@@ -302,9 +278,4 @@ def summary(data) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None):
-    return _common.run_figure(sys.modules[__name__], argv)
-
-
-if __name__ == "__main__":
-    main()
+main = _common.script_main(__name__)  # and run it when executed as a script

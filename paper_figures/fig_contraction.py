@@ -34,15 +34,11 @@ steps.
 
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
 
 import numpy as np
 
-try:
-    from . import _common
-except ImportError:  # run as a script: python paper_figures/fig_contraction.py
-    import _common
+from paper_figures import _common
 
 NAME = "fig_contraction"
 DEFAULT_SEED = 0
@@ -190,9 +186,4 @@ def summary(data) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None):
-    return _common.run_figure(sys.modules[__name__], argv)
-
-
-if __name__ == "__main__":
-    main()
+main = _common.script_main(__name__)  # and run it when executed as a script

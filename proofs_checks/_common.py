@@ -65,7 +65,7 @@ def box_ratios(rng, quick: bool, *, order: int):
                     )
                     bounds = apriori_bounds(model, C_x)
                     params = model.init_params(rng, scale=scale)
-                    th, tc = model.split(params.flat())
+                    th, tc = model.split(model.flatten(params))
                     cell = model.cell
                     prep = cell.prepare(tc, second_order=(order == 2))
                     st = initial_sensitivities(cell, K, order=order)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 
-def lipschitz_check(cid: str, statement: str, blocks, quick: bool, seed: int = 0, tol: float = 1e-5):
+def lipschitz_check(
+    cid: str, statement: str, blocks, quick: bool, seed: int = 0, tol: float = 1e-5
+):
     """The result of lemma-3.8 / lemma-3.9: the adversarial search's largest one-step Lipschitz
     constant / claimed constant <= 1 + tol on every configuration of
     ``_montecarlo.SEARCH_CONFIGS`` (claimed constants read through

@@ -115,7 +115,11 @@ def contraction_runs(quick: bool):
 # -- adversarial Lipschitz search (prop-3.1, lemma-3.8, lemma-3.9) --------------------------------
 #: Configurations of the search: (N, d, N C_f, bounded map, C_x). The first is the shared
 #: configuration of the Monte Carlo checks (N C_f = 0.9); the others vary the map, d and C_x.
-SEARCH_CONFIGS = ((N, D, N * C_F, "tanh", 1.0), (2, 1, 0.5, "tanh", 1.0), (2, 2, 1.0, "sigmoid", 2.0))
+SEARCH_CONFIGS = (
+    (N, D, N * C_F, "tanh", 1.0),
+    (2, 1, 0.5, "tanh", 1.0),
+    (2, 2, 1.0, "sigmoid", 2.0),
+)
 
 
 def _search_budget(quick: bool) -> dict:

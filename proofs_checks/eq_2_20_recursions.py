@@ -77,8 +77,8 @@ def check(quick: bool = True) -> CheckResult:
             g_fd = finite_difference_grad(model, params, X, Y, h=1e-5)
             for backend in backends:
                 _, g = loss_and_grad(model, params, X, Y, method="rtrl", backend=backend)
-                worst_bptt = max(worst_bptt, rel_err(g.flat(), g_bptt.flat()))
-                worst_fd = max(worst_fd, rel_err(g.flat(), g_fd))
+                worst_bptt = max(worst_bptt, rel_err(model.flatten(g), model.flatten(g_bptt)))
+                worst_fd = max(worst_fd, rel_err(model.flatten(g), g_fd))
             n += 1
     ok_numeric = worst_bptt <= TOL_BPTT and worst_fd <= TOL_FD
     sym = symbolic_part(quick)

@@ -48,7 +48,7 @@ DELTA = 1e-3
 def _x_jacobian_rows(model, params, S, X, h=1e-6):
     """|dS'/dx| row sums and the sign pattern of the rows, (K, N) each, by central differences."""
     cell = model.cell
-    prep = cell.prepare(model.split(params.flat())[1])
+    prep = cell.prepare(model.split(model.flatten(params))[1])
     d = model.n_input
     K, N = S.shape
     jac = np.zeros((K, N, d))

@@ -61,7 +61,7 @@ def _one_step_errors(seed):
     """Relative error of the enumerated one-step mean against D J~ + I, per estimator."""
     N = 4
     model, params, _ = online.bias_setup("paper", N, seed)
-    th, tc = model.split(model.as_flat(params))
+    th, tc = model.split(model.flatten(params))
     rng = np.random.default_rng(seed)
     lin = model.cell.linearize(
         model.cell.prepare(tc), rng.uniform(0, 1, (1, N)), rng.standard_normal((1, 2))

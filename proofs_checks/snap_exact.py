@@ -48,7 +48,7 @@ def _ring(N, seed):
 def _gradients(model, params, names, T, seed):
     teacher = _ring(model.n_hidden, 1)[1]
     process = DataProcess(GaussianInputs(2, 1.0), TeacherTarget(model, teacher, noise=0.1))
-    th, tc = model.split(model.as_flat(params))
+    th, tc = model.split(model.flatten(params))
     prep = model.cell.prepare(tc)
     X, Y = process.sample(T, rng=seed, n_chains=3)
     ests = [online.make_estimator(n, model) for n in names]

@@ -130,10 +130,11 @@ def format_bytes(n: float) -> str:
 
 
 def _count(value, name: str, *, minimum: int = 1) -> int:
+    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise TypeError(f"{name}: expected a number >= {minimum}, got {value!r}")
+        raise TypeError(f"{name}: expected {what}, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name}: expected a number >= {minimum}, got {value!r}")
+        raise ValueError(f"{name}: expected {what}, got {value!r}")
     return int(value)
 
 

@@ -569,7 +569,7 @@ def _setup_shakespeare(args, seed_seq):
         n_avail = data[0].shape[1]
 
     def evaluate(params):
-        bpc = bits_per_character(model, model.as_flat(params), split.heldout)
+        bpc = bits_per_character(model, model.flatten(params), split.heldout)
         return {"heldout_bits_per_char": bpc}
 
     return {
@@ -1247,6 +1247,13 @@ def _add_assumptions(sub):
         help="learning-rate schedule to test, e.g. 'eta0=0.1,t0=100,gamma=0.75'",
     )
     p.add_argument(
+        "--setup",
+        choices=("thm-6.1", "delay-line"),
+        default=None,
+        help="check a named set-up instead of the flags: the Theorem 6.1 experiment (leaky-trace "
+        "target, lifted data chain reported) or the former delay-line one",
+    )
+    p.add_argument(
         "--json", metavar="PATH", help="also write the report as JSON ('-': standard output)"
     )
     p.set_defaults(func=_cmd_assumptions)
@@ -1261,16 +1268,24 @@ def _cmd_assumptions(args) -> int:
         return 2
     try:
         c_f = args.c_f if args.c_f is not None else 0.5 / max(args.n_hidden, 1)
-        report = check_assumptions(
-            args.n_hidden,
-            args.n_input,
-            c_f,
-            args.c_g,
-            args.bounded_map,
-            args.lam,
-            args.c_x,
-            args.schedule,
-        )
+        if getattr(args, "setup", None) is not None:
+            from rtrl_theory.estimators import delay_line_setup, theorem_6_1_setup
+
+            if args.setup == "thm-6.1":  # the hypotheses do not depend on theta_0
+                report = theorem_6_1_setup(pretrain_steps=0).assumptions()
+            else:
+                report = delay_line_setup().assumptions()
+        else:
+            report = check_assumptions(
+                args.n_hidden,
+                args.n_input,
+                c_f,
+                args.c_g,
+                args.bounded_map,
+                args.lam,
+                args.c_x,
+                args.schedule,
+            )
     except (ValueError, TypeError) as exc:
         print(f"rtrl-theory assumptions: error: {exc}", file=sys.stderr)
         outputs.release()

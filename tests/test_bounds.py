@@ -51,7 +51,7 @@ def test_simulated_J_and_H_never_leave_the_box(rng, bounded_map):
     model, params, _, _ = make_problem(rng, N, d, T, bounded_map, c_f=3.5 / N, scale=2.0)
     b = apriori_bounds(model, C_x)
     cell = model.cell
-    prep = cell.prepare(model.split(params.flat())[1], second_order=True)
+    prep = cell.prepare(model.split(model.flatten(params))[1], second_order=True)
     st = initial_sensitivities(cell, K, order=2)
     X = C_x * rng.choice([-1.0, 1.0], size=(K, T, d))
     nW = N * d

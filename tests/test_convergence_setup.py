@@ -7,7 +7,14 @@ import pytest
 
 from rtrl_theory.bounds import check_assumptions
 from rtrl_theory.data import DataProcess, DelayLineCell, ExampleChain, delayed_input_teacher
-from rtrl_theory.estimators import geometric_checkpoints, theorem_6_1_setup
+from rtrl_theory.bounds import lifted_chain_report
+from rtrl_theory.data import lifted_chain_step, trace_process
+from rtrl_theory.estimators import (
+    delay_line_setup,
+    estimate_contraction_rate,
+    geometric_checkpoints,
+    theorem_6_1_setup,
+)
 from rtrl_theory.runners import robbins_monro_violations
 
 
@@ -33,20 +40,66 @@ def test_delay_line_cell_jacobian_is_the_shift():
 
 
 def test_theorem_6_1_setup_lies_inside_the_hypotheses():
-    s = theorem_6_1_setup()
-    m = s.model
-    r = check_assumptions(
-        m.n_hidden,
-        m.n_input,
-        m.c_f,
-        m.c_g,
-        m.bounded_map,
-        s.process.chain.lam,
-        s.process.chain.C_x,
-        s.schedule,
-    )
+    s = theorem_6_1_setup(pretrain_steps=0)
+    r = s.assumptions()
     assert r.hypotheses_hold and r.rho < 1
+    lifted = r.config["lifted_chain"]
+    assert lifted["kind"] == "leaky trace" and lifted["lam_lifted"] == pytest.approx(0.85)
+    assert "lifted lam_xi < 1 (Assumption 2.3)" in r.hypotheses
+    assert r.rho_bar == pytest.approx(max(0.85, r.rho))
     assert robbins_monro_violations(s.schedule) == []
+
+
+def test_old_delay_line_setup_is_flagged():
+    r = delay_line_setup().assumptions()
+    h = r.hypotheses["lifted lam_xi < 1 (Assumption 2.3)"]
+    assert h["holds"] is False and not r.hypotheses_hold
+    assert r.config["lifted_chain"]["lam_lifted"] == 1.0
+
+
+def _one_step_ratio(process, seed):
+    """Synchronous coupling of the lifted chain from the worst-case pair: X - X' = M - M' = 1.
+
+    Truth: with the same noise, M' - M'~ = beta (M - M~) + c (X - X~) exactly (a linear map), so
+    the one-step distance ratio is beta + c when that exceeds lam (|phi(x) - phi(x~)| <= lam
+    |x - x~| < beta + c). The estimator's d_1 / d_0 must equal it up to rounding.
+    """
+    K = 64
+    x0, y0 = np.full((K, 4), 0.5), np.full((K, 4), -0.5)
+    est = estimate_contraction_rate(lifted_chain_step(process), x0, y0, 12, rng=seed)
+    return est
+
+
+def test_lifted_chain_contracts_in_one_step_under_the_synchronous_coupling():
+    s = theorem_6_1_setup(pretrain_steps=0)
+    est = _one_step_ratio(s.process, 5)
+    assert est.distances[1] / est.distances[0] == pytest.approx(0.85, rel=1e-12)
+    # every later step contracts too, and the fitted rate is below lam_xi (its CI's upper end)
+    assert np.all(np.diff(est.distances) < 0)
+    assert est.rate_ci[1] < 0.85
+
+
+def test_delay_line_lifted_chain_does_not_contract_in_one_step():
+    est = _one_step_ratio(delay_line_setup().process, 6)
+    assert est.distances[1] / est.distances[0] == pytest.approx(1.0, rel=1e-12)
+
+
+def test_lifted_chain_report_errors():
+    with pytest.raises(TypeError, match="process"):
+        lifted_chain_report(object())
+    with pytest.raises(ValueError, match="lam"):
+        s = theorem_6_1_setup(pretrain_steps=0)
+        check_assumptions(3, 2, 0.36, 1.0, "tanh", 0.4, 1.0, process=s.process)
+
+
+def test_leaky_trace_teacher_output_is_the_trace_of_past_inputs(rng):
+    p = trace_process(2, 0.5, 0.5, 0.25, 0.6, 0.0, rng=rng)
+    X, Y = p.sample(60, rng)
+    w = p.target.params[2:]
+    M = np.zeros(2)
+    for t in range(60):  # independent recursion: M_t = 0.25 M_{t-1} + 0.6 X_{t-1}, M_0 = 0
+        assert Y[t] == pytest.approx(w @ M, abs=1e-14)
+        M = 0.25 * M + 0.6 * X[t]
 
 
 def test_geometric_checkpoints():

@@ -41,9 +41,9 @@ def test_rtrl_gradient_equals_bptt_and_finite_differences(rng, N, d, T, bounded_
     # Same quantity in exact arithmetic: float64 rounding only.
     assert l_f == pytest.approx(l_b, rel=1e-13)
     assert l_f == pytest.approx(sequence_loss(model, params, X, Y), rel=1e-13)
-    assert max_rel(g_f.flat(), g_b.flat()) <= 1e-10
+    assert max_rel(model.flatten(g_f), model.flatten(g_b)) <= 1e-10
     # Central differences, h = 1e-5: O(h^2) truncation + O(eps/h) rounding, ~1e-9 here.
-    assert max_rel(g_f.flat(), g_fd) <= 1e-6
+    assert max_rel(model.flatten(g_f), g_fd) <= 1e-6
 
 
 @pytest.mark.parametrize("bounded_map", ["tanh", "sigmoid"])
@@ -58,7 +58,7 @@ def test_hessian_is_symmetric_and_equals_finite_differences_of_gradient(rng, N, 
     # h = 1e-4 on the gradient: truncation ~1e-8 relative, rounding ~1e-12.
     assert max_rel(hess, hess_fd) <= 1e-6
     _, g = loss_and_grad(model, params, X, Y, method="bptt")
-    assert max_rel(grad, g.flat()) <= 1e-10
+    assert max_rel(grad, model.flatten(g)) <= 1e-10
 
 
 @pytest.mark.parametrize("bounded_map", ["tanh", "sigmoid"])
@@ -71,7 +71,7 @@ def test_engine_matches_naive_index_form_transcription(rng, bounded_map):
     assert max_rel(hess, h_ref) <= 1e-12
     # The J_t themselves, in [P1]'s orientation (N, P_c).
     cell = model.cell
-    prep = cell.prepare(model.split(params.flat())[1])
+    prep = cell.prepare(model.split(model.flatten(params))[1])
     st = initial_sensitivities(cell, 1)
     for t in range(X.shape[0]):
         st, _ = advance_first_order(cell, prep, st, X[t][None])
@@ -83,7 +83,7 @@ def test_sensitivities_equal_finite_differences_of_the_state(rng):
     # J_t = dS_t/dtheta checked directly (not through a loss): central differences of S_T.
     model, params, X, _ = make_problem(rng, 3, 2, 12)
     cell = model.cell
-    theta_c = model.split(params.flat())[1]
+    theta_c = model.split(model.flatten(params))[1]
 
     def final_state(tc):
         prep = cell.prepare(tc)
@@ -111,7 +111,7 @@ def test_batched_chains_agree_with_one_chain_at_a_time(rng, order):
     model, params, _, _ = make_problem(rng, N, d, T)
     X = rng.uniform(-1, 1, (K, T, d))
     Y = rng.uniform(-1, 1, (K, T))
-    theta = params.flat()
+    theta = model.flatten(params)
     batch = rtrl_sequences(model, theta, X, Y, order=order)
     for c in range(K):
         one = rtrl_sequences(model, theta, X[c : c + 1], Y[c : c + 1], order=order)
@@ -125,7 +125,7 @@ def test_batched_chains_agree_with_one_chain_at_a_time(rng, order):
 def test_state_carries_over_between_pieces(rng):
     # Running T1 then T2 steps from the carried state equals running T1 + T2 (for J and S).
     model, params, X, Y = make_problem(rng, 3, 2, 30)
-    theta = params.flat()
+    theta = model.flatten(params)
     whole = rtrl_sequences(model, theta, X[None], Y[None])
     first = rtrl_sequences(model, theta, X[None, :12], Y[None, :12])
     second = rtrl_sequences(model, theta, X[None, 12:], Y[None, 12:], state=first.state)
@@ -169,5 +169,5 @@ def test_bad_method_and_params_get_clear_errors():
 def test_flat_vector_params_are_accepted(rng):
     model, params, X, Y = make_problem(rng, 2, 1, 10)
     l1, g1 = loss_and_grad(model, params, X, Y)
-    l2, g2 = loss_and_grad(model, params.flat(), X, Y)
+    l2, g2 = loss_and_grad(model, model.flatten(params), X, Y)
     assert l1 == l2 and g1 == g2

@@ -55,7 +55,7 @@ def test_params_object_and_flat_vector_give_the_same_estimate():
     model, params, process = _small()
     kw = dict(n_particles=4, n_steps=10, burn_in=5, rng=3)
     a = stationary_bias(model, params, process, "snap-1", **kw)
-    b = stationary_bias(model, model.as_flat(params), process, "snap-1", **kw)
+    b = stationary_bias(model, model.flatten(params), process, "snap-1", **kw)
     np.testing.assert_array_equal(a.bias, b.bias)
 
 

@@ -48,7 +48,7 @@ def test_train_online_with_exact_estimator_equals_rtrl():
     )
     b = train_online(model, params, process, 60, schedule=sched, algo="exact", rng=1)
     np.testing.assert_allclose(
-        model.as_flat(b.params), model.as_flat(a.params), rtol=1e-12, atol=1e-14
+        model.flatten(b.params), model.flatten(a.params), rtol=1e-12, atol=1e-14
     )
     np.testing.assert_allclose(b.losses, a.losses, rtol=1e-12, atol=1e-15)
 
@@ -60,7 +60,7 @@ def test_train_online_tbptt_estimator_equals_tbptt():
     a = train_online(model, params, process, 48, schedule=sched, algo="tbptt", tau=4, rng=2)
     b = train_online(model, params, process, 48, schedule=sched, algo="tbptt-4", rng=2)
     np.testing.assert_allclose(
-        model.as_flat(b.params), model.as_flat(a.params), rtol=1e-10, atol=1e-13
+        model.flatten(b.params), model.flatten(a.params), rtol=1e-10, atol=1e-13
     )
     assert b.update_steps.tolist() == a.update_steps.tolist()
 

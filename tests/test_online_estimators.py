@@ -36,7 +36,7 @@ MODELS = ("paper", "elman", "gru", "linear", "neuralsde")
 
 def _run(model, params, process, names, T, K=3, seed=0):
     """Drive estimators over one sampled stretch of K chains; returns per-step gradients."""
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     th, tc = model.split(theta)
     prep = model.cell.prepare(tc)
     X, Y = process.sample(T, rng=seed, n_chains=K)
@@ -84,7 +84,7 @@ def test_exact_estimator_equals_bptt(name):
     # gradients is the gradient of L_T. Tolerance: float64 rounding over 15 steps.
     model, params, process = bias_setup(name, 3, 1)
     g, X, Y, *_ = _run(model, params, process, ["exact"], T=15)
-    ref = bptt_sequences(model, model.as_flat(params), X, Y).grad
+    ref = bptt_sequences(model, model.flatten(params), X, Y).grad
     np.testing.assert_allclose(g[0].mean(axis=0), ref, rtol=1e-10, atol=1e-13)
 
 
@@ -93,7 +93,7 @@ def test_tbptt_block_sums_equal_bptt_on_each_block(name):
     # Truth: BPTT run separately on each block of tau steps from the carried state.
     tau, T = 4, 12
     model, params, process = bias_setup(name, 3, 2)
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     g, X, Y, *_ = _run(model, params, process, [f"tbptt-{tau}"], T=T)
     S = None
     for a in range(0, T, tau):
@@ -118,7 +118,7 @@ def test_snap1_compact_equals_masked_dense_snap1(name):
     # diagonal entries evolve by the same recursion; float64 rounding only.
     model, params, process = bias_setup(name, 3, 4)
     out, X, Y, ests, states = _run(model, params, process, ["snap-1"], T=10)
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     th, tc = model.split(theta)
     prep = model.cell.prepare(tc)
     dense = SnApN(model, 1)
@@ -158,7 +158,7 @@ def test_snap_n_is_exact_once_n_exceeds_the_ring_diameter():
     N = 5
     model, params = _ring_elman(N)
     process = DataProcess(GaussianInputs(2, 1.0), TeacherTarget(model, params, noise=0.1))
-    th, tc = model.split(model.as_flat(params))
+    th, tc = model.split(model.flatten(params))
     lin = model.cell.linearize(model.cell.prepare(tc), np.zeros((1, N)), np.zeros((1, 2)))
     assert graph_diameter(recurrence_graph(lin.state_jac)) == N - 1
     g, *_ = _run(model, params, process, ["exact", f"snap-{N}", f"snap-{N - 1}", "snap-1"], T=3 * N)
@@ -188,7 +188,7 @@ class _Fixed:
 
 def _random_lin(name, N, seed):
     model, params, process = bias_setup(name, N, seed)
-    th, tc = model.split(model.as_flat(params))
+    th, tc = model.split(model.flatten(params))
     prep = model.cell.prepare(tc)
     rng = np.random.default_rng(seed)
     S = rng.uniform(-0.5, 0.5, (1, N))
@@ -247,7 +247,7 @@ def test_uoro_and_kf_gradients_are_their_influences_contracted():
     # G~_cell = J~^T dS: the factored gradient formulas against the dense influence.
     model, params, process = bias_setup("gru", 3, 10)
     out, X, Y, ests, states = _run(model, params, process, ["uoro", "kf-rtrl"], T=6)
-    th, tc = model.split(model.as_flat(params))
+    th, tc = model.split(model.flatten(params))
     prep = model.cell.prepare(tc)
     S = model.cell.initial_state(3)
     for t in range(6):

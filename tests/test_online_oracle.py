@@ -44,7 +44,7 @@ def _system():
     process = DataProcess(AR1Chain(1, 0.5), teacher.target(noise=0.2))
     model = LinearSDE(2, 1, dt=0.3)
     params = model.init_params(1)
-    A = model.cell.blocks[0].unflatten(model.split(model.as_flat(params))[1])
+    A = model.cell.blocks[0].unflatten(model.split(model.flatten(params))[1])
     rho = max(0.5, float(np.max(np.abs(np.linalg.eigvals(np.eye(2) + 0.3 * A)))))
     assert rho < 1.0
     burn_in = math.ceil(math.log(1e-8) / math.log(rho))

@@ -116,7 +116,7 @@ def _fd_grad(model, theta, process, h=1e-5):
 @pytest.mark.parametrize("name", ALL_SYSTEMS)
 def test_gradient_matches_finite_differences_of_the_oracle_loss(name):
     model, params, process = ALL_SYSTEMS[name]()
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     o = linear_stationary(model, params, process)
     assert o.grad.shape == (model.n_params,)
     assert max_rel(_fd_grad(model, theta, process), o.grad) < 1e-8  # budget in module docstring
@@ -125,7 +125,7 @@ def test_gradient_matches_finite_differences_of_the_oracle_loss(name):
 @pytest.mark.parametrize("name", ALL_SYSTEMS)
 def test_hessian_matches_finite_differences_of_the_oracle_gradient(name):
     model, params, process = ALL_SYSTEMS[name]()
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     o = linear_stationary(model, params, process)
     h = 1e-5
     fd = np.array(
@@ -183,7 +183,7 @@ def test_at_the_teacher_loss_is_half_the_noise_variance_and_grad_is_zero(name):
 def test_flat_vector_and_parameter_object_give_the_same_oracle():
     model, params, process = system_gauss()
     a = linear_stationary(model, params, process)
-    b = linear_stationary(model, model.as_flat(params), process)
+    b = linear_stationary(model, model.flatten(params), process)
     assert a.loss == b.loss
     np.testing.assert_array_equal(a.grad, b.grad)
     with pytest.raises(AttributeError):
@@ -221,7 +221,7 @@ def test_processes_outside_the_class_are_refused():
 
 def test_unstable_systems_are_refused():
     model, params, process = system_gauss()
-    theta = model.as_flat(params).copy()
+    theta = model.flatten(params).copy()
     theta[3] = 2.0 / model.dt  # A_00 large: I + dt A has an eigenvalue beyond 1
     with pytest.raises(ValueError, match="params: spectral radius of the student's I \\+ dt A"):
         linear_stationary(model, theta, process)
@@ -422,7 +422,7 @@ def test_tbptt_block_gradient_agrees_with_bptt_on_blocks(name):
     from rtrl_theory.oracles import tbptt_expected_gradient
 
     model, params, process = SYSTEMS[name]()
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     o = linear_stationary(model, params, process)
     tau, n_blocks, K = 4, 200, 200
     B = _burn_in(o.spectral_radius)
@@ -508,7 +508,7 @@ def test_loss_bias_agrees_with_sequence_losses_from_the_data_stream(name):
     grid, K = np.array([1, 5, 20]), 4000
     exact = expected_loss_bias(model, params, process, grid, init="zero")
     X, Y = process.sample(int(grid[-1]), np.random.default_rng(5 + SEED_SHIFT), n_chains=K)
-    sl = bptt_sequences(model, model.as_flat(params), X, Y).step_losses  # (K, T)
+    sl = bptt_sequences(model, model.flatten(params), X, Y).step_losses  # (K, T)
     LT = np.cumsum(sl, axis=1)[:, grid - 1] / grid
     se = LT.std(axis=0, ddof=1) / np.sqrt(K)
     z = (LT.mean(axis=0) - exact.expected_loss) / se

@@ -15,7 +15,7 @@ def test_flat_order_is_alpha_then_column_stacked_W_then_B():
     alpha = np.arange(N, dtype=float)
     W = np.arange(N * d, dtype=float).reshape(N, d) + 100
     B = np.arange(N * N, dtype=float).reshape(N, N) + 1000
-    v = PaperParams(alpha, W, B).flat()
+    v = model.flatten(PaperParams(alpha, W, B))
     assert v.shape == (model.n_params,) == (N + N * d + N * N,)
     for i in range(N):
         assert v[i] == alpha[i]
@@ -107,4 +107,4 @@ def test_params_of_other_size_are_refused():
     m = PaperRNN(3, 2)
     p = PaperRNN(2, 2).init_params(0)
     with pytest.raises(ValueError, match="params: PaperParams with N=2"):
-        m.as_flat(p)
+        m.flatten(p)

@@ -115,9 +115,11 @@ def test_rtrl_equals_bptt_and_finite_differences(rng, case, N, d, T):
     g_fd = finite_difference_grad(model, theta, X, Y)
     assert type(g_f) is model.params_type
     assert l_f == pytest.approx(l_b, rel=1e-13)  # same forward pass, rounding only
-    assert max_rel(g_f.flat(), g_b.flat()) <= 1e-10  # exact both ways: rounding only
+    assert (
+        max_rel(model.flatten(g_f), model.flatten(g_b)) <= 1e-10
+    )  # exact both ways: rounding only
     # central differences, h = 1e-5: O(h^2) truncation ~1e-10 plus O(eps/h) rounding ~1e-11
-    assert max_rel(g_f.flat(), g_fd) <= 1e-6
+    assert max_rel(model.flatten(g_f), g_fd) <= 1e-6
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba is not installed")
@@ -128,7 +130,7 @@ def test_elman_tanh_without_bias_runs_on_the_compiled_kernel(rng):
     _, g_fast = loss_and_grad(model, theta, X, Y, method="rtrl", backend="numba")
     _, g_ref = loss_and_grad(model, theta, X, Y, method="rtrl", backend="numpy")
     # different summation order, no FMA (engine._numba): float64 rounding only
-    assert max_rel(g_fast.flat(), g_ref.flat()) <= 1e-12
+    assert max_rel(model.flatten(g_fast), model.flatten(g_ref)) <= 1e-12
 
 
 # ------------------------------------------------------------------------------------------------
@@ -219,7 +221,7 @@ def test_second_order_recursion_equals_finite_differences(rng, case, N, d, T):
     loss, grad, hess = loss_grad_hessian(model, theta, X, Y)
     _, g_b = loss_and_grad(model, theta, X, Y, method="bptt")
     H_fd = finite_difference_hessian(model, theta, X, Y, h=1e-4)
-    assert max_rel(grad, g_b.flat()) <= 1e-10  # exact both ways: rounding only
+    assert max_rel(grad, model.flatten(g_b)) <= 1e-10  # exact both ways: rounding only
     assert max_rel(hess, hess.T) <= 1e-12  # exact recursion: symmetric up to rounding
     # central differences of the exact BPTT gradient, h = 1e-4: O(h^2) ~1e-8 truncation
     assert max_rel(hess, H_fd) <= 1e-6

@@ -37,14 +37,14 @@ def test_generic_maps_follow_the_chain_rule():
 
 
 def test_parameter_order_is_column_stacked_like_paper_params():
-    # Notation 2.11: theta = (alpha, vec W, vec B), vec stacking columns; PaperParams.flat() is
+    # Notation 2.11: theta = (alpha, vec W, vec B), vec stacking columns; PaperRNN.flatten is
     # the engine's order, so name each entry by its value and compare.
     N, d = 2, 3
     m = R.build_symbolic_rnn(N, d, 1)
     alpha = np.arange(N, dtype=float)
     W = 100 + np.arange(N * d, dtype=float).reshape(N, d)
     B = 200 + np.arange(N * N, dtype=float).reshape(N, N)
-    flat = PaperParams(alpha, W, B).flat()
+    flat = PaperRNN(N, d).flatten(PaperParams(alpha, W, B))
     names = {f"alpha_{i}": alpha[i] for i in range(N)}
     names |= {f"W_{i}_{j}": W[i, j] for i in range(N) for j in range(d)}
     names |= {f"B_{i}_{j}": B[i, j] for i in range(N) for j in range(N)}

@@ -105,7 +105,7 @@ def test_first_rmsprop_steps_match_a_hand_computation(optimizer, beta, eps):
     # Same arithmetic up to summation order: float64 rounding only.
     np.testing.assert_allclose(res.losses, [s[0] for s in steps], rtol=1e-13)
     np.testing.assert_allclose(res.grad_norms, [s[1] for s in steps], rtol=1e-13)
-    np.testing.assert_allclose(res.params.flat(), theta, rtol=1e-13)
+    np.testing.assert_allclose(model.flatten(res.params), theta, rtol=1e-13)
     assert res.config["optimizer"] == {"name": "rmsprop", "beta": beta, "eps": eps}
 
 
@@ -121,7 +121,7 @@ def test_batch_of_different_sequences_matches_a_hand_computation(opt):
     # Rounding only (as above); the recorded loss is the chain mean.
     np.testing.assert_allclose(res.losses, [s[0] for s in steps], rtol=1e-13)
     np.testing.assert_allclose(res.grad_norms, [s[1] for s in steps], rtol=1e-13)
-    np.testing.assert_allclose(res.params.flat(), theta, rtol=1e-13)
+    np.testing.assert_allclose(model.flatten(res.params), theta, rtol=1e-13)
     assert res.config["batch_size"] == 2 and res.backend == "numpy"
 
 
@@ -134,26 +134,28 @@ def _paper_problem(rng, B=4, T=40):
 
 def test_first_batch_update_is_the_mean_of_the_single_sequence_gradients(rng):
     model, p0, X, Y = _paper_problem(rng)
-    theta0 = p0.flat()
+    theta0 = model.flatten(p0)
     # rtrl_sequences on one step: the per-chain first-step gradients (forward engine).
     g = rtrl_sequences(model, theta0, X[:, :1], Y[:, :1]).grad
     res = train_online(model, p0, (X, Y), 1, schedule=SCHED, batch_size=4)
     # Same recursion, chains stacked in one GEMM instead of one each: rounding only.
-    np.testing.assert_allclose(res.params.flat(), theta0 - SCHED(0) * g.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(
+        model.flatten(res.params), theta0 - SCHED(0) * g.mean(axis=0), rtol=1e-13
+    )
     np.testing.assert_allclose(res.grad_norms[0], np.linalg.norm(g.mean(axis=0)), rtol=1e-13)
     singles = [
         train_online(model, p0, (X[c], Y[c]), 1, schedule=SCHED, backend="numpy") for c in range(4)
     ]
     # SGD is linear in the gradient: the batch step is the mean of the single-sequence steps.
-    mean_single = np.mean([s.params.flat() for s in singles], axis=0)
-    np.testing.assert_allclose(res.params.flat(), mean_single, rtol=1e-13)
+    mean_single = np.mean([model.flatten(s.params) for s in singles], axis=0)
+    np.testing.assert_allclose(model.flatten(res.params), mean_single, rtol=1e-13)
     np.testing.assert_allclose(res.losses[0], np.mean([s.losses[0] for s in singles]), rtol=1e-13)
 
 
 @pytest.mark.parametrize("opt", ["sgd", "rmsprop"])
 def test_tbptt_with_a_batch_matches_forward_engine_block_gradients(rng, opt):
     model, p0, X, Y = _paper_problem(rng, B=3, T=8)
-    tau, theta0 = 4, p0.flat()
+    tau, theta0 = 4, model.flatten(p0)
     beta, eps = 0.9, 1e-8
 
     def update(theta, g, eta, v):
@@ -232,7 +234,7 @@ def test_rmsprop_divergence_is_recorded_not_raised(rng, B, algo, tau):
     assert res.status == "diverged" and res.stopped_at == (1 if algo == "rtrl" else tau)
     assert "loss became non-finite" in res.message and str(res.stopped_at) in res.message
     assert np.all(np.isfinite(res.losses)) and res.n_steps_run == res.stopped_at
-    assert np.all(np.isfinite(res.param_path)) and np.all(np.isfinite(res.params.flat()))
+    assert np.all(np.isfinite(res.param_path)) and np.all(np.isfinite(model.flatten(res.params)))
 
 
 @pytest.mark.parametrize("algo, tau", [("rtrl", None), ("tbptt", 3)])
@@ -283,7 +285,7 @@ def test_non_finite_optimizer_state_is_divergence(rng, algo, tau):
     assert f"optimizer state became non-finite in the update of {where} {first}" in res.message
     # The failing update is discarded: theta is the one after the first (SGD) update.
     ref = train_online(model, p0, proc, first, optimizer="sgd", backend="numpy", **kw)
-    np.testing.assert_array_equal(res.params.flat(), ref.params.flat())
+    np.testing.assert_array_equal(model.flatten(res.params), model.flatten(ref.params))
     assert res.config["optimizer"]["name"] == "_OverflowingState"  # no to_dict: name and repr
 
 

@@ -109,9 +109,7 @@ class _Problem:
         rH[:nW, :nW], rH[nW:, nW:] = b.K_WW, b.K_BB
         rH[:nW, nW:] = rH[nW:, :nW] = b.K_WB
         # radius of every coordinate of y (engine layout Jt[p, k], Ht[p, q, k])
-        self.radius = np.concatenate(
-            [np.full(N, 0.5), np.repeat(rJ, N), np.repeat(rH.ravel(), N)]
-        )
+        self.radius = np.concatenate([np.full(N, 0.5), np.repeat(rJ, N), np.repeat(rH.ravel(), N)])
         self.center = np.concatenate([np.full(N, 0.5), np.zeros(self.nJ + self.nH)])
         self.rows = _block_rows(N, d, P)
         self.colors = self._coloring(rng)
@@ -319,6 +317,4 @@ def adversarial_lipschitz(
             if cur_v > top_v:
                 top_v, top_p = cur_v, cur
         best[b], argmax[b] = top_v, top_p
-    return AdversarialLipschitz(
-        best, random_best, argmax, n_eval, len(prob.colors), prob.dim, h
-    )
+    return AdversarialLipschitz(best, random_best, argmax, n_eval, len(prob.colors), prob.dim, h)

@@ -27,7 +27,7 @@ _S3 = math.sqrt(3.0)
 
 @dataclass(frozen=True)
 class APrioriBounds:
-    """Radii of the box of Lemmas 3.5 and 3.7: bounds on |dS/dW|, |dS/dB| and the H blocks."""
+    """Radii of the box of Lemmas 3.5 and 3.7: bounds on ``|dS/dW|``, ``|dS/dB|`` and the H blocks."""
 
     K_W: float
     K_B: float

@@ -5,7 +5,11 @@ Hypotheses (THEORY.md sections 1, 4, 6):
 * ``N C_f < 4``: needed by the a-priori bounds of Lemmas 3.5 and 3.7;
 * ``rho < 1``: Assumption 2.10, the contraction of the (S, J, H) update on the box;
 * ``0 < lam < 1``: Assumption 2.3(1), the W1-contraction of the data kernel;
-* the learning-rate schedule satisfies Assumption 2.14 (Robbins-Monro), when one is given.
+* the learning-rate schedule satisfies Assumption 2.14 (Robbins-Monro), when one is given;
+* when a data process is given: the one-step max-norm contraction of the *lifted* data chain
+  whose current state determines the target (``lifted_chain_report``: a leaky trace
+  (X_t, M_t) has lam_xi = max(lam, beta + c); a delay-line teacher has lam_xi = 1 and is
+  flagged). Then lam_xi replaces lam in rho_bar and lam + rho.
 
 Reported beside them: every constant (C_f, C_f', C_f'', C_g, C_g', C_g'', C_x), the radii, the
 six rho components, ``rho_bar = max(lam, rho)`` (Proposition 3.1 / Theorem 3.11 as stated, valid
@@ -69,6 +73,8 @@ class AssumptionsReport:
             "",
             "Constants (sup-norms of the bounded maps and their derivatives):",
         ]
+        if c.get("lifted_chain"):
+            lines.insert(1, f"Data chain (Assumption 2.3): {c['lifted_chain']['detail']}")
         lines += [f"  {k:<6} = {v:.6g}" for k, v in self.constants.items()]
         if self.radii is not None:
             lines.append("A-priori radii (Lemmas 3.5, 3.7):")
@@ -76,7 +82,8 @@ class AssumptionsReport:
             lines.append("Contraction constants (Assumption 2.10, Lemmas 3.8-3.9):")
             lines += [f"  {k:<6} = {v:.6g}" for k, v in self.rho_components.items()]
             lines.append(f"  rho    = {self.rho:.6g}")
-            lines.append(f"rho_bar = max(lam, rho) = {self.rho_bar:.6g}")
+            lifted = " (lam of the data chain)" if c.get("lifted_chain") else ""
+            lines.append(f"rho_bar = max(lam, rho) = {self.rho_bar:.6g}{lifted}")
             lines.append(f"lam + rho = {self.lam_plus_rho:.6g}")
         lines.append(f"c_f_max (largest c_f with rho < 1 at this N) = {self.c_f_max:.6g}")
         lines.append("")
@@ -139,6 +146,7 @@ def check_assumptions(
     lam: float = 0.5,
     C_x: float = 1.0,
     schedule=None,
+    process=None,
 ) -> AssumptionsReport:
     r"""Evaluate the hypotheses of [P1]'s convergence theorem for a paper-RNN configuration.
 
@@ -155,6 +163,10 @@ def check_assumptions(
         Bound on the inputs.
     schedule : PowerSchedule, str or None
         A schedule (or its spec "eta0=...,t0=...,gamma=...") to test against Assumption 2.14.
+    process : DataProcess, optional
+        The data process: its lifted chain's one-step contraction is reported
+        (:func:`~rtrl_theory.bounds.lifted_chain_report`) and, when it is a lifted chain, becomes
+        a hypothesis of its own; ``lam`` must then equal the input chain's lam.
 
     Returns
     -------
@@ -173,6 +185,16 @@ def check_assumptions(
     C_x = positive(C_x, "C_x")
     if isinstance(schedule, str):
         schedule = PowerSchedule.parse(schedule)
+    lifted = None
+    if process is not None:
+        from ._lifted import lifted_chain_report
+
+        lifted = lifted_chain_report(process)
+        if abs(lifted["lam_input"] - lam) > 1e-12:
+            raise ValueError(
+                f"lam: {lam:g} differs from the process's input chain lam {lifted['lam_input']:g}"
+            )
+    lam_data = lam if lifted is None else lifted["lam_lifted"]
     consts = model.constants()
     constants = {
         "C_f": consts["C_f"],
@@ -197,8 +219,8 @@ def check_assumptions(
         cc = contraction_constants(model, C_x)
         comps = {k: v for k, v in cc.to_dict().items() if k != "rho"}
         rho = cc.rho
-        rho_bar = max(lam, rho)
-        lam_plus_rho = lam + rho
+        rho_bar = max(lam_data, rho)
+        lam_plus_rho = lam_data + rho
         binding = max(comps, key=comps.get)
         hyp["rho < 1 (Assumption 2.10)"] = {
             "holds": rho < 1.0,
@@ -210,6 +232,11 @@ def check_assumptions(
             "detail": "rho is undefined: the a-priori box needs N C_f < 4",
         }
     hyp["0 < lam < 1 (Assumption 2.3)"] = {"holds": lam < 1.0, "detail": f"lam = {lam:g}"}
+    if lifted is not None and lifted["beta"] is not None:
+        hyp["lifted lam_xi < 1 (Assumption 2.3)"] = {
+            "holds": lifted["lam_lifted"] < 1.0,
+            "detail": lifted["detail"],
+        }
     if schedule is None:
         hyp["Robbins-Monro (Assumption 2.14)"] = {"holds": None, "detail": "no schedule given"}
     else:
@@ -228,6 +255,7 @@ def check_assumptions(
         "C_x": C_x,
         "lam": lam,
         "schedule": None if schedule is None else str(schedule),
+        "lifted_chain": lifted,
     }
     for v in (rho, rho_bar, lam_plus_rho, cfm):
         if v is not None and not math.isfinite(v):  # pragma: no cover - defensive

@@ -139,7 +139,7 @@ def one_step_lipschitz(
     scales = np.geomspace(0.1, 5.0, n_params)
     for scale in scales:
         params = model.init_params(rng, scale=float(scale))
-        prep = cell.prepare(model.split(params.flat())[1], second_order=True)
+        prep = cell.prepare(model.split(model.flatten(params))[1], second_order=True)
         X, state = _sample_points(model, C_x, n_points, rng)
         Y = _flatten(state)
         dim = Y.shape[1]

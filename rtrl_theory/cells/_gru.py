@@ -386,7 +386,7 @@ class _KindModel(RNNModel):
 
     def named(self, params) -> dict[str, np.ndarray]:
         """The head's and the cell's parameter blocks by name, as matrices (copies)."""
-        theta = self.as_flat(params)
+        theta = self.flatten(params)
         th, tc = self.split(theta)
         out = {}
         if self.target_kind == "class":

@@ -6,6 +6,8 @@ this is ``(alpha, vec W, vec B)``, the order of Notation 2.11 of [P1].
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from rtrl_theory._validate import as_array
@@ -44,16 +46,36 @@ class RNNModel:
     def unflatten(self, theta: np.ndarray):
         return np.array(theta, dtype=float)
 
-    def flatten(self, params) -> np.ndarray:
-        return self.as_flat(params)
+    def flatten(self, params, name: str = "params") -> np.ndarray:
+        """The flat parameter vector theta of ``params``, checked (Notation 2.11's order).
 
-    def as_flat(self, params, name: str = "params") -> np.ndarray:
-        """Accept a structured parameter object (with ``.flat()``) or a flat vector; check it."""
+        Parameters
+        ----------
+        params : structured parameters or array_like, shape (n_params,)
+            The model's parameter object (e.g. :class:`~rtrl_theory.PaperParams`) or a flat
+            vector, which is checked and returned as a float array.
+        name : str
+            The argument's name in error messages.
+
+        Returns
+        -------
+        ndarray, shape (n_params,)
+        """
         is_structured = not isinstance(params, np.ndarray) and callable(
-            getattr(params, "flat", None)
+            getattr(params, "_flat", None)
         )
-        vec = params.flat() if is_structured else params
+        vec = params._flat() if is_structured else params
         return as_array(vec, name, shape=(self.n_params,))
+
+    # -- deprecated alias (issue 16: one way to flatten parameters) ----------------------------
+    def as_flat(self, params, name: str = "params") -> np.ndarray:
+        """Deprecated alias of :meth:`flatten` (kept for one release)."""
+        warnings.warn(
+            f"{type(self).__name__}.as_flat is deprecated; use .flatten(params, name)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.flatten(params, name)
 
     def check_sequence(self, X, Y, *, batched: bool = False):
         """Validate inputs ``X`` (T, d) and targets ``Y`` (T,), or (K, T, d), (K, T) if batched."""
@@ -67,3 +89,16 @@ class RNNModel:
         if X.shape[-2] == 0:
             raise ValueError("X: expected at least one time step, got T = 0")
         return X, Y
+
+
+def deprecated_flat(params) -> np.ndarray:
+    """``params.flat()``, deprecated (issue 16): the vector of a parameter object, with a warning.
+
+    The parameter types' ``flat()`` call this; use ``model.flatten(params)`` instead.
+    """
+    warnings.warn(
+        f"{type(params).__name__}.flat() is deprecated; use model.flatten(params)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return params._flat()

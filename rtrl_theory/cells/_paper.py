@@ -22,7 +22,7 @@ from rtrl_theory._validate import as_array, as_rng, positive, positive_int
 from ._base import PreactivationCell
 from ._heads import SquaredErrorReadout
 from ._maps import Sigmoid, bounded_map
-from ._model import RNNModel
+from ._model import RNNModel, deprecated_flat
 
 __all__ = ["PaperCell", "PaperRNN", "PaperParams"]
 
@@ -66,9 +66,9 @@ class PaperParams:
     >>> model = PaperRNN(2, 1)
     >>> p = PaperParams(np.array([1.0, 2.0]), np.array([[3.0], [4.0]]),
     ...                 np.array([[5.0, 7.0], [6.0, 8.0]]))
-    >>> p.flat().tolist()
+    >>> model.flatten(p).tolist()
     [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
-    >>> PaperParams.from_flat(model, p.flat()).B.tolist()
+    >>> PaperParams.from_flat(model, model.flatten(p)).B.tolist()
     [[5.0, 7.0], [6.0, 8.0]]
     """
 
@@ -93,9 +93,13 @@ class PaperParams:
     def n_input(self) -> int:
         return self.W.shape[1]
 
-    def flat(self) -> np.ndarray:
+    def _flat(self) -> np.ndarray:
         """``(alpha, vec W, vec B)`` as one vector of length N + N d + N^2 (Notation 2.11)."""
         return np.concatenate([self.alpha, self.W.T.reshape(-1), self.B.T.reshape(-1)])
+
+    def flat(self) -> np.ndarray:  # deprecated alias (issue 16)
+        """Deprecated: use ``model.flatten(params)``."""
+        return deprecated_flat(self)
 
     @classmethod
     def from_flat(cls, model: PaperRNN, vector) -> PaperParams:
@@ -180,10 +184,7 @@ class PaperRNN(RNNModel):
     def unflatten(self, theta) -> PaperParams:
         return PaperParams.from_flat(self, theta)
 
-    def flatten(self, params: PaperParams) -> np.ndarray:
-        return self.as_flat(params)
-
-    def as_flat(self, params, name: str = "params") -> np.ndarray:
+    def flatten(self, params, name: str = "params") -> np.ndarray:
         if isinstance(params, PaperParams) and (
             params.n_hidden != self.n_hidden or params.n_input != self.n_input
         ):
@@ -191,7 +192,7 @@ class PaperRNN(RNNModel):
                 f"{name}: PaperParams with N={params.n_hidden}, d={params.n_input} do not fit a "
                 f"model with N={self.n_hidden}, d={self.n_input}"
             )
-        return super().as_flat(params, name)
+        return super().flatten(params, name)
 
     def init_params(self, rng=None, *, scale: float = 1.0) -> PaperParams:
         """Random parameters: ``alpha ~ N(0, 1/N)``, entries of W and B ~ N(0, scale^2).

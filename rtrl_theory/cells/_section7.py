@@ -52,7 +52,7 @@ from ._base import (
 )
 from ._heads import SquaredErrorReadout
 from ._maps import ELU, Identity, ReLU, ScalarMap, Tanh
-from ._model import RNNModel
+from ._model import RNNModel, deprecated_flat
 
 __all__ = [
     "ACTIVATIONS",
@@ -351,9 +351,13 @@ class _Section7Params:
             if val is not None:
                 yield val
 
-    def flat(self) -> np.ndarray:
+    def _flat(self) -> np.ndarray:
         """``(C, vec of each block in the cell's order)`` (Notation 2.11, vec stacks columns)."""
         return np.concatenate([self.C, *self._arrays()])
+
+    def flat(self) -> np.ndarray:  # deprecated alias (issue 16)
+        """Deprecated: use ``model.flatten(params)``."""
+        return deprecated_flat(self)
 
     @classmethod
     def from_flat(cls, model, vector):
@@ -399,8 +403,9 @@ class LinearSDEParams(_Section7Params):
     Examples
     --------
     >>> import numpy as np
+    >>> from rtrl_theory import LinearSDE
     >>> p = LinearSDEParams(np.ones(2), np.array([[1.0, 3.0], [2.0, 4.0]]), np.array([[5.0], [6.0]]))
-    >>> p.flat().tolist()
+    >>> LinearSDE(2, 1).flatten(p).tolist()
     [1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     """
 
@@ -479,10 +484,7 @@ class _Section7Model(RNNModel):
     def unflatten(self, theta):
         return self.params_type.from_flat(self, theta)
 
-    def flatten(self, params) -> np.ndarray:
-        return self.as_flat(params)
-
-    def as_flat(self, params, name: str = "params") -> np.ndarray:
+    def flatten(self, params, name: str = "params") -> np.ndarray:
         if isinstance(params, _Section7Params):
             if not isinstance(params, self.params_type):
                 raise TypeError(
@@ -495,7 +497,7 @@ class _Section7Model(RNNModel):
                     f"d={params.n_input} do not fit a model with N={self.n_hidden}, "
                     f"d={self.n_input}"
                 )
-        return super().as_flat(params, name)
+        return super().flatten(params, name)
 
 
 def _readout(rng: np.random.Generator, N: int) -> np.ndarray:
@@ -631,13 +633,13 @@ class ElmanRNN(_Section7Model):
             np.zeros(N) if self.bias else None,
         )
 
-    def as_flat(self, params, name: str = "params") -> np.ndarray:
+    def flatten(self, params, name: str = "params") -> np.ndarray:
         if isinstance(params, ElmanParams) and (params.b is not None) != self.bias:
             has = "with" if params.b is not None else "without"
             raise ValueError(
                 f"{name}: ElmanParams {has} a bias b do not fit a model with bias={self.bias}"
             )
-        return super().as_flat(params, name)
+        return super().flatten(params, name)
 
     def __repr__(self) -> str:
         return (

@@ -47,6 +47,13 @@ from ._teachers import (
     rescaled_gaussian_matrix,
     wishart_matrix,
 )
+from ._trace import (
+    LeakyTraceCell,
+    leaky_trace_teacher,
+    lifted_chain_step,
+    lifted_lambda,
+    trace_process,
+)
 from ._text import (
     TINY_SHAKESPEARE,
     CharVocabulary,
@@ -102,6 +109,11 @@ __all__ = [
     "AR1Chain",
     "DataProcess",
     "DelayLineCell",
+    "LeakyTraceCell",
+    "leaky_trace_teacher",
+    "lifted_chain_step",
+    "lifted_lambda",
+    "trace_process",
     "delayed_input_teacher",
     "DataStream",
     "ExampleChain",

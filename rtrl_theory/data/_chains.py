@@ -137,7 +137,7 @@ class TeacherTarget:
     noise: float = 0.1
 
     def __post_init__(self) -> None:
-        theta = self.model.as_flat(self.params, "params")
+        theta = self.model.flatten(self.params, "params")
         theta.setflags(write=False)
         object.__setattr__(self, "_theta", theta)
         object.__setattr__(self, "noise", nonnegative(self.noise, "noise"))

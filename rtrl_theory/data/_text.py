@@ -331,7 +331,7 @@ def bits_per_character(
             f"model: bits per character need a classification head with a loss method "
             f"(SoftmaxCrossEntropy), got {type(head).__name__}"
         )
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     x, y = next_char_pairs(indices)
     cell = model.cell
     V = getattr(model, "n_classes", None) or head.n_classes

@@ -64,7 +64,7 @@ def _use_fast(model, backend: str) -> bool:
 
 
 def _prepare(model, params, X, Y):
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     X, Y = model.check_sequence(X, Y)
     return theta, X[None], Y[None]
 
@@ -103,7 +103,7 @@ def loss_and_grad(model, params, X, Y, method: str = "rtrl", *, backend: str = "
     >>> X, Y = rng.uniform(-1, 1, (50, 2)), rng.uniform(-1, 1, 50)
     >>> l1, g1 = loss_and_grad(model, params, X, Y, method="rtrl")
     >>> l2, g2 = loss_and_grad(model, params, X, Y, method="bptt")
-    >>> bool(np.allclose(g1.flat(), g2.flat(), rtol=1e-12, atol=0))
+    >>> bool(np.allclose(model.flatten(g1), model.flatten(g2), rtol=1e-12, atol=0))
     True
     """
     if method not in METHODS:
@@ -154,7 +154,7 @@ def loss_grad_hessian(model, params, X, Y):
 
 def sequence_loss(model, params, X, Y, *, S0=None) -> float:
     """:math:`L_T` by a plain forward pass (``cell.step`` and the head only; no derivatives)."""
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     X, Y = model.check_sequence(X, Y)
     return float(_plain_loss(model, theta, X, Y, S0))
 
@@ -184,7 +184,7 @@ def finite_difference_grad(model, params, X, Y, *, h: float = 1e-5) -> np.ndarra
     error for the models here. Cost: 2P forward passes.
     """
     h = positive(h, "h")
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     X, Y = model.check_sequence(X, Y)
     g = np.empty_like(theta)
     for i in range(theta.shape[0]):
@@ -205,7 +205,7 @@ def finite_difference_hessian(model, params, X, Y, *, h: float = 1e-4, method: s
     h = positive(h, "h")
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     X, Y = model.check_sequence(X, Y)
     Xb, Yb = X[None], Y[None]
     P = theta.shape[0]

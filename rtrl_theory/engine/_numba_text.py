@@ -611,7 +611,7 @@ def rtrl_train_text_fast(
     ((5,), -1)
     """
     sp = _spec(model)
-    theta = np.array(model.as_flat(params), dtype=float)
+    theta = np.array(model.flatten(params), dtype=float)
     X, Y = model.check_sequence(X, Y)
     T = X.shape[0]
     etas = as_array(etas, "etas", shape=(T,))
@@ -657,7 +657,7 @@ def text_losses_fast(model, params, X, Y, *, S0=None) -> tuple[np.ndarray, np.nd
     The compiled forward pass behind :func:`~rtrl_theory.data.bits_per_character`.
     """
     sp = _spec(model)
-    theta = np.ascontiguousarray(model.as_flat(params), dtype=float)
+    theta = np.ascontiguousarray(model.flatten(params), dtype=float)
     X, Y = model.check_sequence(X, Y)
     S0 = np.zeros(sp.N) if S0 is None else as_array(S0, "S0", shape=(sp.N,), copy=True)
     return _kernels()["losses"](

@@ -13,6 +13,21 @@
 """
 
 from ._contraction import ContractionEstimate, estimate_contraction_rate
+from ._decomposition import Decomposition, descent_decomposition
+from ._convergence import (
+    ConvergenceTrace,
+    Theorem61Setup,
+    geometric_checkpoints,
+    gradient_norm_trace,
+    SGD_SPREAD_EXPONENT,
+    SeedStatistics,
+    delay_line_setup,
+    expected_gradient_slope,
+    log_log_slope,
+    theorem_6_1_seeds,
+    theorem_6_1_experiment,
+    theorem_6_1_setup,
+)
 from ._couplings import (
     COUPLING_BLOCKS,
     W1Bracket,
@@ -20,14 +35,6 @@ from ._couplings import (
     example_chain_marginal_w1,
     kr_lower_bound,
     one_step_w1_bracket,
-)
-from ._convergence import (
-    ConvergenceTrace,
-    Theorem61Setup,
-    geometric_checkpoints,
-    gradient_norm_trace,
-    theorem_6_1_experiment,
-    theorem_6_1_setup,
 )
 from ._finite_chain import (
     FiniteChainProcess,
@@ -105,10 +112,18 @@ __all__ = [
     "example_chain_marginal_w1",
     "kr_lower_bound",
     "one_step_w1_bracket",
+    "Decomposition",
+    "descent_decomposition",
     "ConvergenceTrace",
     "Theorem61Setup",
     "geometric_checkpoints",
     "gradient_norm_trace",
+    "SGD_SPREAD_EXPONENT",
+    "SeedStatistics",
+    "delay_line_setup",
+    "expected_gradient_slope",
+    "log_log_slope",
+    "theorem_6_1_seeds",
     "theorem_6_1_experiment",
     "theorem_6_1_setup",
     # _limits, _poisson, _tbptt_bias (the joint process of [P1])

@@ -68,7 +68,9 @@ class TBPTTBias:
 
         :math:`T^2 = K (\hat b - b)^\top \hat\Sigma^{-1} (\hat b - b)` with the per-particle
         covariance :math:`\hat\Sigma`; under the CLT
-        :math:`\frac{K - P}{(K - 1) P} T^2 \sim F(P, K - P)`. Returns ``(T2, p_value)``.
+        :math:`\frac{K - P}{(K - 1) P} T^2 \sim F(P, K - P)`. Returns ``(T2, p_value, P)``, P the
+        rank of the covariance used (a mean off the reference in a direction without spread gives
+        ``(inf, 0.0, P)``).
         """
         from scipy import stats
 

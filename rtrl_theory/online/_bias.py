@@ -202,7 +202,7 @@ def _norm_interval(dk: np.ndarray, b: np.ndarray, level: float) -> tuple[float, 
 def _validate(model, params, process, n_particles, n_steps, burn_in, level):
     from rtrl_theory.data import DataProcess
 
-    theta = model.as_flat(params)
+    theta = model.flatten(params)
     if not isinstance(process, DataProcess) or process.target is None:
         raise TypeError("process: expected a DataProcess with a target (Lipschitz or teacher)")
     if process.n_input != model.n_input:

@@ -100,7 +100,7 @@ def train_online_estimator(
     r_est = as_rng(estimator_rng) if estimator_rng is not None else rng.spawn(1)[0]
     est = make_estimator(algo, model, rng=r_est)
     optimizer = make_optimizer(optimizer)
-    theta = model.as_flat(params).copy()
+    theta = model.flatten(params).copy()
     record_every = max(1, n_steps // 200) if record_every is None else record_every
     record_every = positive_int(record_every, "record_every")
     tau = est.update_every

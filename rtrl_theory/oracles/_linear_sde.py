@@ -137,7 +137,7 @@ def _teacher_matrices(target: TeacherTarget):
             f"process: the teacher's head must be the linear readout SquaredErrorReadout, got "
             f"{type(head).__name__}; {_SUPPORTED}"
         )
-    theta_star = tmodel.as_flat(target.params, "process.target.params")
+    theta_star = tmodel.flatten(target.params, "process.target.params")
     th, tc = tmodel.split(theta_star)
     cell = tmodel.cell
     if isinstance(cell, LinearSDECell):
@@ -175,7 +175,7 @@ def linear_setup(model, params, process) -> LinearSetup:
             f"model: the linear oracle covers the linear recurrence only, got "
             f"{type(model).__name__}; {_SUPPORTED}"
         )
-    theta = model.as_flat(params, "params").copy()
+    theta = model.flatten(params, "params").copy()
     theta.setflags(write=False)
     if not isinstance(process, DataProcess):
         raise TypeError(
@@ -337,7 +337,7 @@ def linear_sensitivity_map(model, params, kind: str = "exact") -> np.ndarray:
         raise TypeError(f"model: expected a LinearSDE, got {type(model).__name__}")
     if kind not in SENSITIVITY_KINDS:
         raise ValueError(f"kind: expected one of {SENSITIVITY_KINDS}, got {kind!r}")
-    theta = model.as_flat(params, "params")
+    theta = model.flatten(params, "params")
     N, Pc = model.n_hidden, model.cell.n_params
     if kind == "immediate":
         return np.zeros((Pc * N, Pc * N))

@@ -149,7 +149,7 @@ class JointProcess:
             raise ValueError(f"backend: expected 'auto', 'numpy' or 'numba', got {backend!r}")
         self.model = model
         self.force = bool(force)
-        self.theta = model.as_flat(params).copy()
+        self.theta = model.flatten(params).copy()
         self.theta.setflags(write=False)
         self.process = process
         self.order = order

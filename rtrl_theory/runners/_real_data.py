@@ -225,7 +225,7 @@ def lob_model(n_hidden: int = 10):
 
 def _forward_log_probs(model, theta, X, S0=None):
     """Log class probabilities (n, C) and the final state of a fixed-parameter forward pass."""
-    theta = model.as_flat(theta)
+    theta = model.flatten(theta)
     th, tc = model.split(theta)
     cell = model.cell
     prep = cell.prepare(tc)
@@ -453,7 +453,7 @@ def train_text(
     t0 = time.perf_counter()
     bpc = None
     if res.status != "diverged":
-        bpc = bits_per_character(model, model.as_flat(res.params), held)
+        bpc = bits_per_character(model, model.flatten(res.params), held)
     k = max(1, res.n_steps_run // 10)
     tail = res.losses[-k:]
     metrics = {

@@ -75,7 +75,7 @@ import numpy as np
 
 from rtrl_theory._validate import as_array, as_rng, positive_int
 from rtrl_theory.data import DataProcess, DataStream
-from rtrl_theory.engine import bptt_sequences, initial_sensitivities
+from rtrl_theory.engine import BACKENDS, bptt_sequences, initial_sensitivities
 from rtrl_theory.engine._forward import SensitivityState, advance_first_order
 
 from ._checkpoint import (
@@ -96,7 +96,7 @@ from ._schedules import validate_schedule
 __all__ = ["TrainResult", "train_online", "ALGORITHMS", "BACKENDS"]
 
 ALGORITHMS = ("rtrl", "tbptt")
-BACKENDS = ("auto", "numpy", "numba")
+# BACKENDS ("auto", "numpy", "numba") is the engine's (rtrl_theory.engine), defined once there.
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,10 @@ class TrainResult:
     message : str
     wall_time : float, seconds
     backend : str
+    sensitivity_log : dict or None
+        Only with ``train_online(log_sensitivities=True)`` (RTRL): ``{"steps": (n_log,),
+        "max_abs_J": (n_log, P_c)}``, the largest :math:`|\tilde J|` of each recurrent-parameter
+        column over the chains and neurons after each record interval (Remark 2.15).
     """
 
     algo: str
@@ -139,6 +143,7 @@ class TrainResult:
     wall_time: float
     backend: str
     config: dict = field(default_factory=dict)
+    sensitivity_log: dict | None = None
 
     @property
     def n_steps_run(self) -> int:
@@ -448,6 +453,7 @@ def train_online(
     resume: bool = False,
     divergence: DivergenceRule | dict | None = None,
     run_config: dict | None = None,
+    log_sensitivities: bool = False,
 ) -> TrainResult:
     r"""Train ``model`` online with RTRL (2.24)-(2.26) or TBPTT(tau), on one sequence or a batch.
 
@@ -535,6 +541,10 @@ def train_online(
     run_config : dict, optional
         The caller's whole run configuration (JSON-able: seed, data, model, ...), stored in the
         checkpoint; on ``resume`` every field must be equal, else ValueError naming the fields.
+    log_sensitivities : bool, default False
+        RTRL only: after each record interval, log the largest :math:`|\tilde J|` per parameter
+        column into ``TrainResult.sensitivity_log`` (the a-priori box of Remark 2.15 along the
+        run; with ``record_every=1`` at every step). Off: no cost.
 
     Returns
     -------
@@ -573,7 +583,7 @@ def train_online(
     divergence = DivergenceRule.coerce(divergence)
     optimizer = make_optimizer(optimizer)
     B = positive_int(batch_size, "batch_size")
-    theta = model.as_flat(params).copy()
+    theta = model.flatten(params).copy()
     rng = as_rng(rng)
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
@@ -659,6 +669,8 @@ def train_online(
         message = f"completed {n_steps} steps"
     if checkpoint is not None:
         config["checkpoint"] = str(checkpoint)
+    # Remark 2.15 log (issue 12): off by default, one None test per record interval when off.
+    sens_log = [] if (log_sensitivities and algo == "rtrl") else None
     t_start = time.perf_counter()
     fingerprint = source.fingerprint() if checkpoint is not None else None
 
@@ -730,6 +742,12 @@ def train_online(
             wall_before + time.perf_counter() - t_start,
             backend,
             config,
+            None
+            if sens_log is None
+            else {
+                "steps": np.array([d for d, _ in sens_log], dtype=np.int64),
+                "max_abs_J": np.array([j for _, j in sens_log]).reshape(len(sens_log), -1),
+            },
         )
 
     last_write = time.monotonic()
@@ -825,6 +843,8 @@ def train_online(
                         break
                 path_steps.append(done)
                 path.append(theta.copy())
+                if sens_log is not None:
+                    sens_log.append((done, np.abs(state.Jt).max(axis=(0, 2))))
                 committed = commit()
                 if bar is not None:
                     bar.update(m)

@@ -201,7 +201,7 @@ def cross_check_engine(
             model = PaperRNN(N, d, c_f=c_f, c_g=c_g, bounded_map=bounded_map)
             params = model.init_params(rng, scale=rng.uniform(0.5, 2.0))
             X, Y = rng.uniform(-1.0, 1.0, (T, d)), rng.uniform(-1.0, 1.0, T)
-            theta = params.flat()
+            theta = model.flatten(params)
             vals = [float(v) for v in fn(*theta, *X.reshape(-1), *Y, c_f, c_g)]
             sym = {"loss": vals[0]}
             pos = 1
@@ -213,7 +213,7 @@ def cross_check_engine(
 
             for backend in backends:
                 loss, g = loss_and_grad(model, params, X, Y, method="rtrl", backend=backend)
-                record(f"grad_{backend}", g.flat(), grad_sym)
+                record(f"grad_{backend}", model.flatten(g), grad_sym)
                 record("loss", loss, sym["loss"])
             cell = model.cell
             tc = model.split(theta)[1]

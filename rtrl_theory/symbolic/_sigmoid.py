@@ -280,7 +280,7 @@ class ExactSup:
 
     @property
     def witnesses(self) -> tuple:
-        """Points of the closed interval where |P| equals the supremum (argmax and limit points)."""
+        """Points of the closed interval where :math:`|P|` equals the supremum (argmax and limit points)."""
         return self.argmax + self.limit_points
 
 

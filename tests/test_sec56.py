@@ -1,0 +1,137 @@
+"""Sections 5-6 of [P1] along training (issue 12): the descent decomposition, the Remark 2.15 log
+of the trainer, the Theorem 6.1 statistics, and the checks failing on wrong claims."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from rtrl_theory import PaperRNN, estimators
+from rtrl_theory.checks import discover
+from rtrl_theory.estimators import (
+    descent_decomposition,
+    expected_gradient_slope,
+    log_log_slope,
+)
+from rtrl_theory.runners import PowerSchedule, train_online
+
+REGISTRY = discover()
+
+
+def _quadratic_run(rng, T=30, P=3):
+    """A synthetic SGD path on L(theta) = 1/2 theta'A theta - b'theta (known L, grad, Hessian)."""
+    M = rng.standard_normal((P, P))
+    A = M @ M.T + np.eye(P)
+    b = rng.standard_normal(P)
+    sched = PowerSchedule(0.1, 10.0, 1.0)
+    eta = sched(np.arange(T, dtype=float))
+    G = rng.standard_normal((T, P))
+    path = np.vstack([np.zeros(P), -np.cumsum(eta[:, None] * G, axis=0)])
+    res = SimpleNamespace(path_steps=np.arange(T + 1), param_path=path, config={})
+
+    def oracle(th):
+        return 0.5 * th @ A @ th - b @ th, A @ th - b, A
+
+    return res, sched, oracle, A, b, G, eta
+
+
+def test_decomposition_on_a_quadratic_matches_the_closed_form(rng):
+    # Truth: for a quadratic L the Taylor remainder is exactly 1/2 d'A d, d = -eta_t G~_t.
+    res, sched, oracle, A, b, G, eta = _quadratic_run(rng)
+    d = descent_decomposition(res, sched, oracle)
+    np.testing.assert_allclose(d.direction, G, rtol=1e-10)  # path differences / eta: rounding
+    steps = -eta[:, None] * G
+    np.testing.assert_allclose(
+        d.remainder, 0.5 * np.einsum("tp,pq,tq->t", steps, A, steps), rtol=1e-7, atol=1e-14
+    )  # the difference of two L values ~ 1 loses ~1e-16 / eta^2 relative: 1e-7 is ample
+    g = d.grad[:-1]
+    np.testing.assert_allclose(d.descent, -eta * np.sum(g**2, axis=1), rtol=1e-14)
+    total = d.descent + d.fluctuation + d.remainder
+    np.testing.assert_allclose(total, np.diff(d.loss), rtol=1e-12, atol=1e-15)  # (2.28) algebra
+    assert np.all(d.hess_change == 0.0)
+
+
+def test_decomposition_needs_every_step():
+    res = SimpleNamespace(path_steps=np.array([0, 2, 4]), param_path=np.zeros((3, 2)), config={})
+    with pytest.raises(ValueError, match="record_every=1"):
+        descent_decomposition(res, PowerSchedule(0.1, 1.0, 1.0), lambda th: (0.0, th, np.eye(2)))
+
+
+def test_log_log_slope_of_a_power_law_and_the_expected_slope():
+    t = np.geomspace(10, 1e4, 7)
+    assert log_log_slope(t, 3.0 * t**-0.7) == pytest.approx(-0.7, abs=1e-12)  # exact power law
+    # floored: a curve below its floor is flat
+    assert log_log_slope(t, 1e-9 * t**-1.0, floor=np.ones_like(t)) == 0.0
+    # eta = eta0 / (1 + t/t0): sqrt(eta) has slope -> -1/2 for t >> t0 (closed form)
+    s = expected_gradient_slope(PowerSchedule(0.5, 10.0, 1.0), np.geomspace(1e5, 1e7, 5))
+    assert s == pytest.approx(-0.5, abs=1e-3)
+    with pytest.raises(ValueError, match="positive"):
+        log_log_slope([0, 1], [1, 1])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_train_online_sensitivity_log(rng, backend):
+    pytest.importorskip("numba") if backend == "numba" else None
+    from rtrl_theory.engine import advance_first_order, initial_sensitivities
+
+    model = PaperRNN(2, 1, c_f=0.2)
+    p0 = model.init_params(rng)
+    X = rng.uniform(-1, 1, (40, 1))
+    Y = rng.uniform(-1, 1, 40)
+    sched = PowerSchedule(0.05, 10.0, 1.0)
+    off = train_online(model, p0, (X, Y), 40, schedule=sched, record_every=1, backend=backend)
+    assert off.sensitivity_log is None
+    on = train_online(
+        model, p0, (X, Y), 40, schedule=sched, record_every=1, backend=backend,
+        log_sensitivities=True,
+    )
+    np.testing.assert_array_equal(on.param_path, off.param_path)  # logging changes nothing
+    log = on.sensitivity_log
+    assert log["steps"].tolist() == list(range(1, 41))
+    # independent replay with the NumPy engine along the recorded path
+    st = initial_sensitivities(model.cell, 1)
+    for t in range(40):
+        prep = model.cell.prepare(model.split(on.param_path[t])[1])
+        st, _ = advance_first_order(model.cell, prep, st, X[None, t])
+        np.testing.assert_allclose(log["max_abs_J"][t], np.abs(st.Jt[0]).max(axis=1), rtol=1e-10)
+
+
+def test_thm_6_1_refuses_a_setup_outside_the_hypotheses():
+    # The delay-line set-up's lifted chain has lam_xi = 1 (Assumption 2.3 fails): fail at once.
+    mod = REGISTRY["thm-6.1"]
+    with mock.patch.object(estimators, "theorem_6_1_setup", estimators.delay_line_setup):
+        res = mod.check(quick=True)
+    assert res.status == "fail" and "lifted lam_xi < 1" in res.reason
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "cid, mutant",
+    [
+        ("lemma-5.5", "hessian-halved"),
+        ("prop-5.1", "biased-gradient"),
+        ("lemma-6.2", "gradient-offset"),
+        ("remark-2.15", "first-order-radii-quartered"),
+    ],
+)
+def test_decomposition_checks_fail_on_a_wrong_claim(cid, mutant):
+    from proofs_checks import _decomposition as dec
+
+    mod = REGISTRY[cid]
+    m = {x.name: x for x in mod.MUTANTS}[mutant]
+    with mock.patch.object(dec, "_CACHE", {}), m.patch():
+        res = mod.check(quick=True)
+    assert res.status == "fail"
+
+
+def test_cli_assumptions_setup_reports_the_lifted_chain(capsys):
+    from rtrl_theory.cli import main
+
+    assert main(["assumptions", "--setup", "thm-6.1"]) == 0
+    out = capsys.readouterr().out
+    assert "leaky trace" in out and "max(0.5, 0.85) = 0.85" in out
+    assert main(["assumptions", "--setup", "delay-line"]) == 1  # lam_xi = 1: flagged
+    assert "lifted lam_xi < 1 (Assumption 2.3) FAILS" in capsys.readouterr().out
