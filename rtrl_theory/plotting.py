@@ -366,3 +366,224 @@ def plot_bias_against_exact(estimates: dict, exact: dict, stderr: dict, *, ax=No
     ax.set_title(title or "Estimates against the exact answer", fontsize=10)
     ax.legend(fontsize=7)
     return fig if fig is not None else ax.figure
+
+
+# -- notebook 04: limit loss, gradient and the Poisson equation ([P1] Sections 3.3 and 4) --------
+
+__all__ += [
+    "plot_bias_curve",
+    "plot_estimate_comparison",
+    "plot_expected_path",
+    "plot_measured_vs_bound",
+    "plot_poisson_solution",
+]
+
+
+def plot_estimate_comparison(
+    estimate, stderr, reference, reference_stderr=None, *, labels=("estimate", "reference"),
+    xlabel="coordinate", ylabel="value", title=None,
+):  # fmt: skip
+    r"""A Monte Carlo estimate beside a reference, coordinate by coordinate, and their z-scores.
+
+    Parameters
+    ----------
+    estimate, stderr : array_like, shape (n,)
+        The estimate and its standard error (drawn with 2 s.e. bars).
+    reference : array_like, shape (n,)
+        An exact value (``reference_stderr`` None or 0) or another estimate.
+    reference_stderr : array_like, shape (n,), optional
+    labels : (str, str)
+    xlabel, ylabel, title : str
+
+    Notes
+    -----
+    The lower panel shows :math:`(\text{estimate} - \text{reference}) / \sqrt{se^2 + se_{ref}^2}`
+    with the two-sided 99.9% band :math:`\pm 3.29`.
+    """
+    plt = _plt()
+    est = np.asarray(estimate, dtype=float).ravel()
+    se = np.asarray(stderr, dtype=float).ravel()
+    ref = np.asarray(reference, dtype=float).ravel()
+    rse = np.zeros_like(ref) if reference_stderr is None else np.asarray(reference_stderr, float)
+    tot = np.sqrt(se**2 + np.ravel(rse) ** 2)
+    z = np.divide(est - ref, tot, out=np.zeros_like(est), where=tot > 0)
+    idx = np.arange(est.size)
+    fig, axes = plt.subplots(
+        2, 1, figsize=(7.5, 4.4), sharex=True, height_ratios=[2, 1], constrained_layout=True
+    )
+    axes[0].errorbar(idx - 0.12, est, 2 * se, fmt="o", ms=3, label=labels[0])
+    if reference_stderr is None:
+        axes[0].plot(idx + 0.12, ref, "k_", ms=10, mew=2, label=labels[1])
+    else:
+        axes[0].errorbar(idx + 0.12, ref, 2 * np.ravel(rse), fmt="s", ms=3, label=labels[1])
+    axes[0].set_ylabel(ylabel)
+    axes[0].legend(fontsize=8)
+    axes[1].bar(idx, z, color="tab:gray")
+    for y in (-3.29, 0.0, 3.29):
+        axes[1].axhline(y, color="k", lw=0.8, ls="-" if y == 0 else ":")
+    axes[1].set_ylabel("z-score")
+    axes[1].set_xlabel(xlabel)
+    if title:
+        axes[0].set_title(title, fontsize=10)
+    return fig
+
+
+def plot_expected_path(t, mean, stderr, exact=None, limit=None, *, components=None, title=None):
+    r"""A Monte Carlo path :math:`E[f(Z_t)]` beside an exact path and its limit.
+
+    Parameters
+    ----------
+    t : array_like, shape (T,)
+    mean, stderr : array_like, shape (T, m)
+        The particles' mean and standard error at each t (``expected_function_curve``).
+    exact : array_like, shape (T, m), optional
+        The exact path (e.g. ``oracles.expected_gradient_path(...).mean``).
+    limit : array_like, shape (m,), optional
+        The limit (e.g. :math:`\nabla L`, Theorem 3.16).
+    components : sequence of int, optional
+        Components drawn in the left panel (default: the first three).
+
+    Notes
+    -----
+    The right panel shows :math:`\max_k |E f_k(Z_t) - \text{limit}_k|` on a log scale (particles
+    with their 2 s.e. level, and the exact path), whose decay is the forgetting of the initial
+    law at rate :math:`\bar\rho^t` of [P1] (3.45).
+    """
+    plt = _plt()
+    t = np.asarray(t, dtype=float)
+    mean = np.asarray(mean, dtype=float).reshape(t.size, -1)
+    se = np.asarray(stderr, dtype=float).reshape(t.size, -1)
+    comps = list(components) if components is not None else list(range(min(3, mean.shape[1])))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, k in enumerate(comps):
+        c = colors[i % len(colors)]
+        axes[0].fill_between(t, mean[:, k] - 2 * se[:, k], mean[:, k] + 2 * se[:, k], color=c,
+                             alpha=0.3, lw=0, label=f"particles, coord {k} (2 s.e.)")  # fmt: skip
+        if exact is not None:
+            axes[0].plot(t, np.asarray(exact, float)[:, k], "-", color=c, lw=1, label="exact")
+        if limit is not None:
+            axes[0].axhline(float(np.asarray(limit)[k]), color=c, ls="--", lw=0.8)
+    axes[0].set_xlabel("step t")
+    axes[0].set_title("E[f(Z_t)] (dashed: the limit)", fontsize=9)
+    axes[0].legend(fontsize=7)
+    if limit is not None:
+        lim = np.asarray(limit, dtype=float).ravel()
+        err = np.abs(mean - lim).max(axis=1)
+        axes[1].semilogy(t, err, "o", ms=2, label="particles: max_k |mean - limit|")
+        axes[1].semilogy(t, 2 * se.max(axis=1), ":", color="gray", label="2 s.e. (max over k)")
+        if exact is not None:
+            ex = np.abs(np.asarray(exact, float) - lim).max(axis=1)
+            ok = ex > 0
+            axes[1].semilogy(t[ok], ex[ok], "k-", lw=1, label="exact path")
+        axes[1].set_xlabel("step t")
+        axes[1].legend(fontsize=7)
+        axes[1].set_title("distance to the limit", fontsize=9)
+    else:
+        axes[1].set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_bias_curve(T, bias, stderr, *, exact=None, title=None, ax=None):
+    r""":math:`|E L_T - L|` (or any bias curve) against T on log-log axes, with a :math:`C/T` line.
+
+    Parameters
+    ----------
+    T : array_like, shape (n,)
+    bias, stderr : array_like, shape (n,)
+        Monte Carlo bias and standard error (drawn with 2 s.e. bars).
+    exact : array_like, shape (n,), optional
+        The exact bias (e.g. ``oracles.expected_loss_bias(...).bias``).
+
+    Notes
+    -----
+    The reference line :math:`C/T` (Lemma 3.12 of [P1]) goes through the last exact (or
+    estimated) point.
+    """
+    plt = _plt()
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
+    T = np.asarray(T, dtype=float)
+    b = np.abs(np.asarray(bias, dtype=float))
+    se = np.asarray(stderr, dtype=float)
+    ax.errorbar(T, b, 2 * se, fmt="o", ms=3, label="|bias|, Monte Carlo (2 s.e.)")
+    last = b[-1]
+    if exact is not None:
+        ex = np.abs(np.asarray(exact, dtype=float))
+        ax.plot(T, ex, "k-", lw=1, label="exact")
+        last = ex[-1]
+    ax.plot(T, last * T[-1] / T, "k--", lw=0.8, label="C / T")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("horizon T")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig if fig is not None else ax.figure
+
+
+def plot_measured_vs_bound(labels, measured, bound, *, title=None, ax=None):
+    """Measured quantities against their bounds: bars of measured / bound, with the line at 1.
+
+    Parameters
+    ----------
+    labels : sequence of str
+    measured, bound : array_like, shape (n,)
+        Non-negative measured values and the bounds that [P1] claims for them.
+    """
+    plt = _plt()
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.2), constrained_layout=True)
+    ratio = np.asarray(measured, dtype=float) / np.asarray(bound, dtype=float)
+    idx = np.arange(ratio.size)
+    ax.bar(idx, ratio, color="tab:blue")
+    ax.axhline(1.0, color="k", lw=1, ls="--", label="bound")
+    ax.set_xticks(idx, list(labels), fontsize=8, rotation=20)
+    ax.set_ylabel("measured / bound")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig if fig is not None else ax.figure
+
+
+def plot_poisson_solution(v, stderr, exact=None, bound=None, *, labels=None, title=None, ax=None):
+    r"""The solution v of the Poisson equation (4.1) at a few points: the truncated series (4.3)
+    by Monte Carlo beside the exact solution and the bound (4.6) (shaded :math:`\pm` bound).
+
+    Parameters
+    ----------
+    v, stderr : array_like, shape (M,)
+    exact : array_like, shape (M,), optional
+    bound : array_like, shape (M,), optional
+    labels : sequence of str, optional
+        Tick labels of the points.
+    """
+    plt = _plt()
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.4), constrained_layout=True)
+    v = np.asarray(v, dtype=float).ravel()
+    idx = np.arange(v.size)
+    if bound is not None:
+        bd = np.asarray(bound, dtype=float).ravel()
+        ax.bar(idx, 2 * bd, bottom=-bd, width=0.6, color="tab:orange", alpha=0.25,
+               label="+- bound (4.6)")  # fmt: skip
+    ax.errorbar(idx - 0.1, v, 2 * np.asarray(stderr, float).ravel(), fmt="o", ms=4,
+                label="truncated series (4.3), Monte Carlo (2 s.e.)")  # fmt: skip
+    if exact is not None:
+        ax.plot(idx + 0.1, np.asarray(exact, float).ravel(), "k_", ms=12, mew=2, label="exact v")
+    ax.axhline(0, color="k", lw=0.5)
+    if labels is not None:
+        ax.set_xticks(idx, list(labels), fontsize=8)
+    else:
+        ax.set_xlabel("point z")
+    ax.set_ylabel("v(z)")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig if fig is not None else ax.figure

@@ -274,3 +274,14 @@ def test_lipschitz_constants_hold_on_random_close_pairs_of_box_points():
     for f, L in ((jp.loss, b.L_loss), (jp.update_direction, b.L_G), (jp.hessian, b.L_H)):
         diff = np.abs(f(z) - f(z2)).reshape(400, -1).max(axis=1)
         assert np.all(diff <= L * d * (1 + 1e-9)), (f.__name__, np.max(diff / d), L)
+
+
+def test_public_names_of_the_limit_modules_are_re_exported():
+    # Truth: the private modules' own __all__; the package must expose the same objects.
+    import rtrl_theory.estimators as est
+
+    for mod in (fc, _limits, ub):
+        for name in mod.__all__:
+            assert name in est.__all__, name
+            assert getattr(est, name) is getattr(mod, name), name
+    assert len(set(est.__all__)) == len(est.__all__)

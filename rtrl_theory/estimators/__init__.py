@@ -4,9 +4,12 @@
   numpy, scipy, POT, tqdm and ``rtrl_theory._validate``): exact W1 with the max-norm cost, its
   floor and bootstrap, the empirical contraction rate (to set beside rho_bar of
   Proposition 3.1 / Theorem 3.11 of [P1]) and stationary-law summaries.
-* For the joint process of [P1] (``_limits``, ``_poisson``, ``_tbptt_bias``): limit loss,
-  gradient and Hessian (Section 3.3, Theorem 3.16), the Poisson equation (Section 4) and the
-  bias of TBPTT.
+* For the joint process of [P1] (``_limits``, ``_poisson``, ``_tbptt_bias``,
+  ``_update_bounds``): limit loss, gradient and Hessian (Section 3.3, Theorem 3.16), their
+  transients (Lemmas 3.12, 3.15), bounds on G~ and the Hessian over the a-priori box ((3.62),
+  Lemmas 3.13-3.14), the Poisson equation (Section 4) and the bias of TBPTT.
+* ``_finite_chain``: finite Markov chains, where the Poisson equation (4.1) is solved exactly,
+  to test the Poisson estimators (Lemmas 4.2-4.3).
 """
 
 from ._contraction import ContractionEstimate, estimate_contraction_rate
@@ -33,9 +36,23 @@ from ._couplings import (
     kr_lower_bound,
     one_step_w1_bracket,
 )
+from ._finite_chain import (
+    FiniteChainProcess,
+    FiniteStates,
+    dobrushin_coefficient,
+    finite_chain_lipschitz,
+    finite_chain_poisson,
+    finite_chain_stationary,
+    finite_chain_stationary_mean,
+)
 from ._limits import (
+    FD_STENCIL,
+    LIMIT_RATE_EXPONENT,
     StationaryEstimate,
     burn_in_for,
+    coupled_bias_curve,
+    directional_gradient_independent,
+    expected_function_curve,
     expected_loss_curve,
     finite_difference_limit_gradient,
     finite_difference_limit_hessian_directions,
@@ -43,7 +60,9 @@ from ._limits import (
     limit_hessian_directions,
     limit_loss,
     loss_bias_curve,
+    matched_w1,
     stationary_average,
+    stationary_loss_forward,
 )
 from ._poisson import (
     PoissonCheck,
@@ -71,6 +90,7 @@ from ._stationary import (
     time_vs_ensemble,
 )
 from ._tbptt_bias import TBPTTBias, tbptt_bias
+from ._update_bounds import UpdateBounds, update_bounds
 from ._wasserstein import (
     ALL,
     MIN_PARTICLES_FLOOR,
@@ -125,6 +145,25 @@ __all__ = [
     "tbptt_bias",
     "terms_for",
     "w1_to_stationary",
+    # _limits: transients and the route independent of the particles (Lemmas 3.12, 3.15, Thm 3.16)
+    "FD_STENCIL",
+    "LIMIT_RATE_EXPONENT",
+    "coupled_bias_curve",
+    "directional_gradient_independent",
+    "expected_function_curve",
+    "matched_w1",
+    "stationary_loss_forward",
+    # _update_bounds: bounds on G~ and the per-step Hessian over the box (3.62), Lemmas 3.13-3.14
+    "UpdateBounds",
+    "update_bounds",
+    # _finite_chain: the Poisson equation (4.1) solved exactly on a finite chain (Lemmas 4.2-4.3)
+    "FiniteChainProcess",
+    "FiniteStates",
+    "dobrushin_coefficient",
+    "finite_chain_lipschitz",
+    "finite_chain_poisson",
+    "finite_chain_stationary",
+    "finite_chain_stationary_mean",
     # _wasserstein, _rates, _stationary (any Markov chain)
     "ALL",
     "BatchMeans",

@@ -54,8 +54,25 @@ def _check_P(P) -> np.ndarray:
 
 
 def finite_chain_stationary(P) -> np.ndarray:
-    r"""The stationary law :math:`\pi` (n,) of an irreducible chain: :math:`\pi (I - P) = 0`,
-    :math:`\sum\pi = 1`, by least squares on the stacked system (exact for an irreducible P)."""
+    r"""The stationary law :math:`\pi` of an irreducible finite chain ([P1] (2.25) on a finite space).
+
+    Solves :math:`\pi (I - P) = 0`, :math:`\sum_i\pi_i = 1` by least squares on the stacked
+    system (exact for an irreducible P).
+
+    Parameters
+    ----------
+    P : array_like, shape (n, n)
+        Transition matrix: non-negative entries, rows summing to 1.
+
+    Returns
+    -------
+    pi : ndarray, shape (n,)
+
+    Raises
+    ------
+    ValueError
+        If P is not a transition matrix or has no unique stationary law.
+    """
     P = _check_P(P)
     n = P.shape[0]
     A = np.vstack([(np.eye(n) - P).T, np.ones((1, n))])
@@ -68,17 +85,41 @@ def finite_chain_stationary(P) -> np.ndarray:
 
 
 def finite_chain_stationary_mean(P, G) -> float:
-    r""":math:`\bar G = \pi G`, (4.1)'s centring constant."""
+    r"""The centring constant :math:`\bar G = \pi G` of the Poisson equation (4.1) of [P1].
+
+    Parameters
+    ----------
+    P : array_like, shape (n, n)
+        Transition matrix.
+    G : array_like, shape (n,)
+        The function on the states.
+
+    Returns
+    -------
+    float
+    """
     G = as_array(G, "G", shape=(_check_P(P).shape[0],))
     return float(finite_chain_stationary(P) @ G)
 
 
 def finite_chain_poisson(P, G) -> np.ndarray:
-    r"""The solution (4.3) of (4.1): :math:`(I - P) v = G - \bar G`, :math:`\pi v = 0` (n,).
+    r"""The solution (4.3) of the Poisson equation (4.1) of [P1] on a finite chain.
 
-    Solved as one square system: :math:`(I - P + 1\pi) v = G - \bar G` (the fundamental matrix
+    :math:`(I - P) v = G - \bar G` with :math:`\pi v = 0`, the normalisation of the series
+    :math:`v = \sum_{k\ge0}(P^k G - \bar G)` (4.3). Solved as one square system: :math:`(I - P + 1\pi) v = G - \bar G` (the fundamental matrix
     :math:`I - P + 1\pi` is invertible for an irreducible chain, and :math:`\pi v = 0` follows on
     multiplying by :math:`\pi`).
+
+    Parameters
+    ----------
+    P : array_like, shape (n, n)
+        Irreducible transition matrix.
+    G : array_like, shape (n,)
+
+    Returns
+    -------
+    v : ndarray, shape (n,)
+        Satisfies (4.1) exactly and the bounds (4.6) and Lemma 4.3 (module docstring).
     """
     P = _check_P(P)
     n = P.shape[0]
@@ -89,21 +130,49 @@ def finite_chain_poisson(P, G) -> np.ndarray:
 
 
 def dobrushin_coefficient(P) -> float:
-    r""":math:`\bar\rho = \max_{i,j}\tfrac12\sum_k|P_{ik} - P_{jk}|`, the W1 (= total variation)
-    contraction constant of the chain under the discrete metric."""
+    r"""The Dobrushin coefficient :math:`\bar\rho = \max_{i,j}\tfrac12\sum_k|P_{ik} - P_{jk}|`.
+
+    The W1 (= total variation) contraction constant of the chain under the discrete metric: the
+    :math:`\bar\rho` of [P1] (3.45) and of the bounds (4.6) and Lemma 4.3 on a finite chain.
+
+    Parameters
+    ----------
+    P : array_like, shape (n, n)
+
+    Returns
+    -------
+    float in [0, 1]
+    """
     P = _check_P(P)
     return float(0.5 * np.abs(P[:, None, :] - P[None, :, :]).sum(axis=2).max())
 
 
 def finite_chain_lipschitz(G) -> float:
-    r""":math:`L_G = \max_{i,j}|G_i - G_j|` under the discrete metric."""
+    r"""The Lipschitz constant :math:`L_G = \max_{i,j}|G_i - G_j|` under the discrete metric.
+
+    The :math:`L_G` of [P1] (4.6) and Lemma 4.3 on a finite chain.
+
+    Parameters
+    ----------
+    G : array_like, shape (n,)
+
+    Returns
+    -------
+    float
+    """
     G = as_array(G, "G", ndim=1)
     return float(G.max() - G.min())
 
 
 @dataclass(frozen=True)
 class FiniteStates:
-    """K particles of a finite chain: ``s`` (K,) integer states."""
+    """K particles of a finite chain (the state z of [P1] Section 4 on a finite space).
+
+    Attributes
+    ----------
+    s : ndarray of int, shape (K,)
+        The particles' states.
+    """
 
     s: np.ndarray
 
@@ -116,7 +185,17 @@ class FiniteStates:
 
 
 class FiniteChainProcess:
-    """Particles of a finite chain with transition matrix P (see the module docstring)."""
+    """Particles of a finite chain with transition matrix P (see the module docstring).
+
+    The process interface of :func:`~rtrl_theory.estimators.poisson_solution` (the series (4.3)
+    of [P1]): ``step(z, rng)`` moves every particle by inverse CDF of one uniform, so two
+    ensembles stepped with generators in the same state are coupled by common random numbers.
+
+    Parameters
+    ----------
+    P : array_like, shape (n, n)
+        Transition matrix.
+    """
 
     def __init__(self, P):
         self.P = _check_P(P)

@@ -313,7 +313,8 @@ def stationary_loss_forward(
 
     Returns
     -------
-    StationaryEstimate (scalar value)
+    StationaryEstimate
+        Scalar value: :math:`L(\theta)` of (2.27), with its standard error.
     """
     theta = model.flatten(params)
     if process.target is None:
@@ -358,6 +359,26 @@ def directional_gradient_independent(
     :math:`\sqrt{\sum_k w_k^2\,se(L(\theta + k h v))^2}/h` and the truncation bias is at most
     :math:`h^4 \sup|\partial_v^5 L| / 30`. ``samples`` of the result holds, per direction, the
     per-evaluation estimates (4 columns), not i.i.d. samples.
+
+    Parameters
+    ----------
+    model : RNNModel
+    params : parameters of ``model`` (parameter object or flat (P,) vector)
+    process : DataProcess with a target
+    directions : array_like, shape (n_dir, P)
+        Directions v in parameter space, order (alpha, W, B).
+    h : float
+        Step of the stencil.
+    n_particles, n_steps, burn_in : int
+        Sizes of each :func:`stationary_loss_forward` run.
+    rng : Generator, int or None
+        Spawns one independent generator per evaluation point.
+
+    Returns
+    -------
+    StationaryEstimate
+        ``value`` and ``stderr`` (n_dir,): :math:`v\cdot\nabla L`, to compare with
+        :math:`v\cdot E_\pi[\tilde G]` of Theorem 3.16 ((3.63)-(3.64)).
     """
     h = positive(h, "h")
     theta = model.flatten(params)
@@ -392,10 +413,29 @@ def directional_gradient_independent(
 def expected_function_curve(jp, fn, n_steps, *, n_particles, rng=None, law="point"):
     r""":math:`E[f(Z_t)]` for t = 0..n_steps from the initial law ``law`` (no burn-in).
 
-    ``fn(z) -> (K, m)``. Uses the public :meth:`JointProcess.step` at every step. Returns
-    ``(mean (n_steps + 1, m), stderr (n_steps + 1, m), per-particle time average of f over
-    t >= n_steps // 2 (K, m))``: the last is the stationary estimate after a burn-in of half the
-    run (the curve itself shows whether that burn-in suffices).
+    Uses the public :meth:`JointProcess.step` at every step. With f = G~ ((3.63)-(3.64)) and a
+    law other than the stationary one, the curve shows Theorem 3.16's forgetting of the initial
+    law at the rate :math:`\bar\rho^t` of (3.45).
+
+    Parameters
+    ----------
+    jp : JointProcess
+    fn : callable
+        ``fn(z) -> (K, m)`` (or (K,)).
+    n_steps : int
+    n_particles : int
+    rng : Generator, int or None
+    law : str
+        Initial law, passed to :meth:`JointProcess.initial`.
+
+    Returns
+    -------
+    mean : ndarray, shape (n_steps + 1, m)
+        :math:`E f(Z_t)` for t = 0..n_steps.
+    stderr : ndarray, shape (n_steps + 1, m)
+    tail : ndarray, shape (K, m)
+        Per-particle time average of f over t >= n_steps // 2: the stationary estimate after a
+        burn-in of half the run (the curve itself shows whether that burn-in suffices).
     """
     K = positive_int(n_particles, "n_particles")
     n_steps = positive_int(n_steps, "n_steps")
@@ -436,6 +476,28 @@ def coupled_bias_curve(jp, fn, T_grid, *, n_particles, burn_in, rng=None, law="p
     (len, m), stderr (len, m), w1_initial, final_distance, initial_distance)``: the mean
     max-norm distance of the pairs after ``max(T_grid) - 1`` steps (what the tail beyond the grid
     is bounded by) and at t = 0.
+
+    Parameters
+    ----------
+    jp : JointProcess
+    fn : callable
+        ``fn(z) -> (K, m)``: the step loss for Lemma 3.12, G~ (3.63)-(3.64) for Lemma 3.15.
+    T_grid : array_like of int
+        Increasing horizons T >= 1.
+    n_particles, burn_in : int
+        Ensemble size, and the burn-in of the stationary ensemble (error :math:`\bar\rho^t`,
+        (3.45)).
+    rng : Generator, int or None
+    law : str
+        Initial law of the non-stationary ensemble.
+
+    Returns
+    -------
+    T_grid : ndarray of int, shape (n_T,)
+    bias, stderr : ndarray, shape (n_T, m)
+        :math:`E[\frac1T\sum_{t<T} f(Z_t)] - E_\pi f` and its standard error; Lemmas 3.12 and
+        3.15 bound it by :math:`C\,W_1(\mu_0,\pi)/(T(1-\bar\rho))`.
+    w1_initial, final_distance, initial_distance : float
     """
     T_grid, K = _curve_validate(T_grid, n_particles)
     rng = as_rng(rng)
@@ -474,8 +536,22 @@ LIMIT_RATE_EXPONENT = 1.0
 
 def matched_w1(A, B):
     r"""Exact W1 between the empirical laws of the rows of A and B (K, dim) (equal sizes), with
-    the max-norm ground cost: an optimal assignment (``linear_sum_assignment``). Returns
-    ``(rows, cols, w1)``: A[rows[i]] is paired with B[cols[i]]."""
+    the max-norm ground cost: an optimal assignment (``linear_sum_assignment``).
+
+    The empirical :math:`W_1(\mu_0, \pi)` that the bounds of Lemmas 3.12 and 3.15 and (4.6) of
+    [P1] take (metric (2.30) with the max-norm).
+
+    Parameters
+    ----------
+    A, B : array_like, shape (K, dim)
+        Samples of the two laws, one per row (equal sizes).
+
+    Returns
+    -------
+    rows, cols : ndarray of int, shape (K,)
+        A[rows[i]] is paired with B[cols[i]].
+    w1 : float
+    """
     from scipy.optimize import linear_sum_assignment
     from scipy.spatial.distance import cdist
 

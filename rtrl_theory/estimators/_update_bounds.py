@@ -89,6 +89,13 @@ def update_bounds(model, alpha, *, C_x: float, C_y: float, L_target: float = 0.0
         Target bound :math:`|y| \le C_y`.
     L_target : float
         Lipschitz constant of the target in x (for the Lipschitz constants only).
+
+    Returns
+    -------
+    UpdateBounds
+        ``G`` bounds :math:`\|\tilde G\|_\infty` ((3.62), Lemma 3.13), ``H`` the per-step
+        Hessian (3.65) (Lemma 3.14), and the Lipschitz constants ``L_loss``, ``L_G``, ``L_H`` that
+        Lemmas 3.12 and 3.15 use.
     """
     from rtrl_theory.bounds import apriori_bounds
 

@@ -117,24 +117,30 @@ class SymbolicBounds:
 def symbolic_bounds() -> SymbolicBounds:
     r"""Derive the radii as (B.5) fixed points and build the contraction constants.
 
-    Each radius is obtained by solving its recurrence with :func:`solve_linear_recurrence` from
-    :math:`a_0 = 0` and taking :math:`t\to\infty` (``sympy.limit`` with :math:`0 < c < 1`).
+    Each radius is obtained from the closed form of its recurrence :math:`a_{t+1} = c a_t + b`
+    (:func:`solve_linear_recurrence`, solved once with symbolic b and c, then the radius' b and c
+    substituted) from :math:`a_0 = 0`, taking :math:`t\to\infty` (:math:`c^t \to 0` for
+    :math:`0 < c < 1`).
     """
     s = SYMBOLS
     N, C_f, C_f1, C_f2 = s["N"], s["C_f"], s["C_f1"], s["C_f2"]
     C_g, C_g1, C_g2, C_x = s["C_g"], s["C_g1"], s["C_g2"], s["C_x"]
     c = SIGMA1 * N * C_f
 
+    # Closed form from a_0 = 0 with c and b positive symbols, solved ONCE (rsolve and its
+    # simplification dominate the cost; b and c do not depend on t, so the closed form holds for
+    # every radius' b and c below, substituted afterwards), then t -> infinity: for 0 < c < 1
+    # (that is N C_f < 4), c^t -> 0.
+    cs = sp.Symbol("c_", positive=True)
+    bs = sp.Symbol("b_", positive=True)
+    t, closed = solve_linear_recurrence(c=cs, b=bs, a0=0)
+    lim = closed.replace(lambda e: e.is_Pow and e.base == cs and e.exp.has(t), lambda e: 0)
+    if lim.has(t):  # pragma: no cover - rsolve returns c**t
+        raise RuntimeError(f"unexpected closed form {closed}")
+
     def fixed_point(b):
-        # Closed form from a_0 = 0 with c a positive symbol, then t -> infinity: for
-        # 0 < c < 1 (that is N C_f < 4), c^t -> 0.
-        cs = sp.Symbol("c_", positive=True)
-        t, closed = solve_linear_recurrence(c=cs, b=b, a0=0)
-        lim = closed.replace(lambda e: e.is_Pow and e.base == cs and e.exp.has(t), lambda e: 0)
-        if lim.has(t):  # pragma: no cover - rsolve returns c**t
-            raise RuntimeError(f"unexpected closed form {closed}")
         # factor: keeps (N C_f - 4)^k whole, which evaluates stably near N C_f = 4.
-        return sp.factor(sp.simplify(lim.subs(cs, c)))
+        return sp.factor(sp.simplify(lim.subs({bs: b, cs: c}, simultaneous=True)))
 
     recurrences = {}
     b_W = SIGMA1 * C_g1 * C_x

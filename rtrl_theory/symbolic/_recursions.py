@@ -508,9 +508,13 @@ def symbolic_derivatives(model: SymbolicRNN, order: int = 2) -> dict:
         symmetry is assumed).
     """
     theta, theta_c = list(model.params), list(model.cell_params)
-    J = sp.ImmutableMatrix(model.S[-1].jacobian(theta_c))
-    grad = sp.ImmutableMatrix([sp.diff(model.loss, p) for p in theta])
-    out = {"J": J, "grad": grad}
+    if order == 2:  # the first derivatives from the (cached) order-1 call: shared with eq-2.20
+        out = dict(symbolic_derivatives(model, 1))
+        J, grad = out["J"], out["grad"]
+    else:
+        J = sp.ImmutableMatrix(model.S[-1].jacobian(theta_c))
+        grad = sp.ImmutableMatrix([sp.diff(model.loss, p) for p in theta])
+        out = {"J": J, "grad": grad}
     if order == 2:
         out["H"] = tuple(
             sp.ImmutableMatrix(sp.Matrix(J[k, :]).jacobian(theta_c)) for k in range(model.n_hidden)
