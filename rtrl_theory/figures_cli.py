@@ -718,7 +718,7 @@ def _cmd_figures(args) -> int:
 
 def main(argv=None) -> int:
     """``python -m rtrl_theory.figures_cli [options]``: the command without the main CLI."""
-    from rtrl_theory.cli import run_one_command
+    from rtrl_theory.commands._common import run_one_command
 
     return run_one_command("figures", add_parser, argv)
 

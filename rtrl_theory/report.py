@@ -752,7 +752,7 @@ def _cmd_report(args) -> int:
 
 def main(argv=None) -> int:
     """``python -m rtrl_theory.report [options]``: the command without the main CLI."""
-    from rtrl_theory.cli import run_one_command
+    from rtrl_theory.commands._common import run_one_command
 
     return run_one_command("report", add_parser, argv)
 

@@ -138,6 +138,6 @@ def cmd_estimators(args) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from rtrl_theory.cli import run_one_command
+    from rtrl_theory.commands._common import run_one_command
 
     sys.exit(run_one_command("estimators", add_parser))
