@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-from rtrl_theory.commands._common import pick
+from rtrl_theory.commands._common import error as _error
 
 
 DATA_KINDS = ("synthetic", "shakespeare", "lob", "lob-synthetic")
@@ -257,179 +256,6 @@ def add_parser(sub):
 
 
 
-def _setup_synthetic(args, seed_seq):
-    import numpy as np
-
-    from rtrl_theory import PaperRNN
-    from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, TeacherTarget
-
-    model = PaperRNN(
-        pick(args.n_hidden, 4),
-        args.n_input,
-        c_f=args.c_f,
-        c_g=args.c_g,
-        bounded_map=args.bounded_map,
-    )
-    rng_teacher, rng_init, rng_data, rng_w = (np.random.default_rng(s) for s in seed_seq.spawn(4))
-    chain = ExampleChain(args.n_input, args.lam, args.noise)
-    if args.target == "teacher":
-        target = TeacherTarget(
-            model,
-            model.init_params(rng_teacher, scale=args.teacher_scale),
-            noise=args.target_noise,
-        )
-    else:
-        target = LipschitzTarget.random(args.n_input, noise=args.target_noise, rng=rng_w)
-    return {
-        "model": model,
-        "params": model.init_params(rng_init),
-        "data": DataProcess(chain, target),
-        "rng": rng_data,
-        "n_steps": pick(args.steps, 100_000),
-        "schedule_defaults": (0.5, 1000.0),
-        "optimizer_default": ("sgd", 0.9),
-        "model_config": {
-            "name": args.model,
-            "n_hidden": model.n_hidden,
-            "n_input": model.n_input,
-            "c_f": model.c_f,
-            "c_g": model.c_g,
-            "bounded_map": model.bounded_map,
-            "n_params": model.n_params,
-        },
-        "data_config": {
-            "kind": "synthetic",
-            "chain": "example-2.4",
-            "lam": chain.lam,
-            "noise": chain.noise,
-            "C_x": chain.C_x,
-            "target": args.target,
-            "target_noise": args.target_noise,
-            "teacher_scale": args.teacher_scale if args.target == "teacher" else None,
-        },
-        "evaluate": None,
-        "extra": {},
-    }
-
-
-def _setup_shakespeare(args, seed_seq):
-    import math
-
-    import numpy as np
-
-    from rtrl_theory.cells import char_rnn
-    from rtrl_theory.data import (
-        TINY_SHAKESPEARE,
-        bits_per_character,
-        next_char_pairs,
-        parallel_streams,
-        tiny_shakespeare,
-    )
-
-    split = tiny_shakespeare(args.data_dir)
-    model = char_rnn(args.cell, pick(args.n_hidden, 20), split.vocab.size)
-    (rng_init,) = (np.random.default_rng(s) for s in seed_seq.spawn(1))
-    if args.batch_size == 1:
-        data = next_char_pairs(split.train)
-        n_avail = data[0].shape[0]
-    else:
-        data = parallel_streams(split.train, args.batch_size)
-        n_avail = data[0].shape[1]
-
-    def evaluate(params):
-        bpc = bits_per_character(model, model.as_flat(params), split.heldout)
-        return {"heldout_bits_per_char": bpc}
-
-    return {
-        "model": model,
-        "params": model.init_params(rng_init),
-        "data": data,
-        "rng": None,
-        "n_steps": pick(args.steps, n_avail),
-        "schedule_defaults": (2e-3, 1e5),
-        "optimizer_default": ("rmsprop", 0.999),
-        "model_config": {
-            "name": "char-rnn",
-            "cell": args.cell,
-            "n_hidden": model.n_hidden,
-            "n_vocab": split.vocab.size,
-            "n_params": model.n_params,
-        },
-        "data_config": {
-            "kind": "shakespeare",
-            "file": TINY_SHAKESPEARE.relpath,
-            "sha256": TINY_SHAKESPEARE.sha256,
-            "n_train_chars": split.n_train,
-            "n_heldout_chars": split.n_heldout,
-            "steps_available": n_avail,
-            "streams": args.batch_size,
-        },
-        "evaluate": evaluate,
-        "extra": {"loss_unit": "nats per character (bits = nats / ln 2)", "ln2": math.log(2.0)},
-    }
-
-
-def _setup_lob(args, seed_seq):
-    import numpy as np
-
-    from rtrl_theory.runners._real_data import load_lob_split, lob_baselines, lob_metrics, lob_model
-
-    if args.batch_size != 1:
-        raise ValueError(
-            f"batch_size: the order book is one sequence (one day); expected 1, got "
-            f"{args.batch_size}"
-        )
-    rng_data, rng_init = (np.random.default_rng(s) for s in seed_seq.spawn(2))
-    split = load_lob_split(
-        args.data,
-        args.data_dir,
-        mid_change_clip=args.mid_change_clip,
-        n_synthetic=args.synthetic_events,
-        rng=rng_data,
-    )
-    model = lob_model(pick(args.n_hidden, 10))
-
-    def evaluate(params):
-        return lob_metrics(model, params, split)
-
-    return {
-        "model": model,
-        "params": model.init_params(rng_init),
-        "data": (split.X_train, split.y_train),
-        "rng": None,
-        "n_steps": pick(args.steps, split.n_train),
-        "schedule_defaults": (3e-3, 1e4),
-        "optimizer_default": ("rmsprop", 0.999),
-        "model_config": {
-            "name": "elman-tanh (dense inputs, softmax over 3 classes)",
-            "n_hidden": model.n_hidden,
-            "n_input": 2,
-            "n_classes": 3,
-            "n_params": model.n_params,
-        },
-        "data_config": {"kind": args.data, **split.to_dict()},
-        "evaluate": evaluate,
-        "extra": {
-            "class_balance": split.class_balance(),
-            "baselines": lob_baselines(split),
-            "loss_unit": "nats per event",
-        },
-    }
-
-
-def _check_train_memory(args, model, n_steps, record_every) -> None:
-    """Refuse (MemoryLimitError, a ValueError) a run whose peak memory exceeds 80% of the
-    machine's available memory, unless --force (rtrl_theory._memory)."""
-    from rtrl_theory._memory import check_memory, estimate_memory
-
-    sizes = {"n_steps": n_steps, "algo": args.algo, "tau": args.tau}
-    sizes.update(batch_size=args.batch_size, record_every=record_every, json_record=False)
-    what = f"train --data {args.data} --algo {args.algo} (model {model!r})"
-    est = estimate_memory(model, "train", **sizes)
-    check_memory(est, force=args.force, what=what, hint="pass --force")
-
-
-#: Flags that apply only to some --data kinds or algorithms: (dest, flag, applies?, where).
 _TRAIN_SCOPES = (
     ("model", "--model", lambda a: a.data == "synthetic", "--data synthetic"),
     ("n_input", "--n-input", lambda a: a.data == "synthetic", "--data synthetic"),
@@ -520,6 +346,8 @@ def _resolve_train_args(args):
             f"--checkpoint-seconds: expected a finite number of seconds >= 0, got "
             f"{args.checkpoint_seconds:g}"
         )
+    if args.batch_size is not None and args.batch_size < 1:  # before the memory estimate
+        raise ValueError(f"batch_size: expected a positive integer, got {args.batch_size}")
     if args.steps is not None and args.steps < 1:
         raise ValueError(f"--steps: expected a positive integer, got {args.steps}")
     if args.record_every is not None and args.record_every < 1:
@@ -554,30 +382,6 @@ def _divergence_rule(args):
         raise ValueError(f"--{str(exc).replace(' ', '-', 1)}") from None
 
 
-def _params_path(out):
-    """The ``.npz`` of the thinned parameter path beside a record: ``run.json`` -> ``run.params.npz``."""
-    out = Path(out)
-    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
-    return out.with_name(stem + ".params.npz")
-
-
-def _write_param_path(path, steps, theta) -> None:
-    import io
-
-    import numpy as np
-
-    from rtrl_theory._outputs import write_bytes
-
-    buf = io.BytesIO()
-    np.savez(buf, step=np.asarray(steps, dtype=np.int64), theta=np.asarray(theta, dtype=float))
-    write_bytes(path, buf.getvalue())
-
-
-def _summary_window(n: int) -> int:
-    """Steps of the summary's loss window: min(n, max(1000, n // 100))."""
-    return min(n, max(1000, n // 100))
-
-
 class _TermAsInterrupt:
     """Outside the trainer (data loading, final evaluation) SIGTERM acts like Ctrl-C."""
 
@@ -602,76 +406,27 @@ class _TermAsInterrupt:
 
 
 def _cmd_train(args) -> int:
-    from rtrl_theory._outputs import OutputError, OutputSpec, is_stdout, path_kind, prepare_outputs
+    from rtrl_theory._outputs import OutputError, prepare_outputs
+    from rtrl_theory._train_job import run_train_job, train_outputs
     from rtrl_theory.data import DataFileError
     from rtrl_theory.runners import CheckpointError
-    from rtrl_theory.runners._checkpoint import sidecar_path
 
     def error(msg, code=2):
-        print(f"rtrl-theory train: error: {msg}", file=sys.stderr)
-        return code
+        return _error("train", msg, code)
 
     try:
         args = _resolve_train_args(args)
         divergence = _divergence_rule(args)
     except ValueError as exc:
         return error(exc)
-    out = args.out if args.out is not None else str(
-        Path("runs") / f"train-{args.data}-{args.algo}-{args.seed}.json"
-    )
-    # standard output, a device or a FIFO is a stream: the record is written once, at the end,
-    # and the parameter path is not stored
-    stream = is_stdout(out) or path_kind(out) in ("character device", "FIFO")
-    params_file = None if stream else _params_path(out)
-    specs = [
-        OutputSpec(
-            "--out",
-            out,
-            overwrite=args.overwrite or args.resume,
-            overwrite_hint="it is the record of an earlier run; pass --overwrite to replace it, "
-            "--resume (with its --checkpoint) to continue it, or choose another --out",
-        ),
-    ]
-    if params_file is not None:
-        specs.append(
-            OutputSpec(
-                "--out (parameter path)",
-                params_file,
-                stdout_ok=False,
-                stream_ok=False,
-                overwrite=args.overwrite or args.resume,
-                overwrite_hint="it belongs to an earlier run's record; pass --overwrite to "
-                "replace it",
-                lock=False,
-            )
-        )
-    if args.checkpoint is not None:
-        specs.append(
-            OutputSpec(
-                "--checkpoint",
-                args.checkpoint,
-                stdout_ok=False,
-                stream_ok=False,
-                overwrite=args.resume,
-                overwrite_hint="pass --resume to continue that run, or remove it to start afresh",
-            )
-        )
-        specs.append(
-            OutputSpec(
-                "--checkpoint (metadata copy)",
-                sidecar_path(args.checkpoint),
-                stdout_ok=False,
-                stream_ok=False,
-                lock=False,
-            )
-        )
+    out, params_file, stream, specs = train_outputs(args)
     try:
         outputs = prepare_outputs(specs)
     except OutputError as exc:
         return error(f"{exc} (nothing was run or written)")
     try:
         with outputs, _TermAsInterrupt():
-            return _train_checked(args, out, params_file, divergence, stream)
+            return run_train_job(args, out, params_file, divergence, stream)
     except KeyboardInterrupt:
         print(
             "rtrl-theory train: interrupted outside the training loop (while loading the data, "
@@ -688,257 +443,4 @@ def _cmd_train(args) -> int:
     except (ValueError, TypeError, FileNotFoundError, FileExistsError, DataFileError) as exc:
         return error(exc)
 
-
-def _train_checked(args, out, params_file, divergence, stream) -> int:
-    """``train`` after its arguments and outputs are checked (outputs locked by the caller)."""
-    import json
-    import math
-    import shlex
-
-    import numpy as np
-
-    from rtrl_theory._outputs import is_stdout
-    from rtrl_theory.runners import (
-        PowerSchedule,
-        RMSprop,
-        environment_info,
-        load_checkpoint,
-        train_online,
-        write_json_atomic,
-    )
-
-    to_stdout = is_stdout(out)
-    info = sys.stderr if to_stdout else sys.stdout
-    setups = {
-        "synthetic": _setup_synthetic,
-        "shakespeare": _setup_shakespeare,
-        "lob": _setup_lob,
-        "lob-synthetic": _setup_lob,
-    }
-    done0 = None
-    if args.resume:  # read (and check) the checkpoint before any long work
-        done0 = load_checkpoint(args.checkpoint).step
-    s = setups[args.data](args, np.random.SeedSequence(args.seed))
-    eta0_d, t0_d = s["schedule_defaults"]
-    schedule = (
-        PowerSchedule.parse(args.schedule)
-        if args.schedule
-        else PowerSchedule(pick(args.eta0, eta0_d), pick(args.t0, t0_d), args.gamma)
-    )
-    opt_name = pick(args.optimizer, s["optimizer_default"][0])
-    beta = pick(args.rmsprop_beta, s["optimizer_default"][1])
-    if opt_name == "sgd" and args.rmsprop_beta is not None:
-        raise ValueError("rmsprop_beta: given with --optimizer sgd; use --optimizer rmsprop")
-    optimizer = RMSprop(beta=beta) if opt_name == "rmsprop" else "sgd"
-    model = s["model"]
-    evaluate = s["evaluate"]
-    assumptions = None
-    if args.data == "synthetic":
-        from rtrl_theory.bounds import check_assumptions
-
-        report = check_assumptions(
-            model.n_hidden,
-            model.n_input,
-            model.c_f,
-            model.c_g,
-            model.bounded_map,
-            s["data_config"]["lam"],
-            s["data_config"]["C_x"],
-            schedule,
-        )
-        assumptions = report.to_dict()
-        if not report.hypotheses_hold:
-            failed = [k for k, h in report.hypotheses.items() if h["holds"] is False]
-            print(
-                "warning: outside the convergence theorem's hypotheses ("
-                + "; ".join(failed)
-                + "): training anyway; the record's 'assumptions' says so",
-                file=sys.stderr,
-            )
-    config = {
-        "data": s["data_config"],
-        "model": s["model_config"],
-        "algo": args.algo,
-        "tau": args.tau,
-        "steps": s["n_steps"],
-        "schedule": schedule.to_dict(),
-        "block_reduction": args.block_reduction if args.algo == "tbptt" else None,
-        "optimizer": opt_name,
-        "rmsprop_beta": beta if opt_name == "rmsprop" else None,
-        "batch_size": args.batch_size,
-        "backend": args.backend,
-        "allow_non_robbins_monro": args.allow_non_robbins_monro,
-        "eval_every": args.eval_every,
-        "divergence": divergence.to_dict(),
-        "checkpoint": str(args.checkpoint) if args.checkpoint else None,
-    }
-    # What --resume must match: everything but the length and where things are written.
-    run_config = {
-        "seed": args.seed,
-        **{k: v for k, v in config.items() if k not in ("steps", "checkpoint")},
-    }
-    header = {
-        "schema": "rtrl-theory/train-run/2",
-        "command": shlex.join(["rtrl-theory", *getattr(args, "_argv", sys.argv[1:])]),
-        "seed": args.seed,
-        "config": config,
-        "assumptions": assumptions,
-        **environment_info(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        **s["extra"],
-    }
-    curve = []  # held-out metrics along the run
-    if args.resume and not to_stdout and Path(out).is_file():
-        try:  # keep the earlier part of the held-out curve
-            curve = list(json.loads(Path(out).read_text()).get("heldout_curve", []))
-        except (OSError, ValueError):
-            curve = []
-
-    def record(res, final=None):
-        d = res.to_dict()
-        rec = {**header, **d, "config": {**config, "trainer": d["config"]}}
-        rec["resumed_at"] = list(d["config"].get("resumed_at", []))
-        # the parameter path lives beside the record: its size grows with P x snapshots
-        pp = d.pop("param_path")
-        rec["param_path"] = {
-            "file": None if params_file is None else Path(params_file).name,
-            "n_snapshots": len(pp["step"]),
-            "n_params": int(model.n_params),
-            "note": "theta before step[i] (and the final one), arrays 'step' and 'theta' of the "
-            "file" if params_file is not None else "not stored: the record went to a stream "
-            "(standard output, a device or a FIFO)",
-        }
-        n = res.n_steps_run
-        w = _summary_window(n)
-        mean = float(res.losses[n - w :].mean()) if n else None
-        rec["summary"] = {
-            "window_steps": w,
-            "mean_loss": mean,
-            "unit": s["extra"].get("loss_unit", "squared error 1/2 (Y_hat - Y)^2"),
-        }
-        if args.data == "shakespeare":
-            rec["losses_bits"] = {
-                "window": d["losses"]["window"],
-                "step": d["losses"]["step"],
-                "mean": np.asarray(d["losses"]["mean"]) / s["extra"]["ln2"],
-            }
-            rec["summary"]["bits_per_char"] = None if mean is None else mean / s["extra"]["ln2"]
-        if evaluate is not None:
-            rec["heldout_curve"] = [c for c in curve if c["step"] <= res.n_steps_run]
-            rec["heldout"] = final
-        return rec
-
-    def write(res, final=None):
-        if params_file is not None:  # the .npz first: the record names what is on disk
-            _write_param_path(params_file, res.path_steps, res.param_path)
-        write_json_atomic(out, record(res, final))
-
-    last_write = [time.monotonic()]
-    next_eval = [args.eval_every]
-
-    def on_record(partial):
-        if evaluate is not None and args.eval_every is not None:
-            if partial.n_steps_run >= next_eval[0]:
-                curve[:] = [c for c in curve if c["step"] < partial.n_steps_run]
-                curve.append({"step": partial.n_steps_run, **evaluate(partial.params)})
-                k = partial.n_steps_run // args.eval_every + 1
-                next_eval[0] = k * args.eval_every
-        # Rewrite the record at most every --checkpoint-seconds: each write is fsync'ed.
-        if not stream and time.monotonic() - last_write[0] >= args.checkpoint_seconds:
-            write(partial)
-            last_write[0] = time.monotonic()
-
-    if done0 is not None and args.eval_every is not None:
-        next_eval[0] = (done0 // args.eval_every + 1) * args.eval_every
-    record_every = args.record_every
-    if record_every is None and args.eval_every is not None:
-        record_every = max(1, min(args.eval_every, s["n_steps"] // 200))
-    _check_train_memory(args, model, s["n_steps"], record_every)  # before any allocation
-    result = train_online(
-        model,
-        s["params"],
-        s["data"],
-        s["n_steps"],
-        schedule=schedule,
-        algo=args.algo,
-        tau=args.tau,
-        block_reduction=args.block_reduction,
-        optimizer=optimizer,
-        batch_size=args.batch_size,
-        rng=s["rng"],
-        record_every=record_every,
-        backend=args.backend,
-        allow_non_robbins_monro=args.allow_non_robbins_monro,
-        progress=not args.no_progress,
-        on_record=on_record,
-        catch_interrupt=True,
-        checkpoint=args.checkpoint,
-        checkpoint_seconds=args.checkpoint_seconds,
-        resume=args.resume,
-        divergence=divergence,
-        run_config=run_config,
-    )
-    final = None
-    if evaluate is not None and result.status == "completed":
-        try:
-            final = {"step": result.n_steps_run, **evaluate(result.params)}
-        except KeyboardInterrupt:
-            import dataclasses
-
-            result = dataclasses.replace(
-                result,
-                status="interrupted",
-                stopped_at=result.n_steps_run,
-                message=f"interrupted during the final held-out evaluation, after "
-                f"{result.n_steps_run} steps (the checkpoint says completed)",
-            )
-        else:
-            if not curve or curve[-1]["step"] != result.n_steps_run:
-                curve.append(final)
-    import signal
-
-    # the final record is written whole: a signal arriving now is delivered just after it
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        write(result, final)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-    print(
-        f"{result.algo}: {result.status} after {result.n_steps_run} steps "
-        f"in {result.wall_time:.1f} s (backend {result.backend})",
-        file=info,
-    )
-    n = result.n_steps_run
-    if n:
-        w = _summary_window(n)
-        mean = float(result.losses[n - w :].mean())
-        unit = {"shakespeare": "nats per character", "synthetic": "(squared error)"}.get(
-            args.data, "nats per event"
-        )
-        line = f"online loss {mean:.6g} {unit}, mean of the last {w} steps"
-        if args.data == "shakespeare":
-            line += f" = {mean / math.log(2.0):.6g} bits per character"
-        print(line, file=info)
-    if final is not None and args.data == "shakespeare":
-        print(f"held-out bits per character {final['heldout_bits_per_char']:.4f}", file=info)
-    elif final is not None:
-        print(
-            f"held-out accuracy {final['accuracy']:.4f}, cross-entropy "
-            f"{final['cross_entropy']:.4f} nats per event",
-            file=info,
-        )
-        for b in s["extra"]["baselines"].values():
-            print(
-                f"  {b['name']:<26} accuracy {b['accuracy']:.4f}, cross-entropy "
-                f"{b['cross_entropy']:.4f}",
-                file=info,
-            )
-    if result.status != "completed":
-        print(result.message, file=info)
-    print(f"wrote {'standard output' if to_stdout else out}", file=info)
-    if params_file is not None:
-        print(f"parameter path {params_file}", file=info)
-    if args.checkpoint is not None:
-        print(f"checkpoint {args.checkpoint}", file=info)
-    return 0 if result.status == "completed" else 3
 

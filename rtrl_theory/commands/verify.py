@@ -88,14 +88,8 @@ class _VerifyProgress:
 
 
 def _cmd_verify(args) -> int:
-    from rtrl_theory.checks import (
-        discover,
-        format_markdown,
-        format_table,
-        results_to_json,
-        run_checks,
-        select,
-    )
+    from rtrl_theory.checks import discover, format_markdown, format_table
+    from rtrl_theory.checks import results_to_json, run_checks, select
     from rtrl_theory.runners import write_json_atomic
 
     if args.list:
