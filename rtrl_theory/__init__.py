@@ -12,7 +12,7 @@ from .engine import (
     sequence_loss,
 )
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "ContractionEstimate",

@@ -27,7 +27,7 @@ __all__ = ["main", "build_parser", "run_one_command"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rtrl_theory import __version__
+    from rtrl_theory._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="rtrl-theory",

@@ -190,7 +190,7 @@ class ContractionReport:
 
     def to_dict(self) -> dict:
         """The JSON record (schema ``rtrl-theory/contraction/1``)."""
-        from rtrl_theory.runners import environment_info
+        from rtrl_theory._outputs import environment_info
 
         e, m, rep = self.experiment, self.setup.model, self.setup.assumptions
         first = next(iter(self.rows.values()))

@@ -70,7 +70,7 @@ def add_parser(sub):
 
 
 def _cmd_contraction(args) -> int:
-    from rtrl_theory.runners import write_json_atomic
+    from rtrl_theory._outputs import write_json_atomic
     from rtrl_theory.setups import ContractionExperiment, PaperConfig
 
     outputs = prepare_outputs_or_report(

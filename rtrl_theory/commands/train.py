@@ -362,7 +362,7 @@ def _resolve_train_args(args):
 def _divergence_rule(args):
     import math
 
-    from rtrl_theory.runners import DivergenceRule
+    from rtrl_theory.optim import DivergenceRule
 
     def off(v, default):
         if v is None:

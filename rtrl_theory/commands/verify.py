@@ -90,7 +90,7 @@ class _VerifyProgress:
 def _cmd_verify(args) -> int:
     from rtrl_theory.checks import discover, format_markdown, format_table
     from rtrl_theory.checks import results_to_json, run_checks, select
-    from rtrl_theory.runners import write_json_atomic
+    from rtrl_theory._outputs import write_json_atomic
 
     if args.list:
         for cid, mod in discover().items():
@@ -146,7 +146,7 @@ def _cmd_verify(args) -> int:
 def _verify_power(args, selected: dict, outputs) -> int:
     """``verify --power``: the power table; exit 1 on a failing baseline or a missed mutant."""
     from rtrl_theory.checks import format_power_table, power_summary, power_to_json, run_power
-    from rtrl_theory.runners import write_json_atomic
+    from rtrl_theory._outputs import write_json_atomic
 
     n_runs = sum(1 + len(getattr(m, "MUTANTS", ())) for m in selected.values())
     bar = _VerifyProgress(n_runs, unit="run")
