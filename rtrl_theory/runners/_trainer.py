@@ -68,6 +68,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -338,6 +339,111 @@ def _rtrl_chunk_numpy(model, theta, state, X, Y, etas, optimizer, opt_state):
             return theta, state, opt_state, losses[: t + 1], gnorms[: t + 1], t, why + " of step"
         theta, state, opt_state = new_theta, new_state, new_opt
     return theta, state, opt_state, losses, gnorms, -1, ""
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What one chunk of training (a record interval of m steps) returns, on every backend.
+
+    Attributes
+    ----------
+    theta : ndarray (P,)
+        Parameters after the chunk's last good update.
+    state : object
+        The carried state (RTRL: sensitivities and hidden state of the backend; TBPTT: S_T of the
+        last good block).
+    opt_state : object
+        The optimizer's state after the last good update.
+    losses : ndarray (n_done,)
+        Per-step losses to store at steps ``done .. done + n_done``.
+    update_steps, grad_norms : ndarray (n_updates,)
+        Step of each update and the norm of its gradient.
+    n_done : int
+        Steps consumed: m, or fewer when the chunk stopped on a failure.
+    failure : str or None
+        What went wrong, with the step (None: the chunk completed).
+    failed_at : int or None
+        The step at which it went wrong.
+    """
+
+    theta: np.ndarray
+    state: object
+    opt_state: object
+    losses: np.ndarray
+    update_steps: np.ndarray
+    grad_norms: np.ndarray
+    n_done: int
+    failure: str | None = None
+    failed_at: int | None = None
+
+
+def _rtrl_chunk(backend, model, theta, state, X, Y, etas, optimizer, opt_state, done):
+    """m steps of exact RTRL with an update per step on ``backend`` -> :class:`ChunkResult`.
+
+    The only place that dispatches on the backend: ``X, Y`` have shape (B, m, .), ``etas`` (m,),
+    ``done`` is the index of the chunk's first step.
+    """
+    if backend == "numba":
+        from . import _fast
+
+        out = _fast.rtrl_chunk_paper(model, theta, state, X[0], Y[0], etas, done)
+        theta, state, cl, cg, fail, why = out
+    elif backend == "numba-text":
+        from rtrl_theory.engine._numba_text import rtrl_chunk_text
+
+        out = rtrl_chunk_text(model, theta, state, X, Y, etas, optimizer, opt_state)
+        theta, state, opt_state, cl, cg, fail, why = out
+    else:
+        out = _rtrl_chunk_numpy(model, theta, state, X, Y, etas, optimizer, opt_state)
+        theta, state, opt_state, cl, cg, fail, why = out
+    steps = np.arange(done, done + cg.shape[0])
+    if fail >= 0:
+        k = cl.shape[0]
+        return ChunkResult(theta, state, opt_state, cl, steps, cg, k, f"{why} {done + fail}",
+                           done + fail)
+    return ChunkResult(theta, state, opt_state, cl, steps, cg, etas.shape[0])
+
+
+def _tbptt_chunk(model, theta, S, X, Y, tau, schedule, block_reduction, optimizer, opt_state,
+                 done):
+    """m steps of TBPTT(tau): BPTT inside each block of ``tau`` steps from the carried state
+    ``S``, one update per block -> :class:`ChunkResult` (``state`` the last good S_T)."""
+    m = X.shape[1]
+    losses, gnorms, ustep = [], [], []
+    failure = failed_at = None
+    n_done = m
+    for a in range(0, m, tau):
+        Xb, Yb = X[:, a : a + tau], Y[:, a : a + tau]
+        n_b = Xb.shape[1]
+        res = bptt_sequences(model, theta, Xb, Yb, S0=S)
+        sl = res.step_losses.mean(axis=0)
+        bad = ~np.isfinite(sl)
+        if bad.any():
+            j = int(np.argmax(bad))
+            losses.append(sl[:j])
+            failed_at = done + a + j
+            failure = f"loss became non-finite ({sl[j]}) at step {failed_at}"
+            n_done = a + j
+            break
+        scale = n_b if block_reduction == "sum" else 1.0
+        grad = scale * res.grad.mean(axis=0)
+        eta = _etas(schedule, done + a, 1)[0]
+        new_theta, new_opt = optimizer.update(theta, grad, eta, opt_state)
+        losses.append(sl)
+        gnorms.append(math.sqrt(float(grad @ grad)))
+        ustep.append(done + a)
+        why = _update_failure(optimizer, new_theta, new_opt)
+        if why is not None:
+            failed_at = done + a
+            failure = f"{why} of the block starting at step {failed_at}"
+            n_done = a + n_b
+            break
+        theta, S, opt_state = new_theta, res.S_T, new_opt
+    return ChunkResult(
+        theta, S, opt_state, np.concatenate(losses) if losses else np.zeros(0),
+        np.asarray(ustep, dtype=np.int64), np.asarray(gnorms, dtype=float), n_done, failure,
+        failed_at,
+    )
 
 
 def _update_failure(optimizer, new_theta, new_opt):
@@ -678,76 +784,32 @@ def train_online(
                 m = min(record_every, n_steps - done)
                 X, Y = source.take(m)
                 if algo == "rtrl":
-                    etas = _etas(schedule, done, m)
-                    if backend == "numba":
-                        from . import _fast
-
-                        out = _fast.rtrl_chunk_paper(model, theta, state, X[0], Y[0], etas, done)
-                        theta, state, cl, cg, fail, why = out
-                    elif backend == "numba-text":
-                        from rtrl_theory.engine._numba_text import rtrl_chunk_text
-
-                        out = rtrl_chunk_text(model, theta, state, X, Y, etas, optimizer, opt_state)
-                        theta, state, opt_state, cl, cg, fail, why = out
-                    else:
-                        out = _rtrl_chunk_numpy(
-                            model, theta, state, X, Y, etas, optimizer, opt_state
-                        )
-                        theta, state, opt_state, cl, cg, fail, why = out
-                    k = cl.shape[0]
-                    losses[done : done + k] = cl
-                    gnorms[n_up : n_up + cg.shape[0]] = cg
-                    ustep[n_up : n_up + cg.shape[0]] = np.arange(done, done + cg.shape[0])
-                    n_up += cg.shape[0]
-                    if fail >= 0:
-                        status, stopped_at = "diverged", done + fail
-                        done += k
-                        message = f"{why} {stopped_at}; stopped, keeping the {done} recorded steps"
-                        break
-                    done += m
-                    grown = _grown(divergence, losses, done - m, done, theta)
-                    if grown is not None:
-                        status, stopped_at, message = "diverged", grown[0], grown[1]
-                        break
+                    c = _rtrl_chunk(
+                        backend, model, theta, state, X, Y, _etas(schedule, done, m), optimizer,
+                        opt_state, done,
+                    )
+                    theta, state, opt_state = c.theta, c.state, c.opt_state
                 else:
-                    fail_msg = None
-                    for a in range(0, m, tau):
-                        Xb, Yb = X[:, a : a + tau], Y[:, a : a + tau]
-                        n_b = Xb.shape[1]
-                        res = bptt_sequences(model, theta, Xb, Yb, S0=S)
-                        sl = res.step_losses.mean(axis=0)
-                        bad = ~np.isfinite(sl)
-                        if bad.any():
-                            j = int(np.argmax(bad))
-                            losses[done + a : done + a + j] = sl[:j]
-                            stopped_at = done + a + j
-                            fail_msg = f"loss became non-finite ({sl[j]}) at step {stopped_at}"
-                            done += a + j
-                            break
-                        scale = n_b if block_reduction == "sum" else 1.0
-                        grad = scale * res.grad.mean(axis=0)
-                        eta = _etas(schedule, done + a, 1)[0]
-                        new_theta, new_opt = optimizer.update(theta, grad, eta, opt_state)
-                        losses[done + a : done + a + n_b] = sl
-                        gnorms[n_up] = math.sqrt(float(grad @ grad))
-                        ustep[n_up] = done + a
-                        n_up += 1
-                        why = _update_failure(optimizer, new_theta, new_opt)
-                        if why is not None:
-                            stopped_at = done + a
-                            fail_msg = f"{why} of the block starting at step {stopped_at}"
-                            done += a + n_b
-                            break
-                        theta, S, opt_state = new_theta, res.S_T, new_opt
-                    if fail_msg is not None:
-                        status = "diverged"
-                        message = f"{fail_msg}; stopped, keeping the {done} recorded steps"
-                        break
-                    done += m
-                    grown = _grown(divergence, losses, done - m, done, theta)
-                    if grown is not None:
-                        status, stopped_at, message = "diverged", grown[0], grown[1]
-                        break
+                    c = _tbptt_chunk(
+                        model, theta, S, X, Y, tau, schedule, block_reduction, optimizer,
+                        opt_state, done,
+                    )
+                    theta, S, opt_state = c.theta, c.state, c.opt_state
+                losses[done : done + c.n_done] = c.losses
+                u = c.grad_norms.shape[0]
+                gnorms[n_up : n_up + u] = c.grad_norms
+                ustep[n_up : n_up + u] = c.update_steps
+                n_up += u
+                if c.failure is not None:
+                    status, stopped_at = "diverged", c.failed_at
+                    done += c.n_done
+                    message = f"{c.failure}; stopped, keeping the {done} recorded steps"
+                    break
+                done += m
+                grown = _grown(divergence, losses, done - m, done, theta)
+                if grown is not None:
+                    status, stopped_at, message = "diverged", grown[0], grown[1]
+                    break
                 path_steps.append(done)
                 path.append(theta.copy())
                 committed = commit()
