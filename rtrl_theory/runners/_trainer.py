@@ -574,25 +574,92 @@ def train_online(
         which the run was resumed).
     """
     if algo not in ALGORITHMS:
-        # --- online estimators hook (issue 13): any other name goes to rtrl_theory.online ---
-        from rtrl_theory.online import is_estimator_name, train_online_estimator
+        return _train_estimator(
+            model, params, data, n_steps, schedule, algo, tau, optimizer, batch_size, rng,
+            record_every, backend, allow_non_robbins_monro, progress, checkpoint, resume,
+        )
+    n_steps, tau, divergence, optimizer, B, theta, checkpoint, checkpoint_seconds = _check_options(
+        model, params, n_steps, algo, tau, block_reduction, schedule, allow_non_robbins_monro,
+        divergence, optimizer, batch_size, checkpoint, checkpoint_seconds, resume,
+    )  # fmt: skip
+    rng = as_rng(rng)
+    ckpt = load_checkpoint(checkpoint) if resume else None
+    source = _data_source(data, n_steps, rng, model.n_input, B, model)
+    record_every = _record_every(record_every, n_steps, algo, tau)
+    backend = _pick_backend(model, algo, backend, optimizer, B)
+    config = _config(algo, tau, block_reduction, optimizer, B, n_steps, record_every, schedule,
+                     allow_non_robbins_monro, divergence)
+    run = _Run(model, theta, algo, backend, B, n_steps, tau, optimizer, config, run_config,
+               checkpoint, source)
+    if ckpt is not None:
+        run.resume(ckpt)
+    run.start()
+    last_write = time.monotonic()
+    stop = _SignalStop(catch_interrupt)
+    bar = _progress_bar(progress, n_steps, run.done, algo)
+    try:
+        stop.install()
+        with np.errstate(over="ignore", invalid="ignore"):
+            while run.done < n_steps:
+                m = min(record_every, n_steps - run.done)
+                X, Y = source.take(m)
+                if run.apply(run.chunk(X, Y, m, schedule, tau, block_reduction), m, divergence):
+                    break
+                if bar is not None:
+                    bar.update(m)
+                if checkpoint is not None and (
+                    time.monotonic() - last_write >= checkpoint_seconds and run.done < n_steps
+                ):
+                    run.write(run.committed, "running")
+                    last_write = time.monotonic()
+                if on_record is not None:
+                    on_record(run.snapshot("running", None, f"{run.done} of {n_steps} steps"))
+                if stop.signame is not None and run.done < n_steps:
+                    run.stop("interrupted", run.done,
+                             f"interrupted by {stop.signame} after {run.done} steps")
+                    break
+    except KeyboardInterrupt:
+        if not catch_interrupt:
+            if checkpoint is not None:
+                run.write(run.committed, "interrupted")
+            raise
+        run.rollback()  # back to the last completed record interval
+    finally:
+        stop.restore()
+        if bar is not None:
+            bar.close()
+    return run.finish()
 
-        if not is_estimator_name(algo):
-            raise ValueError(
-                f"algo: expected one of {ALGORITHMS} or an online estimator name "
-                f"(rtrl_theory.online.ESTIMATOR_NAMES, e.g. 'uoro', 'snap-2'), got {algo!r}"
-            )
-        if checkpoint is not None or resume or backend == "numba" or tau is not None:
-            raise ValueError(
-                f"algo: {algo!r} runs on the NumPy engine without checkpoints or tau; leave "
-                f"checkpoint, resume, backend='numba' and tau unset (TBPTT is 'tbptt-TAU')"
-            )
-        return train_online_estimator(
-            model, params, data, n_steps, schedule=schedule, algo=algo, optimizer=optimizer,
-            batch_size=batch_size, rng=rng, record_every=record_every,
-            allow_non_robbins_monro=allow_non_robbins_monro, progress=progress,
-        )  # fmt: skip
-        # --- end of the online estimators hook ---
+
+def _train_estimator(model, params, data, n_steps, schedule, algo, tau, optimizer, batch_size,
+                     rng, record_every, backend, allow_non_robbins_monro, progress, checkpoint,
+                     resume):
+    """``train_online(algo=NAME)`` for a name other than rtrl / tbptt."""
+    # --- online estimators hook (issue 13): any other name goes to rtrl_theory.online ---
+    from rtrl_theory.online import is_estimator_name, train_online_estimator
+
+    if not is_estimator_name(algo):
+        raise ValueError(
+            f"algo: expected one of {ALGORITHMS} or an online estimator name "
+            f"(rtrl_theory.online.ESTIMATOR_NAMES, e.g. 'uoro', 'snap-2'), got {algo!r}"
+        )
+    if checkpoint is not None or resume or backend == "numba" or tau is not None:
+        raise ValueError(
+            f"algo: {algo!r} runs on the NumPy engine without checkpoints or tau; leave "
+            f"checkpoint, resume, backend='numba' and tau unset (TBPTT is 'tbptt-TAU')"
+        )
+    return train_online_estimator(
+        model, params, data, n_steps, schedule=schedule, algo=algo, optimizer=optimizer,
+        batch_size=batch_size, rng=rng, record_every=record_every,
+        allow_non_robbins_monro=allow_non_robbins_monro, progress=progress,
+    )  # fmt: skip
+    # --- end of the online estimators hook ---
+
+
+def _check_options(model, params, n_steps, algo, tau, block_reduction, schedule,
+                   allow_non_robbins_monro, divergence, optimizer, batch_size, checkpoint,
+                   checkpoint_seconds, resume):
+    """``train_online``'s arguments checked (errors name the argument), in its order."""
     n_steps = positive_int(n_steps, "n_steps")
     if algo == "tbptt":
         if tau is None:
@@ -605,7 +672,6 @@ def train_online(
     optimizer = make_optimizer(optimizer)
     B = positive_int(batch_size, "batch_size")
     theta = model.as_flat(params).copy()
-    rng = as_rng(rng)
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
         checkpoint_seconds = float(checkpoint_seconds)
@@ -620,15 +686,23 @@ def train_online(
             )
     elif resume:
         raise ValueError("resume: needs checkpoint=PATH, the checkpoint to continue")
-    ckpt = load_checkpoint(checkpoint) if resume else None
-    source = _data_source(data, n_steps, rng, model.n_input, B, model)
+    return n_steps, tau, divergence, optimizer, B, theta, checkpoint, checkpoint_seconds
+
+
+def _record_every(record_every, n_steps, algo, tau) -> int:
+    """Steps per record interval: default n_steps // 200; a multiple of tau for TBPTT."""
     if record_every is None:
         record_every = max(1, n_steps // 200)
     record_every = positive_int(record_every, "record_every")
     if algo == "tbptt":
         record_every = tau * math.ceil(record_every / tau)
-    backend = _pick_backend(model, algo, backend, optimizer, B)
-    config = {
+    return record_every
+
+
+def _config(algo, tau, block_reduction, optimizer, B, n_steps, record_every, schedule,
+            allow_non_robbins_monro, divergence) -> dict:
+    """The run's configuration as recorded (and checked on resume)."""
+    return {
         "algo": algo,
         "tau": tau,
         "block_reduction": block_reduction if algo == "tbptt" else None,
@@ -640,24 +714,51 @@ def train_online(
         "allow_non_robbins_monro": allow_non_robbins_monro,
         "divergence": divergence.to_dict(),
     }
-    model_desc = {"repr": repr(model), "n_params": int(model.n_params)}
 
-    P = theta.shape[0]
-    losses = np.empty(n_steps)
-    n_updates_max = n_steps if algo == "rtrl" else math.ceil(n_steps / tau)
-    gnorms = np.empty(n_updates_max)
-    ustep = np.empty(n_updates_max, dtype=np.int64)
-    path_steps = [0]
-    path = [theta.copy()]
-    done = 0
-    n_up = 0
-    wall_before = 0.0
-    status, stopped_at, message = "completed", None, f"completed {n_steps} steps"
-    state = initial_sensitivities(model.cell, B) if algo == "rtrl" else None
-    S = model.cell.initial_state(B)
-    opt_state = optimizer.init(theta)
-    if ckpt is not None:
-        _check_resumable(ckpt, config, model_desc, n_steps, P, run_config)
+
+def _progress_bar(progress, n_steps, done, algo):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_steps, initial=done, unit="step", desc=f"{algo}", leave=False,
+                dynamic_ncols=True)
+
+
+class _Run:
+    """The run recorder of :func:`train_online`: the run's state (parameters, carried states,
+    optimizer state, losses, gradient norms, the parameter path), what a chunk's
+    :class:`ChunkResult` does to it, consistent copies (:meth:`commit`), checkpoints
+    (:meth:`write`) and the :class:`TrainResult` (:meth:`snapshot`)."""
+
+    def __init__(self, model, theta, algo, backend, B, n_steps, tau, optimizer, config,
+                 run_config, checkpoint, source):
+        self.model, self.algo, self.backend, self.n_steps = model, algo, backend, n_steps
+        self.optimizer, self.config, self.run_config = optimizer, config, run_config
+        self.checkpoint, self.source = checkpoint, source
+        self.model_desc = {"repr": repr(model), "n_params": int(model.n_params)}
+        self.P = theta.shape[0]
+        self.losses = np.empty(n_steps)
+        n_updates_max = n_steps if algo == "rtrl" else math.ceil(n_steps / tau)
+        self.gnorms = np.empty(n_updates_max)
+        self.ustep = np.empty(n_updates_max, dtype=np.int64)
+        self.path_steps = [0]
+        self.path = [theta.copy()]
+        self.done = 0
+        self.n_up = 0
+        self.wall_before = 0.0
+        self.status, self.stopped_at = "completed", None
+        self.message = f"completed {n_steps} steps"
+        self.theta = theta
+        self.state = initial_sensitivities(model.cell, B) if algo == "rtrl" else None
+        self.S = model.cell.initial_state(B)
+        self.opt_state = optimizer.init(theta)
+
+    def resume(self, ckpt) -> None:
+        """Continue the run saved in ``ckpt`` (checked against this run's configuration)."""
+        algo = self.algo
+        _check_resumable(ckpt, self.config, self.model_desc, self.n_steps, self.P,
+                         self.run_config)
         missing = [k for k in ("theta", "losses", "grad_norms", "update_steps", "path_steps",
                                "param_path", "sens_S" if algo == "rtrl" else "carry_S")
                    if k not in ckpt.arrays]
@@ -667,62 +768,108 @@ def train_online(
                 f"{', '.join(missing)}"
             )
         a = ckpt.arrays
-        done = ckpt.step
-        n_up = int(ckpt.meta["n_updates"])
-        theta = a["theta"].copy()
-        losses[:done] = a["losses"]
-        gnorms[:n_up] = a["grad_norms"]
-        ustep[:n_up] = a["update_steps"]
-        path_steps = [int(v) for v in a["path_steps"]]
-        path = [row.copy() for row in a["param_path"]]
+        done = self.done = ckpt.step
+        self.n_up = n_up = int(ckpt.meta["n_updates"])
+        self.theta = a["theta"].copy()
+        self.losses[:done] = a["losses"]
+        self.gnorms[:n_up] = a["grad_norms"]
+        self.ustep[:n_up] = a["update_steps"]
+        self.path_steps = [int(v) for v in a["path_steps"]]
+        self.path = [row.copy() for row in a["param_path"]]
         if algo == "rtrl":
-            state = SensitivityState(
+            self.state = SensitivityState(
                 a["sens_S"].copy(),
                 a["sens_Jt"].copy(),
                 a["sens_Ht"].copy() if "sens_Ht" in a else None,
             )
         else:
-            S = a["carry_S"].copy()
-        opt_state = optimizer_state_from_parts(opt_state, ckpt.meta["optimizer_state"], a)
-        source.restore(ckpt.meta["data"], a, done)
-        wall_before = float(ckpt.meta["wall_time"])
-        config["resumed_at"] = [*ckpt.meta["config"].get("resumed_at", []), done]
-        message = f"completed {n_steps} steps"
-    if checkpoint is not None:
-        config["checkpoint"] = str(checkpoint)
-    t_start = time.perf_counter()
-    fingerprint = source.fingerprint() if checkpoint is not None else None
+            self.S = a["carry_S"].copy()
+        self.opt_state = optimizer_state_from_parts(self.opt_state, ckpt.meta["optimizer_state"],
+                                                    a)
+        self.source.restore(ckpt.meta["data"], a, done)
+        self.wall_before = float(ckpt.meta["wall_time"])
+        self.config["resumed_at"] = [*ckpt.meta["config"].get("resumed_at", []), done]
+        self.message = f"completed {self.n_steps} steps"
 
-    def commit():
+    def start(self) -> None:
+        if self.checkpoint is not None:
+            self.config["checkpoint"] = str(self.checkpoint)
+        self.t_start = time.perf_counter()
+        self.fingerprint = self.source.fingerprint() if self.checkpoint is not None else None
+        self.committed = self.commit()
+
+    def chunk(self, X, Y, m, schedule, tau, block_reduction) -> ChunkResult:
+        """The next ``m`` steps on this run's algorithm and backend."""
+        if self.algo == "rtrl":
+            return _rtrl_chunk(self.backend, self.model, self.theta, self.state, X, Y,
+                               _etas(schedule, self.done, m), self.optimizer, self.opt_state,
+                               self.done)
+        return _tbptt_chunk(self.model, self.theta, self.S, X, Y, tau, schedule, block_reduction,
+                            self.optimizer, self.opt_state, self.done)
+
+    def stop(self, status, stopped_at, message) -> None:
+        self.status, self.stopped_at, self.message = status, stopped_at, message
+
+    def apply(self, c: ChunkResult, m: int, divergence) -> bool:
+        """Record a chunk; True when the run must stop (a failure or divergence by growth)."""
+        self.theta, self.opt_state = c.theta, c.opt_state
+        if self.algo == "rtrl":
+            self.state = c.state
+        else:
+            self.S = c.state
+        done, n_up = self.done, self.n_up
+        self.losses[done : done + c.n_done] = c.losses
+        u = c.grad_norms.shape[0]
+        self.gnorms[n_up : n_up + u] = c.grad_norms
+        self.ustep[n_up : n_up + u] = c.update_steps
+        self.n_up += u
+        if c.failure is not None:
+            self.done += c.n_done
+            self.stop("diverged", c.failed_at,
+                      f"{c.failure}; stopped, keeping the {self.done} recorded steps")
+            return True
+        self.done += m
+        grown = _grown(divergence, self.losses, self.done - m, self.done, self.theta)
+        if grown is not None:
+            self.stop("diverged", grown[0], grown[1])
+            return True
+        self.path_steps.append(self.done)
+        self.path.append(self.theta.copy())
+        self.committed = self.commit()
+        return False
+
+    def commit(self) -> dict:
         """A consistent copy of the run's state at ``done`` (what a checkpoint holds)."""
-        data_meta, data_arrays = source.state()
+        data_meta, data_arrays = self.source.state()
+        state = self.state
         return {
-            "done": done,
-            "n_up": n_up,
-            "theta": theta.copy(),
+            "done": self.done,
+            "n_up": self.n_up,
+            "theta": self.theta.copy(),
             "state": None
             if state is None
             else SensitivityState(
                 state.S.copy(), state.Jt.copy(), None if state.Ht is None else state.Ht.copy()
             ),
-            "S": None if algo == "rtrl" else np.array(S, copy=True),
-            "opt_state": optimizer_state_to_parts(opt_state) if checkpoint is not None else None,
+            "S": None if self.algo == "rtrl" else np.array(self.S, copy=True),
+            "opt_state": optimizer_state_to_parts(self.opt_state)
+            if self.checkpoint is not None
+            else None,
             "data": (data_meta, data_arrays),
-            "n_path": len(path),
+            "n_path": len(self.path),
         }
 
-    committed = commit()
-
-    def write(c, status_):
+    def write(self, c, status_) -> None:
+        """Write the committed copy ``c`` as the checkpoint, with status ``status_``."""
         d_meta, d_arrays = c["data"]
         opt_meta, opt_arrays = c["opt_state"]
         arrays = {
             "theta": c["theta"],
-            "losses": losses[: c["done"]],
-            "grad_norms": gnorms[: c["n_up"]],
-            "update_steps": ustep[: c["n_up"]],
-            "path_steps": np.array(path_steps[: c["n_path"]], dtype=np.int64),
-            "param_path": np.array(path[: c["n_path"]]),
+            "losses": self.losses[: c["done"]],
+            "grad_norms": self.gnorms[: c["n_up"]],
+            "update_steps": self.ustep[: c["n_up"]],
+            "path_steps": np.array(self.path_steps[: c["n_path"]], dtype=np.int64),
+            "param_path": np.array(self.path[: c["n_path"]]),
             **opt_arrays,
             **d_arrays,
         }
@@ -736,129 +883,62 @@ def train_online(
             "done": c["done"],
             "n_updates": c["n_up"],
             "status": status_,
-            "wall_time": wall_before + time.perf_counter() - t_start,
-            "backend": backend,
-            "config": config,
-            "model": model_desc,
+            "wall_time": self.wall_before + time.perf_counter() - self.t_start,
+            "backend": self.backend,
+            "config": self.config,
+            "model": self.model_desc,
             "optimizer_state": opt_meta,
-            "data": {**d_meta, "fingerprint": fingerprint},
-            "run_config": run_config,
+            "data": {**d_meta, "fingerprint": self.fingerprint},
+            "run_config": self.run_config,
         }
-        write_checkpoint(checkpoint, meta, arrays)
+        write_checkpoint(self.checkpoint, meta, arrays)
 
-    def snapshot(status_, stopped_, message_):
+    def snapshot(self, status_, stopped_, message_) -> TrainResult:
         return TrainResult(
-            algo,
-            model.unflatten(theta),
-            losses[:done].copy(),
-            ustep[:n_up].copy(),
-            gnorms[:n_up].copy(),
-            np.array(path_steps),
-            np.array(path),
+            self.algo,
+            self.model.unflatten(self.theta),
+            self.losses[: self.done].copy(),
+            self.ustep[: self.n_up].copy(),
+            self.gnorms[: self.n_up].copy(),
+            np.array(self.path_steps),
+            np.array(self.path),
             status_,
             stopped_,
             message_,
-            wall_before + time.perf_counter() - t_start,
-            backend,
-            config,
+            self.wall_before + time.perf_counter() - self.t_start,
+            self.backend,
+            self.config,
         )
 
-    last_write = time.monotonic()
-    stop = _SignalStop(catch_interrupt)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    def rollback(self) -> None:
+        """After Ctrl-C: back to the last completed record interval, where parameters, states
+        and losses agree."""
+        c = self.committed
+        self.done, self.n_up = c["done"], c["n_up"]
+        self.theta = c["theta"]
+        del self.path_steps[c["n_path"] :], self.path[c["n_path"] :]
+        self.stop("interrupted", self.done, f"interrupted by the user after {self.done} steps")
 
-        bar = tqdm(
-            total=n_steps,
-            initial=done,
-            unit="step",
-            desc=f"{algo}",
-            leave=False,
-            dynamic_ncols=True,
-        )
-    try:
-        stop.install()
-        with np.errstate(over="ignore", invalid="ignore"):
-            while done < n_steps:
-                m = min(record_every, n_steps - done)
-                X, Y = source.take(m)
-                if algo == "rtrl":
-                    c = _rtrl_chunk(
-                        backend, model, theta, state, X, Y, _etas(schedule, done, m), optimizer,
-                        opt_state, done,
-                    )
-                    theta, state, opt_state = c.theta, c.state, c.opt_state
-                else:
-                    c = _tbptt_chunk(
-                        model, theta, S, X, Y, tau, schedule, block_reduction, optimizer,
-                        opt_state, done,
-                    )
-                    theta, S, opt_state = c.theta, c.state, c.opt_state
-                losses[done : done + c.n_done] = c.losses
-                u = c.grad_norms.shape[0]
-                gnorms[n_up : n_up + u] = c.grad_norms
-                ustep[n_up : n_up + u] = c.update_steps
-                n_up += u
-                if c.failure is not None:
-                    status, stopped_at = "diverged", c.failed_at
-                    done += c.n_done
-                    message = f"{c.failure}; stopped, keeping the {done} recorded steps"
-                    break
-                done += m
-                grown = _grown(divergence, losses, done - m, done, theta)
-                if grown is not None:
-                    status, stopped_at, message = "diverged", grown[0], grown[1]
-                    break
-                path_steps.append(done)
-                path.append(theta.copy())
-                committed = commit()
-                if bar is not None:
-                    bar.update(m)
-                if checkpoint is not None and (
-                    time.monotonic() - last_write >= checkpoint_seconds and done < n_steps
-                ):
-                    write(committed, "running")
-                    last_write = time.monotonic()
-                if on_record is not None:
-                    on_record(snapshot("running", None, f"{done} of {n_steps} steps"))
-                if stop.signame is not None and done < n_steps:
-                    status, stopped_at = "interrupted", done
-                    message = f"interrupted by {stop.signame} after {done} steps"
-                    break
-    except KeyboardInterrupt:
-        if not catch_interrupt:
-            if checkpoint is not None:
-                write(committed, "interrupted")
-            raise
-        # Back to the last completed record interval: parameters, states and losses agree there.
-        done, n_up = committed["done"], committed["n_up"]
-        theta = committed["theta"]
-        del path_steps[committed["n_path"] :], path[committed["n_path"] :]
-        status, stopped_at = "interrupted", done
-        message = f"interrupted by the user after {done} steps"
-    finally:
-        stop.restore()
-        if bar is not None:
-            bar.close()
-    if path_steps[-1] != done or status != "completed":
-        path_steps.append(done)
-        path.append(theta.copy())
-    assert path[-1].shape == (P,)
-    if checkpoint is not None:
-        if status == "diverged":
-            # Keep the recorded steps (the failing one included) with the last good state.
-            committed = {
-                **committed,
-                "done": done,
-                "n_up": n_up,
-                "theta": theta.copy(),
-                "n_path": len(path),
-            }
-        else:
-            committed = {**committed, "n_path": len(path)}
-        write(committed, status)
-    return snapshot(status, stopped_at, message)
+    def finish(self) -> TrainResult:
+        """Close the parameter path, write the final checkpoint, return the result."""
+        if self.path_steps[-1] != self.done or self.status != "completed":
+            self.path_steps.append(self.done)
+            self.path.append(self.theta.copy())
+        assert self.path[-1].shape == (self.P,)
+        if self.checkpoint is not None:
+            if self.status == "diverged":
+                # Keep the recorded steps (the failing one included) with the last good state.
+                committed = {
+                    **self.committed,
+                    "done": self.done,
+                    "n_up": self.n_up,
+                    "theta": self.theta.copy(),
+                    "n_path": len(self.path),
+                }
+            else:
+                committed = {**self.committed, "n_path": len(self.path)}
+            self.write(committed, self.status)
+        return self.snapshot(self.status, self.stopped_at, self.message)
 
 
 _RESUME_KEYS = (
