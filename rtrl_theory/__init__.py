@@ -38,7 +38,7 @@ from .engine import (
     sequence_loss,
 )
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 #: Names imported on first use, with the subpackage that defines them.
 _LAZY = {

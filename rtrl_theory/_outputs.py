@@ -32,7 +32,11 @@ Rules
 from __future__ import annotations
 
 import fcntl
+import importlib.metadata
+import json
+import math
 import os
+import platform
 import stat
 import sys
 import tempfile
@@ -41,6 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "to_jsonable",
+    "write_json_atomic",
+    "environment_info",
     "STDOUT",
     "OutputError",
     "OutputBusy",
@@ -367,3 +374,54 @@ def write_text(path, text: str) -> None:
         sys.stdout.flush()
         return
     write_bytes(path, text.encode("utf-8"))
+
+
+# --- JSON records (moved from rtrl_theory.runners._records, which re-exports them) ---
+
+
+def to_jsonable(obj):
+    """Convert numpy scalars/arrays (and non-finite floats, as strings) into JSON-safe values."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return to_jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def write_json_atomic(path, obj, *, indent: int | None = 1) -> Path:
+    """Write ``obj`` as JSON to ``path`` by the rules of :mod:`rtrl_theory._outputs` (the one
+    writer): atomically onto a regular file (temporary file, fsync, ``os.replace``), through a
+    symbolic link onto its target, through a character device or FIFO, ``"-"`` to standard
+    output."""
+    text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
+    write_text(path, text + "\n")
+    return path if is_stdout(path) else Path(path)
+
+
+def environment_info() -> dict:
+    """Python, platform and versions of the packages that shape numerical results."""
+    import numpy as np
+
+    from rtrl_theory._version import __version__
+
+    versions = {"rtrl_theory": __version__, "numpy": np.__version__}
+    for dist in ("scipy", "numba", "POT", "sympy"):
+        try:  # metadata only: no import of heavy packages
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": versions,
+    }

@@ -192,7 +192,7 @@ def _describe(package: str, name: str, quick: bool) -> dict:
         common = importlib.import_module(f"{package}._common")
         config = common.figure_config(module, quick, seed)
     except Exception:  # a package without _common: the settings alone
-        from rtrl_theory.runners._records import to_jsonable
+        from rtrl_theory._outputs import to_jsonable
 
         config = to_jsonable({"quick": quick, "seed": seed, "settings": module.settings(quick)})
     return {
@@ -317,7 +317,7 @@ def _load_manifest(path: Path, notices: list | None = None) -> dict:
 
 
 def _write_manifest(path: Path, entries: dict, last_run: dict) -> None:
-    from rtrl_theory.runners import environment_info, write_json_atomic
+    from rtrl_theory._outputs import environment_info, write_json_atomic
 
     figures = [entries[k] for k in sorted(entries)]
     write_json_atomic(
@@ -718,7 +718,7 @@ def _cmd_figures(args) -> int:
 
 def main(argv=None) -> int:
     """``python -m rtrl_theory.figures_cli [options]``: the command without the main CLI."""
-    from rtrl_theory.cli import run_one_command
+    from rtrl_theory.commands._common import run_one_command
 
     return run_one_command("figures", add_parser, argv)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rtrl_theory.runners._records import atomic_path
+from rtrl_theory._outputs import atomic_path
 
 __all__ = [
     "plot_bias_against_exact",

@@ -546,7 +546,7 @@ def render_html(
 
 
 def _write_text_atomic(path: Path, text: str) -> None:
-    from rtrl_theory.runners._records import atomic_path
+    from rtrl_theory._outputs import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -593,7 +593,7 @@ def write_report(
         manifest).
     """
     from rtrl_theory.checks import results_to_json
-    from rtrl_theory.runners import write_json_atomic
+    from rtrl_theory._outputs import write_json_atomic
 
     if results is None:
         raise ValueError("results: expected the check results (rtrl_theory.checks.run_checks)")
@@ -752,7 +752,7 @@ def _cmd_report(args) -> int:
 
 def main(argv=None) -> int:
     """``python -m rtrl_theory.report [options]``: the command without the main CLI."""
-    from rtrl_theory.cli import run_one_command
+    from rtrl_theory.commands._common import run_one_command
 
     return run_one_command("report", add_parser, argv)
 

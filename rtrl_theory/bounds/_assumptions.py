@@ -178,7 +178,7 @@ def check_assumptions(
     >>> r.hypotheses_hold, round(r.rho, 4), round(r.c_f_max * 4, 4)
     (True, 0.2822, 1.1233)
     """
-    from rtrl_theory.runners import PowerSchedule, robbins_monro_violations
+    from rtrl_theory.optim import PowerSchedule, robbins_monro_violations
 
     model = _model(n_hidden, n_input, c_f, c_g, bounded_map)
     lam = positive(lam, "lam")

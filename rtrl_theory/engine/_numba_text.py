@@ -681,7 +681,7 @@ def rtrl_chunk_text(model, theta, state, X, Y, etas, optimizer, opt_state):
     why)``; ``optimizer`` is an ``SGD`` or ``RMSprop`` object of ``rtrl_theory.runners`` and
     ``opt_state`` its state. For wiring into :func:`~rtrl_theory.runners.train_online`.
     """
-    from rtrl_theory.runners._optimizers import RMSpropState
+    from rtrl_theory.optim import RMSpropState
 
     from ._forward import SensitivityState
 

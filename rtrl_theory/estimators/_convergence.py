@@ -279,7 +279,7 @@ def delay_line_setup(seed: int = 0) -> Theorem61Setup:
     """
     from rtrl_theory.cells import PaperRNN
     from rtrl_theory.data import DataProcess, ExampleChain, delayed_input_teacher
-    from rtrl_theory.runners import PowerSchedule
+    from rtrl_theory.optim import PowerSchedule
 
     rng = np.random.default_rng(seed)
     model = PaperRNN(3, 2, c_f=0.36, c_g=1.0)

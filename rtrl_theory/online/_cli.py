@@ -73,7 +73,7 @@ def format_table(estimates) -> str:
 
 def cmd_estimators(args) -> int:
     from rtrl_theory._validate import positive_int
-    from rtrl_theory.runners import environment_info, write_json_atomic
+    from rtrl_theory._outputs import environment_info, write_json_atomic
 
     from ._bias import stationary_bias_table
     from ._registry import is_estimator_name
@@ -138,6 +138,6 @@ def cmd_estimators(args) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from rtrl_theory.cli import run_one_command
+    from rtrl_theory.commands._common import run_one_command
 
     sys.exit(run_one_command("estimators", add_parser))

@@ -88,7 +88,8 @@ def train_online_estimator(
     TrainResult
         With ``backend="numpy"`` and ``config["estimator"]`` the estimator's name.
     """
-    from rtrl_theory.runners import TrainResult, make_optimizer, validate_schedule
+    from rtrl_theory.optim import make_optimizer, validate_schedule
+    from rtrl_theory.runners._result import TrainResult
 
     n_steps = positive_int(n_steps, "n_steps")
     B = positive_int(batch_size, "batch_size")

@@ -3,8 +3,8 @@ and resume), particles of the joint process, schedules, records, the resumable R
 of Section 7, and the real-data experiments of Sections 7.4-7.5 (text, limit order book)."""
 
 from ._checkpoint import CHECKPOINT_SCHEMA, Checkpoint, CheckpointError, load_checkpoint
-from ._divergence import DEFAULT_DIVERGENCE, DivergenceRule, divergence_step, is_diverged
-from ._optimizers import OPTIMIZERS, SGD, Optimizer, RMSprop, RMSpropState, make_optimizer
+from rtrl_theory.optim import DEFAULT_DIVERGENCE, DivergenceRule, divergence_step, is_diverged
+from rtrl_theory.optim import OPTIMIZERS, SGD, Optimizer, RMSprop, RMSpropState, make_optimizer
 from ._particles import BLOCK_NAMES, INITIAL_LAWS, JointProcess, ParticleState
 from ._real_data import (
     LOB_SOURCES,
@@ -18,7 +18,7 @@ from ._real_data import (
     train_text,
 )
 from ._records import environment_info, write_json_atomic
-from ._schedules import PowerSchedule, robbins_monro_violations, validate_schedule
+from rtrl_theory.optim import PowerSchedule, robbins_monro_violations, validate_schedule
 from ._sweep import (
     RunConfig,
     SweepRun,

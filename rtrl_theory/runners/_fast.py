@@ -30,7 +30,7 @@ def unsupported_reason(model, optimizer, batch_size: int) -> str | None:
     """None if the compiled kernel can run this RTRL configuration, else the reason it cannot."""
     from rtrl_theory.cells import PaperRNN
 
-    from ._optimizers import SGD
+    from rtrl_theory.optim._optimizers import SGD
 
     if not available():
         return "numba is not installed"

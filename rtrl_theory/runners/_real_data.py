@@ -45,8 +45,8 @@ import numpy as np
 from rtrl_theory._validate import as_rng, positive, positive_int
 from rtrl_theory.data import TimeSplit
 
-from ._optimizers import RMSprop
-from ._schedules import PowerSchedule
+from rtrl_theory.optim._optimizers import RMSprop
+from rtrl_theory.optim._schedules import PowerSchedule
 from ._trainer import train_online
 
 __all__ = [

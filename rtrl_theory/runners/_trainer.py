@@ -68,30 +68,32 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rtrl_theory._validate import as_array, as_rng, positive_int
-from rtrl_theory.data import DataProcess, DataStream
+from rtrl_theory._validate import as_rng, positive_int
 from rtrl_theory.engine import BACKENDS, bptt_sequences, initial_sensitivities
 from rtrl_theory.engine._forward import SensitivityState, advance_first_order
 
 from ._checkpoint import (
     CheckpointError,
-    array_fingerprint,
     load_checkpoint,
     optimizer_state_from_parts,
     optimizer_state_to_parts,
-    restore_stream,
-    stream_state,
     write_checkpoint,
 )
-from ._divergence import DivergenceRule
-from ._optimizers import make_optimizer, optimizer_record, optimizer_state_is_finite
+from rtrl_theory.optim._divergence import DivergenceRule
+from rtrl_theory.optim._optimizers import (
+    make_optimizer,
+    optimizer_record,
+    optimizer_state_is_finite,
+)
 from ._records import to_jsonable
-from ._schedules import validate_schedule
+from ._result import TrainResult
+from ._sources import _data_source
+from rtrl_theory.optim._schedules import validate_schedule
 
 __all__ = ["TrainResult", "train_online", "ALGORITHMS", "BACKENDS"]
 
@@ -99,237 +101,8 @@ ALGORITHMS = ("rtrl", "tbptt")
 # BACKENDS ("auto", "numpy", "numba") is the engine's (rtrl_theory.engine), defined once there.
 
 
-@dataclass(frozen=True)
-class TrainResult:
-    """Outcome of :func:`train_online`.
-
-    Attributes
-    ----------
-    algo : str
-    params : parameters after the last completed update (``model.unflatten``)
-    losses : ndarray (n_steps_run,)
-        Per-step loss :math:`\\tfrac12(\\hat Y_t - Y_t)^2` seen online (mean over the chains of a
-        mini-batch); the head's loss for other heads (the cross-entropy in nats for
-        ``SoftmaxCrossEntropy``).
-    update_steps : ndarray of int (n_updates,)
-        Step index of each update (every step for RTRL, block starts for TBPTT).
-    grad_norms : ndarray (n_updates,)
-        Euclidean norm of the gradient g of each update (the chain mean for a mini-batch; the
-        raw gradient, before any RMSprop scaling).
-    path_steps, param_path : ndarray (n_path,), (n_path, P)
-        Thinned parameter path: :math:`\\theta_t` before step ``path_steps[i]``, plus the final one.
-    status : {"completed", "diverged", "interrupted"}
-    stopped_at : int or None
-        Step at which a diverged or interrupted run stopped.
-    message : str
-    wall_time : float, seconds
-    backend : str
-    sensitivity_log : dict or None
-        Only with ``train_online(log_sensitivities=True)`` (RTRL): ``{"steps": (n_log,),
-        "max_abs_J": (n_log, P_c)}``, the largest :math:`|\tilde J|` of each recurrent-parameter
-        column over the chains and neurons after each record interval (Remark 2.15).
-    """
-
-    algo: str
-    params: object
-    losses: np.ndarray
-    update_steps: np.ndarray
-    grad_norms: np.ndarray
-    path_steps: np.ndarray
-    param_path: np.ndarray
-    status: str
-    stopped_at: int | None
-    message: str
-    wall_time: float
-    backend: str
-    config: dict = field(default_factory=dict)
-    sensitivity_log: dict | None = None
-
-    @property
-    def n_steps_run(self) -> int:
-        return int(self.losses.shape[0])
-
-    def loss_windows(self, window: int) -> tuple[np.ndarray, np.ndarray]:
-        """Means of the per-step loss over consecutive windows: ``(first steps, means)``."""
-        window = positive_int(window, "window")
-        n = self.n_steps_run // window
-        if n == 0:
-            return np.zeros(0, dtype=int), np.zeros(0)
-        means = self.losses[: n * window].reshape(n, window).mean(axis=1)
-        return np.arange(n) * window, means
-
-    def to_dict(self, *, max_points: int = 1000) -> dict:
-        """JSON-ready summary: windowed losses and gradient norms (at most ``max_points`` each)."""
-        window = max(1, math.ceil(self.n_steps_run / max_points)) if self.n_steps_run else 1
-        steps, means = self.loss_windows(window)
-        gthin = max(1, math.ceil(self.grad_norms.shape[0] / max_points))
-        return {
-            "algo": self.algo,
-            "backend": self.backend,
-            "status": self.status,
-            "stopped_at": self.stopped_at,
-            "message": self.message,
-            "n_steps_run": self.n_steps_run,
-            "wall_time_s": self.wall_time,
-            "config": self.config,
-            "losses": {"window": window, "step": steps, "mean": means},
-            "final_window_loss": float(means[-1]) if means.size else None,
-            "grad_norm": {
-                "step": self.update_steps[::gthin],
-                "value": self.grad_norms[::gthin],
-            },
-            "param_path": {"step": self.path_steps, "theta": self.param_path},
-            "final_params": np.asarray(self.param_path[-1]) if len(self.param_path) else None,
-        }
-
-
 class _Interrupted(Exception):
     pass
-
-
-class _ArraySource:
-    """Consecutive pieces of arrays ``X`` (B, T, ...), ``Y`` (B, T); the state is the position."""
-
-    kind = "arrays"
-
-    def __init__(self, X, Y):
-        self.X, self.Y, self.pos = X, Y, 0
-
-    def take(self, m):
-        a = self.pos
-        self.pos += m
-        return self.X[:, a : a + m], self.Y[:, a : a + m]
-
-    def state(self) -> tuple[dict, dict]:
-        return {"kind": self.kind, "position": self.pos}, {}
-
-    def fingerprint(self) -> str:
-        return array_fingerprint(self.X, self.Y)
-
-    def restore(self, meta, arrays, done) -> None:
-        if meta.get("kind") != self.kind:
-            raise ValueError(
-                f"data: the checkpointed run read a {meta.get('kind')}, this one arrays (X, Y)"
-            )
-        if meta.get("fingerprint") != self.fingerprint():
-            raise ValueError(
-                "data: the arrays differ from those of the checkpointed run (SHA-256 "
-                "fingerprint); resume with the same X and Y"
-            )
-        self.pos = int(meta["position"])
-
-
-class _StreamSource:
-    """Pieces of a :class:`~rtrl_theory.data.DataStream`, (B, m, d) and (B, m)."""
-
-    kind = "stream"
-
-    def __init__(self, stream):
-        self.stream = stream
-
-    def take(self, m):
-        X, Y = self.stream.next(m)
-        return (X, Y) if self.stream.batched else (X[None], Y[None])
-
-    def state(self) -> tuple[dict, dict]:
-        meta, arrays = stream_state(self.stream)
-        return {"kind": self.kind, **meta}, arrays
-
-    def fingerprint(self) -> None:
-        return None
-
-    def restore(self, meta, arrays, done) -> None:
-        if meta.get("kind") != self.kind:
-            raise ValueError(
-                f"data: the checkpointed run read {meta.get('kind')}, this one a data stream"
-            )
-        restore_stream(self.stream, meta, arrays)
-
-
-def _kinds(model) -> tuple[str, str]:
-    """``(input_kind, target_kind)`` of a model: ``("dense", "real")`` unless it says otherwise."""
-    return getattr(model, "input_kind", "dense"), getattr(model, "target_kind", "real")
-
-
-def _kind_arrays(model, data, n_steps, B):
-    """``take`` over ``(X, Y)`` arrays for a model with one-hot inputs or class targets.
-
-    One-hot inputs are integer symbols, ``X`` (T,) or (B, T); class targets integer labels;
-    ``model.check_sequence`` validates both (dtype, shape, range).
-    """
-    input_kind, _ = _kinds(model)
-    x_step_ndim = 0 if input_kind == "onehot" else 1  # dims of one step's input
-    X, Y = data
-    batched = np.ndim(X) == x_step_ndim + 2
-    if B != 1 and not batched:
-        want = f"({B}, T)" if input_kind == "onehot" else f"({B}, T, {model.n_input})"
-        raise ValueError(
-            f"X: batch_size = {B} needs X of shape {want} and Y of shape ({B}, T), got X of "
-            f"shape {np.shape(X)}"
-        )
-    X, Y = model.check_sequence(X, Y, batched=batched)
-    if not batched:
-        X, Y = X[None], Y[None]
-    elif X.shape[0] != B:
-        raise ValueError(f"X: expected {B} sequences (batch_size), got {X.shape[0]}")
-    if X.shape[1] < n_steps:
-        raise ValueError(f"data: X has {X.shape[1]} steps, fewer than n_steps = {n_steps}")
-    return _ArraySource(X, Y)
-
-
-def _data_source(data, n_steps, rng, d, batch_size, model=None):
-    """A source with ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream.
-
-    For a model with one-hot inputs or class targets (``model.input_kind == "onehot"``,
-    ``model.target_kind == "class"``) the data must be arrays; ``X`` is then (B, m) of int.
-    """
-    B = batch_size
-    if model is not None and _kinds(model) != ("dense", "real"):
-        if not (isinstance(data, tuple) and len(data) == 2):
-            raise TypeError(
-                f"data: a model with input_kind={_kinds(model)[0]!r} and "
-                f"target_kind={_kinds(model)[1]!r} takes a tuple (X, Y) of arrays (integer "
-                f"symbols / class labels, e.g. rtrl_theory.data next_char_pairs), got "
-                f"{type(data).__name__}"
-            )
-        return _kind_arrays(model, data, n_steps, B)
-    if isinstance(data, DataProcess):
-        data = data.stream(rng) if B == 1 else data.stream(rng, n_chains=B)
-    if isinstance(data, DataStream):
-        if data.batched and data.n_chains != B:
-            raise ValueError(
-                f"data: the stream has n_chains = {data.n_chains} but batch_size = {B}; stream "
-                f"the process with n_chains=batch_size"
-            )
-        if not data.batched and B != 1:
-            raise ValueError(
-                f"data: expected a stream with n_chains = batch_size = {B}, got a single-chain "
-                f"stream (n_chains=None)"
-            )
-        if data.process.target is None:
-            raise ValueError(
-                "data: the process has no target; give it a TeacherTarget or LipschitzTarget"
-            )
-        if data.process.n_input != d:
-            raise ValueError(f"data: inputs have d = {data.process.n_input}, the model d = {d}")
-        return _StreamSource(data)
-    if isinstance(data, tuple) and len(data) == 2:
-        if B == 1 and np.ndim(data[0]) != 3:
-            X = as_array(data[0], "X", shape=(None, d))
-            Y = as_array(data[1], "Y", shape=(X.shape[0],))
-            X, Y = X[None], Y[None]
-        else:
-            if np.ndim(data[0]) != 3:
-                raise ValueError(
-                    f"X: batch_size = {B} needs X of shape ({B}, T, {d}) and Y of shape "
-                    f"({B}, T), got X of shape {np.shape(data[0])}"
-                )
-            X = as_array(data[0], "X", shape=(B, None, d))
-            Y = as_array(data[1], "Y", shape=X.shape[:2])
-        if X.shape[1] < n_steps:
-            raise ValueError(f"data: X has {X.shape[1]} steps, fewer than n_steps = {n_steps}")
-        return _ArraySource(X, Y)
-    raise TypeError("data: expected a DataProcess, a DataStream or a tuple (X, Y) of arrays")
 
 
 def _pick_backend(model, algo, backend, optimizer, batch_size):
@@ -348,7 +121,7 @@ def _pick_backend(model, algo, backend, optimizer, batch_size):
         # Text models (one-hot inputs, softmax head): the compiled GRU / Elman kernel.
         from rtrl_theory.engine._numba_text import text_unsupported_reason
 
-        from ._optimizers import SGD, RMSprop
+        from rtrl_theory.optim._optimizers import SGD, RMSprop
 
         why = text_unsupported_reason(model)
         if why is None and batch_size != 1:
@@ -418,6 +191,111 @@ def _rtrl_chunk_numpy(model, theta, state, X, Y, etas, optimizer, opt_state):
             return theta, state, opt_state, losses[: t + 1], gnorms[: t + 1], t, why + " of step"
         theta, state, opt_state = new_theta, new_state, new_opt
     return theta, state, opt_state, losses, gnorms, -1, ""
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What one chunk of training (a record interval of m steps) returns, on every backend.
+
+    Attributes
+    ----------
+    theta : ndarray (P,)
+        Parameters after the chunk's last good update.
+    state : object
+        The carried state (RTRL: sensitivities and hidden state of the backend; TBPTT: S_T of the
+        last good block).
+    opt_state : object
+        The optimizer's state after the last good update.
+    losses : ndarray (n_done,)
+        Per-step losses to store at steps ``done .. done + n_done``.
+    update_steps, grad_norms : ndarray (n_updates,)
+        Step of each update and the norm of its gradient.
+    n_done : int
+        Steps consumed: m, or fewer when the chunk stopped on a failure.
+    failure : str or None
+        What went wrong, with the step (None: the chunk completed).
+    failed_at : int or None
+        The step at which it went wrong.
+    """
+
+    theta: np.ndarray
+    state: object
+    opt_state: object
+    losses: np.ndarray
+    update_steps: np.ndarray
+    grad_norms: np.ndarray
+    n_done: int
+    failure: str | None = None
+    failed_at: int | None = None
+
+
+def _rtrl_chunk(backend, model, theta, state, X, Y, etas, optimizer, opt_state, done):
+    """m steps of exact RTRL with an update per step on ``backend`` -> :class:`ChunkResult`.
+
+    The only place that dispatches on the backend: ``X, Y`` have shape (B, m, .), ``etas`` (m,),
+    ``done`` is the index of the chunk's first step.
+    """
+    if backend == "numba":
+        from . import _fast
+
+        out = _fast.rtrl_chunk_paper(model, theta, state, X[0], Y[0], etas, done)
+        theta, state, cl, cg, fail, why = out
+    elif backend == "numba-text":
+        from rtrl_theory.engine._numba_text import rtrl_chunk_text
+
+        out = rtrl_chunk_text(model, theta, state, X, Y, etas, optimizer, opt_state)
+        theta, state, opt_state, cl, cg, fail, why = out
+    else:
+        out = _rtrl_chunk_numpy(model, theta, state, X, Y, etas, optimizer, opt_state)
+        theta, state, opt_state, cl, cg, fail, why = out
+    steps = np.arange(done, done + cg.shape[0])
+    if fail >= 0:
+        k = cl.shape[0]
+        return ChunkResult(theta, state, opt_state, cl, steps, cg, k, f"{why} {done + fail}",
+                           done + fail)
+    return ChunkResult(theta, state, opt_state, cl, steps, cg, etas.shape[0])
+
+
+def _tbptt_chunk(model, theta, S, X, Y, tau, schedule, block_reduction, optimizer, opt_state,
+                 done):
+    """m steps of TBPTT(tau): BPTT inside each block of ``tau`` steps from the carried state
+    ``S``, one update per block -> :class:`ChunkResult` (``state`` the last good S_T)."""
+    m = X.shape[1]
+    losses, gnorms, ustep = [], [], []
+    failure = failed_at = None
+    n_done = m
+    for a in range(0, m, tau):
+        Xb, Yb = X[:, a : a + tau], Y[:, a : a + tau]
+        n_b = Xb.shape[1]
+        res = bptt_sequences(model, theta, Xb, Yb, S0=S)
+        sl = res.step_losses.mean(axis=0)
+        bad = ~np.isfinite(sl)
+        if bad.any():
+            j = int(np.argmax(bad))
+            losses.append(sl[:j])
+            failed_at = done + a + j
+            failure = f"loss became non-finite ({sl[j]}) at step {failed_at}"
+            n_done = a + j
+            break
+        scale = n_b if block_reduction == "sum" else 1.0
+        grad = scale * res.grad.mean(axis=0)
+        eta = _etas(schedule, done + a, 1)[0]
+        new_theta, new_opt = optimizer.update(theta, grad, eta, opt_state)
+        losses.append(sl)
+        gnorms.append(math.sqrt(float(grad @ grad)))
+        ustep.append(done + a)
+        why = _update_failure(optimizer, new_theta, new_opt)
+        if why is not None:
+            failed_at = done + a
+            failure = f"{why} of the block starting at step {failed_at}"
+            n_done = a + n_b
+            break
+        theta, S, opt_state = new_theta, res.S_T, new_opt
+    return ChunkResult(
+        theta, S, opt_state, np.concatenate(losses) if losses else np.zeros(0),
+        np.asarray(ustep, dtype=np.int64), np.asarray(gnorms, dtype=float), n_done, failure,
+        failed_at,
+    )
 
 
 def _update_failure(optimizer, new_theta, new_opt):
@@ -544,7 +422,8 @@ def train_online(
     log_sensitivities : bool, default False
         RTRL only: after each record interval, log the largest :math:`|\tilde J|` per parameter
         column into ``TrainResult.sensitivity_log`` (the a-priori box of Remark 2.15 along the
-        run; with ``record_every=1`` at every step). Off: no cost.
+        run; with ``record_every=1`` at every step). Off: no cost. Not kept in checkpoints: a
+        resumed run's log covers the resumed part only.
 
     Returns
     -------
@@ -553,25 +432,93 @@ def train_online(
         which the run was resumed).
     """
     if algo not in ALGORITHMS:
-        # --- online estimators hook (issue 13): any other name goes to rtrl_theory.online ---
-        from rtrl_theory.online import is_estimator_name, train_online_estimator
+        return _train_estimator(
+            model, params, data, n_steps, schedule, algo, tau, optimizer, batch_size, rng,
+            record_every, backend, allow_non_robbins_monro, progress, checkpoint, resume,
+        )
+    n_steps, tau, divergence, optimizer, B, theta, checkpoint, checkpoint_seconds = _check_options(
+        model, params, n_steps, algo, tau, block_reduction, schedule, allow_non_robbins_monro,
+        divergence, optimizer, batch_size, checkpoint, checkpoint_seconds, resume,
+    )  # fmt: skip
+    rng = as_rng(rng)
+    ckpt = load_checkpoint(checkpoint) if resume else None
+    source = _data_source(data, n_steps, rng, model.n_input, B, model)
+    record_every = _record_every(record_every, n_steps, algo, tau)
+    backend = _pick_backend(model, algo, backend, optimizer, B)
+    config = _config(algo, tau, block_reduction, optimizer, B, n_steps, record_every, schedule,
+                     allow_non_robbins_monro, divergence)
+    run = _Run(model, theta, algo, backend, B, n_steps, tau, optimizer, config, run_config,
+               checkpoint, source)
+    if ckpt is not None:
+        run.resume(ckpt)
+    run.sens_log = [] if (log_sensitivities and algo == "rtrl") else None  # Remark 2.15
+    run.start()
+    last_write = time.monotonic()
+    stop = _SignalStop(catch_interrupt)
+    bar = _progress_bar(progress, n_steps, run.done, algo)
+    try:
+        stop.install()
+        with np.errstate(over="ignore", invalid="ignore"):
+            while run.done < n_steps:
+                m = min(record_every, n_steps - run.done)
+                X, Y = source.take(m)
+                if run.apply(run.chunk(X, Y, m, schedule, tau, block_reduction), m, divergence):
+                    break
+                if bar is not None:
+                    bar.update(m)
+                if checkpoint is not None and (
+                    time.monotonic() - last_write >= checkpoint_seconds and run.done < n_steps
+                ):
+                    run.write(run.committed, "running")
+                    last_write = time.monotonic()
+                if on_record is not None:
+                    on_record(run.snapshot("running", None, f"{run.done} of {n_steps} steps"))
+                if stop.signame is not None and run.done < n_steps:
+                    run.stop("interrupted", run.done,
+                             f"interrupted by {stop.signame} after {run.done} steps")
+                    break
+    except KeyboardInterrupt:
+        if not catch_interrupt:
+            if checkpoint is not None:
+                run.write(run.committed, "interrupted")
+            raise
+        run.rollback()  # back to the last completed record interval
+    finally:
+        stop.restore()
+        if bar is not None:
+            bar.close()
+    return run.finish()
 
-        if not is_estimator_name(algo):
-            raise ValueError(
-                f"algo: expected one of {ALGORITHMS} or an online estimator name "
-                f"(rtrl_theory.online.ESTIMATOR_NAMES, e.g. 'uoro', 'snap-2'), got {algo!r}"
-            )
-        if checkpoint is not None or resume or backend == "numba" or tau is not None:
-            raise ValueError(
-                f"algo: {algo!r} runs on the NumPy engine without checkpoints or tau; leave "
-                f"checkpoint, resume, backend='numba' and tau unset (TBPTT is 'tbptt-TAU')"
-            )
-        return train_online_estimator(
-            model, params, data, n_steps, schedule=schedule, algo=algo, optimizer=optimizer,
-            batch_size=batch_size, rng=rng, record_every=record_every,
-            allow_non_robbins_monro=allow_non_robbins_monro, progress=progress,
-        )  # fmt: skip
-        # --- end of the online estimators hook ---
+
+def _train_estimator(model, params, data, n_steps, schedule, algo, tau, optimizer, batch_size,
+                     rng, record_every, backend, allow_non_robbins_monro, progress, checkpoint,
+                     resume):
+    """``train_online(algo=NAME)`` for a name other than rtrl / tbptt."""
+    # --- online estimators hook (issue 13): any other name goes to rtrl_theory.online ---
+    from rtrl_theory.online import is_estimator_name, train_online_estimator
+
+    if not is_estimator_name(algo):
+        raise ValueError(
+            f"algo: expected one of {ALGORITHMS} or an online estimator name "
+            f"(rtrl_theory.online.ESTIMATOR_NAMES, e.g. 'uoro', 'snap-2'), got {algo!r}"
+        )
+    if checkpoint is not None or resume or backend == "numba" or tau is not None:
+        raise ValueError(
+            f"algo: {algo!r} runs on the NumPy engine without checkpoints or tau; leave "
+            f"checkpoint, resume, backend='numba' and tau unset (TBPTT is 'tbptt-TAU')"
+        )
+    return train_online_estimator(
+        model, params, data, n_steps, schedule=schedule, algo=algo, optimizer=optimizer,
+        batch_size=batch_size, rng=rng, record_every=record_every,
+        allow_non_robbins_monro=allow_non_robbins_monro, progress=progress,
+    )  # fmt: skip
+    # --- end of the online estimators hook ---
+
+
+def _check_options(model, params, n_steps, algo, tau, block_reduction, schedule,
+                   allow_non_robbins_monro, divergence, optimizer, batch_size, checkpoint,
+                   checkpoint_seconds, resume):
+    """``train_online``'s arguments checked (errors name the argument), in its order."""
     n_steps = positive_int(n_steps, "n_steps")
     if algo == "tbptt":
         if tau is None:
@@ -584,7 +531,6 @@ def train_online(
     optimizer = make_optimizer(optimizer)
     B = positive_int(batch_size, "batch_size")
     theta = model.flatten(params).copy()
-    rng = as_rng(rng)
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
         checkpoint_seconds = float(checkpoint_seconds)
@@ -599,15 +545,23 @@ def train_online(
             )
     elif resume:
         raise ValueError("resume: needs checkpoint=PATH, the checkpoint to continue")
-    ckpt = load_checkpoint(checkpoint) if resume else None
-    source = _data_source(data, n_steps, rng, model.n_input, B, model)
+    return n_steps, tau, divergence, optimizer, B, theta, checkpoint, checkpoint_seconds
+
+
+def _record_every(record_every, n_steps, algo, tau) -> int:
+    """Steps per record interval: default n_steps // 200; a multiple of tau for TBPTT."""
     if record_every is None:
         record_every = max(1, n_steps // 200)
     record_every = positive_int(record_every, "record_every")
     if algo == "tbptt":
         record_every = tau * math.ceil(record_every / tau)
-    backend = _pick_backend(model, algo, backend, optimizer, B)
-    config = {
+    return record_every
+
+
+def _config(algo, tau, block_reduction, optimizer, B, n_steps, record_every, schedule,
+            allow_non_robbins_monro, divergence) -> dict:
+    """The run's configuration as recorded (and checked on resume)."""
+    return {
         "algo": algo,
         "tau": tau,
         "block_reduction": block_reduction if algo == "tbptt" else None,
@@ -619,24 +573,52 @@ def train_online(
         "allow_non_robbins_monro": allow_non_robbins_monro,
         "divergence": divergence.to_dict(),
     }
-    model_desc = {"repr": repr(model), "n_params": int(model.n_params)}
 
-    P = theta.shape[0]
-    losses = np.empty(n_steps)
-    n_updates_max = n_steps if algo == "rtrl" else math.ceil(n_steps / tau)
-    gnorms = np.empty(n_updates_max)
-    ustep = np.empty(n_updates_max, dtype=np.int64)
-    path_steps = [0]
-    path = [theta.copy()]
-    done = 0
-    n_up = 0
-    wall_before = 0.0
-    status, stopped_at, message = "completed", None, f"completed {n_steps} steps"
-    state = initial_sensitivities(model.cell, B) if algo == "rtrl" else None
-    S = model.cell.initial_state(B)
-    opt_state = optimizer.init(theta)
-    if ckpt is not None:
-        _check_resumable(ckpt, config, model_desc, n_steps, P, run_config)
+
+def _progress_bar(progress, n_steps, done, algo):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_steps, initial=done, unit="step", desc=f"{algo}", leave=False,
+                dynamic_ncols=True)
+
+
+class _Run:
+    """The run recorder of :func:`train_online`: the run's state (parameters, carried states,
+    optimizer state, losses, gradient norms, the parameter path), what a chunk's
+    :class:`ChunkResult` does to it, consistent copies (:meth:`commit`), checkpoints
+    (:meth:`write`) and the :class:`TrainResult` (:meth:`snapshot`)."""
+
+    def __init__(self, model, theta, algo, backend, B, n_steps, tau, optimizer, config,
+                 run_config, checkpoint, source):
+        self.model, self.algo, self.backend, self.n_steps = model, algo, backend, n_steps
+        self.optimizer, self.config, self.run_config = optimizer, config, run_config
+        self.checkpoint, self.source = checkpoint, source
+        self.model_desc = {"repr": repr(model), "n_params": int(model.n_params)}
+        self.P = theta.shape[0]
+        self.losses = np.empty(n_steps)
+        n_updates_max = n_steps if algo == "rtrl" else math.ceil(n_steps / tau)
+        self.gnorms = np.empty(n_updates_max)
+        self.ustep = np.empty(n_updates_max, dtype=np.int64)
+        self.path_steps = [0]
+        self.path = [theta.copy()]
+        self.done = 0
+        self.n_up = 0
+        self.wall_before = 0.0
+        self.status, self.stopped_at = "completed", None
+        self.message = f"completed {n_steps} steps"
+        self.theta = theta
+        self.state = initial_sensitivities(model.cell, B) if algo == "rtrl" else None
+        self.S = model.cell.initial_state(B)
+        self.opt_state = optimizer.init(theta)
+        self.sens_log = None  # Remark 2.15 log: a list of (step, max |J~| per column) when on
+
+    def resume(self, ckpt) -> None:
+        """Continue the run saved in ``ckpt`` (checked against this run's configuration)."""
+        algo = self.algo
+        _check_resumable(ckpt, self.config, self.model_desc, self.n_steps, self.P,
+                         self.run_config)
         missing = [k for k in ("theta", "losses", "grad_norms", "update_steps", "path_steps",
                                "param_path", "sens_S" if algo == "rtrl" else "carry_S")
                    if k not in ckpt.arrays]
@@ -646,64 +628,110 @@ def train_online(
                 f"{', '.join(missing)}"
             )
         a = ckpt.arrays
-        done = ckpt.step
-        n_up = int(ckpt.meta["n_updates"])
-        theta = a["theta"].copy()
-        losses[:done] = a["losses"]
-        gnorms[:n_up] = a["grad_norms"]
-        ustep[:n_up] = a["update_steps"]
-        path_steps = [int(v) for v in a["path_steps"]]
-        path = [row.copy() for row in a["param_path"]]
+        done = self.done = ckpt.step
+        self.n_up = n_up = int(ckpt.meta["n_updates"])
+        self.theta = a["theta"].copy()
+        self.losses[:done] = a["losses"]
+        self.gnorms[:n_up] = a["grad_norms"]
+        self.ustep[:n_up] = a["update_steps"]
+        self.path_steps = [int(v) for v in a["path_steps"]]
+        self.path = [row.copy() for row in a["param_path"]]
         if algo == "rtrl":
-            state = SensitivityState(
+            self.state = SensitivityState(
                 a["sens_S"].copy(),
                 a["sens_Jt"].copy(),
                 a["sens_Ht"].copy() if "sens_Ht" in a else None,
             )
         else:
-            S = a["carry_S"].copy()
-        opt_state = optimizer_state_from_parts(opt_state, ckpt.meta["optimizer_state"], a)
-        source.restore(ckpt.meta["data"], a, done)
-        wall_before = float(ckpt.meta["wall_time"])
-        config["resumed_at"] = [*ckpt.meta["config"].get("resumed_at", []), done]
-        message = f"completed {n_steps} steps"
-    if checkpoint is not None:
-        config["checkpoint"] = str(checkpoint)
-    # Remark 2.15 log (issue 12): off by default, one None test per record interval when off.
-    sens_log = [] if (log_sensitivities and algo == "rtrl") else None
-    t_start = time.perf_counter()
-    fingerprint = source.fingerprint() if checkpoint is not None else None
+            self.S = a["carry_S"].copy()
+        self.opt_state = optimizer_state_from_parts(self.opt_state, ckpt.meta["optimizer_state"],
+                                                    a)
+        self.source.restore(ckpt.meta["data"], a, done)
+        self.wall_before = float(ckpt.meta["wall_time"])
+        self.config["resumed_at"] = [*ckpt.meta["config"].get("resumed_at", []), done]
+        self.message = f"completed {self.n_steps} steps"
 
-    def commit():
+    def start(self) -> None:
+        if self.checkpoint is not None:
+            self.config["checkpoint"] = str(self.checkpoint)
+        self.t_start = time.perf_counter()
+        self.fingerprint = self.source.fingerprint() if self.checkpoint is not None else None
+        self.committed = self.commit()
+
+    def chunk(self, X, Y, m, schedule, tau, block_reduction) -> ChunkResult:
+        """The next ``m`` steps on this run's algorithm and backend."""
+        if self.algo == "rtrl":
+            return _rtrl_chunk(self.backend, self.model, self.theta, self.state, X, Y,
+                               _etas(schedule, self.done, m), self.optimizer, self.opt_state,
+                               self.done)
+        return _tbptt_chunk(self.model, self.theta, self.S, X, Y, tau, schedule, block_reduction,
+                            self.optimizer, self.opt_state, self.done)
+
+    def stop(self, status, stopped_at, message) -> None:
+        self.status, self.stopped_at, self.message = status, stopped_at, message
+
+    def apply(self, c: ChunkResult, m: int, divergence) -> bool:
+        """Record a chunk; True when the run must stop (a failure or divergence by growth)."""
+        self.theta, self.opt_state = c.theta, c.opt_state
+        if self.algo == "rtrl":
+            self.state = c.state
+        else:
+            self.S = c.state
+        done, n_up = self.done, self.n_up
+        self.losses[done : done + c.n_done] = c.losses
+        u = c.grad_norms.shape[0]
+        self.gnorms[n_up : n_up + u] = c.grad_norms
+        self.ustep[n_up : n_up + u] = c.update_steps
+        self.n_up += u
+        if c.failure is not None:
+            self.done += c.n_done
+            self.stop("diverged", c.failed_at,
+                      f"{c.failure}; stopped, keeping the {self.done} recorded steps")
+            return True
+        self.done += m
+        grown = _grown(divergence, self.losses, self.done - m, self.done, self.theta)
+        if grown is not None:
+            self.stop("diverged", grown[0], grown[1])
+            return True
+        self.path_steps.append(self.done)
+        self.path.append(self.theta.copy())
+        if self.sens_log is not None:
+            self.sens_log.append((self.done, np.abs(self.state.Jt).max(axis=(0, 2))))
+        self.committed = self.commit()
+        return False
+
+    def commit(self) -> dict:
         """A consistent copy of the run's state at ``done`` (what a checkpoint holds)."""
-        data_meta, data_arrays = source.state()
+        data_meta, data_arrays = self.source.state()
+        state = self.state
         return {
-            "done": done,
-            "n_up": n_up,
-            "theta": theta.copy(),
+            "done": self.done,
+            "n_up": self.n_up,
+            "theta": self.theta.copy(),
             "state": None
             if state is None
             else SensitivityState(
                 state.S.copy(), state.Jt.copy(), None if state.Ht is None else state.Ht.copy()
             ),
-            "S": None if algo == "rtrl" else np.array(S, copy=True),
-            "opt_state": optimizer_state_to_parts(opt_state) if checkpoint is not None else None,
+            "S": None if self.algo == "rtrl" else np.array(self.S, copy=True),
+            "opt_state": optimizer_state_to_parts(self.opt_state)
+            if self.checkpoint is not None
+            else None,
             "data": (data_meta, data_arrays),
-            "n_path": len(path),
+            "n_path": len(self.path),
         }
 
-    committed = commit()
-
-    def write(c, status_):
+    def write(self, c, status_) -> None:
+        """Write the committed copy ``c`` as the checkpoint, with status ``status_``."""
         d_meta, d_arrays = c["data"]
         opt_meta, opt_arrays = c["opt_state"]
         arrays = {
             "theta": c["theta"],
-            "losses": losses[: c["done"]],
-            "grad_norms": gnorms[: c["n_up"]],
-            "update_steps": ustep[: c["n_up"]],
-            "path_steps": np.array(path_steps[: c["n_path"]], dtype=np.int64),
-            "param_path": np.array(path[: c["n_path"]]),
+            "losses": self.losses[: c["done"]],
+            "grad_norms": self.gnorms[: c["n_up"]],
+            "update_steps": self.ustep[: c["n_up"]],
+            "path_steps": np.array(self.path_steps[: c["n_path"]], dtype=np.int64),
+            "param_path": np.array(self.path[: c["n_path"]]),
             **opt_arrays,
             **d_arrays,
         }
@@ -717,181 +745,70 @@ def train_online(
             "done": c["done"],
             "n_updates": c["n_up"],
             "status": status_,
-            "wall_time": wall_before + time.perf_counter() - t_start,
-            "backend": backend,
-            "config": config,
-            "model": model_desc,
+            "wall_time": self.wall_before + time.perf_counter() - self.t_start,
+            "backend": self.backend,
+            "config": self.config,
+            "model": self.model_desc,
             "optimizer_state": opt_meta,
-            "data": {**d_meta, "fingerprint": fingerprint},
-            "run_config": run_config,
+            "data": {**d_meta, "fingerprint": self.fingerprint},
+            "run_config": self.run_config,
         }
-        write_checkpoint(checkpoint, meta, arrays)
+        write_checkpoint(self.checkpoint, meta, arrays)
 
-    def snapshot(status_, stopped_, message_):
+    def snapshot(self, status_, stopped_, message_) -> TrainResult:
         return TrainResult(
-            algo,
-            model.unflatten(theta),
-            losses[:done].copy(),
-            ustep[:n_up].copy(),
-            gnorms[:n_up].copy(),
-            np.array(path_steps),
-            np.array(path),
+            self.algo,
+            self.model.unflatten(self.theta),
+            self.losses[: self.done].copy(),
+            self.ustep[: self.n_up].copy(),
+            self.gnorms[: self.n_up].copy(),
+            np.array(self.path_steps),
+            np.array(self.path),
             status_,
             stopped_,
             message_,
-            wall_before + time.perf_counter() - t_start,
-            backend,
-            config,
+            self.wall_before + time.perf_counter() - self.t_start,
+            self.backend,
+            self.config,
             None
-            if sens_log is None
+            if self.sens_log is None
             else {
-                "steps": np.array([d for d, _ in sens_log], dtype=np.int64),
-                "max_abs_J": np.array([j for _, j in sens_log]).reshape(len(sens_log), -1),
+                "steps": np.array([d for d, _ in self.sens_log], dtype=np.int64),
+                "max_abs_J": np.array([j for _, j in self.sens_log]).reshape(
+                    len(self.sens_log), -1
+                ),
             },
         )
 
-    last_write = time.monotonic()
-    stop = _SignalStop(catch_interrupt)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    def rollback(self) -> None:
+        """After Ctrl-C: back to the last completed record interval, where parameters, states
+        and losses agree."""
+        c = self.committed
+        self.done, self.n_up = c["done"], c["n_up"]
+        self.theta = c["theta"]
+        del self.path_steps[c["n_path"] :], self.path[c["n_path"] :]
+        self.stop("interrupted", self.done, f"interrupted by the user after {self.done} steps")
 
-        bar = tqdm(
-            total=n_steps,
-            initial=done,
-            unit="step",
-            desc=f"{algo}",
-            leave=False,
-            dynamic_ncols=True,
-        )
-    try:
-        stop.install()
-        with np.errstate(over="ignore", invalid="ignore"):
-            while done < n_steps:
-                m = min(record_every, n_steps - done)
-                X, Y = source.take(m)
-                if algo == "rtrl":
-                    etas = _etas(schedule, done, m)
-                    if backend == "numba":
-                        from . import _fast
-
-                        out = _fast.rtrl_chunk_paper(model, theta, state, X[0], Y[0], etas, done)
-                        theta, state, cl, cg, fail, why = out
-                    elif backend == "numba-text":
-                        from rtrl_theory.engine._numba_text import rtrl_chunk_text
-
-                        out = rtrl_chunk_text(model, theta, state, X, Y, etas, optimizer, opt_state)
-                        theta, state, opt_state, cl, cg, fail, why = out
-                    else:
-                        out = _rtrl_chunk_numpy(
-                            model, theta, state, X, Y, etas, optimizer, opt_state
-                        )
-                        theta, state, opt_state, cl, cg, fail, why = out
-                    k = cl.shape[0]
-                    losses[done : done + k] = cl
-                    gnorms[n_up : n_up + cg.shape[0]] = cg
-                    ustep[n_up : n_up + cg.shape[0]] = np.arange(done, done + cg.shape[0])
-                    n_up += cg.shape[0]
-                    if fail >= 0:
-                        status, stopped_at = "diverged", done + fail
-                        done += k
-                        message = f"{why} {stopped_at}; stopped, keeping the {done} recorded steps"
-                        break
-                    done += m
-                    grown = _grown(divergence, losses, done - m, done, theta)
-                    if grown is not None:
-                        status, stopped_at, message = "diverged", grown[0], grown[1]
-                        break
-                else:
-                    fail_msg = None
-                    for a in range(0, m, tau):
-                        Xb, Yb = X[:, a : a + tau], Y[:, a : a + tau]
-                        n_b = Xb.shape[1]
-                        res = bptt_sequences(model, theta, Xb, Yb, S0=S)
-                        sl = res.step_losses.mean(axis=0)
-                        bad = ~np.isfinite(sl)
-                        if bad.any():
-                            j = int(np.argmax(bad))
-                            losses[done + a : done + a + j] = sl[:j]
-                            stopped_at = done + a + j
-                            fail_msg = f"loss became non-finite ({sl[j]}) at step {stopped_at}"
-                            done += a + j
-                            break
-                        scale = n_b if block_reduction == "sum" else 1.0
-                        grad = scale * res.grad.mean(axis=0)
-                        eta = _etas(schedule, done + a, 1)[0]
-                        new_theta, new_opt = optimizer.update(theta, grad, eta, opt_state)
-                        losses[done + a : done + a + n_b] = sl
-                        gnorms[n_up] = math.sqrt(float(grad @ grad))
-                        ustep[n_up] = done + a
-                        n_up += 1
-                        why = _update_failure(optimizer, new_theta, new_opt)
-                        if why is not None:
-                            stopped_at = done + a
-                            fail_msg = f"{why} of the block starting at step {stopped_at}"
-                            done += a + n_b
-                            break
-                        theta, S, opt_state = new_theta, res.S_T, new_opt
-                    if fail_msg is not None:
-                        status = "diverged"
-                        message = f"{fail_msg}; stopped, keeping the {done} recorded steps"
-                        break
-                    done += m
-                    grown = _grown(divergence, losses, done - m, done, theta)
-                    if grown is not None:
-                        status, stopped_at, message = "diverged", grown[0], grown[1]
-                        break
-                path_steps.append(done)
-                path.append(theta.copy())
-                if sens_log is not None:
-                    sens_log.append((done, np.abs(state.Jt).max(axis=(0, 2))))
-                committed = commit()
-                if bar is not None:
-                    bar.update(m)
-                if checkpoint is not None and (
-                    time.monotonic() - last_write >= checkpoint_seconds and done < n_steps
-                ):
-                    write(committed, "running")
-                    last_write = time.monotonic()
-                if on_record is not None:
-                    on_record(snapshot("running", None, f"{done} of {n_steps} steps"))
-                if stop.signame is not None and done < n_steps:
-                    status, stopped_at = "interrupted", done
-                    message = f"interrupted by {stop.signame} after {done} steps"
-                    break
-    except KeyboardInterrupt:
-        if not catch_interrupt:
-            if checkpoint is not None:
-                write(committed, "interrupted")
-            raise
-        # Back to the last completed record interval: parameters, states and losses agree there.
-        done, n_up = committed["done"], committed["n_up"]
-        theta = committed["theta"]
-        del path_steps[committed["n_path"] :], path[committed["n_path"] :]
-        status, stopped_at = "interrupted", done
-        message = f"interrupted by the user after {done} steps"
-    finally:
-        stop.restore()
-        if bar is not None:
-            bar.close()
-    if path_steps[-1] != done or status != "completed":
-        path_steps.append(done)
-        path.append(theta.copy())
-    assert path[-1].shape == (P,)
-    if checkpoint is not None:
-        if status == "diverged":
-            # Keep the recorded steps (the failing one included) with the last good state.
-            committed = {
-                **committed,
-                "done": done,
-                "n_up": n_up,
-                "theta": theta.copy(),
-                "n_path": len(path),
-            }
-        else:
-            committed = {**committed, "n_path": len(path)}
-        write(committed, status)
-    return snapshot(status, stopped_at, message)
+    def finish(self) -> TrainResult:
+        """Close the parameter path, write the final checkpoint, return the result."""
+        if self.path_steps[-1] != self.done or self.status != "completed":
+            self.path_steps.append(self.done)
+            self.path.append(self.theta.copy())
+        assert self.path[-1].shape == (self.P,)
+        if self.checkpoint is not None:
+            if self.status == "diverged":
+                # Keep the recorded steps (the failing one included) with the last good state.
+                committed = {
+                    **self.committed,
+                    "done": self.done,
+                    "n_up": self.n_up,
+                    "theta": self.theta.copy(),
+                    "n_path": len(self.path),
+                }
+            else:
+                committed = {**self.committed, "n_path": len(self.path)}
+            self.write(committed, self.status)
+        return self.snapshot(self.status, self.stopped_at, self.message)
 
 
 _RESUME_KEYS = (
@@ -963,7 +880,7 @@ def _config_diffs(old, new, prefix="") -> list:
 
 def _grown(rule, losses, start, done, theta):
     """``(step, message)`` when the run has grown past the divergence rule, else None."""
-    from ._divergence import divergence_step
+    from rtrl_theory.optim._divergence import divergence_step
 
     step, why = divergence_step(losses[:done], rule, start=start)
     if step is None:

@@ -169,7 +169,8 @@ def cross_check_engine(
     lambdified function (cached per sizes, order and bounded map) takes
     ``(theta, X.ravel(), Y, c_f, c_g)``.
     """
-    from rtrl_theory import PaperRNN, loss_and_grad, loss_grad_hessian
+    from rtrl_theory.cells import PaperRNN
+    from rtrl_theory.engine import loss_and_grad, loss_grad_hessian
     from rtrl_theory.engine import (
         advance_first_order,
         advance_second_order,

@@ -1,0 +1,3 @@
+"""The package version (a leaf: read by the records without importing the package face)."""
+
+__version__ = "0.1.0"
