@@ -151,7 +151,7 @@ def compare_predictors(
         Spawns the meter's, the training's and the loss evaluation's streams; training and
         evaluation streams are the same for every estimator.
     """
-    from rtrl_theory.runners import train_online
+    from ._train import train_online_estimator as train_online  # = runners.train_online(algo=NAME)
 
     names = tuple(estimators)
     if len(names) < 3:

@@ -330,7 +330,7 @@ def train_to_limit(
     """
     from rtrl_theory import oracles
     from rtrl_theory.cells import LinearSDE
-    from rtrl_theory.runners import train_online
+    from ._train import train_online_estimator as train_online  # = runners.train_online(algo=NAME)
 
     if not isinstance(model, LinearSDE):
         raise TypeError(
