@@ -3,7 +3,7 @@
 The curated public API; see the subpackages for the rest.
 """
 
-from .cells import ElmanRNN, LinearSDE, NeuralSDE, PaperParams, PaperRNN, RNNModel
+from .cells import ElmanRNN, LinearSDE, LSTMRNN, NeuralSDE, PaperParams, PaperRNN, RNNModel
 from .engine import (
     finite_difference_grad,
     finite_difference_hessian,
@@ -21,6 +21,7 @@ __all__ = [
     "NeuralSDE",
     "PaperParams",
     "PaperRNN",
+    "LSTMRNN",
     "RNNModel",
     "__version__",
     "estimate_contraction_rate",

@@ -132,7 +132,7 @@ def _add_train(sub):
     p.add_argument("--model", choices=["paper"], default="paper", help="synthetic data: model")
     p.add_argument(
         "--cell",
-        choices=["gru", "elman-tanh", "elman-elu", "elman-relu"],
+        choices=["gru", "elman-tanh", "elman-elu", "elman-relu", "lstm"],
         default="gru",
         help="shakespeare: recurrent cell (default gru)",
     )

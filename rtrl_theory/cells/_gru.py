@@ -78,7 +78,7 @@ __all__ = [
 INPUT_KINDS = ("dense", "onehot")
 
 #: Cell names of :func:`char_rnn` ([P1] Section 7.4: GRU, Elman tanh, Elman ELU; ReLU as well).
-CHAR_CELLS = ("gru", "elman-tanh", "elman-elu", "elman-relu")
+CHAR_CELLS = ("gru", "elman-tanh", "elman-elu", "elman-relu", "lstm")
 
 
 def _input_kind(value) -> str:
@@ -545,7 +545,7 @@ def char_rnn(cell: str, n_hidden: int, n_vocab: int, *, input_kind: str = "oneho
 
     Parameters
     ----------
-    cell : {"gru", "elman-tanh", "elman-elu", "elman-relu"}
+    cell : {"gru", "elman-tanh", "elman-elu", "elman-relu", "lstm"}
     n_hidden : int
         N ([P1]: GRU 10 and 20, Elman tanh 10 and 50, ELU 10 and 50).
     n_vocab : int
@@ -563,6 +563,10 @@ def char_rnn(cell: str, n_hidden: int, n_vocab: int, *, input_kind: str = "oneho
     """
     if cell == "gru":
         return GRURNN(n_hidden, n_vocab, n_vocab, input_kind=input_kind)
+    if cell == "lstm":
+        from ._lstm import LSTMRNN
+
+        return LSTMRNN(n_hidden, n_vocab, "softmax", n_classes=n_vocab, input_kind=input_kind)
     if isinstance(cell, str) and cell.startswith("elman-") and cell in CHAR_CELLS:
         return CharElmanRNN(n_hidden, n_vocab, n_vocab, activation=cell[6:], input_kind=input_kind)
     raise ValueError(f"cell: expected one of {CHAR_CELLS}, got {cell!r}")

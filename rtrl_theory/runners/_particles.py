@@ -125,7 +125,7 @@ class JointProcess:
 
     def __init__(self, model, params, process: DataProcess, *, order="auto", backend="auto"):
         if order == "auto":
-            P, N = model.cell.n_params, model.n_hidden
+            P, N = model.cell.n_params, model.cell.n_state
             order = 2 if model.cell.has_second_order and P * P * N * 8 <= AUTO_H_BYTES else 1
         if order not in (1, 2):
             raise ValueError(f"order: expected 1, 2 or 'auto', got {order!r}")
@@ -150,7 +150,7 @@ class JointProcess:
             model.cell.prepare(tc, second_order=True) if order == 2 else model.cell.prepare(tc)
         )
         self.backend = self._pick_backend(backend)
-        N, d, P = model.n_hidden, model.n_input, model.cell.n_params
+        N, d, P = model.cell.n_state, model.n_input, model.cell.n_params
         self.n_hidden, self.n_input, self.n_cell_params = N, d, P
         self._teacher = isinstance(process.target, TeacherTarget)
         n_teacher = process.target.model.n_hidden if self._teacher else 0
