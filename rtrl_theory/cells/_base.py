@@ -73,6 +73,8 @@ __all__ = [
     "Linearization",
     "SecondOrderPieces",
     "Cell",
+    "CompiledCell",
+    "CompiledTerm",
     "PreactivationCell",
 ]
 
@@ -263,6 +265,81 @@ class SecondOrderPieces:
     state_cols: slice
 
 
+#: Sources of a compiled row-local term: the one-hot input column, the dense input, the OLD
+#: state, the constant 1.
+SOURCES = ("onehot", "input", "state", "one")
+#: Entrywise weight maps the compiled engine evaluates (online training re-maps at every step).
+WEIGHT_MAPS = ("identity", "tanh", "sigmoid")  # c tanh(x), c (2 sigma(x) - 1) = c tanh(x / 2)
+#: Activations of the compiled forward functions (codes 0..4 in ``engine._compiled``).
+ACTIVATION_CODES = ("sigmoid", "tanh", "relu", "elu", "identity")
+
+
+@dataclass(frozen=True)
+class CompiledTerm:
+    r"""One row of a cell's compiled table: a row-local immediate term (module docstring).
+
+    ``dS^{state0 + i} / dTheta^{row0 + i, j} = coef[coef_row, i] * u_j * (G1 entry if weighted)``
+    for ``0 <= i < n``, ``0 <= j < n_cols``, entry (r, j) of the block at ``offset + j n_rows + r``;
+    ``u_j`` is ``source[source0 + j]`` (``"onehot"``: only the column of the symbol, u = 1).
+    """
+
+    offset: int
+    source: str
+    n_cols: int
+    coef_row: int
+    n: int
+    n_rows: int
+    row0: int = 0
+    state0: int = 0
+    source0: int = 0
+    weighted: bool = False
+
+    def row(self) -> tuple[int, ...]:
+        return (
+            self.offset,
+            SOURCES.index(self.source),
+            self.source0,
+            self.n_cols,
+            self.coef_row,
+            self.n_rows,
+            self.row0,
+            self.state0,
+            self.n,
+            int(self.weighted),
+        )
+
+
+@dataclass(frozen=True)
+class CompiledCell:
+    """A cell described to the compiled engine (``rtrl_theory.engine._compiled``).
+
+    Attributes
+    ----------
+    forward : str
+        Name of the cell's compiled forward function, registered in ``engine._compiled``: it
+        writes the next state, the coefficient rows ``coef`` (n_coef, .) and the state Jacobian.
+    n_coef : int
+        Number of coefficient rows the forward function writes.
+    ints, floats : tuple
+        Static integers and floats the forward function reads (activation code, sizes, dt, ...).
+    terms : tuple of CompiledTerm
+        The immediate parameter Jacobian, as a table.
+    maps : tuple of (start, stop, kind, scale)
+        Entrywise weight maps of the flat cell parameters (``kind`` in :data:`WEIGHT_MAPS`); the
+        forward function reads the mapped parameters and weighted terms their derivative.
+    second_order : bool
+        Whether the compiled second-order step (pre-activation cells with u~ = (X; S)) applies.
+    """
+
+    forward: str
+    n_coef: int
+    ints: tuple
+    floats: tuple
+    terms: tuple
+    maps: tuple = ()
+    second_order: bool = False
+
+
 class Cell:
     """Base class of cells. Subclasses set the sizes and ``blocks`` and implement the methods.
 
@@ -432,6 +509,48 @@ class PreactivationCell(Cell):
         else:
             phi1, phi2 = act.deriv(z, 1), act.deriv(z, 2)
         return SecondOrderPieces(s, phi1, phi2, u, prep.G1, prep.G2, prep.rec, self.state_cols)
+
+    def compiled(self) -> CompiledCell | None:
+        """The compiled description: forward ``"preactivation"`` (z = Theta~ u~, S' = phi(z)).
+
+        None when the activation or a weight map has no compiled form. Coefficient rows: 0 is
+        phi'(z), 1 is phi''(z).
+        """
+        act = getattr(self.activation, "name", None)
+        onehot = getattr(self, "input_kind", "dense") == "onehot"
+        if type(self.activation).__name__ not in ("Sigmoid", "Tanh", "ReLU", "ELU", "Identity"):
+            return None
+        N = self.n_state
+        cols = {b.source: self._cols[b.source].start for b in self._pre}
+        terms, maps = [], []
+        for blk, pre in zip(self.blocks, self._pre, strict=True):
+            wm = pre.weight_map
+            kind = {"Identity": "identity", "ScaledTanh": "tanh", "ScaledSigmoid": "sigmoid"}
+            kname = kind.get(type(wm).__name__)
+            if kname is None:
+                return None
+            scale = float(getattr(wm, "c", 1.0))
+            maps.append((blk.offset, blk.stop, WEIGHT_MAPS.index(kname), scale))
+            source = pre.source
+            if source == "input" and onehot:
+                source = "onehot"
+            weighted = kname != "identity"
+            terms.append(CompiledTerm(blk.offset, source, blk.n_cols, 0, N, N, weighted=weighted))
+        ints = (
+            self.n_cols,
+            ACTIVATION_CODES.index(act),
+            cols.get("input", -1),
+            cols["state"],
+            cols.get("one", -1),
+            int(onehot),
+        )
+        second = (
+            not onehot
+            and act in ("sigmoid", "tanh")
+            and self.n_cols == self.n_input + self.n_state
+            and self.state_cols.start == self.n_input
+        )
+        return CompiledCell("preactivation", 2, ints, (), tuple(terms), tuple(maps), second)
 
     def check_inputs(self, S, X, *, name_S: str = "S", name_X: str = "X"):
         S = as_array(S, name_S, shape=(None, self.n_state))

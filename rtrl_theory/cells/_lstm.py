@@ -45,7 +45,16 @@ import numpy as np
 
 from rtrl_theory._validate import as_array, as_rng, positive_int
 
-from ._base import Cell, IndexedRowLocalTerm, Linearization, ParamBlock, RowLocalTerm, StateJacobian
+from ._base import (
+    Cell,
+    CompiledCell,
+    CompiledTerm,
+    IndexedRowLocalTerm,
+    Linearization,
+    ParamBlock,
+    RowLocalTerm,
+    StateJacobian,
+)
 from ._heads import SquaredErrorReadout, StateSliceHead
 from ._model import RNNModel
 from ._softmax import SoftmaxCrossEntropy, as_index_array
@@ -201,11 +210,22 @@ class LSTMCell(Cell):
             param_terms=tuple(terms),
         )
 
-    def compiled(self):
-        """The compiled description of this cell (``engine._compiled``; see ``cells._base``)."""
-        from rtrl_theory.engine._compiled import lstm_description
-
-        return lstm_description(self)
+    def compiled(self) -> CompiledCell:
+        """Compiled description (forward ``"lstm"``, ``cells._base``): coefficient rows 0-3 are
+        gates i, f, g, o on h', rows 4-6 gates i, f, g on c'."""
+        N, d = self.n_hidden, self.n_input
+        src = "onehot" if self.input_kind == "onehot" else "input"
+        R = 4 * N
+        terms = []
+        for blk, source, m in ((self.blocks[0], src, d), (self.blocks[1], "state", N),
+                               (self.blocks[2], "one", 1)):
+            for q in range(4):
+                terms.append(CompiledTerm(blk.offset, source, m, q, N, R, row0=q * N))
+                if q < 3:
+                    terms.append(
+                        CompiledTerm(blk.offset, source, m, 4 + q, N, R, row0=q * N, state0=N)
+                    )
+        return CompiledCell("lstm", 7, (d, int(self.input_kind == "onehot")), (), tuple(terms))
 
 
 class LSTMRNN(RNNModel):

@@ -56,7 +56,7 @@ import numpy as np
 
 from rtrl_theory._validate import as_array, nonnegative, positive
 
-from ._numba_kernels import _kernels
+from . import _compiled
 
 __all__ = [
     "BLAS_MIN_N",
@@ -92,7 +92,7 @@ __all__ = [
 #: small-matrix dgemm kernels are efficient from N = 5 on, so the loops (vectorised over the P_c
 #: columns, but loading and storing the output row for every l) only win below; N = 4 is a tie.
 #: The loops stay available as ``method="loops"``.
-BLAS_MIN_N = 5
+BLAS_MIN_N = _compiled.BLAS_MIN_N
 
 _ACTIVATIONS = {"sigmoid": 0, "tanh": 1}
 _BOUNDED_MAPS = {"tanh": 0, "sigmoid": 1}
@@ -305,19 +305,13 @@ def rtrl_sequence_fast(
         Theta, G1, alpha, X, Y, S0, Jt0, state_start, activation
     )
     use_blas = _use_blas(method, alpha.shape[0])
-    kernel = _kernels()["sequence"]
-    loss, grad, S, J = kernel(
-        np.ascontiguousarray(Theta.T),
-        np.ascontiguousarray(G1.T),
-        np.ascontiguousarray(alpha),
-        np.ascontiguousarray(X),
-        np.ascontiguousarray(Y),
-        S0,
-        J0,
-        state_start,
-        _ACTIVATIONS[activation],
-        use_blas,
+    desc = _compiled.preactivation_description(Theta.shape, state_start, activation)
+    th = np.ascontiguousarray(Theta.T).reshape(-1)  # vec Theta~: entry (k, m) at m N + k
+    g1 = np.ascontiguousarray(G1.T).reshape(-1)
+    losses, grad, S, J = _compiled.run_sequence(
+        desc, th, g1, np.ascontiguousarray(alpha), X, Y, S0, J0, use_blas
     )
+    loss = losses.mean()
     return FastSequenceResult(float(loss), grad, S, J.T.copy())
 
 
@@ -472,33 +466,24 @@ def rtrl_train_paper_fast(
     eta0, t0, gamma, etas, use_etas = _schedule_validate(eta0, t0, gamma, etas, X.shape[0])
     N, d = W.shape
     S0, J0 = _initial_state(S0, Jt0, N, N * (d + N))
-    vth = np.concatenate([W.T.reshape(-1), B.T.reshape(-1)])
-    use_blas = _use_blas(method, N)
-    kernel = _kernels()["train"]
-    alpha_T, vth_T, S, J, losses, grad_norms, diverged_at, reason = kernel(
-        np.ascontiguousarray(alpha),
-        vth,
-        np.ascontiguousarray(X),
-        np.ascontiguousarray(Y),
-        S0,
-        J0,
-        _BOUNDED_MAPS[bounded_map],
-        c_f,
-        c_g,
-        eta0,
-        t0,
-        gamma,
-        etas,
-        use_etas,
-        step_offset,
-        use_blas,
+    from rtrl_theory.cells import PaperRNN
+
+    model = PaperRNN(N, d, c_f=c_f, c_g=c_g, bounded_map=bounded_map)
+    if not use_etas:
+        from rtrl_theory.runners._schedules import PowerSchedule  # the one power schedule
+
+        etas = PowerSchedule(eta0, t0, gamma)(np.arange(step_offset, step_offset + X.shape[0]))
+    theta = np.concatenate([alpha, W.T.reshape(-1), B.T.reshape(-1)])
+    r = _compiled.train_compiled(
+        model, theta, X, Y, etas, "sgd", S0=S0, Jt0=J0.T, use_blas=_use_blas(method, N)
     )
+    reason = {"": "", _compiled.REASONS[1]: "loss", _compiled.REASONS[2]: "parameters"}[r.reason]
     return FastTrainResult(
-        np.concatenate([alpha_T, vth_T]),
-        S,
-        J.T.copy(),
-        losses,
-        grad_norms,
-        int(diverged_at),
-        ("", "loss", "parameters")[int(reason)],
+        r.theta,
+        r.S,
+        r.Jt,
+        r.losses,
+        r.grad_norms,
+        -1 if r.fail < 0 else step_offset + r.fail,
+        reason,
     )

@@ -137,8 +137,6 @@ class JointProcess:
             raise ValueError(
                 f"process: inputs have d = {process.n_input}, the model d = {model.n_input}"
             )
-        if backend not in ("auto", "numpy", "numba"):
-            raise ValueError(f"backend: expected 'auto', 'numpy' or 'numba', got {backend!r}")
         self.model = model
         self.theta = model.as_flat(params).copy()
         self.theta.setflags(write=False)
@@ -150,6 +148,11 @@ class JointProcess:
             model.cell.prepare(tc, second_order=True) if order == 2 else model.cell.prepare(tc)
         )
         self.backend = self._pick_backend(backend)
+        if self.backend == "numba":  # the cell's compiled table and mapped parameters, once
+            from rtrl_theory.engine._compiled import describe_model, mapped_params
+
+            self._desc = describe_model(model, order=order, task="particles")
+            self._mapped = mapped_params(self._desc, tc)
         N, d, P = model.cell.n_state, model.n_input, model.cell.n_params
         self.n_hidden, self.n_input, self.n_cell_params = N, d, P
         self._teacher = isinstance(process.target, TeacherTarget)
@@ -165,14 +168,13 @@ class JointProcess:
 
     # -- backends ---------------------------------------------------------------------------
     def _pick_backend(self, backend):
-        if backend == "numpy":
-            return "numpy"
-        from rtrl_theory.engine import numba_available, particles_fast_supported
+        """The engine's one backend decision (``rtrl_theory.engine.select_backend``)."""
+        from rtrl_theory.engine import select_backend
 
-        ok = numba_available() and particles_fast_supported(self.model)
-        if backend == "numba" and not ok:
-            raise ValueError("backend: 'numba' is unavailable for this model or installation")
-        return "numba" if ok else "numpy"
+        self.backend_plan = select_backend(
+            self.model, "particles", backend=backend, order=self.order
+        )
+        return self.backend_plan.name
 
     def _advance(self, S, Jt, Ht, X, *, inplace: bool = False):
         """(S, J, H) one step with input X (K, d).
@@ -181,21 +183,13 @@ class JointProcess:
         arrays are copied first, so a ParticleState handed out before is never modified.
         """
         if self.backend == "numba":
-            from rtrl_theory.engine import advance_particles_fast
+            from rtrl_theory.engine._compiled import particles_compiled
 
             if not inplace:
                 S, Jt = S.copy(), Jt.copy()
                 Ht = None if Ht is None else Ht.copy()
-            cell = self.model.cell
-            advance_particles_fast(
-                self.prep,
-                S,
-                Jt,
-                X,
-                Ht,
-                state_start=cell.state_cols.start,
-                activation=cell.activation.name,
-            )
+            X = np.asarray(X, dtype=float)
+            particles_compiled(self._desc, *self._mapped, S, Jt, Ht, X[None] if X.ndim == 2 else X)
             return S, Jt, Ht
         state = SensitivityState(S, Jt, Ht)
         if self.order == 2:

@@ -39,8 +39,8 @@ with the mean over the chains of the block gradients (same block CONVENTION). Th
 per-step loss is the mean over the chains. ``batch_size=1`` is the single-sequence algorithm.
 
 **Models.** The NumPy path works for any :class:`~rtrl_theory.RNNModel` (any cell of the engine);
-the compiled kernel (``backend="numba"``, chosen by ``"auto"`` when available) covers only RTRL on
-a :class:`~rtrl_theory.PaperRNN` with SGD and ``batch_size=1``.
+the compiled engine (``backend="numba"``, chosen by ``"auto"`` when available) covers RTRL with SGD or
+RMSprop and ``batch_size=1`` on every cell with a compiled description (``select_backend``).
 
 A run whose loss, parameters or optimizer state become non-finite stops cleanly: the result says
 when and why and keeps everything recorded before (``status="diverged"``).
@@ -113,6 +113,9 @@ class TrainResult:
     message : str
     wall_time : float, seconds
     backend : str
+        "numpy" or "numba" (the compiled engine).
+    backend_reason : str
+        Why that backend runs (``rtrl_theory.engine.select_backend``).
     """
 
     algo: str
@@ -128,6 +131,7 @@ class TrainResult:
     wall_time: float
     backend: str
     config: dict = field(default_factory=dict)
+    backend_reason: str = ""
 
     @property
     def n_steps_run(self) -> int:
@@ -150,6 +154,7 @@ class TrainResult:
         return {
             "algo": self.algo,
             "backend": self.backend,
+            "backend_reason": self.backend_reason,
             "status": self.status,
             "stopped_at": self.stopped_at,
             "message": self.message,
@@ -317,35 +322,13 @@ def _data_source(data, n_steps, rng, d, batch_size, model=None):
 
 
 def _pick_backend(model, algo, backend, optimizer, batch_size):
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
-    if algo != "rtrl" or backend == "numpy":
-        return "numpy"
-    from . import _fast
+    """The engine's one backend decision (``rtrl_theory.engine.select_backend``): a BackendPlan."""
+    from rtrl_theory.engine import select_backend
 
-    if getattr(model, "input_kind", "dense") == "onehot":
-        # Text models (one-hot inputs, softmax head): the compiled GRU / Elman kernel.
-        from rtrl_theory.engine._numba_text import text_unsupported_reason
-
-        from ._optimizers import SGD, RMSprop
-
-        why = text_unsupported_reason(model)
-        if why is None and batch_size != 1:
-            why = "batch_size > 1"
-        if why is None and type(optimizer) not in (SGD, RMSprop):
-            why = f"optimizer {type(optimizer).__name__}"
-        if why is None and not _fast.available():
-            why = "numba is not installed"
-        if backend == "numba" and why is not None:
-            raise ValueError(f"backend: 'numba' is unavailable here ({why}); use 'auto' or 'numpy'")
-        return "numpy" if why is not None else "numba-text"
-    why = _fast.unsupported_reason(model, optimizer, batch_size)
-    if backend == "numba" and why is not None:
-        raise ValueError(
-            f"backend: 'numba' is unavailable here ({why}); the compiled path covers RTRL on a "
-            f"PaperRNN with optimizer 'sgd' and batch_size 1; use 'auto' or 'numpy'"
-        )
-    return "numpy" if why is not None else "numba"
+    return select_backend(
+        model, "train_online", backend=backend, optimizer=optimizer, batch_size=batch_size,
+        algo=algo,
+    )
 
 
 def _chain_mean_grad(model, hd, Jt):
@@ -474,10 +457,11 @@ def train_online(
         Steps between parameter-path snapshots, ``on_record`` calls and checkpoint opportunities
         (default about n_steps/200, rounded up to a multiple of tau for TBPTT).
     backend : {"auto", "numpy", "numba"}
-        RTRL on a PaperRNN with SGD and ``batch_size=1`` uses the compiled kernel when numba is
-        installed ("auto"), as does RTRL on a one-hot GRU / Elman text model with SGD or RMSprop
-        and ``batch_size=1`` (``"numba-text"``); every other case runs the NumPy engine, and
-        ``"numba"`` raises there. TBPTT always runs the NumPy engine.
+        Decided by :func:`~rtrl_theory.engine.select_backend` (the result's ``backend_reason``
+        says why): RTRL with SGD or RMSprop and ``batch_size=1`` on any cell with a compiled
+        description (paper RNN, Elman, linear / neural SDE, GRU, LSTM) and the readout or
+        softmax head runs compiled under "auto"; every other case runs the NumPy engine, and
+        ``"numba"`` raises there (TBPTT included).
     progress : bool
         Show a progress bar on stderr.
     on_record : callable, optional
@@ -546,7 +530,8 @@ def train_online(
     record_every = positive_int(record_every, "record_every")
     if algo == "tbptt":
         record_every = tau * math.ceil(record_every / tau)
-    backend = _pick_backend(model, algo, backend, optimizer, B)
+    plan = _pick_backend(model, algo, backend, optimizer, B)
+    backend, backend_reason = plan.name, plan.reason
     config = {
         "algo": algo,
         "tau": tau,
@@ -670,6 +655,7 @@ def train_online(
             wall_before + time.perf_counter() - t_start,
             backend,
             config,
+            backend_reason=backend_reason,
         )
 
     last_write = time.monotonic()
@@ -695,12 +681,9 @@ def train_online(
                     if backend == "numba":
                         from . import _fast
 
-                        out = _fast.rtrl_chunk_paper(model, theta, state, X[0], Y[0], etas, done)
-                        theta, state, cl, cg, fail, why = out
-                    elif backend == "numba-text":
-                        from rtrl_theory.engine._numba_text import rtrl_chunk_text
-
-                        out = rtrl_chunk_text(model, theta, state, X, Y, etas, optimizer, opt_state)
+                        out = _fast.rtrl_chunk_compiled(
+                            model, theta, state, X, Y, etas, optimizer, opt_state
+                        )
                         theta, state, opt_state, cl, cg, fail, why = out
                     else:
                         out = _rtrl_chunk_numpy(
