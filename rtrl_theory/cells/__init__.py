@@ -2,6 +2,8 @@
 
 from ._base import (
     Cell,
+    CompiledCell,
+    CompiledTerm,
     IndexedRowLocalTerm,
     Linearization,
     ParamBlock,
@@ -69,6 +71,8 @@ __all__ = [
     "NeuralSDEParams",
     "activation_map",
     "Cell",
+    "CompiledCell",
+    "CompiledTerm",
     "ELU",
     "HeadDerivatives",
     "Identity",
