@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rtrl_theory._validate import as_array, as_rng, positive_int
+from rtrl_theory._validate import as_rng, positive_int
 
 from ._base import (
     Cell,
@@ -56,8 +56,8 @@ from ._base import (
     StateJacobian,
 )
 from ._heads import SquaredErrorReadout, StateSliceHead
-from ._model import RNNModel
-from ._softmax import SoftmaxCrossEntropy, as_index_array
+from ._gru import _KindModel
+from ._softmax import SoftmaxCrossEntropy
 
 __all__ = ["LSTMCell", "LSTMRNN", "PreparedLSTM"]
 
@@ -228,7 +228,7 @@ class LSTMCell(Cell):
         return CompiledCell("lstm", 7, (d, int(self.input_kind == "onehot")), (), tuple(terms))
 
 
-class LSTMRNN(RNNModel):
+class LSTMRNN(_KindModel):
     r"""An LSTM (:class:`LSTMCell`) with a head on h: the readout, or softmax cross-entropy.
 
     .. math:: (h_{t+1}, c_{t+1}) = \mathrm{LSTM}(h_t, c_t, x_t), \qquad
@@ -298,23 +298,6 @@ class LSTMRNN(RNNModel):
     def n_hidden(self) -> int:
         return self.cell.n_hidden
 
-    def check_sequence(self, X, Y, *, batched: bool = False):
-        """Validate inputs ((T, d) floats or (T,) symbols) and targets by kind (leading K if
-        ``batched``)."""
-        lead = (None, None) if batched else (None,)
-        if self.input_kind == "onehot":
-            X = as_index_array(X, "X", self.n_input, shape=lead)
-        else:
-            X = as_array(X, "X", shape=(*lead, self.n_input))
-        steps = X.shape[: len(lead)]
-        if self.target_kind == "class":
-            Y = as_index_array(Y, "Y", self.n_classes, shape=steps)
-        else:
-            Y = as_array(Y, "Y", shape=steps)
-        if steps[-1] == 0:
-            raise ValueError("X: expected at least one time step, got T = 0")
-        return X, Y
-
     def init_params(self, rng=None) -> np.ndarray:
         r"""Random starting parameters (flat), ``torch.nn.LSTMCell``'s default.
 
@@ -328,15 +311,6 @@ class LSTMRNN(RNNModel):
         if self.n_classes is not None:
             theta[self.n_head_params - self.n_classes : self.n_head_params] = 0.0
         return theta
-
-    def named(self, params) -> dict[str, np.ndarray]:
-        """Head and cell blocks by name, as matrices (copies)."""
-        theta = self.as_flat(params)
-        th, tc = self.split(theta)
-        out = {"head": th.copy()}
-        for blk in self.cell.blocks:
-            out[blk.name] = blk.unflatten(tc).copy()
-        return out
 
     def __repr__(self) -> str:
         head = "softmax" if self.n_classes is not None else "readout"

@@ -645,6 +645,32 @@ def _step2(ip, th, g1, g2, S, Js, Jn, Hs, Hn, coef, work, ThS, Az):  # pragma: n
 # ------------------------------------------------------------------------------------------------
 # The loops, each written once
 # ------------------------------------------------------------------------------------------------
+def _scratch(S0, J0, n_coef, d, C):  # pragma: no cover - compiled
+    """Buffers of the one-chain loops: J, Jn (Ns + 1, P_c) with J[:Ns] = J0, S = S0 copy, s,
+    coef, A (Ns + 1, Ns), the forward's work array, w (Ns,), the head's o (C,)."""
+    Ns, Pc = J0.shape
+    J = np.zeros((Ns + 1, Pc))
+    Jn = np.zeros((Ns + 1, Pc))
+    for k in range(Ns):
+        for p in range(Pc):
+            J[k, p] = J0[k, p]
+    work = np.zeros(4 * Ns + Pc // max(Ns, 1) + d + 2)
+    return (
+        J, Jn, S0.copy(), np.empty(Ns), np.zeros((n_coef, Ns)), np.zeros((Ns + 1, Ns)), work,
+        np.zeros(Ns), np.empty(max(C, 1)),
+    )
+
+
+def _state_rows(J, Ns):  # pragma: no cover - compiled
+    """A copy of J[:Ns] (by loops: a slice copy costs seconds of numba compilation)."""
+    Pc = J.shape[1]
+    out = np.empty((Ns, Pc))
+    for k in range(Ns):
+        for p in range(Pc):
+            out[k, p] = J[k, p]
+    return out
+
+
 def _sequence_loop(
     fcode, ip, fp, th, g1, terms, n_coef, hcode, thh, n_out, C, Xd, Xi, Y, S0, J0, use_blas, grad
 ):  # pragma: no cover - compiled
@@ -652,20 +678,8 @@ def _sequence_loop(
     Ns = S0.shape[0]
     Pc = th.shape[0]
     T = Y.shape[0]
-    J = np.zeros((Ns + 1, Pc))
-    Jn = np.zeros((Ns + 1, Pc))
-    if grad:
-        for k in range(Ns):
-            for p in range(Pc):
-                J[k, p] = J0[k, p]
-    S = S0.copy()
-    s = np.empty(Ns)
-    coef = np.zeros((n_coef, Ns))
-    A = np.zeros((Ns + 1, Ns))
-    work = np.zeros(4 * Ns + Pc // max(Ns, 1) + Xd.shape[1] + 2)
-    w = np.empty(Ns)
+    J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
     gh = np.empty(thh.shape[0])
-    o = np.empty(max(C, 1))
     losses = np.empty(T)
     g_h = np.zeros(thh.shape[0])
     g_c = np.zeros(Pc)
@@ -682,11 +696,7 @@ def _sequence_loop(
             J, Jn = Jn, J
         for k in range(Ns):
             S[k] = s[k]
-    J_T = np.empty((Ns, Pc))
-    for k in range(Ns):
-        for p in range(Pc):
-            J_T[k, p] = J[k, p]
-    return losses, g_h, g_c, S, J_T
+    return losses, g_h, g_c, S, _state_rows(J, Ns)
 
 
 def _train_loop(
@@ -707,19 +717,8 @@ def _train_loop(
     g1 = np.empty(Pc)
     g2 = np.empty(Pc)
     acc = np.zeros(3)
-    J = np.zeros((Ns + 1, Pc))
-    Jn = np.zeros((Ns + 1, Pc))
-    for k in range(Ns):
-        for p in range(Pc):
-            J[k, p] = J0[k, p]
-    S = S0.copy()
-    s = np.empty(Ns)
-    coef = np.zeros((n_coef, Ns))
-    A = np.zeros((Ns + 1, Ns))
-    work = np.zeros(4 * Ns + Pc // max(Ns, 1) + Xd.shape[1] + 2)
-    w = np.empty(Ns)
+    J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
     gh = np.empty(Ph)
-    o = np.empty(max(C, 1))
     losses = np.empty(T)
     gnorms = np.empty(T)
     n_run = 0
@@ -754,11 +753,7 @@ def _train_loop(
         J, Jn = Jn, J
         for k in range(Ns):
             S[k] = s[k]
-    J_T = np.empty((Ns, Pc))
-    for k in range(Ns):
-        for p in range(Pc):
-            J_T[k, p] = J[k, p]
-    return theta, v, S, J_T, losses[:n_run].copy(), gnorms[:n_run].copy(), fail, reason
+    return theta, v, S, _state_rows(J, Ns), losses[:n_run].copy(), gnorms[:n_run].copy(), fail, reason
 
 
 def _to_state_major(Ec, Xs):  # pragma: no cover - compiled
@@ -858,6 +853,8 @@ _HELPERS = (
     "_step2",
     "_to_state_major",
     "_to_engine",
+    "_scratch",
+    "_state_rows",
 )
 
 
@@ -1065,9 +1062,24 @@ def sequence_compiled(model, theta, X, Y, *, S0=None, Jt0=None, grad: bool = Tru
 
 @dataclass(frozen=True)
 class CompiledTrainResult:
-    """Result of :func:`train_compiled`: final ``theta`` (P,), RMSprop's ``v`` (or None), ``S``,
-    ``Jt`` (P_c, N_s), per-step ``losses`` and ``grad_norms``, ``fail`` (-1 or the local step)
-    and ``reason`` (REASONS, without the step)."""
+    """Result of :func:`train_compiled` (and ``rtrl_train_text_fast``).
+
+    Attributes
+    ----------
+    theta : ndarray (P,)
+        Final flat parameters (head, cell): those before the failing step on divergence.
+    v : ndarray (P,) or None
+        RMSprop's running mean square (None for SGD).
+    S : ndarray (N_s,)
+    Jt : ndarray (P_c, N_s)
+        Final sensitivities, engine layout.
+    losses, grad_norms : ndarray (n_run,)
+        Per-step loss (nats for the softmax head) and gradient norm.
+    fail : int
+        -1, or the local index of the step at which the run stopped.
+    reason : str
+        "" or the divergence message (:data:`REASONS`, without the step number).
+    """
 
     theta: np.ndarray
     v: np.ndarray | None

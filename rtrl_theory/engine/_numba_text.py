@@ -42,7 +42,6 @@ Implementation
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -98,35 +97,8 @@ def flops_per_step(model) -> float:
 # ------------------------------------------------------------------------------------------------
 # Public functions
 # ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TextTrainResult:
-    """Result of :func:`rtrl_train_text_fast`.
-
-    Attributes
-    ----------
-    theta : ndarray (P,)
-        Final flat parameters ``(vec V, c, cell)``: those before the failing step on divergence.
-    v : ndarray (P,) or None
-        RMSprop's running mean square (None for SGD).
-    S : ndarray (N,)
-    Jt : ndarray (P_c, N)
-        Final sensitivities, engine layout.
-    losses, grad_norms : ndarray (n_run,)
-        Per-step cross-entropy (nats) and gradient norm.
-    fail : int
-        -1, or the local index of the step at which the run stopped.
-    reason : str
-        "" or the trainer's divergence message (without the step number).
-    """
-
-    theta: np.ndarray
-    v: np.ndarray | None
-    S: np.ndarray
-    Jt: np.ndarray
-    losses: np.ndarray
-    grad_norms: np.ndarray
-    fail: int
-    reason: str
+#: The result of :func:`rtrl_train_text_fast`: the compiled trainer's result.
+TextTrainResult = _compiled.CompiledTrainResult
 
 
 def rtrl_train_text_fast(
