@@ -529,26 +529,76 @@ def _diverged(loss, acc):  # pragma: no cover - compiled
 
 
 def _rows_product(A, J, Jn, nrow, N):  # pragma: no cover - compiled
-    """Jn[k] = sum_l A[k, l] J[l] for k < nrow, four terms of l at a time (each output row is
-    loaded and stored N / 4 times; the loop over the row vectorises)."""
+    """Jn[k] = sum_l A[k, l] J[l] for k < nrow, by hand for small N (and inside prange).
+
+    Two output rows at a time and four terms of l at a time, the remainder of l in one pass:
+    each source row is loaded nrow / 2 times and each output row N / 4 times instead of N
+    times; the loop over the row's L entries vectorises. (Measured: 1.7x the one-row version
+    at N = 10, P_c = 130.)
+    """
     L = J.shape[1]
-    for k in range(nrow):
-        out = Jn[k]
+    k = 0
+    while k < nrow:
+        two = k + 1 < nrow
+        o0 = Jn[k]
+        o1 = Jn[k + 1] if two else Jn[k]
         for i in range(L):
-            out[i] = 0.0
+            o0[i] = 0.0
+        if two:
+            for i in range(L):
+                o1[i] = 0.0
         l0 = 0
-        while l0 + 4 <= N:
-            c0, c1, c2, c3 = A[k, l0], A[k, l0 + 1], A[k, l0 + 2], A[k, l0 + 3]
-            s0, s1, s2, s3 = J[l0], J[l0 + 1], J[l0 + 2], J[l0 + 3]
-            for i in range(L):
-                out[i] += (c0 * s0[i] + c1 * s1[i]) + (c2 * s2[i] + c3 * s3[i])
-            l0 += 4
         while l0 < N:
-            c0 = A[k, l0]
+            r = min(N - l0, 4)
+            a00, a10 = A[k, l0], A[k + 1 if two else k, l0]
             s0 = J[l0]
-            for i in range(L):
-                out[i] += c0 * s0[i]
-            l0 += 1
+            if r == 4:
+                a01, a02, a03 = A[k, l0 + 1], A[k, l0 + 2], A[k, l0 + 3]
+                s1, s2, s3 = J[l0 + 1], J[l0 + 2], J[l0 + 3]
+                if two:
+                    a11, a12, a13 = A[k + 1, l0 + 1], A[k + 1, l0 + 2], A[k + 1, l0 + 3]
+                    for i in range(L):
+                        x0, x1, x2, x3 = s0[i], s1[i], s2[i], s3[i]
+                        o0[i] += (a00 * x0 + a01 * x1) + (a02 * x2 + a03 * x3)
+                        o1[i] += (a10 * x0 + a11 * x1) + (a12 * x2 + a13 * x3)
+                else:
+                    for i in range(L):
+                        o0[i] += (a00 * s0[i] + a01 * s1[i]) + (a02 * s2[i] + a03 * s3[i])
+            elif r == 3:
+                a01, a02 = A[k, l0 + 1], A[k, l0 + 2]
+                s1, s2 = J[l0 + 1], J[l0 + 2]
+                if two:
+                    a11, a12 = A[k + 1, l0 + 1], A[k + 1, l0 + 2]
+                    for i in range(L):
+                        x0, x1, x2 = s0[i], s1[i], s2[i]
+                        o0[i] += (a00 * x0 + a01 * x1) + a02 * x2
+                        o1[i] += (a10 * x0 + a11 * x1) + a12 * x2
+                else:
+                    for i in range(L):
+                        o0[i] += (a00 * s0[i] + a01 * s1[i]) + a02 * s2[i]
+            elif r == 2:
+                a01 = A[k, l0 + 1]
+                s1 = J[l0 + 1]
+                if two:
+                    a11 = A[k + 1, l0 + 1]
+                    for i in range(L):
+                        x0, x1 = s0[i], s1[i]
+                        o0[i] += a00 * x0 + a01 * x1
+                        o1[i] += a10 * x0 + a11 * x1
+                else:
+                    for i in range(L):
+                        o0[i] += a00 * s0[i] + a01 * s1[i]
+            else:
+                if two:
+                    for i in range(L):
+                        x0 = s0[i]
+                        o0[i] += a00 * x0
+                        o1[i] += a10 * x0
+                else:
+                    for i in range(L):
+                        o0[i] += a00 * s0[i]
+            l0 += r
+        k += 2
 
 
 def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # pragma: no cover

@@ -41,6 +41,8 @@ BLOCK_NAMES = ("X", "eta", "S", "J", "H")
 #: Largest per-particle memory of the second-order states that ``order="auto"`` accepts.
 AUTO_H_BYTES = 64 * 1024
 INITIAL_LAWS = ("point", "box")
+#: Steps per call of the compiled block kernel in :meth:`JointProcess.run` (J, H stay in cache).
+_BLOCK = 100
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,7 @@ class JointProcess:
         return self.backend_plan.name
 
     def _advance(self, S, Jt, Ht, X, *, inplace: bool = False):
-        """(S, J, H) one step with input X (K, d).
+        """(S, J, H) one step with input X (K, d) (compiled backend: or n steps, X (n, K, d)).
 
         The compiled kernel works in place: unless ``inplace`` (the caller owns the arrays), the
         arrays are copied first, so a ParticleState handed out before is never modified.
@@ -298,6 +300,23 @@ class JointProcess:
         S, Jt, Ht = self._advance(z.S, z.Jt, z.Ht, X, inplace=inplace)
         return ParticleState(X, eta, Y, S, Jt, Ht, teacher, z.t + 1)
 
+    def _steps(self, z, rng, m, *, inplace):
+        """m transitions: the data of the m steps first (the draws of :meth:`step`, in its
+        order), then (S, J, H) through one call of the compiled block kernel."""
+        if m == 1:
+            return self._step(z, rng, inplace=inplace)
+        K = z.n_particles
+        chain = self.process.chain
+        X, teacher = z.X, z.teacher
+        Xs = np.empty((m, K, self.n_input))
+        for j in range(m):
+            X = chain.step(X, chain.draw_noise(rng, (K,)))
+            eta = self._draw_eta(rng, K)
+            Y, teacher = self._targets(X, eta, teacher)
+            Xs[j] = X
+        S, Jt, Ht = self._advance(z.S, z.Jt, z.Ht, Xs, inplace=inplace)
+        return ParticleState(X, eta, Y, S, Jt, Ht, teacher, z.t + m)
+
     def run(
         self,
         z: ParticleState,
@@ -325,12 +344,17 @@ class JointProcess:
 
             bar = tqdm(total=n_steps, unit="step", desc="particles", leave=False)
         try:
-            for i in range(n_steps):
-                z = self._step(z, rng, inplace=i > 0)  # the first step copies the caller's arrays
-                if callback is not None and ((i + 1) % every == 0 or i + 1 == n_steps):
+            i = 0
+            while i < n_steps:
+                # the compiled engine runs a block of steps per particle (data drawn first, in the
+                # same order as step by step: the same numbers); NumPy one step at a time
+                m = 1 if self.backend != "numba" else min(_BLOCK, every - i % every, n_steps - i)
+                z = self._steps(z, rng, m, inplace=i > 0)  # the first copies the caller's arrays
+                i += m
+                if callback is not None and (i % every == 0 or i == n_steps):
                     callback(z)
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(m)
         finally:
             if bar is not None:
                 bar.close()
