@@ -41,7 +41,11 @@ def threads_for_gemm(n_rows: int, n_inner: int, n_cols: int) -> int | None:
 def _fallback_handles():
     """(get, set) pairs of the OpenBLAS builds shipped with scipy and NumPy (loaded or loadable)."""
     global _FALLBACK
-    if _FALLBACK is None:
+    if not _FALLBACK:
+        try:  # numba's np.dot goes through scipy's BLAS: make sure it is loaded before looking
+            import scipy.linalg.cython_blas  # noqa: F401
+        except ImportError:  # pragma: no cover - scipy is a dependency
+            pass
         pairs = []
         names = [
             ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
