@@ -105,7 +105,7 @@ class LSTMCell(Cell):
     >>> import numpy as np
     >>> cell = LSTMCell(2, 3)
     >>> cell.n_state, cell.n_params, cell.state_parts
-    (4, 44, (('h', 2), ('c', 2)))
+    (4, 48, (('h', 2), ('c', 2)))
     >>> prep = cell.prepare(np.zeros(cell.n_params))  # every gate 1/2, g = 0: c' = c / 2
     >>> cell.step(prep, np.array([[0.0, 0.0, 1.0, 1.0]]), np.ones((1, 3)))[0, 2:]
     array([0.5, 0.5])

@@ -25,27 +25,12 @@ RNN) and :math:`\tilde\Theta'` the derivative of the entrywise maps (``G1 = [g'(
 
 Implementation notes
 --------------------
-* numba is imported on first use only (``import rtrl_theory`` does not pay for it, and the
-  package works without it); the kernels are compiled with ``cache=True`` (numba's on-disk cache
-  in ``__pycache__``), ``fastmath=False`` (IEEE semantics: no reassociation, no FMA contraction)
-  and ``error_model="numpy"`` (a divergent run yields inf/NaN instead of raising).
-* Inside the kernels the sensitivities are held *state-major*, ``J[k, p]`` (N, P_c) with one
-  extra row: ``J_aug = [J; w^T D f(B) J]``, ``w = r alpha``, so that the gradient
-  :math:`r\,J_{t+1}^\top\alpha` comes out of the same GEMM as :math:`J_{t+1}` (the GEMM has N + 1
-  rows instead of N: no second pass over :math:`J`). Inputs and outputs use the engine's
-  parameter-major layout ``Jt[p, k]`` (P_c, N) of :mod:`rtrl_theory.engine._forward`; the
-  transposes happen once per call.
-* The product :math:`(D\tilde\Theta_S) J_t` is either a BLAS GEMM (``np.dot`` inside numba, which
-  calls scipy's OpenBLAS) or hand-written loops vectorised over the P_c columns; see
-  :data:`BLAS_MIN_N` for the measured crossover. scipy's OpenBLAS is a second copy beside
-  numpy's, with its own thread pool: calling the two in quick alternation on few cores makes
-  their idle workers spin against each other (measured: N = 64 GEMMs up to 2x slower for
-  ~0.1 s after a numpy GEMM). ``OPENBLAS_NUM_THREADS=1`` avoids it where throughput comes from
-  running chains in parallel processes.
-* tanh (in the sigmoid and in the bounded maps, re-evaluated at every step of the online
-  algorithm) is computed by a branch-free rational / range-reduced-exp formula instead of libm's
-  tanh: at most 2 ulp from ``np.tanh`` (libm: 3 ulp) and about 3x cheaper; it took the online
-  step at N = 10 from 2.7 to 1.7 microseconds.
+These are validated, array-level entry points to the one compiled engine
+(:mod:`rtrl_theory.engine._compiled`): the fixed-theta loop and the online loop there run every
+cell with a compiled description; here they are fed the paper RNN's (or any pre-activation
+cell's) mapped weights. Layout, BLAS use (:data:`BLAS_MIN_N`), BLAS threads
+(:mod:`rtrl_theory.engine._blas`), the branch-free tanh (at most 2 ulp from ``np.tanh``) and the
+JIT configuration are documented there once.
 """
 
 from __future__ import annotations

@@ -43,28 +43,16 @@ be C-contiguous, writable float64 arrays (a copy would silently drop the update)
 
 Implementation notes
 --------------------
-* numba is imported on first use (``import rtrl_theory`` does not need it). The kernel is compiled
-  with ``parallel=True``, ``cache=True``, ``fastmath=False`` (IEEE semantics: no reassociation, no
-  FMA contraction) and ``error_model="numpy"``, like :mod:`rtrl_theory.engine._numba_kernels`,
-  whose branch-free ``_tanh`` (at most 2 ulp from ``np.tanh``) computes the activations. numba's
-  cache is invalidated by changes to THIS file only: after editing ``_tanh`` in
-  ``_numba_kernels.py``, delete ``rtrl_theory/engine/__pycache__/_numba_particles*.nb[ci]``.
-* ``numba.prange`` runs over :data:`CHUNKS_PER_THREAD` x (number of threads) contiguous chunks
-  of particles; each chunk allocates its scratch once (a few (N, P_c) and, for second order, two
-  (N, P_c^2) buffers), so the loop over particles does not allocate. Every particle reads and
-  writes only its own rows: the results do not depend on the number of threads (bit for bit).
-* Inside a particle the sensitivities are held STATE-major, ``Js[k, p]`` and
-  ``Hs[k, p P_c + q]`` ([P1]'s orientation): the products with :math:`\tilde\Theta_S` become axpys
-  over P_c (or P_c^2) contiguous entries, which vectorise, instead of N-long loops (N = 4 or 10
-  does not fill SIMD registers). The particle's rows are transposed in and out once per call, so
-  :func:`advance_particles_fast_steps` pays them once per n steps. The sum over l is taken four
-  terms at a time (each output row loaded and stored N/4 instead of N times). No BLAS inside
-  ``prange`` (OpenBLAS's own thread pool would compete with numba's on 2 cores, and N is small).
-* Operation order follows the NumPy engine where it is free to do so (e.g.
-  :math:`\phi'\odot(\tilde\Theta_S J)` rather than :math:`(\phi'\odot\tilde\Theta_S) J`, the
-  :math:`R^k` terms added in the same order), so that the two differ by float64 rounding of the
-  sums over l (different summation order) and of ``_tanh`` vs ``np.tanh`` only: observed max-norm
-  relative differences ~4e-16 after a few steps.
+* These functions validate and hand the arrays to the one compiled engine
+  (:func:`rtrl_theory.engine._compiled.particles_compiled`): the cell's forward function and its
+  table feed the one first-order step and, with ``Ht``, the one second-order step; numba is
+  imported on first use and the kernels are cached on disk (``_compiled.JIT_OPTIONS``).
+* ``numba.prange`` runs over 4 x (number of threads) contiguous chunks of particles; each chunk
+  allocates its scratch once. Every particle reads and writes only its own rows: the results do
+  not depend on the number of threads (bit for bit).
+* Inside a particle the sensitivities are held STATE-major (``Js[k, p]``, ``Hs[k, p P_c + q]``),
+  transposed in and out once per call, so the products with the state Jacobian are axpys over
+  P_c (or P_c^2) contiguous entries; no BLAS inside ``prange``.
 * Per-call validation is O(K d + N M) (shapes, dtypes, contiguity, no overlap between the updated
   arrays, finiteness of X and of the prepared weights); the large state arrays are NOT scanned for
   NaN/inf (that would cost a pass over memory per step): non-finite states propagate, as in the

@@ -22,22 +22,10 @@ engine (``algo="rtrl"``, ``batch_size=1``); both agree to rounding (tests/test_t
 
 Implementation
 --------------
-* The :math:`(N, N)` Jacobian :math:`A_t` is formed first (O(N^2)), with one extra row
-  :math:`w^\top A_t`, so that one GEMM :math:`[A_t; w^\top A_t]\,\tilde J` (BLAS ``dgemm`` through
-  numba's ``np.dot``) gives both :math:`A_t\tilde J` and the gradient row
-  :math:`w^\top A_t\tilde J`; the immediate term :math:`M_t` and its share
-  :math:`w^\top M_t` are then added on the "diagonal blocks" only. The one-hot input blocks
-  touch one column (N entries), the recurrent blocks N^2 entries, the biases N.
-  The J update costs :math:`2 (N + 1) N P_c` flops a step; for the GRU with N = 20 and V = 65,
-  :math:`P_c = 3N(V + N + 1) + N = 5180`: 4.35 MFLOP.
-* Sensitivities are held state-major, ``J[k, p]`` (N, P_c), in the kernel; the wrappers take and
-  return the engine's parameter-major ``Jt[p, k]`` (P_c, N).
-* Cells are described to the kernel by a block table (offset, source, coefficient): source 0 is
-  the one-hot input (column :math:`x_t`), 1 the previous state, 2 the constant 1; the coefficient
-  is a row of the per-step (n_coef, N) array filled by the cell's forward function.
-* scipy's OpenBLAS behind numba's ``np.dot`` runs this (21 x 20) x (20 x 5180) product fastest on
-  one thread (measured: 115 us single-threaded against 150-550 us with two threads on the shared
-  2-core machine); ``benchmarks/bench_text.py`` sets ``OPENBLAS_NUM_THREADS=1``.
+Thin wrappers over the one compiled engine (:mod:`rtrl_theory.engine._compiled`): any cell with a
+compiled description and one-hot inputs (GRU, one-hot Elman, LSTM) with the softmax head runs
+through the same first-order step and the same online loop as the paper's RNN. The J update
+costs :math:`2 (N_s + 1) N_s P_c` flops a step (:func:`flops_per_step`).
 """
 
 from __future__ import annotations
