@@ -489,32 +489,35 @@ def _head(hcode, thh, n_out, s, yv, gh, w, o):  # pragma: no cover - compiled
 def _update(theta, theta_new, v, v_new, gvec, start, opt, beta, eps, eta, acc):  # pragma: no cover
     """theta' = theta - eta g (SGD, opt 0) or RMSprop (opt 1: v' = beta v + (1 - beta) g^2,
     theta' = theta - eta g / (sqrt(v') + eps)) on ``start : start + len(g)``, the formulas of
-    runners._optimizers. acc[0] += sum g^2; acc[1], acc[2] += non-finite theta', v' counts."""
+    runners._optimizers, in one pass. acc[0] += sum g^2; acc[1] (acc[2]) += 1 if some theta'
+    (v') is not finite: x - x is 0 for finite x and NaN otherwise, so the sums of x - x are NaN
+    exactly when some x is not finite."""
     m = gvec.shape[0]
+    sq = 0.0
+    chk = 0.0
+    chv = 0.0
     if opt == 1:
         for p in range(m):
             gp = gvec[p]
+            sq += gp * gp
             vp = beta * v[start + p] + (1.0 - beta) * (gp * gp)
             v_new[start + p] = vp
-            theta_new[start + p] = theta[start + p] - eta * gp / (math.sqrt(vp) + eps)
+            chv += vp - vp
+            tn = theta[start + p] - eta * gp / (math.sqrt(vp) + eps)
+            theta_new[start + p] = tn
+            chk += tn - tn
     else:
         for p in range(m):
-            theta_new[start + p] = theta[start + p] - eta * gvec[p]
-    sq = 0.0
-    for p in range(m):
-        sq += gvec[p] * gvec[p]
+            gp = gvec[p]
+            sq += gp * gp
+            tn = theta[start + p] - eta * gp
+            theta_new[start + p] = tn
+            chk += tn - tn
     acc[0] += sq
-    bad = 0
-    for p in range(m):
-        tp = theta_new[start + p]
-        bad += (tp - tp) != 0.0  # x - x is NaN for inf and NaN, 0 otherwise
-    acc[1] += bad
-    if opt == 1:
-        bad = 0
-        for p in range(m):
-            vp = v_new[start + p]
-            bad += (vp - vp) != 0.0
-        acc[2] += bad
+    if chk != chk:
+        acc[1] += 1.0
+    if chv != chv:
+        acc[2] += 1.0
 
 
 def _diverged(loss, acc):  # pragma: no cover - compiled
