@@ -209,7 +209,7 @@ def test_particle_blocks_equal_single_steps():
     z0 = jp.initial(7, rng=1)
     seen = []
     za = jp.run(z0, 23, rng=2, callback=lambda z: seen.append(z.t), every=10)
-    zb = jp.run(z0, 23, rng=2)  # blocks of up to 100 steps
+    zb = jp.run(z0, 23, rng=2)  # blocks of up to 25 steps
     zc = z0
     step_rng = np.random.default_rng(2)
     for _ in range(23):

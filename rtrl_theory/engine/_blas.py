@@ -25,9 +25,24 @@ import os
 __all__ = ["BLAS_MULTI_MIN_FLOPS", "blas_threads", "threads_for_gemm"]
 
 #: Least flops of one per-step GEMM, 2 (N + 1) N P_c, for which the compiled loops leave BLAS its
-#: default thread count; below, one thread. Measured on 2 cores (issue 14 closing note): one
-#: thread wins at every N <= 64 of the benchmark (N = 64, d = 3: 3.6e7 flops a step), so the
-#: default lets more threads in only from 1e8 flops a step (N ~ 100).
+#: default thread count; below, one thread. ``bench_rtrl.py --crossover-threads`` on the shared
+#: 2-core machine (load average 10-13 from other work, two busy processes beside it; microseconds
+#: per step of the fixed-theta loop, paper RNN, d = 3; 1 thread / default):
+#:
+#: ====  ==========  ========  =======
+#:  N    flops/GEMM  1 thread  default
+#: ====  ==========  ========  =======
+#:  10    2.9e4          1.9      4.0
+#:  32    2.4e6        189      168
+#:  64    3.6e7       3249    17473
+#: 100    2.1e8      19509    35503
+#: 128    5.5e8      56987    83219
+#: ====  ==========  ========  =======
+#:
+#: One thread wins or ties everywhere there (under load). On a quiet machine more threads should
+#: pay for large GEMMs; not measured yet, so the threshold is set by argument, not by these loaded
+#: timings: above 1e8 flops (N ~ 100 at d = 3) a GEMM takes milliseconds, far beyond OpenBLAS's
+#: thread start-up cost.
 BLAS_MULTI_MIN_FLOPS = 1e8
 
 _FALLBACK: list | None = None

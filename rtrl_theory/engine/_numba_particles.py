@@ -58,8 +58,10 @@ Implementation notes
   NaN/inf (that would cost a pass over memory per step): non-finite states propagate, as in the
   NumPy engine.
 
-Measured (``python benchmarks/bench_particles.py``, K = 4096, AMD EPYC Zen 4, 2 cores, numba
-0.68; seconds per 1,000 steps, data update included):
+Measured with the previous, paper-RNN-only kernels on a quiet machine (``python
+benchmarks/bench_particles.py``, K = 4096, AMD EPYC Zen 4, 2 cores, numba 0.68; seconds per 1,000
+steps, data update included); the one engine's block kernel ran at parity with them, interleaved
+on the loaded machine (issue 14 closing note):
 
 =======================  ============  ==================  =================  ============
 case                     NumPy engine  1-step, 1 / 2 thr.  100-step, 1 / 2    target

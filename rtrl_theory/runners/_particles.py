@@ -41,8 +41,10 @@ BLOCK_NAMES = ("X", "eta", "S", "J", "H")
 #: Largest per-particle memory of the second-order states that ``order="auto"`` accepts.
 AUTO_H_BYTES = 64 * 1024
 INITIAL_LAWS = ("point", "box")
-#: Steps per call of the compiled block kernel in :meth:`JointProcess.run` (J, H stay in cache).
-_BLOCK = 100
+#: Steps per call of the compiled block kernel in :meth:`JointProcess.run`: a particle's J (and H)
+#: stay in cache over the block and are transposed in and out once per block; short enough that a
+#: parallel region is not held up long by a thread the OS preempts on a busy machine.
+_BLOCK = 25
 
 
 @dataclass(frozen=True)
