@@ -350,7 +350,10 @@ class JointProcess:
             while i < n_steps:
                 # the compiled engine runs a block of steps per particle (data drawn first, in the
                 # same order as step by step: the same numbers); NumPy one step at a time
-                m = 1 if self.backend != "numba" else min(_BLOCK, every - i % every, n_steps - i)
+                m = 1
+                if self.backend == "numba":
+                    to_callback = every - i % every if callback is not None else n_steps
+                    m = min(_BLOCK, to_callback, n_steps - i)
                 z = self._steps(z, rng, m, inplace=i > 0)  # the first copies the caller's arrays
                 i += m
                 if callback is not None and (i % every == 0 or i == n_steps):
