@@ -618,8 +618,10 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
             for k in range(Ns):
                 acc += w[k] * A[k, j]
             A[Ns, j] = acc
-    if use_blas:
-        np.dot(A[:nrow], J[:Ns], Jn[:nrow])
+    if use_blas and grad_row:
+        np.dot(A, J[:Ns], Jn)  # whole arrays: numba passes them to dgemm without a copy
+    elif use_blas:
+        np.dot(A[:Ns], J[:Ns], Jn[:Ns])
     else:
         _rows_product(A, J, Jn, nrow, Ns)
     for b in range(terms.shape[0]):
@@ -911,6 +913,11 @@ _HELPERS = (
 )
 
 
+#: Helpers inlined into the loops at numba's IR level: no call with some tens of array arguments
+#: (and their reference counts) per step.
+_INLINE = ("_act", "_cell_forward", "_head", "_step1")
+
+
 def _jit(numba, fn, **extra):
     """numba.njit with JIT_OPTIONS; where no cache location is writable, without the cache."""
     try:
@@ -939,7 +946,8 @@ def kernels() -> dict:
         module["prange"] = numba.prange
         for name in _HELPERS:
             if not isinstance(module[name], numba.core.dispatcher.Dispatcher):
-                module[name] = _jit(numba, module[name])
+                extra = {"inline": "always"} if name in _INLINE else {}
+                module[name] = _jit(numba, module[name], **extra)
         _COMPILED["sequence"] = _jit(numba, _sequence_loop)
         _COMPILED["train"] = _jit(numba, _train_loop)
         _COMPILED["particles"] = _jit(numba, _particles_loop, parallel=True)
