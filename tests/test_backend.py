@@ -219,3 +219,23 @@ def test_particle_blocks_equal_single_steps():
         assert z.t == 23
         for a, b in ((z.S, zc.S), (z.Jt, zc.Jt), (z.X, zc.X), (z.Y, zc.Y)):
             assert np.array_equal(a, b)
+
+
+def test_blas_threads_rule_and_limit(monkeypatch):
+    """One BLAS thread for small GEMMs and on a busy machine; the limit really applies inside
+    the block (read back from OpenBLAS) and is undone after it."""
+    from rtrl_theory.engine import _blas
+
+    monkeypatch.setattr(_blas.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_blas.os, "getloadavg", lambda: (0.1, 0.1, 0.1))
+    assert _blas.threads_for_gemm(11, 10, 130) == 1  # 2.9e4 flops: latency-bound
+    assert _blas.threads_for_gemm(65, 64, 4288) is None  # 3.6e7 flops on an idle machine
+    monkeypatch.setattr(_blas.os, "getloadavg", lambda: (3.0, 3.0, 3.0))
+    assert _blas.threads_for_gemm(65, 64, 4288) == 1  # the same GEMM on a busy machine
+    handles = _blas._fallback_handles()
+    if not handles:
+        pytest.skip("no OpenBLAS thread control found in this installation")
+    before = [get() for get, _ in handles]
+    with _blas.blas_threads(1):
+        assert all(get() == 1 for get, _ in handles)
+    assert [get() for get, _ in handles] == before

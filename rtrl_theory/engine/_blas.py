@@ -39,18 +39,27 @@ __all__ = ["BLAS_MULTI_MIN_FLOPS", "blas_threads", "threads_for_gemm"]
 #: 128    5.5e8      56987    83219
 #: ====  ==========  ========  =======
 #:
-#: One thread wins or ties everywhere there (under load). On a quiet machine more threads should
-#: pay for large GEMMs; not measured yet, so the threshold is set by argument, not by these loaded
-#: timings: above 1e8 flops (N ~ 100 at d = 3) a GEMM takes milliseconds, far beyond OpenBLAS's
-#: thread start-up cost.
-BLAS_MULTI_MIN_FLOPS = 1e8
+#: One thread wins or ties everywhere there (under load). On the same machine when it was idle
+#: (numpy's dgemm at 103 GFLOP/s), BLAS's two threads did pay at N = 64: the NumPy engine's
+#: two-thread GEMMs ran at 60 GFLOP/s against 45 for the compiled loop on one thread. Hence the
+#: rule of :func:`threads_for_gemm`: one thread below 2e7 flops per GEMM (N = 32 and below at
+#: d = 3), and above it too when the machine is busy.
+BLAS_MULTI_MIN_FLOPS = 2e7
 
 _FALLBACK: list | None = None
 
 
 def threads_for_gemm(n_rows: int, n_inner: int, n_cols: int) -> int | None:
-    """1 for a latency-bound GEMM (below :data:`BLAS_MULTI_MIN_FLOPS`), None (the default) above."""
-    return 1 if 2.0 * n_rows * n_inner * n_cols < BLAS_MULTI_MIN_FLOPS else None
+    """1 for a latency-bound GEMM (below :data:`BLAS_MULTI_MIN_FLOPS`) or on a busy machine (the
+    1-minute load average above the number of cores less one: BLAS's threads would spin against
+    the other processes); None (BLAS's default) for a large GEMM on an idle machine."""
+    if 2.0 * n_rows * n_inner * n_cols < BLAS_MULTI_MIN_FLOPS:
+        return 1
+    try:
+        busy = os.getloadavg()[0] > (os.cpu_count() or 1) - 1
+    except OSError:  # pragma: no cover - no load average on this platform
+        busy = True
+    return 1 if busy else None
 
 
 def _fallback_handles():
