@@ -169,7 +169,19 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=20250114)
     parser.add_argument("--quick", action="store_true", help="K = 256, few steps (smoke test)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--load", type=int, default=0, metavar="K",
+        help="start K busy processes for the duration of the run (stopped at the end)",
+    )
     args = parser.parse_args(argv)
+    from bench_rtrl import BusyLoad  # the script's folder is on sys.path
+
+    with BusyLoad(max(0, args.load)):
+        print(f"# load: {max(0, args.load)} busy process(es) started by the benchmark beside it")
+        _main(args)
+
+
+def _main(args) -> None:
     if not numba_available():
         raise SystemExit("numba is not installed: the particle kernels need it")
     import numba

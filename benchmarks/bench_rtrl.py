@@ -27,6 +27,8 @@ Usage::
     python benchmarks/bench_rtrl.py              # the real measurement (about a minute)
     python benchmarks/bench_rtrl.py --quick      # a few seconds, a smoke test
     python benchmarks/bench_rtrl.py --crossover  # loops vs BLAS, behind _numba.BLAS_MIN_N
+    python benchmarks/bench_rtrl.py --crossover-threads  # 1 BLAS thread vs default
+    python benchmarks/bench_rtrl.py --load 2     # the same table beside 2 busy processes
     python benchmarks/bench_rtrl.py --seed 7
 """
 
@@ -578,6 +580,80 @@ def crossover(timer: Timer, rng: np.random.Generator, rounds: int) -> None:
         print(f"{N:>3} {us[0]:>10.3f} {us[1]:>10.3f} {us[2]:>12.3f} {us[3]:>11.3f}")
 
 
+def crossover_threads(timer: Timer, rng: np.random.Generator, rounds: int) -> None:
+    """One BLAS thread against BLAS's default inside the compiled fixed-theta loop (the
+    measurement behind rtrl_theory.engine._blas.BLAS_MULTI_MIN_FLOPS)."""
+    from rtrl_theory.engine import _blas
+
+    print(
+        "\nBLAS threads inside the compiled loop (fixed theta, method 'blas'), microseconds per "
+        f"step; the library uses 1 thread below {_blas.BLAS_MULTI_MIN_FLOPS:.0e} flops per GEMM"
+    )
+    sizes = (10, 32, 64, 100, 128)
+    table, cases = {}, []
+    saved = _blas.BLAS_MULTI_MIN_FLOPS
+    for N in sizes:
+        model, params, theta, X, Y = make_problem(N, 4000, rng)
+        prep = model.cell.prepare(theta[N:])
+        x1, y1 = X[0], Y[0]
+        for mode, limit in (("1 thread", np.inf), ("default", 0.0)):
+
+            def seq(T, prep=prep, theta=theta, x1=x1, y1=y1, N=N, limit=limit):
+                _blas.BLAS_MULTI_MIN_FLOPS = limit
+                try:
+                    return rtrl_sequence_fast(
+                        prep.Theta, prep.G1, theta[:N], x1[:T], y1[:T], state_start=D_IN,
+                        method="blas",
+                    )
+                finally:
+                    _blas.BLAS_MULTI_MIN_FLOPS = saved
+
+            T = timer.length(seq, 10, 4000)
+            case = Case("x", mode, N, 1, T, lambda T=T, f=seq: f(T), 0.0)
+            table[(N, mode)] = case
+            cases.append(case)
+    timer.time_all(cases, rounds)
+    print(f"{'N':>4} {'flops/GEMM':>11} {'1 thread':>10} {'default':>10} {'default/1':>10}")
+    for N in sizes:
+        a, b = (table[(N, m)].sec_per_step * 1e6 for m in ("1 thread", "default"))
+        fl = 2.0 * (N + 1) * N * (N * D_IN + N * N)
+        print(f"{N:>4} {fl:>11.2e} {a:>10.2f} {b:>10.2f} {b / a:>10.2f}")
+
+
+class BusyLoad:
+    """K busy processes (a pure-Python spin loop each) for the duration of a ``with`` block,
+    stopped by their process ids when it ends (also on errors and Ctrl-C)."""
+
+    def __init__(self, k: int):
+        self.k = int(k)
+        self.procs: list = []
+
+    def __enter__(self):
+        import subprocess
+
+        for _ in range(self.k):
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", "while True:\n    pass"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except Exception:
+                p.kill()
+                p.wait()
+        return False
+
+
 # ------------------------------------------------------------------------------------------------
 # Reporting
 # ------------------------------------------------------------------------------------------------
@@ -708,7 +784,26 @@ def main(argv=None) -> int:
         action="store_true",
         help="only the loops-vs-BLAS table behind _numba.BLAS_MIN_N",
     )
+    ap.add_argument(
+        "--crossover-threads",
+        action="store_true",
+        help="only the one-BLAS-thread vs default table behind _blas.BLAS_MULTI_MIN_FLOPS",
+    )
+    ap.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        metavar="K",
+        help="start K busy processes for the duration of the run (stopped at the end)",
+    )
     args = ap.parse_args(argv)
+    if args.load < 0:
+        ap.error(f"--load: expected a non-negative number of busy processes, got {args.load}")
+    with BusyLoad(args.load):
+        return _run(args)
+
+
+def _run(args) -> int:
     quick = args.quick
     # quick: a smoke test, timings indicative only
     timer = Timer(budget=0.01 if quick else 0.15, settle_seconds=0.03 if quick else 0.15)
@@ -735,8 +830,12 @@ def main(argv=None) -> int:
         "# flops counted: 2 N^2 P_c per chain-step, P_c = N d + N^2 (alpha does not enter J); "
         f"best of {rounds} round-robin rounds"
     )
+    print(f"# load: {args.load} busy process(es) started by the benchmark beside it")
     if args.crossover:
         crossover(timer, streams["a"], rounds)
+        return 0
+    if args.crossover_threads:
+        crossover_threads(timer, streams["a"], rounds)
         return 0
 
     checks: list = []

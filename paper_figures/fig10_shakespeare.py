@@ -28,7 +28,7 @@ Choices (the paper's numbers were lost with its formulas; the project's, documen
 * **TBPTT** with tau = 20 characters (about four words), non-overlapping blocks, one RMSprop
   update per block, state carried across blocks (:mod:`rtrl_theory.runners._trainer`).
 * **Length (the time budget).** RTRL's sensitivity update costs :math:`O(N P)` per character
-  in the compiled kernel (``numba-text``): measured 50 us (GRU-10), 170 us (GRU-20), 10-30 us
+  in the compiled engine (``backend="numba"``): measured 50 us (GRU-10), 170 us (GRU-20), 10-30 us
   (Elman 10) and 0.8-0.9 ms (Elman 50) per character on this two-core machine; TBPTT(20) runs in
   NumPy at 75-130 us per character. A full pass costs 14 minutes per Elman-50 RTRL run alone,
   so the two Elman-50 models train on the first 400,000 characters (both algorithms), the four

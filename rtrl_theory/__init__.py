@@ -29,7 +29,7 @@ Only the models and the engine are imported with the package; the other names ar
 first use (the estimators pull in POT and scipy.stats), so ``import rtrl_theory`` stays light.
 """
 
-from .cells import ElmanRNN, LinearSDE, NeuralSDE, PaperParams, PaperRNN, RNNModel
+from .cells import ElmanRNN, LinearSDE, LSTMRNN, NeuralSDE, PaperParams, PaperRNN, RNNModel
 from .engine import (
     finite_difference_grad,
     finite_difference_hessian,
@@ -83,6 +83,7 @@ __all__ = [
     "NeuralSDE",
     "PaperParams",
     "PaperRNN",
+    "LSTMRNN",
     "RNNModel",
     "__version__",
     "finite_difference_grad",

@@ -374,12 +374,10 @@ def test_sensitivity_state_layout_round_trip():
 def test_compiled_tanh_is_within_two_ulp_of_numpy():
     # The kernels replace libm's tanh by a rational/exp formula (module docstring of _numba):
     # truth is np.tanh; the claim is <= 2 ulp on a dense grid, near 0, and at the branch point.
-    from rtrl_theory.engine._numba_kernels import _kernels
+    from rtrl_theory.engine import _compiled as nk
 
-    _kernels()
+    nk.kernels()
     import numba
-
-    from rtrl_theory.engine import _numba_kernels as nk
 
     vtanh = numba.njit(lambda x: np.array([nk._tanh(v) for v in x]))
     x = np.concatenate(

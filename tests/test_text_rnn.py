@@ -243,7 +243,7 @@ def test_models_validate_inputs_by_kind(rng):
     with pytest.raises(ValueError, match="input_kind"):
         GRURNN(2, 4, 4, input_kind="sparse")
     with pytest.raises(ValueError, match="cell: expected one of"):
-        char_rnn("lstm", 2, 4)
+        char_rnn("transformer", 2, 4)
     reg = CharElmanRNN(2, 3, None)  # one-hot inputs, squared-error readout, real targets
     assert (reg.input_kind, reg.target_kind) == ("onehot", "real")
     th_reg, x, yr = reg.init_params(rng), np.array([0, 2, 1]), np.array([0.5, -1.0, 2.0])

@@ -2,6 +2,8 @@
 
 from ._base import (
     Cell,
+    CompiledCell,
+    CompiledTerm,
     IndexedRowLocalTerm,
     Linearization,
     ParamBlock,
@@ -11,7 +13,8 @@ from ._base import (
     StateJacobian,
 )
 from ._gru import CHAR_CELLS, GRURNN, INPUT_KINDS, CharElmanRNN, GRUCell, OneHotElmanCell, char_rnn
-from ._heads import HeadDerivatives, SquaredErrorReadout
+from ._heads import HeadDerivatives, SquaredErrorReadout, StateSliceHead
+from ._lstm import LSTMCell, LSTMRNN
 from ._maps import (
     BOUNDED_MAPS,
     ELU,
@@ -45,6 +48,9 @@ __all__ = [
     "CHAR_CELLS",
     "INPUT_KINDS",
     "CharElmanRNN",
+    "LSTMCell",
+    "LSTMRNN",
+    "StateSliceHead",
     "GRUCell",
     "GRURNN",
     "IndexedRowLocalTerm",
@@ -65,6 +71,8 @@ __all__ = [
     "NeuralSDEParams",
     "activation_map",
     "Cell",
+    "CompiledCell",
+    "CompiledTerm",
     "ELU",
     "HeadDerivatives",
     "Identity",

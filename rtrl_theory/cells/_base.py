@@ -28,6 +28,27 @@ Cells with one-hot inputs set the class attribute ``input_kind = "onehot"`` (abs
 ``"dense"``): the engine then passes the input of each chain as an integer symbol, ``X`` (K,)
 per step instead of (K, d), and ``n_input`` is the vocabulary size V.
 
+**Multi-part states and gate-stacked blocks** (the LSTM, :mod:`rtrl_theory.cells._lstm`). A
+cell's engine state may stack several parts, ``S = (h, c)`` (K, 2N) for the LSTM: ``n_state`` is
+the total width and the attribute ``state_parts`` names the parts with their widths (absent means
+one part). The head reads only the first ``n_out`` entries (``n_out`` absent means all of S):
+:class:`~rtrl_theory.cells.StateSliceHead` adapts any head to that, padding its state derivatives with zeros. A
+parameter block may have more rows than the part it drives: the LSTM's ``W_ih`` is (4N, d), its
+row ``q N + i`` (gate q of unit i) drives both ``h_i`` and ``c_i``. A row-local term then says
+where its rows sit, with ``n_rows`` (R, the block's row count; default the term's width n),
+``row0`` (first block row it covers) and ``state0`` (first state entry it drives):
+
+.. math:: \frac{\partial S^{\text{state0} + k}}{\partial\Theta^{\text{row0} + i,\, j}}
+          = \delta_{ki}\, a[c, i]\, u[c, j]\, w[i, j], \qquad 0 \le i, k < n,
+
+entry (r, j) of the block at ``offset + j R + r``. One gate of the LSTM gives two such terms (on h
+and on c). The defaults (R = n = N, row0 = state0 = 0) are the single-part case above.
+
+**Compiled description** (optional; :mod:`rtrl_theory.engine._compiled`). A cell reaches the
+compiled engine by a method ``compiled()`` returning a
+:class:`~rtrl_theory.engine._compiled.CompiledCell` (its numba-compilable forward function and the
+static table of its parameter blocks) and one registration line in that module.
+
 Cells of the pre-activation family :math:`S_{t+1} = \phi(z_t)`, :math:`z_t = \tilde\Theta\tilde u_t`
 with :math:`\tilde u_t` stacking the input, the state and optionally a constant 1, and each block of
 :math:`\tilde\Theta` an entrywise smooth map of a raw parameter matrix, also provide the pieces of
@@ -52,6 +73,8 @@ __all__ = [
     "Linearization",
     "SecondOrderPieces",
     "Cell",
+    "CompiledCell",
+    "CompiledTerm",
     "PreactivationCell",
 ]
 
@@ -109,17 +132,27 @@ class RowLocalTerm:
     r"""Immediate Jacobian term ``dS^k/dTheta^{ij} = delta_{ki} a[c, i] u[c, j] w[i, j]``.
 
     ``offset`` is the position of :math:`\Theta^{00}` in the cell's flat parameters, ``a`` is
-    (K, N), ``u`` is (K, m) and ``w`` is (N, m) or None (all ones).
+    (K, n), ``u`` is (K, m) and ``w`` is (n, m) or None (all ones); n = N for a single-part state.
+    ``n_rows``, ``row0``, ``state0`` place a term of a gate-stacked block on a part of a
+    multi-part state (module docstring); the defaults are the single-part case.
     """
 
     offset: int
     a: np.ndarray
     u: np.ndarray
     w: np.ndarray | None = None
+    n_rows: int | None = None
+    row0: int = 0
+    state0: int = 0
 
     @property
     def n_cols(self) -> int:
         return self.u.shape[1]
+
+    @property
+    def block_rows(self) -> int:
+        """R, the row count of the parameter block (module docstring: multi-part states)."""
+        return self.a.shape[1] if self.n_rows is None else self.n_rows
 
     def values(self) -> np.ndarray:
         """The nonzero entries as a (K, m, N) array ``[c, j, i]`` (column-stacked order)."""
@@ -162,24 +195,41 @@ class IndexedRowLocalTerm:
     index: np.ndarray
     n_cols: int
     w: np.ndarray | None = None
+    n_rows: int | None = None
+    row0: int = 0
+    state0: int = 0
+
+    @property
+    def block_rows(self) -> int:
+        """R, the row count of the parameter block (as :attr:`RowLocalTerm.block_rows`)."""
+        return self.a.shape[1] if self.n_rows is None else self.n_rows
 
     def coefficients(self) -> np.ndarray:
-        """The nonzero entries ``a[c, i] w[i, index[c]]`` as a (K, N) array."""
+        """The nonzero entries ``a[c, i] w[i, index[c]]`` as a (K, n) array."""
         if self.w is None:
             return self.a
         return self.a * self.w[:, self.index].T
 
-    def rows(self, n_state: int) -> np.ndarray:
-        """Flat parameter positions ``offset + index[c] N + i`` of the nonzero entries, (K, N)."""
+    def rows(self, n_state: int | None = None) -> np.ndarray:
+        """Flat parameter positions ``offset + index[c] R + row0 + i`` of the nonzero entries,
+        (K, n) (``n_state`` is accepted for compatibility; R is :attr:`block_rows`)."""
         idx = np.asarray(self.index, dtype=np.intp)
-        return self.offset + idx[:, None] * n_state + np.arange(n_state)[None, :]
+        n = self.a.shape[1]
+        R = self.block_rows
+        return self.offset + idx[:, None] * R + self.row0 + np.arange(n)[None, :]
+
+    def state_rows(self) -> slice:
+        """The state entries the term drives, ``state0 : state0 + n``."""
+        return slice(self.state0, self.state0 + self.a.shape[1])
 
     def to_dense(self) -> RowLocalTerm:
         """The same term as a :class:`RowLocalTerm` with a dense one-hot ``u`` (tests only)."""
         K = self.a.shape[0]
         u = np.zeros((K, self.n_cols))
         u[np.arange(K), np.asarray(self.index, dtype=np.intp)] = 1.0
-        return RowLocalTerm(self.offset, self.a, u, self.w)
+        return RowLocalTerm(
+            self.offset, self.a, u, self.w, self.n_rows, self.row0, self.state0
+        )
 
 
 @dataclass(frozen=True)
@@ -213,6 +263,81 @@ class SecondOrderPieces:
     G2: np.ndarray
     rec: np.ndarray
     state_cols: slice
+
+
+#: Sources of a compiled row-local term: the one-hot input column, the dense input, the OLD
+#: state, the constant 1.
+SOURCES = ("onehot", "input", "state", "one")
+#: Entrywise weight maps the compiled engine evaluates (online training re-maps at every step).
+WEIGHT_MAPS = ("identity", "tanh", "sigmoid")  # c tanh(x), c (2 sigma(x) - 1) = c tanh(x / 2)
+#: Activations of the compiled forward functions (codes 0..4 in ``engine._compiled``).
+ACTIVATION_CODES = ("sigmoid", "tanh", "relu", "elu", "identity")
+
+
+@dataclass(frozen=True)
+class CompiledTerm:
+    r"""One row of a cell's compiled table: a row-local immediate term (module docstring).
+
+    ``dS^{state0 + i} / dTheta^{row0 + i, j} = coef[coef_row, i] * u_j * (G1 entry if weighted)``
+    for ``0 <= i < n``, ``0 <= j < n_cols``, entry (r, j) of the block at ``offset + j n_rows + r``;
+    ``u_j`` is ``source[source0 + j]`` (``"onehot"``: only the column of the symbol, u = 1).
+    """
+
+    offset: int
+    source: str
+    n_cols: int
+    coef_row: int
+    n: int
+    n_rows: int
+    row0: int = 0
+    state0: int = 0
+    source0: int = 0
+    weighted: bool = False
+
+    def row(self) -> tuple[int, ...]:
+        return (
+            self.offset,
+            SOURCES.index(self.source),
+            self.source0,
+            self.n_cols,
+            self.coef_row,
+            self.n_rows,
+            self.row0,
+            self.state0,
+            self.n,
+            int(self.weighted),
+        )
+
+
+@dataclass(frozen=True)
+class CompiledCell:
+    """A cell described to the compiled engine (``rtrl_theory.engine._compiled``).
+
+    Attributes
+    ----------
+    forward : str
+        Name of the cell's compiled forward function, registered in ``engine._compiled``: it
+        writes the next state, the coefficient rows ``coef`` (n_coef, .) and the state Jacobian.
+    n_coef : int
+        Number of coefficient rows the forward function writes.
+    ints, floats : tuple
+        Static integers and floats the forward function reads (activation code, sizes, dt, ...).
+    terms : tuple of CompiledTerm
+        The immediate parameter Jacobian, as a table.
+    maps : tuple of (start, stop, kind, scale)
+        Entrywise weight maps of the flat cell parameters (``kind`` in :data:`WEIGHT_MAPS`); the
+        forward function reads the mapped parameters and weighted terms their derivative.
+    second_order : bool
+        Whether the compiled second-order step (pre-activation cells with u~ = (X; S)) applies.
+    """
+
+    forward: str
+    n_coef: int
+    ints: tuple
+    floats: tuple
+    terms: tuple
+    maps: tuple = ()
+    second_order: bool = False
 
 
 class Cell:
@@ -384,6 +509,48 @@ class PreactivationCell(Cell):
         else:
             phi1, phi2 = act.deriv(z, 1), act.deriv(z, 2)
         return SecondOrderPieces(s, phi1, phi2, u, prep.G1, prep.G2, prep.rec, self.state_cols)
+
+    def compiled(self) -> CompiledCell | None:
+        """The compiled description: forward ``"preactivation"`` (z = Theta~ u~, S' = phi(z)).
+
+        None when the activation or a weight map has no compiled form. Coefficient rows: 0 is
+        phi'(z), 1 is phi''(z).
+        """
+        act = getattr(self.activation, "name", None)
+        onehot = getattr(self, "input_kind", "dense") == "onehot"
+        if type(self.activation).__name__ not in ("Sigmoid", "Tanh", "ReLU", "ELU", "Identity"):
+            return None
+        N = self.n_state
+        cols = {b.source: self._cols[b.source].start for b in self._pre}
+        terms, maps = [], []
+        for blk, pre in zip(self.blocks, self._pre, strict=True):
+            wm = pre.weight_map
+            kind = {"Identity": "identity", "ScaledTanh": "tanh", "ScaledSigmoid": "sigmoid"}
+            kname = kind.get(type(wm).__name__)
+            if kname is None:
+                return None
+            scale = float(getattr(wm, "c", 1.0))
+            maps.append((blk.offset, blk.stop, WEIGHT_MAPS.index(kname), scale))
+            source = pre.source
+            if source == "input" and onehot:
+                source = "onehot"
+            weighted = kname != "identity"
+            terms.append(CompiledTerm(blk.offset, source, blk.n_cols, 0, N, N, weighted=weighted))
+        ints = (
+            self.n_cols,
+            ACTIVATION_CODES.index(act),
+            cols.get("input", -1),
+            cols["state"],
+            cols.get("one", -1),
+            int(onehot),
+        )
+        second = (
+            not onehot
+            and act in ("sigmoid", "tanh")
+            and self.n_cols == self.n_input + self.n_state
+            and self.state_cols.start == self.n_input
+        )
+        return CompiledCell("preactivation", 2, ints, (), tuple(terms), tuple(maps), second)
 
     def check_inputs(self, S, X, *, name_S: str = "S", name_X: str = "X"):
         S = as_array(S, name_S, shape=(None, self.n_state))

@@ -58,7 +58,17 @@ import numpy as np
 
 from rtrl_theory._validate import as_array, as_rng, positive, positive_int
 
-from ._base import Cell, IndexedRowLocalTerm, Linearization, ParamBlock, RowLocalTerm, StateJacobian
+from ._base import (
+    ACTIVATION_CODES,
+    Cell,
+    CompiledCell,
+    CompiledTerm,
+    IndexedRowLocalTerm,
+    Linearization,
+    ParamBlock,
+    RowLocalTerm,
+    StateJacobian,
+)
 from ._heads import SquaredErrorReadout
 from ._model import RNNModel
 from ._section7 import ElmanCell, activation_map
@@ -78,7 +88,7 @@ __all__ = [
 INPUT_KINDS = ("dense", "onehot")
 
 #: Cell names of :func:`char_rnn` ([P1] Section 7.4: GRU, Elman tanh, Elman ELU; ReLU as well).
-CHAR_CELLS = ("gru", "elman-tanh", "elman-elu", "elman-relu")
+CHAR_CELLS = ("gru", "elman-tanh", "elman-elu", "elman-relu", "lstm")
 
 
 def _input_kind(value) -> str:
@@ -251,6 +261,19 @@ class GRUCell(Cell):
         )
 
 
+    def compiled(self) -> CompiledCell:
+        """Compiled description (forward ``"gru"``): coefficient rows a_z, a_r, e_n, a_hn."""
+        N, d = self.n_state, self.n_input
+        src = "onehot" if self.input_kind == "onehot" else "input"
+        off = self._off
+        table = [("W_z", src, d, 0), ("W_r", src, d, 1), ("W_n", src, d, 2)]
+        table += [("U_z", "state", N, 0), ("U_r", "state", N, 1), ("U_n", "state", N, 3)]
+        table += [("b_z", "one", 1, 0), ("b_r", "one", 1, 1), ("b_n", "one", 1, 2)]
+        table += [("b_hn", "one", 1, 3)]
+        terms = tuple(CompiledTerm(off[n], s, m, c, N, N) for n, s, m, c in table)
+        return CompiledCell("gru", 4, (d, int(self.input_kind == "onehot")), (), terms)
+
+
 # ------------------------------------------------------------------------------------------------
 # Elman with one-hot inputs
 # ------------------------------------------------------------------------------------------------
@@ -342,6 +365,24 @@ class OneHotElmanCell(Cell):
             state_jac=StateJacobian(diag=None, coefs=(phi1,), mats=(prep.W,)),
             param_terms=tuple(terms),
         )
+
+
+    def compiled(self) -> CompiledCell | None:
+        """Compiled description: the pre-activation forward with a one-hot input block."""
+        act = self.activation.name
+        if act not in ACTIVATION_CODES or type(self.activation).__name__ == "ScaledTanh":
+            return None
+        N, V = self.n_state, self.n_input
+        blk = {b.name: b for b in self.blocks}
+        terms = [
+            CompiledTerm(blk["U"].offset, "onehot", V, 0, N, N),
+            CompiledTerm(blk["W"].offset, "state", N, 0, N, N),
+        ]
+        if self.bias:
+            terms.append(CompiledTerm(blk["b"].offset, "one", 1, 0, N, N))
+        M = V + N + int(self.bias)
+        ints = (M, ACTIVATION_CODES.index(act), 0, V, V + N if self.bias else -1, 1)
+        return CompiledCell("preactivation", 2, ints, (), tuple(terms))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -545,7 +586,7 @@ def char_rnn(cell: str, n_hidden: int, n_vocab: int, *, input_kind: str = "oneho
 
     Parameters
     ----------
-    cell : {"gru", "elman-tanh", "elman-elu", "elman-relu"}
+    cell : {"gru", "elman-tanh", "elman-elu", "elman-relu", "lstm"}
     n_hidden : int
         N ([P1]: GRU 10 and 20, Elman tanh 10 and 50, ELU 10 and 50).
     n_vocab : int
@@ -563,6 +604,10 @@ def char_rnn(cell: str, n_hidden: int, n_vocab: int, *, input_kind: str = "oneho
     """
     if cell == "gru":
         return GRURNN(n_hidden, n_vocab, n_vocab, input_kind=input_kind)
+    if cell == "lstm":
+        from ._lstm import LSTMRNN
+
+        return LSTMRNN(n_hidden, n_vocab, "softmax", n_classes=n_vocab, input_kind=input_kind)
     if isinstance(cell, str) and cell.startswith("elman-") and cell in CHAR_CELLS:
         return CharElmanRNN(n_hidden, n_vocab, n_vocab, activation=cell[6:], input_kind=input_kind)
     raise ValueError(f"cell: expected one of {CHAR_CELLS}, got {cell!r}")

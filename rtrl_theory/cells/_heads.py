@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["HeadDerivatives", "SquaredErrorReadout"]
+__all__ = ["HeadDerivatives", "SquaredErrorReadout", "StateSliceHead"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +65,67 @@ class SquaredErrorReadout:
         dthetaS = S[:, :, None] * alpha[None, None, :] + r[:, None, None] * np.eye(N)[None]
         dthetatheta = S[:, :, None] * S[:, None, :]
         return HeadDerivatives(loss, yhat, dS, dtheta, dSS, dthetaS, dthetatheta)
+
+
+class StateSliceHead:
+    r"""A head that reads only the first ``n_out`` entries of a multi-part state.
+
+    For a cell whose engine state stacks parts, :math:`S = (h, c)` for the LSTM, the readout acts
+    on :math:`h = S_{:n_{out}}`: ``predict``/``loss`` pass that slice to ``inner``, and the state
+    derivatives are padded with zeros on the other parts (:math:`\partial\ell/\partial c = 0`),
+    so the engine's :math:`J^\top\partial_S\ell` (2.22)-(2.23) is unchanged in form.
+
+    Parameters
+    ----------
+    inner : head
+        :class:`SquaredErrorReadout` or :class:`~rtrl_theory.cells.SoftmaxCrossEntropy` of width
+        ``n_out``.
+    n_state : int
+        The full state width (2N for the LSTM).
+    """
+
+    def __init__(self, inner, n_state: int) -> None:
+        self.inner = inner
+        self.n_out = int(inner.n_state)
+        self.n_state = int(n_state)
+        if not 0 < self.n_out <= self.n_state:
+            raise ValueError(f"n_state: expected >= {self.n_out} (the head's width), got {n_state}")
+        self.n_params = inner.n_params
+        self.names = getattr(inner, "names", ())
+        for attr in ("n_classes",):
+            if hasattr(inner, attr):
+                setattr(self, attr, getattr(inner, attr))
+
+    def __repr__(self) -> str:
+        return f"StateSliceHead({self.inner!r}, n_state={self.n_state})"
+
+    def __getattr__(self, name):
+        # unpack, pack, logits, ... of the inner head (called with theta_h only or with h)
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def predict(self, theta_h, S):
+        return self.inner.predict(theta_h, S[..., : self.n_out])
+
+    def loss(self, theta_h, S, y):
+        r"""Per-chain loss; :math:`\tfrac12(\hat Y - Y)^2` for a readout without a loss method."""
+        h = S[..., : self.n_out]
+        if callable(getattr(self.inner, "loss", None)):
+            return self.inner.loss(theta_h, h, y)
+        r = self.inner.predict(theta_h, h) - y
+        return 0.5 * r * r
+
+    def derivatives(self, theta_h, S, y, *, order: int = 1) -> HeadDerivatives:
+        n, Ns = self.n_out, self.n_state
+        hd = self.inner.derivatives(theta_h, S[:, :n], y, order=order)
+        K = S.shape[0]
+        dS = np.zeros((K, Ns))
+        dS[:, :n] = hd.dS
+        if order == 1:
+            return HeadDerivatives(hd.loss, hd.yhat, dS, hd.dtheta)
+        dSS = np.zeros((K, Ns, Ns))
+        dSS[:, :n, :n] = hd.dSS
+        dthetaS = np.zeros((K, hd.dthetaS.shape[1], Ns))
+        dthetaS[:, :, :n] = hd.dthetaS
+        return HeadDerivatives(hd.loss, hd.yhat, dS, hd.dtheta, dSS, dthetaS, hd.dthetatheta)

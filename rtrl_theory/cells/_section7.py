@@ -42,7 +42,10 @@ import numpy as np
 from rtrl_theory._validate import as_array, as_rng, positive, positive_int
 
 from ._base import (
+    ACTIVATION_CODES,
     Cell,
+    CompiledCell,
+    CompiledTerm,
     Linearization,
     ParamBlock,
     PreactivationCell,
@@ -173,6 +176,15 @@ class LinearSDECell(Cell):
             ),
         )
 
+    def compiled(self) -> CompiledCell:
+        """Compiled description (forward ``"sde"``, kind 0): coefficient row 0 is Delta."""
+        N, d = self.n_state, self.n_input
+        terms = (
+            CompiledTerm(self.blocks[0].offset, "state", N, 0, N, N),
+            CompiledTerm(self.blocks[1].offset, "input", d, 0, N, N),
+        )
+        return CompiledCell("sde", 2, (0, 4, d), (self.dt,), terms)
+
     def second_order_pieces(self, prep: _PreparedLinear, S: np.ndarray, X: np.ndarray):
         K, N = S.shape
         return SecondOrderPieces(
@@ -281,6 +293,20 @@ class NeuralSDECell(Cell):
     def step(self, prep: _PreparedNeuralSDE, S: np.ndarray, X: np.ndarray) -> np.ndarray:
         z = S @ prep.W.T + X @ prep.U.T
         return S + self.dt * (self.activation.value(z) - S @ prep.A.T)
+
+    def compiled(self) -> CompiledCell | None:
+        """Compiled description (forward ``"sde"``, kind 1): rows -Delta and Delta phi'(z)."""
+        act = self.activation.name
+        if act not in ACTIVATION_CODES:
+            return None
+        N, d = self.n_state, self.n_input
+        off = {b.name: b.offset for b in self.blocks}
+        terms = (
+            CompiledTerm(off["A"], "state", N, 0, N, N),
+            CompiledTerm(off["W"], "state", N, 1, N, N),
+            CompiledTerm(off["U"], "input", d, 1, N, N),
+        )
+        return CompiledCell("sde", 2, (1, ACTIVATION_CODES.index(act), d), (self.dt,), terms)
 
     def linearize(self, prep: _PreparedNeuralSDE, S: np.ndarray, X: np.ndarray) -> Linearization:
         K, N = S.shape

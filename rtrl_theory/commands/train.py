@@ -62,7 +62,7 @@ def add_parser(sub):
     )
     p.add_argument(
         "--cell",
-        choices=["gru", "elman-tanh", "elman-elu", "elman-relu"],
+        choices=["gru", "lstm", "elman-tanh", "elman-elu", "elman-relu"],
         default=None,
         help="shakespeare: recurrent cell (default gru)",
     )

@@ -308,9 +308,9 @@ def bits_per_character(
     return_state : bool
         Also return the final state (N,).
     backend : {"auto", "numpy", "numba"}
-        "auto" runs the compiled forward pass (``engine._numba_text.text_losses_fast``) when
-        numba is installed and covers the model (one-hot GRU / Elman with the softmax head), else
-        NumPy; both give the same number to rounding.
+        Decided by ``rtrl_theory.engine.select_backend`` (task "losses"): the compiled forward
+        pass when numba is installed and covers the model, else NumPy; both give the same
+        number to rounding.
 
     Returns
     -------
@@ -339,21 +339,17 @@ def bits_per_character(
         raise ValueError(
             f"indices: symbols must lie in [0, {min(cell.n_input, V)}), got {int(max(x.max(), y.max()))}"
         )
-    if backend not in ("auto", "numpy", "numba"):
-        raise ValueError(f"backend: expected 'auto', 'numpy' or 'numba', got {backend!r}")
+    from rtrl_theory.engine import select_backend
+
     N = cell.n_state
     if S0 is not None:
         S0 = np.array(S0, dtype=float).reshape(N)
-    if backend != "numpy":
-        from rtrl_theory.engine._numba_text import text_losses_fast, text_unsupported_reason
+    if select_backend(model, "losses", backend=backend).name == "numba":
+        from rtrl_theory.engine._compiled import sequence_compiled
 
-        why = text_unsupported_reason(model)
-        if why is None:
-            nats, S_T = text_losses_fast(model, theta, x, y, S0=S0)
-            bpc = float(nats.mean() / math.log(2.0))
-            return (bpc, S_T) if return_state else bpc
-        if backend == "numba":
-            raise ValueError(f"backend: 'numba' is unavailable here ({why})")
+        nats, _, S_T, _ = sequence_compiled(model, theta, x, y, S0=S0, grad=False)
+        bpc = float(nats.mean() / math.log(2.0))
+        return (bpc, S_T) if return_state else bpc
     th, tc = model.split(theta)
     prep = cell.prepare(tc)
     S = np.zeros((1, N)) if S0 is None else S0.reshape(1, N)

@@ -1,5 +1,6 @@
 """The sensitivity engine: forward (RTRL, first and second order), reverse (BPTT), exact L_T."""
 
+from ._backend import BackendPlan, select_backend
 from ._bptt import BPTTResult, bptt_sequences
 from ._exact import (
     BACKENDS,
@@ -41,6 +42,8 @@ from ._numba_text import (
 from ._rtrl import SequenceResult, rtrl_sequences
 
 __all__ = [
+    "BackendPlan",
+    "select_backend",
     "TextTrainResult",
     "rtrl_train_text_fast",
     "text_fast_supported",

@@ -80,15 +80,18 @@ def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
         lam += hd.dS
         lin = cell.linearize(prep, S[t], X[:, t])
         for term in lin.param_terms:
+            n, R, r0 = term.a.shape[1], term.block_rows, term.row0
+            lam_t = lam[:, term.state0 : term.state0 + n]  # the state entries the term drives
             if isinstance(term, IndexedRowLocalTerm):
-                # one-hot input: only column j = x_c, at offset + x_c N + i (distinct per c).
-                g_c[np.arange(K)[:, None], term.rows(N)] += lam * term.coefficients()
+                # one-hot input: only column j = x_c, at offset + x_c R + row0 + i (distinct per c).
+                g_c[np.arange(K)[:, None], term.rows()] += lam_t * term.coefficients()
                 continue
-            # sum over the neuron i of lam_i a_i u_j w_ij, column-stacked: index j N + i.
-            v = (lam * term.a)[:, None, :] * term.u[:, :, None]
+            # sum over the neuron i of lam_i a_i u_j w_ij, column-stacked: index j R + row0 + i.
+            v = (lam_t * term.a)[:, None, :] * term.u[:, :, None]
             if term.w is not None:
                 v = v * term.w.T[None, :, :]
-            g_c[:, term.offset : term.offset + v.shape[1] * N] += v.reshape(K, -1)
+            m = v.shape[1]
+            g_c[:, term.offset : term.offset + m * R].reshape(K, m, R)[:, :, r0 : r0 + n] += v
         lam = _vjp_state(lin.state_jac, lam)
     grad = np.concatenate([g_h, g_c], axis=1) / T
     return BPTTResult(step_losses.mean(axis=1), grad, S[T].copy(), step_losses)

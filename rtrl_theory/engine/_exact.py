@@ -15,6 +15,7 @@ import numpy as np
 
 from rtrl_theory._validate import positive
 
+from ._backend import BACKENDS, select_backend
 from ._bptt import bptt_sequences
 from ._rtrl import rtrl_sequences
 
@@ -30,37 +31,13 @@ __all__ = [
 ]
 
 METHODS = ("rtrl", "bptt")
-BACKENDS = ("auto", "numpy", "numba")
 
 
 def fast_path_supported(model) -> bool:
-    """Whether the compiled kernel covers ``model``: a pre-activation cell with u~ = (X; S),
-    sigmoid or tanh activation, and the linear readout with squared error (the paper's RNN)."""
-    from rtrl_theory.cells import PreactivationCell, Sigmoid, SquaredErrorReadout, Tanh
+    """Whether the compiled engine runs ``loss_and_grad`` for ``model`` (:func:`select_backend`)."""
+    from ._backend import compiled_unsupported_reason
 
-    cell = model.cell
-    return (
-        isinstance(cell, PreactivationCell)
-        and getattr(cell, "input_kind", "dense") == "dense"
-        and type(cell.activation) in (Sigmoid, Tanh)
-        and cell.n_cols == cell.n_input + cell.n_state
-        and cell.state_cols.start == cell.n_input
-        and type(model.head) is SquaredErrorReadout
-    )
-
-
-def _use_fast(model, backend: str) -> bool:
-    from ._numba import numba_available
-
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
-    if backend == "numpy":
-        return False
-    ok = fast_path_supported(model)
-    if backend == "numba" and not (ok and numba_available()):
-        why = "numba is not installed" if ok else f"the compiled kernel does not cover {model!r}"
-        raise ValueError(f"backend: 'numba' is unavailable here ({why}); use 'auto' or 'numpy'")
-    return ok and numba_available()
+    return compiled_unsupported_reason(model, "loss_and_grad") is None
 
 
 def _prepare(model, params, X, Y):
@@ -85,8 +62,9 @@ def loss_and_grad(model, params, X, Y, method: str = "rtrl", *, backend: str = "
     method : {"rtrl", "bptt"}
         Forward sensitivities (2.20)-(2.23) or reverse mode; both are exact.
     backend : {"auto", "numpy", "numba"}
-        RTRL only: "auto" runs the compiled fused loop (``rtrl_theory.engine._numba``) when
-        numba is installed and covers the model (the paper's RNN), else the NumPy reference.
+        RTRL only: "auto" runs the compiled engine (``rtrl_theory.engine._compiled``) when
+        numba is installed and covers the model, else the NumPy reference; the one decision is
+        :func:`~rtrl_theory.engine.select_backend`. Both give the same numbers to rounding.
 
     Returns
     -------
@@ -109,21 +87,11 @@ def loss_and_grad(model, params, X, Y, method: str = "rtrl", *, backend: str = "
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
     theta, Xb, Yb = _prepare(model, params, X, Y)
-    if method == "rtrl" and _use_fast(model, backend):
-        from ._numba import rtrl_sequence_fast
+    if method == "rtrl" and select_backend(model, "loss_and_grad", backend=backend).name == "numba":
+        from ._compiled import sequence_compiled
 
-        th, tc = model.split(theta)
-        prep = model.cell.prepare(tc)
-        res = rtrl_sequence_fast(
-            prep.Theta,
-            prep.G1,
-            th,
-            Xb[0],
-            Yb[0],
-            state_start=model.cell.state_cols.start,
-            activation=model.cell.activation.name,
-        )
-        loss, grad = res.loss, res.grad
+        losses, grad, _, _ = sequence_compiled(model, theta, Xb[0], Yb[0])
+        loss = losses.mean()
     elif method == "rtrl":
         res = rtrl_sequences(model, theta, Xb, Yb, order=1)
         loss, grad = res.loss[0], res.grad[0]

@@ -130,7 +130,8 @@ def add_row_local(Jt: np.ndarray, term: RowLocalTerm | IndexedRowLocalTerm) -> N
     r"""Add a row-local immediate Jacobian term onto the diagonal blocks of ``Jt`` in place.
 
     ``Jt[c, offset + j N + i, i] += a[c, i] u[c, j] w[i, j]`` (the :math:`\delta_{ki}` of
-    (2.20)-(2.21)); O(K N m) work, no dense :math:`M_t`. For an
+    (2.20)-(2.21); for a term on a part of a multi-part state, ``Jt[c, offset + j R + row0 + i,
+    state0 + i]``, see ``cells._base``); O(K N m) work, no dense :math:`M_t`. For an
     :class:`~rtrl_theory.cells.IndexedRowLocalTerm` (one-hot input :math:`u = e_{x_c}`) only
     column ``j = index[c]`` is touched: ``Jt[c, offset + x_c N + i, i] += a[c, i] w[i, x_c]``,
     O(K N) work.
@@ -138,12 +139,18 @@ def add_row_local(Jt: np.ndarray, term: RowLocalTerm | IndexedRowLocalTerm) -> N
     if not Jt.flags.c_contiguous:
         raise ValueError("Jt: expected a C-contiguous array (the diagonal view must not copy)")
     K, _, N = Jt.shape
+    n, R, r0, s0 = term.a.shape[1], term.block_rows, term.row0, term.state0
     if isinstance(term, IndexedRowLocalTerm):
-        # (c, offset + x_c N + i, i) are distinct for distinct (c, i): fancy += is exact.
-        Jt[np.arange(K)[:, None], term.rows(N), np.arange(N)[None, :]] += term.coefficients()
+        # (c, offset + x_c R + row0 + i, state0 + i) are distinct for distinct (c, i): fancy
+        # += is exact.
+        cols = s0 + np.arange(n)[None, :]
+        Jt[np.arange(K)[:, None], term.rows(), cols] += term.coefficients()
         return
     m = term.n_cols
-    block = Jt[:, term.offset : term.offset + m * N, :].reshape(K, m, N, N)
+    # Multi-part states (cells._base docstring): rows row0 .. row0 + n of an (R, m) block drive
+    # the state entries state0 .. state0 + n; the single-part case is R = n = N, row0 = state0 = 0.
+    block = Jt[:, term.offset : term.offset + m * R, :].reshape(K, m, R, N)
+    block = block[:, :, r0 : r0 + n, s0 : s0 + n]
     np.einsum("cjii->cji", block)[...] += term.values()
 
 

@@ -25,27 +25,12 @@ RNN) and :math:`\tilde\Theta'` the derivative of the entrywise maps (``G1 = [g'(
 
 Implementation notes
 --------------------
-* numba is imported on first use only (``import rtrl_theory`` does not pay for it, and the
-  package works without it); the kernels are compiled with ``cache=True`` (numba's on-disk cache
-  in ``__pycache__``), ``fastmath=False`` (IEEE semantics: no reassociation, no FMA contraction)
-  and ``error_model="numpy"`` (a divergent run yields inf/NaN instead of raising).
-* Inside the kernels the sensitivities are held *state-major*, ``J[k, p]`` (N, P_c) with one
-  extra row: ``J_aug = [J; w^T D f(B) J]``, ``w = r alpha``, so that the gradient
-  :math:`r\,J_{t+1}^\top\alpha` comes out of the same GEMM as :math:`J_{t+1}` (the GEMM has N + 1
-  rows instead of N: no second pass over :math:`J`). Inputs and outputs use the engine's
-  parameter-major layout ``Jt[p, k]`` (P_c, N) of :mod:`rtrl_theory.engine._forward`; the
-  transposes happen once per call.
-* The product :math:`(D\tilde\Theta_S) J_t` is either a BLAS GEMM (``np.dot`` inside numba, which
-  calls scipy's OpenBLAS) or hand-written loops vectorised over the P_c columns; see
-  :data:`BLAS_MIN_N` for the measured crossover. scipy's OpenBLAS is a second copy beside
-  numpy's, with its own thread pool: calling the two in quick alternation on few cores makes
-  their idle workers spin against each other (measured: N = 64 GEMMs up to 2x slower for
-  ~0.1 s after a numpy GEMM). ``OPENBLAS_NUM_THREADS=1`` avoids it where throughput comes from
-  running chains in parallel processes.
-* tanh (in the sigmoid and in the bounded maps, re-evaluated at every step of the online
-  algorithm) is computed by a branch-free rational / range-reduced-exp formula instead of libm's
-  tanh: at most 2 ulp from ``np.tanh`` (libm: 3 ulp) and about 3x cheaper; it took the online
-  step at N = 10 from 2.7 to 1.7 microseconds.
+These are validated, array-level entry points to the one compiled engine
+(:mod:`rtrl_theory.engine._compiled`): the fixed-theta loop and the online loop there run every
+cell with a compiled description; here they are fed the paper RNN's (or any pre-activation
+cell's) mapped weights. Layout, BLAS use (:data:`BLAS_MIN_N`), BLAS threads
+(:mod:`rtrl_theory.engine._blas`), the branch-free tanh (at most 2 ulp from ``np.tanh``) and the
+JIT configuration are documented there once.
 """
 
 from __future__ import annotations
@@ -56,7 +41,7 @@ import numpy as np
 
 from rtrl_theory._validate import as_array, nonnegative, positive
 
-from ._numba_kernels import _kernels
+from . import _compiled
 
 __all__ = [
     "BLAS_MIN_N",
@@ -92,7 +77,7 @@ __all__ = [
 #: small-matrix dgemm kernels are efficient from N = 5 on, so the loops (vectorised over the P_c
 #: columns, but loading and storing the output row for every l) only win below; N = 4 is a tie.
 #: The loops stay available as ``method="loops"``.
-BLAS_MIN_N = 5
+BLAS_MIN_N = _compiled.BLAS_MIN_N
 
 _ACTIVATIONS = {"sigmoid": 0, "tanh": 1}
 _BOUNDED_MAPS = {"tanh": 0, "sigmoid": 1}
@@ -305,19 +290,13 @@ def rtrl_sequence_fast(
         Theta, G1, alpha, X, Y, S0, Jt0, state_start, activation
     )
     use_blas = _use_blas(method, alpha.shape[0])
-    kernel = _kernels()["sequence"]
-    loss, grad, S, J = kernel(
-        np.ascontiguousarray(Theta.T),
-        np.ascontiguousarray(G1.T),
-        np.ascontiguousarray(alpha),
-        np.ascontiguousarray(X),
-        np.ascontiguousarray(Y),
-        S0,
-        J0,
-        state_start,
-        _ACTIVATIONS[activation],
-        use_blas,
+    desc = _compiled.preactivation_description(Theta.shape, state_start, activation)
+    th = np.ascontiguousarray(Theta.T).reshape(-1)  # vec Theta~: entry (k, m) at m N + k
+    g1 = np.ascontiguousarray(G1.T).reshape(-1)
+    losses, grad, S, J = _compiled.run_sequence(
+        desc, th, g1, np.ascontiguousarray(alpha), X, Y, S0, J0, use_blas
     )
+    loss = losses.mean()
     return FastSequenceResult(float(loss), grad, S, J.T.copy())
 
 
@@ -472,33 +451,24 @@ def rtrl_train_paper_fast(
     eta0, t0, gamma, etas, use_etas = _schedule_validate(eta0, t0, gamma, etas, X.shape[0])
     N, d = W.shape
     S0, J0 = _initial_state(S0, Jt0, N, N * (d + N))
-    vth = np.concatenate([W.T.reshape(-1), B.T.reshape(-1)])
-    use_blas = _use_blas(method, N)
-    kernel = _kernels()["train"]
-    alpha_T, vth_T, S, J, losses, grad_norms, diverged_at, reason = kernel(
-        np.ascontiguousarray(alpha),
-        vth,
-        np.ascontiguousarray(X),
-        np.ascontiguousarray(Y),
-        S0,
-        J0,
-        _BOUNDED_MAPS[bounded_map],
-        c_f,
-        c_g,
-        eta0,
-        t0,
-        gamma,
-        etas,
-        use_etas,
-        step_offset,
-        use_blas,
+    from rtrl_theory.cells import PaperRNN
+
+    model = PaperRNN(N, d, c_f=c_f, c_g=c_g, bounded_map=bounded_map)
+    if not use_etas:
+        from rtrl_theory.optim import PowerSchedule  # the one power schedule
+
+        etas = PowerSchedule(eta0, t0, gamma)(np.arange(step_offset, step_offset + X.shape[0]))
+    theta = np.concatenate([alpha, W.T.reshape(-1), B.T.reshape(-1)])
+    r = _compiled.train_compiled(
+        model, theta, X, Y, etas, "sgd", S0=S0, Jt0=J0.T, use_blas=_use_blas(method, N)
     )
+    reason = {"": "", _compiled.REASONS[1]: "loss", _compiled.REASONS[2]: "parameters"}[r.reason]
     return FastTrainResult(
-        np.concatenate([alpha_T, vth_T]),
-        S,
-        J.T.copy(),
-        losses,
-        grad_norms,
-        int(diverged_at),
-        ("", "loss", "parameters")[int(reason)],
+        r.theta,
+        r.S,
+        r.Jt,
+        r.losses,
+        r.grad_norms,
+        -1 if r.fail < 0 else step_offset + r.fail,
+        reason,
     )

@@ -43,35 +43,25 @@ be C-contiguous, writable float64 arrays (a copy would silently drop the update)
 
 Implementation notes
 --------------------
-* numba is imported on first use (``import rtrl_theory`` does not need it). The kernel is compiled
-  with ``parallel=True``, ``cache=True``, ``fastmath=False`` (IEEE semantics: no reassociation, no
-  FMA contraction) and ``error_model="numpy"``, like :mod:`rtrl_theory.engine._numba_kernels`,
-  whose branch-free ``_tanh`` (at most 2 ulp from ``np.tanh``) computes the activations. numba's
-  cache is invalidated by changes to THIS file only: after editing ``_tanh`` in
-  ``_numba_kernels.py``, delete ``rtrl_theory/engine/__pycache__/_numba_particles*.nb[ci]``.
-* ``numba.prange`` runs over :data:`CHUNKS_PER_THREAD` x (number of threads) contiguous chunks
-  of particles; each chunk allocates its scratch once (a few (N, P_c) and, for second order, two
-  (N, P_c^2) buffers), so the loop over particles does not allocate. Every particle reads and
-  writes only its own rows: the results do not depend on the number of threads (bit for bit).
-* Inside a particle the sensitivities are held STATE-major, ``Js[k, p]`` and
-  ``Hs[k, p P_c + q]`` ([P1]'s orientation): the products with :math:`\tilde\Theta_S` become axpys
-  over P_c (or P_c^2) contiguous entries, which vectorise, instead of N-long loops (N = 4 or 10
-  does not fill SIMD registers). The particle's rows are transposed in and out once per call, so
-  :func:`advance_particles_fast_steps` pays them once per n steps. The sum over l is taken four
-  terms at a time (each output row loaded and stored N/4 instead of N times). No BLAS inside
-  ``prange`` (OpenBLAS's own thread pool would compete with numba's on 2 cores, and N is small).
-* Operation order follows the NumPy engine where it is free to do so (e.g.
-  :math:`\phi'\odot(\tilde\Theta_S J)` rather than :math:`(\phi'\odot\tilde\Theta_S) J`, the
-  :math:`R^k` terms added in the same order), so that the two differ by float64 rounding of the
-  sums over l (different summation order) and of ``_tanh`` vs ``np.tanh`` only: observed max-norm
-  relative differences ~4e-16 after a few steps.
+* These functions validate and hand the arrays to the one compiled engine
+  (:func:`rtrl_theory.engine._compiled.particles_compiled`): the cell's forward function and its
+  table feed the one first-order step and, with ``Ht``, the one second-order step; numba is
+  imported on first use and the kernels are cached on disk (``_compiled.JIT_OPTIONS``).
+* ``numba.prange`` runs over 4 x (number of threads) contiguous chunks of particles; each chunk
+  allocates its scratch once. Every particle reads and writes only its own rows: the results do
+  not depend on the number of threads (bit for bit).
+* Inside a particle the sensitivities are held STATE-major (``Js[k, p]``, ``Hs[k, p P_c + q]``),
+  transposed in and out once per call, so the products with the state Jacobian are axpys over
+  P_c (or P_c^2) contiguous entries; no BLAS inside ``prange``.
 * Per-call validation is O(K d + N M) (shapes, dtypes, contiguity, no overlap between the updated
   arrays, finiteness of X and of the prepared weights); the large state arrays are NOT scanned for
   NaN/inf (that would cost a pass over memory per step): non-finite states propagate, as in the
   NumPy engine.
 
-Measured (``python benchmarks/bench_particles.py``, K = 4096, AMD EPYC Zen 4, 2 cores, numba
-0.68; seconds per 1,000 steps, data update included):
+Measured with the previous, paper-RNN-only kernels on a quiet machine (``python
+benchmarks/bench_particles.py``, K = 4096, AMD EPYC Zen 4, 2 cores, numba 0.68; seconds per 1,000
+steps, data update included); the one engine's block kernel ran at parity with them, interleaved
+on the loaded machine (issue 14 closing note):
 
 =======================  ============  ==================  =================  ============
 case                     NumPy engine  1-step, 1 / 2 thr.  100-step, 1 / 2    target
@@ -90,6 +80,8 @@ import numpy as np
 
 from rtrl_theory._validate import as_array
 
+from . import _compiled
+
 __all__ = [
     "CHUNKS_PER_THREAD",
     "advance_particles_fast",
@@ -102,17 +94,6 @@ __all__ = [
 CHUNKS_PER_THREAD = 4
 
 _ACTIVATIONS = {"sigmoid": 0, "tanh": 1}
-_JIT_OPTIONS = {
-    "cache": True,
-    "fastmath": False,
-    "nogil": True,
-    "error_model": "numpy",
-}
-_COMPILED: dict = {}
-# Rebound in _kernels: _tanh to the compiled one of _numba_kernels (imported, not copied) and
-# prange to numba.prange; numba resolves a kernel's globals when it compiles it.
-_tanh = None
-prange = range
 
 
 def particles_fast_supported(model) -> bool:
@@ -229,7 +210,6 @@ def _validate(prep, S, Jt, Ht, X, state_start, activation, single):
 
 def _run(prep, S, Jt, Ht, X, state_start, activation, alpha, Y, single):
     """Validate, then run the compiled kernel over all particles (X (K, d) if single, else (n, K, d))."""
-    second = Ht is not None
     Th, G1, G2, S, Jt, Ht, X, ss = _validate(prep, S, Jt, Ht, X, state_start, activation, single)
     N, M = Th.shape
     n, K = X.shape[0], S.shape[0]
@@ -237,31 +217,16 @@ def _run(prep, S, Jt, Ht, X, state_start, activation, alpha, Y, single):
     if readout:
         alpha = np.ascontiguousarray(as_array(alpha, "alpha", shape=(N,)))
         Y = np.ascontiguousarray(as_array(Y, "Y", shape=(n, K)))
-    else:
-        alpha, Y = np.zeros(N), np.zeros((n, K))
-    loss_sum = np.zeros(K if readout else 1)
-    grad_sum = np.zeros((K if readout else 1, N + N * M))
-    kern = _kernels()
-    n_chunks = min(K, CHUNKS_PER_THREAD * kern["get_num_threads"]())
-    H3 = Ht.reshape(K, (N * M) ** 2, N) if second else np.zeros((1, 1, N))
-    kern["particles"](
-        Th,
-        G1,
-        G2,
-        S,
-        Jt,
-        H3,
-        X,
-        ss,
-        _ACTIVATIONS[activation],
-        n_chunks,
-        second,
-        readout,
-        alpha,
-        Y,
-        loss_sum,
-        grad_sum,
+    desc = _compiled.preactivation_description((N, M), ss, activation)
+    th = np.ascontiguousarray(Th.T).reshape(-1)  # vec Theta~: entry (k, m) at m N + k
+    g1 = np.ascontiguousarray(G1.T).reshape(-1)
+    g2 = np.ascontiguousarray(G2.T).reshape(-1)
+    out = _compiled.particles_compiled(
+        desc, th, g1, g2, S, Jt, Ht, X, theta_h=alpha if readout else None,
+        Y=Y if readout else None,
     )
+    if readout:
+        loss_sum, grad_sum = out
     return (loss_sum, grad_sum) if readout else None
 
 
@@ -409,256 +374,6 @@ def advance_particles_fast_steps(
     return _run(prep, S, Jt, Ht, X, state_start, activation, alpha, Y, False)
 
 
-# ------------------------------------------------------------------------------------------------
-# Kernels: plain Python functions compiled by numba on first use (see _kernels).
-# Glossary: Th = Theta~ (N, M), G1, G2 = Theta~', Theta~'' (N, M); the flat index of entry (k, m)
-# is p = m N + k; rec[k, l] = Th[k, ss + l]. Inside a particle the sensitivities are held
-# STATE-major, Js[k, p] (N, P) and Hs[k, p P + q] (N, P^2) (the paper's orientation), so that
-# every product with Theta~_S is an axpy over P or P^2 contiguous entries; they are transposed
-# from / to the engine layout once per call. u = u~ (M,); D1, D2 = phi', phi'' at z; A = A_t
-# (N, P); w (N,) and v (P,) scratch.
-# ------------------------------------------------------------------------------------------------
-def _preact(Th, Xc, Sc, ss, act, u, D1, D2):  # pragma: no cover - compiled by numba
-    """u~ = (X; S) (or (S; X)), z = Theta~ u~, S' = phi(z) written into Sc, D1 = phi', D2 = phi''.
-
-    Sigmoid as 0.5 (1 + tanh(z/2)) and its derivatives from the value (Appendix A), tanh with
-    1 - t^2 and -2 t (1 - t^2): the formulas of cells._maps.Sigmoid / Tanh.
-    """
-    N, M = Th.shape
-    d = M - N
-    in0 = 0 if ss > 0 else N
-    for j in range(d):
-        u[in0 + j] = Xc[j]
-    for j in range(N):
-        u[ss + j] = Sc[j]
-    for k in range(N):
-        z = 0.0
-        for m in range(M):
-            z += Th[k, m] * u[m]
-        if act == 0:
-            sk = 0.5 * (1.0 + _tanh(0.5 * z))
-            p1 = sk * (1.0 - sk)
-            Sc[k] = sk
-            D1[k] = p1
-            D2[k] = p1 * (1.0 - 2.0 * sk)
-        else:
-            t = _tanh(z)
-            q = 1.0 - t * t
-            Sc[k] = t
-            D1[k] = q
-            D2[k] = -2.0 * t * q
-
-
-def _rec_rows(Th, ss, src, dst):  # pragma: no cover - compiled by numba
-    """dst = Theta~_S src, src and dst (N, L): dst[k] = sum_l Theta~[k, ss + l] src[l].
-
-    The sum over l goes four terms at a time, ``((c0 s0 + c1 s1) + (c2 s2 + c3 s3))`` added to
-    the row, so that each output row is loaded and stored N / 4 times instead of N times (the
-    loop over the L entries vectorises; without it the kernel is bound by L1 loads and stores).
-    """
-    N, L = src.shape
-    for k in range(N):
-        out = dst[k]
-        for i in range(L):
-            out[i] = 0.0
-        l0 = 0  # the paper's summation index l runs over l0 .. l0 + 3
-        while l0 + 4 <= N:
-            c0, c1 = Th[k, ss + l0], Th[k, ss + l0 + 1]
-            c2, c3 = Th[k, ss + l0 + 2], Th[k, ss + l0 + 3]
-            s0, s1, s2, s3 = src[l0], src[l0 + 1], src[l0 + 2], src[l0 + 3]
-            for i in range(L):
-                out[i] += (c0 * s0[i] + c1 * s1[i]) + (c2 * s2[i] + c3 * s3[i])
-            l0 += 4
-        rest = N - l0
-        if rest == 3:
-            c0, c1, c2 = Th[k, ss + l0], Th[k, ss + l0 + 1], Th[k, ss + l0 + 2]
-            s0, s1, s2 = src[l0], src[l0 + 1], src[l0 + 2]
-            for i in range(L):
-                out[i] += (c0 * s0[i] + c1 * s1[i]) + c2 * s2[i]
-        elif rest == 2:
-            c0, c1 = Th[k, ss + l0], Th[k, ss + l0 + 1]
-            s0, s1 = src[l0], src[l0 + 1]
-            for i in range(L):
-                out[i] += c0 * s0[i] + c1 * s1[i]
-        elif rest == 1:
-            c0 = Th[k, ss + l0]
-            s0 = src[l0]
-            for i in range(L):
-                out[i] += c0 * s0[i]
-
-
-def _step_first(Th, G1, Xc, Sc, Js, Jn, ss, act, u, D1, D2):  # pragma: no cover
-    """(2.20)-(2.21) for one particle: Jn = D (Theta~_S Js + M), M on the diagonal blocks."""
-    N, M = Th.shape
-    P = N * M
-    _preact(Th, Xc, Sc, ss, act, u, D1, D2)
-    _rec_rows(Th, ss, Js, Jn)
-    for k in range(N):
-        out = Jn[k]
-        dk = D1[k]
-        for p in range(P):
-            out[p] *= dk
-        # immediate term (phi'_k u_m) Theta~'[k, m] at p = m N + k, as add_row_local
-        for m in range(M):
-            out[m * N + k] += dk * u[m] * G1[k, m]
-
-
-def _step_second(Th, G1, G2, Xc, Sc, Js, Jn, Hs, Hn, ss, act, u, D1, D2, A):  # pragma: no cover
-    """Section 2.4 (and (2.20)-(2.21)) for one particle, state-major, into Jn and Hn.
-
-    A = Theta~_S Js + M; Hn[k] = phi'_k (Theta~_S Hs + R^k) + phi''_k a^k a^k^T with R^k added in
-    the NumPy engine's order (diagonal, rows, columns), its cross terms from the OLD Js;
-    Jn = phi' A.
-    """
-    N, M = Th.shape
-    P = N * M
-    _preact(Th, Xc, Sc, ss, act, u, D1, D2)
-    _rec_rows(Th, ss, Js, A)
-    for k in range(N):
-        for m in range(M):
-            A[k, m * N + k] += 1.0 * u[m] * G1[k, m]
-    _rec_rows(Th, ss, Hs, Hn)
-    for k in range(N):
-        out = Hn[k]
-        for m in range(M):  # diagonal of R^k: Theta~''[k, m] u_m at p = q = m N + k
-            p = m * N + k
-            out[p * P + p] += u[m] * G2[k, m]
-        for j in range(N):  # rows p = (k, ss + j): Theta~'[k, ss + j] dS^j/dtheta_q
-            g = G1[k, ss + j]
-            base = ((ss + j) * N + k) * P
-            Jj = Js[j]
-            for q in range(P):
-                out[base + q] += g * Jj[q]
-        for j in range(N):  # the transpose: columns q = (k, ss + j)
-            g = G1[k, ss + j]
-            q = (ss + j) * N + k
-            Jj = Js[j]
-            for p in range(P):
-                out[p * P + q] += g * Jj[p]
-        dk = D1[k]
-        d2k = D2[k]
-        ak = A[k]
-        for p in range(P):
-            a = d2k * ak[p]
-            base = p * P
-            for q in range(P):
-                out[base + q] = out[base + q] * dk + a * ak[q]
-        jn = Jn[k]
-        for p in range(P):
-            jn[p] = ak[p] * dk
-
-
-def _readout(Sc, Js, alpha, y, loss_c, grad_c, w, v):  # pragma: no cover - compiled by numba
-    """loss += r^2 / 2, grad += r (S; J^T alpha), r = alpha . S - y (the head's derivatives)."""
-    N, P = Js.shape
-    yhat = 0.0
-    for k in range(N):
-        yhat += Sc[k] * alpha[k]
-    r = yhat - y
-    loss_c[0] += 0.5 * r * r
-    for k in range(N):
-        grad_c[k] += r * Sc[k]
-        w[k] = r * alpha[k]
-    for p in range(P):
-        v[p] = 0.0
-    for k in range(N):
-        wk = w[k]
-        jk = Js[k]
-        for p in range(P):
-            v[p] += jk[p] * wk
-    for p in range(P):
-        grad_c[N + p] += v[p]
-
-
-def _to_state_major(Ec, Xs):  # pragma: no cover - compiled by numba
-    """Xs[k, r] = Ec[r, k]: engine rows (R, N) to state-major (N, R)."""
-    R, N = Ec.shape
-    for k in range(N):
-        row = Xs[k]
-        for r in range(R):
-            row[r] = Ec[r, k]
-
-
-def _to_engine(Xs, Ec):  # pragma: no cover - compiled by numba
-    """Ec[r, k] = Xs[k, r]."""
-    R, N = Ec.shape
-    for k in range(N):
-        row = Xs[k]
-        for r in range(R):
-            Ec[r, k] = row[r]
-
-
-def _particles_kernel(
-    Th, G1, G2, S, Jt, Ht, X, ss, act, n_chunks, second, readout, alpha, Y, loss_sum, grad_sum
-):  # pragma: no cover - compiled by numba
-    """n = X.shape[0] steps for every particle (first or, if ``second``, second order).
-
-    prange over ``n_chunks`` contiguous chunks of particles; each chunk allocates its scratch
-    once. Per particle: engine layout -> state-major, n steps, state-major -> engine layout.
-    ``Ht`` (K, P^2, N) is ignored unless ``second``; the readout sums are accumulated iff
-    ``readout``.
-    """
-    N, M = Th.shape
-    P = N * M
-    n, K, _ = X.shape
-    PP = P * P if second else 1
-    for ch in prange(n_chunks):
-        u = np.empty(M)
-        D1 = np.empty(N)
-        D2 = np.empty(N)
-        w = np.empty(N)
-        v = np.empty(P)
-        Js = np.empty((N, P))
-        Jn = np.empty((N, P))
-        A = np.empty((N, P))
-        Hs = np.empty((N, PP))
-        Hn = np.empty((N, PP))
-        for c in range((ch * K) // n_chunks, ((ch + 1) * K) // n_chunks):
-            Sc = S[c]
-            _to_state_major(Jt[c], Js)
-            if second:
-                _to_state_major(Ht[c], Hs)
-            for t in range(n):
-                if second:
-                    _step_second(Th, G1, G2, X[t, c], Sc, Js, Jn, Hs, Hn, ss, act, u, D1, D2, A)
-                    Hs, Hn = Hn, Hs
-                else:
-                    _step_first(Th, G1, X[t, c], Sc, Js, Jn, ss, act, u, D1, D2)
-                Js, Jn = Jn, Js
-                if readout:
-                    _readout(Sc, Js, alpha, Y[t, c], loss_sum[c : c + 1], grad_sum[c], w, v)
-            _to_engine(Js, Jt[c])
-            if second:
-                _to_engine(Hs, Ht[c])
-
-
 def _kernels() -> dict:
-    """Compile the kernel on first use (or load it from numba's on-disk cache).
-
-    ``_tanh`` is taken from :mod:`rtrl_theory.engine._numba_kernels` after that module has
-    compiled (rebound) it, and bound here under the same name, as are the helpers and ``prange``:
-    numba resolves a kernel's callees among the module globals when it compiles the kernel.
-    """
-    if not _COMPILED:
-        try:
-            import numba
-        except ImportError as exc:
-            raise ImportError(
-                "rtrl_theory.engine._numba_particles needs numba (pip install "
-                "'rtrl-theory[fast]'); use rtrl_theory.engine.advance_first_order / "
-                "advance_second_order for the NumPy path"
-            ) from exc
-        from . import _numba_kernels
-
-        _numba_kernels._kernels()  # rebinds _numba_kernels._tanh to its compiled dispatcher
-        module = globals()
-        module["_tanh"] = _numba_kernels._tanh
-        module["prange"] = numba.prange
-        jit = numba.njit(**_JIT_OPTIONS)
-        helpers = ("_preact", "_rec_rows", "_step_first", "_step_second", "_readout")
-        for name in helpers + ("_to_state_major", "_to_engine"):
-            if not isinstance(module[name], numba.core.dispatcher.Dispatcher):
-                module[name] = jit(module[name])
-        _COMPILED["particles"] = numba.njit(parallel=True, **_JIT_OPTIONS)(_particles_kernel)
-        _COMPILED["get_num_threads"] = numba.get_num_threads
-    return _COMPILED
+    """The compiled engine's kernels (:func:`rtrl_theory.engine._compiled.kernels`)."""
+    return _compiled.kernels()

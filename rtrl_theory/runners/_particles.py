@@ -42,6 +42,10 @@ BLOCK_NAMES = ("X", "eta", "S", "J", "H")
 #: Largest per-particle memory of the second-order states that ``order="auto"`` accepts.
 AUTO_H_BYTES = 64 * 1024
 INITIAL_LAWS = ("point", "box")
+#: Steps per call of the compiled block kernel in :meth:`JointProcess.run`: a particle's J (and H)
+#: stay in cache over the block and are transposed in and out once per block; short enough that a
+#: parallel region is not held up long by a thread the OS preempts on a busy machine.
+_BLOCK = 25
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ class JointProcess:
         self, model, params, process: DataProcess, *, order="auto", backend="auto", force=False
     ):
         if order == "auto":
-            P, N = model.cell.n_params, model.n_hidden
+            P, N = model.cell.n_params, model.cell.n_state
             order = 2 if model.cell.has_second_order and P * P * N * 8 <= AUTO_H_BYTES else 1
         if order not in (1, 2):
             raise ValueError(f"order: expected 1, 2 or 'auto', got {order!r}")
@@ -145,8 +149,6 @@ class JointProcess:
             raise ValueError(
                 f"process: inputs have d = {process.n_input}, the model d = {model.n_input}"
             )
-        if backend not in ("auto", "numpy", "numba"):
-            raise ValueError(f"backend: expected 'auto', 'numpy' or 'numba', got {backend!r}")
         self.model = model
         self.force = bool(force)
         self.theta = model.flatten(params).copy()
@@ -159,7 +161,12 @@ class JointProcess:
             model.cell.prepare(tc, second_order=True) if order == 2 else model.cell.prepare(tc)
         )
         self.backend = self._pick_backend(backend)
-        N, d, P = model.n_hidden, model.n_input, model.cell.n_params
+        if self.backend == "numba":  # the cell's compiled table and mapped parameters, once
+            from rtrl_theory.engine._compiled import describe_model, mapped_params
+
+            self._desc = describe_model(model, order=order, task="particles")
+            self._mapped = mapped_params(self._desc, tc)
+        N, d, P = model.cell.n_state, model.n_input, model.cell.n_params
         self.n_hidden, self.n_input, self.n_cell_params = N, d, P
         self._teacher = isinstance(process.target, TeacherTarget)
         n_teacher = process.target.model.n_hidden if self._teacher else 0
@@ -175,37 +182,28 @@ class JointProcess:
 
     # -- backends ---------------------------------------------------------------------------
     def _pick_backend(self, backend):
-        if backend == "numpy":
-            return "numpy"
-        from rtrl_theory.engine import numba_available, particles_fast_supported
+        """The engine's one backend decision (``rtrl_theory.engine.select_backend``)."""
+        from rtrl_theory.engine import select_backend
 
-        ok = numba_available() and particles_fast_supported(self.model)
-        if backend == "numba" and not ok:
-            raise ValueError("backend: 'numba' is unavailable for this model or installation")
-        return "numba" if ok else "numpy"
+        self.backend_plan = select_backend(
+            self.model, "particles", backend=backend, order=self.order
+        )
+        return self.backend_plan.name
 
     def _advance(self, S, Jt, Ht, X, *, inplace: bool = False):
-        """(S, J, H) one step with input X (K, d).
+        """(S, J, H) one step with input X (K, d) (compiled backend: or n steps, X (n, K, d)).
 
         The compiled kernel works in place: unless ``inplace`` (the caller owns the arrays), the
         arrays are copied first, so a ParticleState handed out before is never modified.
         """
         if self.backend == "numba":
-            from rtrl_theory.engine import advance_particles_fast
+            from rtrl_theory.engine._compiled import particles_compiled
 
             if not inplace:
                 S, Jt = S.copy(), Jt.copy()
                 Ht = None if Ht is None else Ht.copy()
-            cell = self.model.cell
-            advance_particles_fast(
-                self.prep,
-                S,
-                Jt,
-                X,
-                Ht,
-                state_start=cell.state_cols.start,
-                activation=cell.activation.name,
-            )
+            X = np.asarray(X, dtype=float)
+            particles_compiled(self._desc, *self._mapped, S, Jt, Ht, X[None] if X.ndim == 2 else X)
             return S, Jt, Ht
         state = SensitivityState(S, Jt, Ht)
         if self.order == 2:
@@ -328,6 +326,23 @@ class JointProcess:
         S, Jt, Ht = self._advance(z.S, z.Jt, z.Ht, X, inplace=inplace)
         return ParticleState(X, eta, Y, S, Jt, Ht, teacher, z.t + 1)
 
+    def _steps(self, z, rng, m, *, inplace):
+        """m transitions: the data of the m steps first (the draws of :meth:`step`, in its
+        order), then (S, J, H) through one call of the compiled block kernel."""
+        if m == 1:
+            return self._step(z, rng, inplace=inplace)
+        K = z.n_particles
+        chain = self.process.chain
+        X, teacher = z.X, z.teacher
+        Xs = np.empty((m, K, self.n_input))
+        for j in range(m):
+            X = chain.step(X, chain.draw_noise(rng, (K,)))
+            eta = self._draw_eta(rng, K)
+            Y, teacher = self._targets(X, eta, teacher)
+            Xs[j] = X
+        S, Jt, Ht = self._advance(z.S, z.Jt, z.Ht, Xs, inplace=inplace)
+        return ParticleState(X, eta, Y, S, Jt, Ht, teacher, z.t + m)
+
     def run(
         self,
         z: ParticleState,
@@ -355,12 +370,20 @@ class JointProcess:
 
             bar = tqdm(total=n_steps, unit="step", desc="particles", leave=False)
         try:
-            for i in range(n_steps):
-                z = self._step(z, rng, inplace=i > 0)  # the first step copies the caller's arrays
-                if callback is not None and ((i + 1) % every == 0 or i + 1 == n_steps):
+            i = 0
+            while i < n_steps:
+                # the compiled engine runs a block of steps per particle (data drawn first, in the
+                # same order as step by step: the same numbers); NumPy one step at a time
+                m = 1
+                if self.backend == "numba":
+                    to_callback = every - i % every if callback is not None else n_steps
+                    m = min(_BLOCK, to_callback, n_steps - i)
+                z = self._steps(z, rng, m, inplace=i > 0)  # the first copies the caller's arrays
+                i += m
+                if callback is not None and (i % every == 0 or i == n_steps):
                     callback(z)
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(m)
         finally:
             if bar is not None:
                 bar.close()

@@ -39,6 +39,9 @@ class TrainResult:
     message : str
     wall_time : float, seconds
     backend : str
+        "numpy" or "numba" (the compiled engine).
+    backend_reason : str
+        Why that backend runs (``rtrl_theory.engine.select_backend``).
     sensitivity_log : dict or None
         Only with ``train_online(log_sensitivities=True)`` (RTRL): ``{"steps": (n_log,),
         "max_abs_J": (n_log, P_c)}``, the largest :math:`|\\tilde J|` of each recurrent-parameter
@@ -58,6 +61,7 @@ class TrainResult:
     wall_time: float
     backend: str
     config: dict = field(default_factory=dict)
+    backend_reason: str = ""
     sensitivity_log: dict | None = None
 
     @property
@@ -81,6 +85,7 @@ class TrainResult:
         return {
             "algo": self.algo,
             "backend": self.backend,
+            "backend_reason": self.backend_reason,
             "status": self.status,
             "stopped_at": self.stopped_at,
             "message": self.message,

@@ -39,8 +39,8 @@ with the mean over the chains of the block gradients (same block CONVENTION). Th
 per-step loss is the mean over the chains. ``batch_size=1`` is the single-sequence algorithm.
 
 **Models.** The NumPy path works for any :class:`~rtrl_theory.RNNModel` (any cell of the engine);
-the compiled kernel (``backend="numba"``, chosen by ``"auto"`` when available) covers only RTRL on
-a :class:`~rtrl_theory.PaperRNN` with SGD and ``batch_size=1``.
+the compiled engine (``backend="numba"``, chosen by ``"auto"`` when available) covers RTRL with SGD or
+RMSprop and ``batch_size=1`` on every cell with a compiled description (``select_backend``).
 
 A run whose loss, parameters or optimizer state become non-finite stops cleanly: the result says
 when and why and keeps everything recorded before (``status="diverged"``). So does a run that
@@ -106,40 +106,13 @@ class _Interrupted(Exception):
 
 
 def _pick_backend(model, algo, backend, optimizer, batch_size):
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
-    if algo != "rtrl" and backend == "numba":
-        raise ValueError(
-            f"backend: 'numba' is unavailable for {algo!r} (TBPTT runs the NumPy engine only); "
-            f"use 'auto' or 'numpy'"
-        )
-    if algo != "rtrl" or backend == "numpy":
-        return "numpy"
-    from . import _fast
+    """The engine's one backend decision (``rtrl_theory.engine.select_backend``): a BackendPlan."""
+    from rtrl_theory.engine import select_backend
 
-    if getattr(model, "input_kind", "dense") == "onehot":
-        # Text models (one-hot inputs, softmax head): the compiled GRU / Elman kernel.
-        from rtrl_theory.engine._numba_text import text_unsupported_reason
-
-        from rtrl_theory.optim._optimizers import SGD, RMSprop
-
-        why = text_unsupported_reason(model)
-        if why is None and batch_size != 1:
-            why = "batch_size > 1"
-        if why is None and type(optimizer) not in (SGD, RMSprop):
-            why = f"optimizer {type(optimizer).__name__}"
-        if why is None and not _fast.available():
-            why = "numba is not installed"
-        if backend == "numba" and why is not None:
-            raise ValueError(f"backend: 'numba' is unavailable here ({why}); use 'auto' or 'numpy'")
-        return "numpy" if why is not None else "numba-text"
-    why = _fast.unsupported_reason(model, optimizer, batch_size)
-    if backend == "numba" and why is not None:
-        raise ValueError(
-            f"backend: 'numba' is unavailable here ({why}); the compiled path covers RTRL on a "
-            f"PaperRNN with optimizer 'sgd' and batch_size 1; use 'auto' or 'numpy'"
-        )
-    return "numpy" if why is not None else "numba"
+    return select_backend(
+        model, "train_online", backend=backend, optimizer=optimizer, batch_size=batch_size,
+        algo=algo,
+    )
 
 
 def _chain_mean_grad(model, hd, Jt):
@@ -235,15 +208,10 @@ def _rtrl_chunk(backend, model, theta, state, X, Y, etas, optimizer, opt_state, 
     The only place that dispatches on the backend: ``X, Y`` have shape (B, m, .), ``etas`` (m,),
     ``done`` is the index of the chunk's first step.
     """
-    if backend == "numba":
+    if backend == "numba":  # the compiled engine, any cell it covers (select_backend)
         from . import _fast
 
-        out = _fast.rtrl_chunk_paper(model, theta, state, X[0], Y[0], etas, done)
-        theta, state, cl, cg, fail, why = out
-    elif backend == "numba-text":
-        from rtrl_theory.engine._numba_text import rtrl_chunk_text
-
-        out = rtrl_chunk_text(model, theta, state, X, Y, etas, optimizer, opt_state)
+        out = _fast.rtrl_chunk_compiled(model, theta, state, X, Y, etas, optimizer, opt_state)
         theta, state, opt_state, cl, cg, fail, why = out
     else:
         out = _rtrl_chunk_numpy(model, theta, state, X, Y, etas, optimizer, opt_state)
@@ -379,10 +347,11 @@ def train_online(
         Steps between parameter-path snapshots, ``on_record`` calls and checkpoint opportunities
         (default about n_steps/200, rounded up to a multiple of tau for TBPTT).
     backend : {"auto", "numpy", "numba"}
-        RTRL on a PaperRNN with SGD and ``batch_size=1`` uses the compiled kernel when numba is
-        installed ("auto"), as does RTRL on a one-hot GRU / Elman text model with SGD or RMSprop
-        and ``batch_size=1`` (``"numba-text"``); every other case runs the NumPy engine, and
-        ``"numba"`` raises there. TBPTT always runs the NumPy engine.
+        Decided by :func:`~rtrl_theory.engine.select_backend` (the result's ``backend_reason``
+        says why): RTRL with SGD or RMSprop and ``batch_size=1`` on any cell with a compiled
+        description (paper RNN, Elman, linear / neural SDE, GRU, LSTM) and the readout or
+        softmax head runs compiled under "auto"; every other case runs the NumPy engine, and
+        ``"numba"`` raises there (TBPTT included).
     progress : bool
         Show a progress bar on stderr.
     on_record : callable, optional
@@ -444,10 +413,10 @@ def train_online(
     ckpt = load_checkpoint(checkpoint) if resume else None
     source = _data_source(data, n_steps, rng, model.n_input, B, model)
     record_every = _record_every(record_every, n_steps, algo, tau)
-    backend = _pick_backend(model, algo, backend, optimizer, B)
+    plan = _pick_backend(model, algo, backend, optimizer, B)  # the engine's one decision
     config = _config(algo, tau, block_reduction, optimizer, B, n_steps, record_every, schedule,
                      allow_non_robbins_monro, divergence)
-    run = _Run(model, theta, algo, backend, B, n_steps, tau, optimizer, config, run_config,
+    run = _Run(model, theta, algo, plan, B, n_steps, tau, optimizer, config, run_config,
                checkpoint, source)
     if ckpt is not None:
         run.resume(ckpt)
@@ -590,9 +559,10 @@ class _Run:
     :class:`ChunkResult` does to it, consistent copies (:meth:`commit`), checkpoints
     (:meth:`write`) and the :class:`TrainResult` (:meth:`snapshot`)."""
 
-    def __init__(self, model, theta, algo, backend, B, n_steps, tau, optimizer, config,
+    def __init__(self, model, theta, algo, plan, B, n_steps, tau, optimizer, config,
                  run_config, checkpoint, source):
-        self.model, self.algo, self.backend, self.n_steps = model, algo, backend, n_steps
+        self.model, self.algo, self.n_steps = model, algo, n_steps
+        self.backend, self.backend_reason = plan.name, plan.reason
         self.optimizer, self.config, self.run_config = optimizer, config, run_config
         self.checkpoint, self.source = checkpoint, source
         self.model_desc = {"repr": repr(model), "n_params": int(model.n_params)}
@@ -770,7 +740,8 @@ class _Run:
             self.wall_before + time.perf_counter() - self.t_start,
             self.backend,
             self.config,
-            None
+            backend_reason=self.backend_reason,
+            sensitivity_log=None
             if self.sens_log is None
             else {
                 "steps": np.array([d for d, _ in self.sens_log], dtype=np.int64),
