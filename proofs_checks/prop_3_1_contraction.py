@@ -75,6 +75,14 @@ def _claims():
     return cc, a.lam, lx
 
 
+def _ratio(measured: float, claimed: float) -> float:
+    """measured / claimed, with a claimed constant of 0 giving inf for any positive measurement
+    (a claim of rho = 0 is false as soon as anything is measured)."""
+    if claimed > 0:
+        return measured / claimed
+    return float("inf") if measured > 0 else 0.0
+
+
 def check(quick: bool = True, seed: int = 0) -> CheckResult:
     cc, lam, lx = _claims()
     rho = max(cc[f"rho_{b}"] for b in RHO_BLOCKS)
@@ -103,7 +111,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
     x_rate = float(np.exp(np.mean(np.diff(np.log(Dx["X"].mean(axis=1)[:6])))))
     # (c) adversarial search on this configuration
     (cfg, adv, _), *_ = mc.adversarial_search(quick, seed)
-    adv_ratio = {b: adv.values[b] / cc[f"rho_{b}"] for b in RHO_BLOCKS}
+    adv_ratio = {b: _ratio(adv.values[b], cc[f"rho_{b}"]) for b in RHO_BLOCKS}
     problems = []
     for b in RHO_BLOCKS:
         if y_ratio[b] > cc[f"rho_{b}"] * (1 + 1e-6):
@@ -120,7 +128,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
             f"x-coupling: |dS'| / (rho_S |dS| + d C_g/4 |dX'|) reached {s_ratio:.4g} > 1"
         )
     tight = ", ".join(
-        f"{b} {y_ratio[b] / cc[f'rho_{b}']:.2f}/{adv_ratio[b]:.3f}" for b in RHO_BLOCKS
+        f"{b} {_ratio(y_ratio[b], cc[f'rho_{b}']):.2f}/{adv_ratio[b]:.3f}" for b in RHO_BLOCKS
     )
     return CheckResult(
         ID,
@@ -150,7 +158,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
             "adversarial_ratio": adv_ratio,
             "adversarial_values": adv.values,
             "random_phase_values": adv.random_values,
-            "random_phase_ratio": {b: adv.random_values[b] / cc[f"rho_{b}"] for b in RHO_BLOCKS},
+            "random_phase_ratio": {b: _ratio(adv.random_values[b], cc[f"rho_{b}"]) for b in RHO_BLOCKS},
             "x_ratio": x_ratio,
             "s_response_ratio": s_ratio,
             "y_rate": y_rate,

@@ -88,6 +88,8 @@ class TBPTTBias:
         if np.any(np.abs(V[:, ~keep].T @ d) > 1e-8 * scale):
             return float("inf"), 0.0, int(keep.sum())
         P = int(keep.sum())
+        if P == 0:  # no spread at all, and the mean agrees with the reference to rounding
+            return 0.0, 1.0, 0
         if K <= P:
             raise ValueError(f"hotelling: needs more particles ({K}) than coordinates ({P})")
         c = V[:, keep].T @ d
