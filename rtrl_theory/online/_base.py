@@ -100,6 +100,7 @@ class OnlineEstimator:
 
     # -- to implement -----------------------------------------------------------------------
     def initial(self, n_particles: int) -> EstimatorState:
+        """The estimator's state at t = 0 for ``n_particles`` particles."""
         raise NotImplementedError
 
     def advance(self, state: EstimatorState, lin, rng, *, inplace: bool = False) -> EstimatorState:
