@@ -52,10 +52,12 @@ def _under(cid, name):
 
 
 def test_eq_2_20_fails_on_a_broken_derivative():
-    # map-derivative-off: f', g' 0.1% off -- RTRL still equals BPTT, finite differences expose it.
+    # map-derivative-off: f', g' 0.1% off in the Python maps -- finite differences of the plain
+    # forward pass expose it. (RTRL against BPTT exposes it too where RTRL runs on the compiled
+    # engine, which derives the map derivatives in its own code: the two routes then differ.)
     res = _under("eq-2.20", "map-derivative-off")
     assert res.status == "fail"
-    assert res.details["max_rel_err_fd"] > 1e-6 and res.details["max_rel_err_bptt"] <= 1e-10
+    assert res.details["max_rel_err_fd"] > 1e-6
 
 
 def test_eq_2_20_fails_when_rtrl_and_bptt_disagree():

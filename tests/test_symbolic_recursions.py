@@ -170,7 +170,7 @@ def test_cross_check_catches_a_wrong_second_derivative_of_the_bounded_map(monkey
 
 
 def test_cross_check_catches_a_wrong_first_derivative(monkeypatch):
-    # ScaledSigmoid.deriv(x, 1) off by 1e-3: enters J and every gradient route of the engine.
+    # ScaledSigmoid.deriv(x, 1) off by 1e-3: enters J and every NumPy gradient route.
     from rtrl_theory.cells import _maps
 
     orig = _maps.ScaledSigmoid.deriv
@@ -183,7 +183,9 @@ def test_cross_check_catches_a_wrong_first_derivative(monkeypatch):
     res = RN.cross_check_engine(2, 2, 3, rng=np.random.default_rng(1), order=1, n_points=1)
     assert res.max_rel_err["J"] > TOL and res.max_rel_err["grad_numpy"] > TOL
     if "grad_numba" in res.max_rel_err:
-        assert res.max_rel_err["grad_numba"] > TOL
+        # The compiled engine computes the map derivatives in its own code: the patched Python
+        # method does not reach it, and it still agrees with the SymPy truth.
+        assert res.max_rel_err["grad_numba"] <= TOL
 
 
 # -- arguments ----------------------------------------------------------------------------
