@@ -157,14 +157,27 @@ def _frozen_chain():
 
 
 def _sticky_J():
-    real = engine.advance_particles_fast
+    """J' = D(f(B) J + M) + J: the sensitivities keep J_0. Acts on the particle step of the
+    library's JointProcess: the NumPy engine is forced (``engine.select_backend``) and its
+    first-order step (``runners._particles.advance_first_order``) keeps the old J."""
+    import contextlib
 
-    def sticky(prep, S, Jt, X, Ht=None, **kw):
-        J0 = Jt.copy()
-        real(prep, S, Jt, X, Ht, **kw)
-        Jt += J0
+    from rtrl_theory.engine import BackendPlan, SensitivityState
+    from rtrl_theory.runners import _particles
 
-    return mock.patch.object(engine, "advance_particles_fast", sticky)
+    real = _particles.advance_first_order
+
+    def sticky(cell, prep, state, X):
+        new, out = real(cell, prep, state, X)
+        return SensitivityState(new.S, new.Jt + state.Jt, new.Ht), out
+
+    def numpy_plan(*args, **kwargs):
+        return BackendPlan("numpy", "mutant: the NumPy engine, so the patched step acts")
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(mock.patch.object(engine, "select_backend", numpy_plan))
+    stack.enter_context(mock.patch.object(_particles, "advance_first_order", sticky))
+    return stack
 
 
 MUTANTS = (
