@@ -46,9 +46,8 @@ from rtrl_theory.bounds import (
     contraction_constants,
     one_step_lipschitz,
 )
-from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
 from rtrl_theory.plotting import plot_tightness
-from rtrl_theory.runners import JointProcess
+from rtrl_theory.setups import PaperConfig, PaperSetup
 from rtrl_theory.symbolic import SYMBOLS, rho_threshold_tanh, symbolic_bounds
 
 QUICK = os.environ.get("RTRL_THEORY_QUICK", "1") == "1"
@@ -63,8 +62,12 @@ print("quick mode" if QUICK else "full mode", f"- {K} particles, {T} steps")
 
 # %%
 N, d, c_f, c_g, lam = 3, 2, 0.3, 1.0, 0.5
-model = PaperRNN(N, d, c_f=c_f, c_g=c_g, bounded_map="tanh")
-process = DataProcess(ExampleChain(d, lam, 0.5), LipschitzTarget.random(d, noise=0.1, rng=0))
+setup = PaperSetup.build(  # noise 0.5, target noise 0.1: PaperConfig's defaults
+    PaperConfig(n_hidden=N, n_input=d, c_f=c_f, c_g=c_g, bounded_map="tanh", lam=lam),
+    (np.random.default_rng(0), np.random.default_rng(1)),  # target weights, initial parameters
+    order=2,
+)
+model, process = setup.model, setup.process
 C_x = process.chain.C_x
 radii = apriori_bounds(model, C_x)
 print(radii)
@@ -95,7 +98,7 @@ for name, expr in sb.radii.items():
 # of each block, divided by their radius, must stay below 1.
 
 # %%
-jp = JointProcess(model, model.init_params(1), process, order=2)
+jp = setup.joint  # [P1] eq. (3.3), order 2, at the parameters drawn from seed 1
 nW = N * d  # J columns: (vec W, vec B), Notation 2.11
 blocks = {
     "K_W": lambda z: np.abs(z.Jt[:, :nW]).max(),

@@ -43,10 +43,8 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rtrl_theory import PaperRNN
-from rtrl_theory.bounds import check_assumptions, contraction_constants, input_lipschitz_constant
+from rtrl_theory.bounds import contraction_constants, input_lipschitz_constant
 from rtrl_theory.checks import format_table, run_checks
-from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
 from rtrl_theory.estimators import burn_in_for, coupled_block_distances, tbptt_bias, w1_empirical
 from rtrl_theory.oracles import linear_stationary, tbptt_expected_gradient
 from rtrl_theory.plotting import (
@@ -58,6 +56,7 @@ from rtrl_theory.plotting import (
     plot_w1_ratio,
 )
 from rtrl_theory.runners import JointProcess
+from rtrl_theory.setups import PaperConfig, PaperSetup
 
 QUICK = os.environ.get("RTRL_THEORY_QUICK", "1") == "1"
 K = 400 if QUICK else 2000  # particles (pairs) per ensemble
@@ -72,11 +71,13 @@ print("quick mode" if QUICK else "full mode", f"- {K} particles")
 
 # %%
 N, d, c_f, lam = 3, 2, 0.3, 0.5
-model = PaperRNN(N, d, c_f=c_f, c_g=1.0)
-params = model.init_params(1)
-process = DataProcess(ExampleChain(d, lam, 0.5), LipschitzTarget.random(d, noise=0.1, rng=0))
+setup = PaperSetup.build(  # noise 0.5, target noise 0.1, c_g = 1, tanh: PaperConfig's defaults
+    PaperConfig(n_hidden=N, n_input=d, c_f=c_f, lam=lam),
+    (np.random.default_rng(0), np.random.default_rng(1)),  # target weights, initial parameters
+    order=2,
+)
+model, params, process, report = setup.model, setup.params, setup.process, setup.assumptions
 C_x = process.chain.C_x
-report = check_assumptions(N, d, c_f, 1.0, "tanh", lam, C_x)
 rho = contraction_constants(model, C_x).to_dict()
 rho_bar = report.rho_bar
 print(
@@ -100,7 +101,7 @@ print(", ".join(f"{k} = {v:.3f}" for k, v in rho.items()))
 #   (d C_g/4) \|\Delta X_{t+1}\|$ (note-9.1's constant, which does not shrink with $f$).
 
 # %%
-jp2 = JointProcess(model, params, process, order=2)
+jp2 = setup.joint
 zb = jp2.initial(K, rng=3100, law="box")
 za = replace(jp2.initial(K, rng=3101, law="point", x0=zb.X), eta=zb.eta, Y=zb.Y)
 Dy = coupled_block_distances(jp2, za, zb, 30, rng=3102)

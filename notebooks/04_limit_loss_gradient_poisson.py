@@ -39,9 +39,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from rtrl_theory import LinearSDE, PaperRNN
-from rtrl_theory.bounds import check_assumptions
-from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, linear_sde_teacher
+from rtrl_theory import LinearSDE
+from rtrl_theory.data import linear_sde_teacher
 from rtrl_theory.estimators import (
     FiniteChainProcess,
     burn_in_for,
@@ -77,6 +76,7 @@ from rtrl_theory.plotting import (
     plot_poisson_solution,
 )
 from rtrl_theory.runners import JointProcess
+from rtrl_theory.setups import PaperConfig, PaperSetup
 
 QUICK = os.environ.get("RTRL_THEORY_QUICK", "1") == "1"
 print("quick mode" if QUICK else "full mode")
@@ -165,11 +165,13 @@ plot_bias_curve(
 
 # %%
 N, d, c_f, lam = 3, 2, 0.3, 0.5
-model = PaperRNN(N, d, c_f=c_f, c_g=1.0)
-params = model.init_params(1)
-process = DataProcess(ExampleChain(d, lam, 0.5), LipschitzTarget.random(d, noise=0.1, rng=0))
-rho_bar = check_assumptions(N, d, c_f, 1.0, "tanh", lam, process.chain.C_x).rho_bar
-jp = JointProcess(model, params, process, order=1)
+setup = PaperSetup.build(  # noise 0.5, target noise 0.1, c_g = 1, tanh: PaperConfig's defaults
+    PaperConfig(n_hidden=N, n_input=d, c_f=c_f, lam=lam),
+    (np.random.default_rng(0), np.random.default_rng(1)),  # target weights, initial parameters
+    order=1,
+)
+model, params, process, jp = setup.model, setup.params, setup.process, setup.joint
+rho_bar = setup.assumptions.rho_bar
 sizes = {
     "n_particles": 400 if QUICK else 4000,
     "n_steps": 200 if QUICK else 1000,

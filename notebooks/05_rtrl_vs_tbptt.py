@@ -36,18 +36,17 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rtrl_theory import ElmanRNN, PaperRNN
-from rtrl_theory.bounds import check_assumptions
-from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, elman_teacher
+from rtrl_theory import ElmanRNN
+from rtrl_theory.data import elman_teacher
 from rtrl_theory.estimators import burn_in_for, tbptt_bias, theorem_6_1_experiment
 from rtrl_theory.runners import (
-    JointProcess,
     PowerSchedule,
     SweepSpec,
     run_sweep,
     sweep_to_arrays,
     train_online,
 )
+from rtrl_theory.setups import PaperConfig, PaperSetup
 
 QUICK = os.environ.get("RTRL_THEORY_QUICK", "1") == "1"
 print("quick mode" if QUICK else "full mode")
@@ -61,10 +60,13 @@ print("quick mode" if QUICK else "full mode")
 
 # %%
 N, d, c_f, lam = 3, 2, 0.3, 0.5
-model = PaperRNN(N, d, c_f=c_f, c_g=1.0)
-process = DataProcess(ExampleChain(d, lam, 0.5), LipschitzTarget.random(d, noise=0.1, rng=0))
-rho_bar = check_assumptions(N, d, c_f, 1.0, "tanh", lam, process.chain.C_x).rho_bar
-jp = JointProcess(model, model.init_params(1), process, order=1)
+setup = PaperSetup.build(  # noise 0.5, target noise 0.1, c_g = 1, tanh: PaperConfig's defaults
+    PaperConfig(n_hidden=N, n_input=d, c_f=c_f, lam=lam),
+    (np.random.default_rng(0), np.random.default_rng(1)),  # target weights, initial parameters
+    order=1,
+)
+model, process, jp = setup.model, setup.process, setup.joint
+rho_bar = setup.assumptions.rho_bar
 taus = (1, 2, 4, 8, 16) if QUICK else (1, 2, 4, 8, 16, 32, 64)
 bias = tbptt_bias(
     jp,

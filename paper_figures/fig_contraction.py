@@ -13,8 +13,10 @@ bound :math:`d_0\bar\rho^t` (dashed) and :math:`d_0\lambda^t` (dash-dotted). A f
 :math:`\bar\rho` would contradict the proposition. [P1] has no such figure: it illustrates the
 statement the project checks (``rtrl-theory contraction``).
 
-Choices. The couplings are built exactly as ``rtrl-theory contraction`` builds them
-(``rtrl_theory.cli._cmd_contraction``: point-mass vs uniform-on-the-a-priori-box initial laws for
+Choices. The set-up is :class:`rtrl_theory.setups.PaperSetup` and the couplings are built exactly
+as ``rtrl-theory contraction`` builds them (``rtrl_theory.setups.ContractionExperiment.run``, which
+draws its generators from an integer seed, not from this script's spawned stream, so it is not
+called here: point-mass vs uniform-on-the-a-priori-box initial laws for
 the synchronous coupling, inputs started at +1 vs -1 for the independent one, second-order
 states carried). Two set-ups, both inside the theorem's hypotheses, with inputs of Example 2.4
 (:math:`\lambda = 0.5`, noise half-width 0.5) and a random Lipschitz target with noise 0.1:
@@ -64,31 +66,18 @@ def settings(quick: bool) -> dict:
 
 def _couplings(cfg: dict, data: dict, sizes: dict, rng):
     """The synchronous and independent estimates of ``rtrl-theory contraction`` for one set-up."""
-    from rtrl_theory import PaperRNN
-    from rtrl_theory.bounds import check_assumptions
-    from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
     from rtrl_theory.estimators import estimate_contraction_rate
-    from rtrl_theory.runners import JointProcess
+    from rtrl_theory.setups import PaperConfig, PaperSetup
 
-    model = PaperRNN(**cfg)
     rngs = rng.spawn(6)
-    chain = ExampleChain(model.n_input, data["lam"], data["noise"])
-    proc = DataProcess(
-        chain, LipschitzTarget.random(model.n_input, noise=data["target_noise"], rng=rngs[0])
+    config = PaperConfig(
+        **cfg, lam=data["lam"], noise=data["noise"], target_noise=data["target_noise"]
     )
-    params = model.init_params(rngs[1])
-    report = check_assumptions(
-        model.n_hidden,
-        model.n_input,
-        model.c_f,
-        model.c_g,
-        model.bounded_map,
-        data["lam"],
-        chain.C_x,
-    )
+    # target weights from rngs[0], initial parameters from rngs[1]; the joint process of order 2
+    setup = PaperSetup.build(config, (rngs[0], rngs[1]), order=data["order"])
+    model, report, jp = setup.model, setup.assumptions, setup.joint
     if not report.hypotheses_hold:
         raise ValueError(f"set-up {cfg}: outside the theorem's hypotheses (rho_bar undefined)")
-    jp = JointProcess(model, params, proc, order=data["order"])
     K = sizes["particles"]
     x0 = jp.flatten(jp.initial(K, rngs[2], law="point"))
     y0 = jp.flatten(jp.initial(K, rngs[3], law="box"))  # the CLI's law when the box exists

@@ -12,22 +12,27 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rtrl_theory import PaperRNN
+import numpy as np
+
+from rtrl_theory import PaperRNN, setups
 from rtrl_theory.bounds import check_assumptions
 from rtrl_theory.checks import register_cache
-from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget
 from rtrl_theory.runners import JointProcess
 
 N, D, C_F, C_G, LAM, NOISE, TARGET_NOISE = 3, 2, 0.3, 1.0, 0.5, 0.5, 0.1
 
+#: The configuration above as a library set-up (target weights from seed 0, parameters from 1).
+CONFIG = setups.PaperConfig(
+    n_hidden=N, n_input=D, c_f=C_F, c_g=C_G, bounded_map="tanh", lam=LAM, noise=NOISE,
+    target_noise=TARGET_NOISE,
+)
+
 
 def model_and_process():
-    model = PaperRNN(N, D, c_f=C_F, c_g=C_G)
-    params = model.init_params(1)
-    proc = DataProcess(
-        ExampleChain(D, LAM, NOISE), LipschitzTarget.random(D, noise=TARGET_NOISE, rng=0)
+    s = setups.PaperSetup.build(
+        CONFIG, (np.random.default_rng(0), np.random.default_rng(1)), joint=False
     )
-    return model, params, proc
+    return s.model, s.params, s.process
 
 
 def joint_process(order: int = 1) -> JointProcess:

@@ -22,7 +22,7 @@ The peak is a multiple of these, the multipliers below: how many copies the code
 (the state, its new value, the temporaries of one step, the copy a checkpoint takes). They were
 measured once with :mod:`tracemalloc` on the NumPy engine (GRU and Elman text models N = 10-80,
 the paper RNN N = 40, B = 1 and 3; joint process N = 3-10, orders 1 and 2, K = 1000-4000) and
-rounded up; ``tests/test_faults_data.py`` checks on other sizes that the estimate lies between
+rounded up; ``tests/test_faults.py`` checks on other sizes that the estimate lies between
 the measured peak and three times it. The compiled kernels hold fewer copies, so the estimate is
 an upper bound for them too. They are estimates of the arrays only (not the interpreter, the
 libraries and the loaded data, which are already counted as used when the check runs).
