@@ -40,7 +40,7 @@ from unittest import mock
 import numpy as np
 from scipy import stats
 
-import rtrl_theory.engine as engine
+import rtrl_theory.engine._numba_particles as numba_particles
 from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.data import ExampleChain
 from rtrl_theory.estimators import coupled_block_distances, time_vs_ensemble
@@ -157,14 +157,14 @@ def _frozen_chain():
 
 
 def _sticky_J():
-    real = engine.advance_particles_fast
+    real = numba_particles.advance_particles_fast
 
     def sticky(prep, S, Jt, X, Ht=None, **kw):
         J0 = Jt.copy()
         real(prep, S, Jt, X, Ht, **kw)
         Jt += J0
 
-    return mock.patch.object(engine, "advance_particles_fast", sticky)
+    return mock.patch.object(numba_particles, "advance_particles_fast", sticky)
 
 
 MUTANTS = (
