@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     print(format_rates(rates) if rates else "no check takes a seed")
     print(f"({'quick' if args.quick else 'full'} mode, {time.perf_counter() - t0:.0f} s)")
     if args.json:
-        from rtrl_theory.runners import write_json_atomic
+        from rtrl_theory._outputs import write_json_atomic
 
         data = {"mode": "quick" if args.quick else "full", "checks": rates}
         write_json_atomic(args.json, data)

@@ -37,7 +37,7 @@ def main(argv=None) -> int:
         if unknown:
             p.error(f"unknown script(s) {unknown}; available: {', '.join(names)}")
         names = [n for n in names if n in args.only]
-    from rtrl_theory.runners import write_json_atomic
+    from rtrl_theory._outputs import write_json_atomic
 
     from . import _common
 

@@ -25,8 +25,6 @@ Costs are measured on a shared machine: indicative only.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 try:
@@ -138,9 +136,4 @@ def summary(data) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None):
-    return _common.run_figure(sys.modules[__name__], argv)
-
-
-if __name__ == "__main__":
-    main()
+main = _common.script_main(__name__)

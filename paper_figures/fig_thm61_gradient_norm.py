@@ -27,8 +27,6 @@ x 4e4 steps; full 16 x 2e5 with TBPTT(1)). Middle and right: the systems of
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 try:
@@ -201,9 +199,4 @@ def summary(data) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None):
-    return _common.run_figure(sys.modules[__name__], argv)
-
-
-if __name__ == "__main__":
-    main()
+main = _common.script_main(__name__)

@@ -62,15 +62,8 @@ def run_train_job(opts, out, params_file, divergence, stream) -> int:
 
     import numpy as np
 
-    from rtrl_theory._outputs import is_stdout
-    from rtrl_theory.runners import (
-        PowerSchedule,
-        RMSprop,
-        environment_info,
-        load_checkpoint,
-        train_online,
-        write_json_atomic,
-    )
+    from rtrl_theory._outputs import environment_info, is_stdout, write_json_atomic
+    from rtrl_theory.runners import PowerSchedule, RMSprop, load_checkpoint, train_online
 
     to_stdout = is_stdout(out)
     info = sys.stderr if to_stdout else sys.stdout

@@ -44,3 +44,60 @@ def test_params_flat_warns_and_equals_flatten(model):
     with pytest.warns(DeprecationWarning, match="model.flatten"):
         alias = params.flat()
     np.testing.assert_array_equal(alias, model.flatten(params))
+
+
+# Names that left a subpackage's face (issue 16, item 3): the old spelling still works for one
+# release, warns, and gives the very object of the new home. Truth: identity (`is`) with the
+# object imported from its canonical module, and the warning naming that module.
+MOVED = [
+    ("rtrl_theory.cells", "SecondOrderPieces", "rtrl_theory.cells.seam"),
+    ("rtrl_theory.cells", "HeadDerivatives", "rtrl_theory.cells.seam"),
+    ("rtrl_theory.cells", "INPUT_KINDS", "rtrl_theory.cells._gru"),
+    ("rtrl_theory.cells", "as_index_array", "rtrl_theory.cells._softmax"),
+    ("rtrl_theory.engine", "rtrl_sequence_fast", "rtrl_theory.engine._numba"),
+    ("rtrl_theory.engine", "advance_particles_fast", "rtrl_theory.engine._numba_particles"),
+    ("rtrl_theory.engine", "text_fast_supported", "rtrl_theory.engine._numba_text"),
+    ("rtrl_theory.engine", "fast_path_supported", "rtrl_theory.engine._exact"),
+    ("rtrl_theory.runners", "write_json_atomic", "rtrl_theory._outputs"),
+    ("rtrl_theory.runners", "environment_info", "rtrl_theory._outputs"),
+    ("rtrl_theory.runners", "CHECKPOINT_SCHEMA", "rtrl_theory.runners._checkpoint"),
+    ("rtrl_theory.optim", "optimizer_record", "rtrl_theory.optim._optimizers"),
+    ("rtrl_theory.data", "sha256_of", "rtrl_theory.data._datadir"),
+]
+
+
+@pytest.mark.parametrize(("package", "name", "home"), MOVED)
+def test_moved_name_warns_and_is_the_same_object(package, name, home):
+    import importlib
+
+    pkg = importlib.import_module(package)
+    assert name not in pkg.__all__
+    with pytest.warns(DeprecationWarning, match=home.replace(".", r"\.")):
+        old = getattr(pkg, name)
+    assert old is getattr(importlib.import_module(home), name)
+
+
+def test_from_import_of_moved_name_warns():
+    with pytest.warns(DeprecationWarning, match="write_json_atomic"):
+        from rtrl_theory.runners import write_json_atomic  # noqa: F401
+
+
+def test_unknown_name_is_still_an_attribute_error():
+    import rtrl_theory.engine as engine
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        engine.no_such_name  # noqa: B018
+
+
+def test_seam_namespace_is_complete_and_shared_with_cells():
+    import rtrl_theory.cells as cells
+    from rtrl_theory.cells import seam
+
+    for name in seam.__all__:
+        obj = getattr(seam, name)
+        if name in cells.__all__:
+            assert getattr(cells, name) is obj
+    # the README's "add a cell" names stay on the cells face
+    for name in ("Cell", "ParamBlock", "RowLocalTerm", "CompiledCell", "CompiledTerm",
+                 "StateSliceHead", "Linearization", "StateJacobian", "IndexedRowLocalTerm"):
+        assert name in cells.__all__ and name in seam.__all__

@@ -23,6 +23,7 @@ ROOT = Path(rtrl_theory.__file__).parent
 #: Lowest first. A module may import from its own entry and from the entries above it here.
 LAYERS = (
     "rtrl_theory._version",  # the version string
+    "rtrl_theory._deprecation",  # deprecated aliases of names that left a face (stdlib only)
     "rtrl_theory._validate",  # argument checking
     "rtrl_theory._outputs",  # I/O leaf: output checks, locks, atomic writes, JSON records
     "rtrl_theory._memory",  # memory estimates and the refusal rule

@@ -40,7 +40,8 @@ from rtrl_theory.data._teachers import (
     rescaled_gaussian_matrix,
     wishart_matrix,
 )
-from rtrl_theory.engine import fast_path_supported, numba_available, rtrl_sequences
+from rtrl_theory.engine import numba_available, rtrl_sequences
+from rtrl_theory.engine._exact import fast_path_supported
 
 # (kind, activation, bias): every cell, every activation of Section 7.
 CASES = [

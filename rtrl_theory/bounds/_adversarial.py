@@ -91,7 +91,8 @@ class _Problem:
     """One model: box radii, Jacobian evaluation, projection of search points."""
 
     def __init__(self, model, C_x, fd_step, rng):
-        from rtrl_theory.engine import numba_available, particles_fast_supported
+        from rtrl_theory.engine import numba_available
+        from rtrl_theory.engine._numba_particles import particles_fast_supported
 
         self.model = model
         self.cell = model.cell
@@ -123,7 +124,7 @@ class _Problem:
         Ht = np.ascontiguousarray(Y[:, N + self.nJ :]).reshape(K, P, P, N)
         X = np.broadcast_to(x, (K, self.d))
         if self.fast:
-            from rtrl_theory.engine import advance_particles_fast
+            from rtrl_theory.engine._numba_particles import advance_particles_fast
 
             X = np.ascontiguousarray(X)
             advance_particles_fast(

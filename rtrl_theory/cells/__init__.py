@@ -1,4 +1,7 @@
-"""Cells (state recursions), heads and models; see ``_base`` for the cell interface."""
+"""Cells (state recursions), heads and models; the types a new cell is written against are in
+:mod:`rtrl_theory.cells.seam` (the common ones also here)."""
+
+from rtrl_theory._deprecation import moved_names as _moved_names
 
 from ._base import (
     Cell,
@@ -9,11 +12,10 @@ from ._base import (
     ParamBlock,
     PreactivationCell,
     RowLocalTerm,
-    SecondOrderPieces,
     StateJacobian,
 )
-from ._gru import CHAR_CELLS, GRURNN, INPUT_KINDS, CharElmanRNN, GRUCell, OneHotElmanCell, char_rnn
-from ._heads import HeadDerivatives, SquaredErrorReadout, StateSliceHead
+from ._gru import CHAR_CELLS, GRURNN, CharElmanRNN, GRUCell, OneHotElmanCell, char_rnn
+from ._heads import SquaredErrorReadout, StateSliceHead
 from ._lstm import LSTMCell, LSTMRNN
 from ._maps import (
     BOUNDED_MAPS,
@@ -42,11 +44,10 @@ from ._section7 import (
     NeuralSDEParams,
     activation_map,
 )
-from ._softmax import SoftmaxCrossEntropy, as_index_array
+from ._softmax import SoftmaxCrossEntropy
 
 __all__ = [
     "CHAR_CELLS",
-    "INPUT_KINDS",
     "CharElmanRNN",
     "LSTMCell",
     "LSTMRNN",
@@ -56,7 +57,6 @@ __all__ = [
     "IndexedRowLocalTerm",
     "OneHotElmanCell",
     "SoftmaxCrossEntropy",
-    "as_index_array",
     "char_rnn",
     "ACTIVATIONS",
     "BOUNDED_MAPS",
@@ -74,7 +74,6 @@ __all__ = [
     "CompiledCell",
     "CompiledTerm",
     "ELU",
-    "HeadDerivatives",
     "Identity",
     "Linearization",
     "PaperCell",
@@ -88,10 +87,21 @@ __all__ = [
     "ScalarMap",
     "ScaledSigmoid",
     "ScaledTanh",
-    "SecondOrderPieces",
     "Sigmoid",
     "SquaredErrorReadout",
     "StateJacobian",
     "Tanh",
     "bounded_map",
 ]
+
+# Plumbing, and seam types a cell writer meets only as return values: deprecated here for one
+# release (the seam types live on in rtrl_theory.cells.seam).
+__getattr__ = _moved_names(
+    __name__,
+    {
+        "HeadDerivatives": "rtrl_theory.cells.seam:HeadDerivatives",
+        "SecondOrderPieces": "rtrl_theory.cells.seam:SecondOrderPieces",
+        "INPUT_KINDS": "rtrl_theory.cells._gru:INPUT_KINDS",
+        "as_index_array": "rtrl_theory.cells._softmax:as_index_array",
+    },
+)

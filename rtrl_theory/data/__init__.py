@@ -2,6 +2,8 @@
 Section 7 set-ups (Gaussian inputs, Wishart and rescaled-Gaussian teachers); LOBSTER order books
 (reader, features, baselines, synthetic order flow)."""
 
+from rtrl_theory._deprecation import moved_names as _moved_names
+
 from ._chains import DataProcess, DataStream, ExampleChain, LipschitzTarget, TeacherTarget
 from ._datadir import (
     DATA_ENV_VAR,
@@ -10,7 +12,6 @@ from ._datadir import (
     MissingDataError,
     data_file,
     resolve_data_dir,
-    sha256_of,
     verify_sha256,
 )
 from ._fetch import DATASETS, fetch_data
@@ -84,7 +85,6 @@ __all__ = [
     "next_char_pairs",
     "parallel_streams",
     "resolve_data_dir",
-    "sha256_of",
     "tiny_shakespeare",
     "train_heldout_split",
     "verify_sha256",
@@ -127,3 +127,7 @@ __all__ = [
     "rescaled_gaussian_matrix",
     "wishart_matrix",
 ]
+
+# Checksum plumbing of the data directory (verify_sha256 is the user's check): deprecated here for
+# one release.
+__getattr__ = _moved_names(__name__, {"sha256_of": "rtrl_theory.data._datadir:sha256_of"})

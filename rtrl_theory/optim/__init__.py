@@ -5,6 +5,8 @@ schedule against Assumption 2.14 of [P1]; the trainers and compiled kernels step
 ``rtrl_theory.runners`` re-exports the same names.
 """
 
+from rtrl_theory._deprecation import moved_names as _moved_names
+
 from ._divergence import DEFAULT_DIVERGENCE, DivergenceRule, divergence_step, is_diverged
 from ._optimizers import (
     OPTIMIZERS,
@@ -13,8 +15,6 @@ from ._optimizers import (
     RMSprop,
     RMSpropState,
     make_optimizer,
-    optimizer_record,
-    optimizer_state_is_finite,
 )
 from ._schedules import PowerSchedule, robbins_monro_violations, validate_schedule
 
@@ -30,8 +30,15 @@ __all__ = [
     "divergence_step",
     "is_diverged",
     "make_optimizer",
-    "optimizer_record",
-    "optimizer_state_is_finite",
     "robbins_monro_violations",
     "validate_schedule",
 ]
+
+# The trainer's record and checkpoint plumbing: deprecated here for one release.
+__getattr__ = _moved_names(
+    __name__,
+    {
+        "optimizer_record": "rtrl_theory.optim._optimizers:optimizer_record",
+        "optimizer_state_is_finite": "rtrl_theory.optim._optimizers:optimizer_state_is_finite",
+    },
+)

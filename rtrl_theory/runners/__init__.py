@@ -2,7 +2,9 @@
 and resume), particles of the joint process, schedules, records, the resumable RTRL-vs-TBPTT sweep
 of Section 7, and the real-data experiments of Sections 7.4-7.5 (text, limit order book)."""
 
-from ._checkpoint import CHECKPOINT_SCHEMA, Checkpoint, CheckpointError, load_checkpoint
+from rtrl_theory._deprecation import moved_names as _moved_names
+
+from ._checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from rtrl_theory.optim import DEFAULT_DIVERGENCE, DivergenceRule, divergence_step, is_diverged
 from rtrl_theory.optim import OPTIMIZERS, SGD, Optimizer, RMSprop, RMSpropState, make_optimizer
 from ._particles import BLOCK_NAMES, INITIAL_LAWS, JointProcess, ParticleState
@@ -17,7 +19,6 @@ from ._real_data import (
     train_lob,
     train_text,
 )
-from ._records import environment_info, write_json_atomic
 from rtrl_theory.optim import PowerSchedule, robbins_monro_violations, validate_schedule
 from ._sweep import (
     RunConfig,
@@ -32,7 +33,6 @@ from ._trainer import ALGORITHMS, BACKENDS, TrainResult, train_online
 
 __all__ = [
     "ALGORITHMS",
-    "CHECKPOINT_SCHEMA",
     "Checkpoint",
     "CheckpointError",
     "BACKENDS",
@@ -56,7 +56,6 @@ __all__ = [
     "SweepRun",
     "SweepSpec",
     "TrainResult",
-    "environment_info",
     "load_checkpoint",
     "load_lob_split",
     "lob_baselines",
@@ -73,5 +72,14 @@ __all__ = [
     "train_online",
     "train_text",
     "validate_schedule",
-    "write_json_atomic",
 ]
+
+# I/O plumbing (JSON records, checkpoint schema): deprecated here for one release.
+__getattr__ = _moved_names(
+    __name__,
+    {
+        "write_json_atomic": "rtrl_theory._outputs:write_json_atomic",
+        "environment_info": "rtrl_theory._outputs:environment_info",
+        "CHECKPOINT_SCHEMA": "rtrl_theory.runners._checkpoint:CHECKPOINT_SCHEMA",
+    },
+)
