@@ -81,7 +81,8 @@ def is_stdout(path) -> bool:
 
 def path_kind(path) -> str:
     """What is at ``path`` (symbolic links followed): ``"missing"``, ``"file"``,
-    ``"directory"``, ``"character device"``, ``"block device"``, ``"FIFO"``, ``"socket"``."""
+    ``"directory"``, ``"character device"``, ``"block device"``, ``"FIFO"``, ``"socket"``.
+    """
     try:
         mode = os.stat(path).st_mode
     except OSError:  # absent, or a path through a file: the folder check says which
@@ -170,7 +171,8 @@ def _check_folder(option: str, path: Path) -> None:
 
 def check_output(spec: OutputSpec) -> str:
     """Check one output before any work; return its kind (``"stdout"``, ``"file"``,
-    ``"missing"``, ``"character device"``, ``"FIFO"``) or raise :class:`OutputError`."""
+    ``"missing"``, ``"character device"``, ``"FIFO"``) or raise :class:`OutputError`.
+    """
     opt = spec.option
     if is_stdout(spec.path):
         if not spec.stdout_ok:
@@ -402,7 +404,8 @@ def write_json_atomic(path, obj, *, indent: int | None = 1) -> Path:
     """Write ``obj`` as JSON to ``path`` by the rules of :mod:`rtrl_theory._outputs` (the one
     writer): atomically onto a regular file (temporary file, fsync, ``os.replace``), through a
     symbolic link onto its target, through a character device or FIFO, ``"-"`` to standard
-    output."""
+    output.
+    """
     text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
     write_text(path, text + "\n")
     return path if is_stdout(path) else Path(path)

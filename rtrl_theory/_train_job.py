@@ -17,7 +17,8 @@ __all__ = ["run_train_job", "params_path", "train_outputs"]
 
 def _check_train_memory(opts, model, n_steps, record_every) -> None:
     """Refuse (MemoryLimitError, a ValueError) a run whose peak memory exceeds 80% of the
-    machine's available memory, unless --force (rtrl_theory._memory)."""
+    machine's available memory, unless --force (rtrl_theory._memory).
+    """
     from rtrl_theory._memory import check_memory, estimate_memory
 
     sizes = {"n_steps": n_steps, "algo": opts.algo, "tau": opts.tau}

@@ -592,8 +592,8 @@ def write_report(
         marked stale), ``figure_notes`` problems with the figures folder (an unreadable
         manifest).
     """
-    from rtrl_theory.checks import results_to_json
     from rtrl_theory._outputs import write_json_atomic
+    from rtrl_theory.checks import results_to_json
 
     if results is None:
         raise ValueError("results: expected the check results (rtrl_theory.checks.run_checks)")

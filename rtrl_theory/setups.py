@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ class PaperSetup:
 
     @classmethod
     def build(cls, config: PaperConfig, rng, *, order: int = 1, force: bool = False,
-              joint: bool = True) -> "PaperSetup":
+              joint: bool = True) -> PaperSetup:
         """Build the set-up.
 
         Parameters
@@ -135,7 +136,7 @@ class PaperSetup:
             setup = setup.joint_process(order=order, force=force)
         return setup
 
-    def joint_process(self, order: int = 1, force: bool = False) -> "PaperSetup":
+    def joint_process(self, order: int = 1, force: bool = False) -> PaperSetup:
         """This set-up with its joint process ([P1] eq. 3.3) built."""
         from dataclasses import replace
 
@@ -155,7 +156,7 @@ class ContractionReport:
     """
 
     setup: PaperSetup
-    experiment: "ContractionExperiment"
+    experiment: ContractionExperiment
     estimates: dict
     rows: dict
     ok: bool
@@ -329,7 +330,8 @@ class ContractionExperiment:
     def _stationary_marginals(self, setup, rngs):
         """Run K particles to (near) stationarity: burn-in to 1e-6 of the initial W1 at rate
         rho_bar (200 steps when rho_bar >= 1 or undefined); summaries of S and the four largest
-        entries of J."""
+        entries of J.
+        """
         from rtrl_theory.estimators import burn_in_for, ensemble_summary
 
         rho_bar, jp, K, N = setup.assumptions.rho_bar, setup.joint, self.particles, \
@@ -377,15 +379,16 @@ class TrainSetup:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_options(cls, opts, seed_seq) -> "TrainSetup":
+    def from_options(cls, opts, seed_seq) -> TrainSetup:
         """The recipe for ``opts.data`` (synthetic, shakespeare, lob, lob-synthetic) from the
-        ``train`` options (defaults filled in); ``seed_seq`` a numpy SeedSequence."""
+        ``train`` options (defaults filled in); ``seed_seq`` a numpy SeedSequence.
+        """
         builders = {"synthetic": cls.synthetic, "shakespeare": cls.shakespeare,
                     "lob": cls.lob, "lob-synthetic": cls.lob}
         return builders[opts.data](opts, seed_seq)
 
     @classmethod
-    def synthetic(cls, opts, seed_seq) -> "TrainSetup":
+    def synthetic(cls, opts, seed_seq) -> TrainSetup:
         """The paper RNN on Example 2.4's chain, teacher or Lipschitz target ([P1] Section 7.1)."""
         from rtrl_theory.cells import PaperRNN
         from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, TeacherTarget
@@ -431,7 +434,7 @@ class TrainSetup:
         )
 
     @classmethod
-    def shakespeare(cls, opts, seed_seq) -> "TrainSetup":
+    def shakespeare(cls, opts, seed_seq) -> TrainSetup:
         """A character-level GRU or Elman network on tiny shakespeare ([P1] Section 7.4)."""
         from rtrl_theory.cells import char_rnn
         from rtrl_theory.data import (
@@ -485,7 +488,7 @@ class TrainSetup:
         )
 
     @classmethod
-    def lob(cls, opts, seed_seq) -> "TrainSetup":
+    def lob(cls, opts, seed_seq) -> TrainSetup:
         """An Elman tanh network on the order book's two inputs ([P1] Section 7.5)."""
         from rtrl_theory.runners._real_data import (
             load_lob_split,

@@ -212,7 +212,8 @@ class IndexedRowLocalTerm:
 
     def rows(self, n_state: int | None = None) -> np.ndarray:
         """Flat parameter positions ``offset + index[c] R + row0 + i`` of the nonzero entries,
-        (K, n) (``n_state`` is accepted for compatibility; R is :attr:`block_rows`)."""
+        (K, n) (``n_state`` is accepted for compatibility; R is :attr:`block_rows`).
+        """
         idx = np.asarray(self.index, dtype=np.intp)
         n = self.a.shape[1]
         R = self.block_rows

@@ -296,7 +296,8 @@ def format_markdown(results: list[CheckResult]) -> str:
 
 def results_to_json(results: list[CheckResult], *, quick: bool, seed: int | None = None) -> dict:
     """A JSON-ready dict: ``mode``, ``n_failed``, ``counts`` (per status), ``results`` and, when
-    given, the ``seed`` shift the checks ran with."""
+    given, the ``seed`` shift the checks ran with.
+    """
     out = {
         "mode": "quick" if quick else "full",
         "n_failed": sum(r.failed for r in results),

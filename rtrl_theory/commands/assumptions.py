@@ -41,8 +41,8 @@ def add_parser(sub):
 
 
 def _cmd_assumptions(args) -> int:
-    from rtrl_theory.bounds import check_assumptions
     from rtrl_theory._outputs import write_json_atomic
+    from rtrl_theory.bounds import check_assumptions
 
     outputs = prepare_outputs_or_report("assumptions", (("--json", args.json),))
     if outputs is None:

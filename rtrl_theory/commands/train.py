@@ -8,7 +8,6 @@ from pathlib import Path
 
 from rtrl_theory.commands._common import error as _error
 
-
 DATA_KINDS = ("synthetic", "shakespeare", "lob", "lob-synthetic")
 
 

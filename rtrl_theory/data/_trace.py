@@ -76,7 +76,8 @@ def lifted_lambda(lam: float, beta: float, c: float) -> float:
 class LeakyTraceCell(Cell):
     r"""Parameter-free teacher cell: state after step t is :math:`(X_t, M_t)`,
     :math:`M_t = \beta M_{t-1} + c X_{t-1}` (module docstring). ``beta = 0, c = 1`` is
-    :class:`~rtrl_theory.data.DelayLineCell` with delay 1."""
+    :class:`~rtrl_theory.data.DelayLineCell` with delay 1.
+    """
 
     def __init__(self, n_input: int, beta: float, c: float) -> None:
         self.n_input = positive_int(n_input, "n_input")

@@ -30,7 +30,6 @@ costs :math:`2 (N_s + 1) N_s P_c` flops a step (:func:`flops_per_step`).
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from rtrl_theory._validate import as_array

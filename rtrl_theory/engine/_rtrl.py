@@ -36,7 +36,8 @@ __all__ = ["SequenceResult", "rtrl_sequences"]
 @dataclass(frozen=True)
 class SequenceResult:
     """Per-chain results over a sequence: ``loss`` (K,), ``grad`` (K, P), ``hess`` (K, P, P) or None,
-    and the final :class:`SensitivityState`."""
+    and the final :class:`SensitivityState`.
+    """
 
     loss: np.ndarray
     grad: np.ndarray

@@ -239,10 +239,6 @@ def theorem_6_1_setup(seed: int = 0, pretrain_steps: int = 200_000) -> Theorem61
     recurrence learns the trace slowly), a deterministic transient that the schedule's window
     would mistake for the spread law. ``pretrain_steps=0``: start from ``init_params``.
     """
-    from rtrl_theory.cells import PaperRNN
-    from rtrl_theory.data import trace_process
-    from rtrl_theory.runners import PowerSchedule
-
     return _theorem_6_1_setup(int(seed), int(pretrain_steps))
 
 
@@ -381,7 +377,8 @@ def log_log_slope(steps, values, floor=None) -> float:
 
 def expected_gradient_slope(schedule, steps) -> float:
     r"""The log-log slope of :math:`\eta_t^{1/2}` over ``steps``: the slope that the SGD spread
-    argument predicts for :math:`|\nabla L(\theta_t)|` (:data:`SGD_SPREAD_EXPONENT`)."""
+    argument predicts for :math:`|\nabla L(\theta_t)|` (:data:`SGD_SPREAD_EXPONENT`).
+    """
     steps = np.asarray(steps, dtype=float)
     eta = np.asarray(schedule(steps), dtype=float)
     return log_log_slope(steps, eta**SGD_SPREAD_EXPONENT)
@@ -432,7 +429,8 @@ class SeedStatistics:
         r"""(slope, low, high): log-log slope of the root mean square over seeds of
         :math:`|\nabla L(\theta_t)|` (floored) on the fit checkpoints, the estimate of
         :math:`E|\nabla L(\theta_t)|^2 \propto \eta_t` of the spread argument; percentile
-        bootstrap interval over seeds (resampling whole seeds)."""
+        bootstrap interval over seeds (resampling whole seeds).
+        """
         rng = as_rng(rng)
         m = np.isin(self.traces[0].steps, self.fit_steps)
         G = np.array([np.maximum(tr.grad_norm[m], tr.grad_floor[m]) for tr in self.traces])

@@ -195,7 +195,8 @@ def finite_difference_limit_hessian_directions(
     jp, directions, *, h=1e-3, n_particles, n_steps, burn_in, rng=None, law="point"
 ) -> StationaryEstimate:
     r""":math:`v^\top\nabla^2 L\, v` by central second differences of L along each direction v,
-    :math:`(L(\theta + h v) - 2L(\theta) + L(\theta - h v)) / h^2`, with common random numbers."""
+    :math:`(L(\theta + h v) - 2L(\theta) + L(\theta - h v)) / h^2`, with common random numbers.
+    """
     h = positive(h, "h")
     V = as_array(directions, "directions", shape=(None, jp.model.n_params))
     seed = as_rng(rng).integers(2**63)
@@ -274,7 +275,8 @@ def _curve_validate(T_grid, n_particles):
 
 def _running_means(T_grid, first, advance):
     """Per-particle running means (1/T) sum_{t<T} v_t at every T of the grid, then their mean
-    and standard error over the particles; ``advance()`` returns the next (K,) values."""
+    and standard error over the particles; ``advance()`` returns the next (K,) values.
+    """
     total = np.array(first, dtype=float, copy=True)
     out = np.empty((total.shape[0], T_grid.size))
     j = 0

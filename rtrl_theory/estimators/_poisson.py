@@ -45,7 +45,8 @@ __all__ = [
 
 def terms_for(rho_bar: float, tol: float = 1e-6) -> int:
     r"""Number of series terms with :math:`\bar\rho^{n}/(1-\bar\rho) \le \text{tol}` (relative to
-    :math:`L_G W_1(\delta_z, \pi)`)."""
+    :math:`L_G W_1(\delta_z, \pi)`).
+    """
     rho_bar = float(rho_bar)
     if not 0.0 < rho_bar < 1.0:
         raise ValueError(f"rho_bar: expected a number in (0, 1), got {rho_bar!r}")
@@ -207,7 +208,8 @@ def projected_update_lipschitz(jp, g, *, C_y: float, L_target: float) -> float:
 def w1_to_stationary(jp, z, reference, block="all") -> np.ndarray:
     r"""Upper bound :math:`E\|z - Z\|_{\max}` on :math:`W_1(\delta_z, \pi)` for each point of z,
     with Z over the particles of a stationary ``reference`` ensemble (the coupling that pairs the
-    point mass with every Z)."""
+    point mass with every Z).
+    """
     A = jp.flatten(z, block)
     B = jp.flatten(reference, block)
     return np.array([np.abs(B - a).max(axis=1).mean() for a in A])

@@ -140,10 +140,9 @@ def box_supremum(
     :math:`\pm K_p`, H in :math:`\pm K_{pq}` symmetric, y in :math:`\pm C_y`). Returns the largest
     value found (a lower bound on the sup).
     """
+    from rtrl_theory._validate import as_rng
     from rtrl_theory.bounds import apriori_bounds
     from rtrl_theory.runners import ParticleState
-
-    from rtrl_theory._validate import as_rng
 
     if which not in ("G", "H"):
         raise ValueError(f"which: expected 'G' or 'H', got {which!r}")
@@ -199,7 +198,7 @@ def box_supremum(
                     lambda v, p=p, k=k: Jt.__setitem__((slice(None), p, k), v), -rJ[p], rJ[p]
                 )
         if which == "H":
-            for p, q in zip(*iu):
+            for p, q in zip(*iu, strict=True):
                 for k in range(N):
 
                     def set_h(v, p=p, q=q, k=k):

@@ -72,8 +72,8 @@ def format_table(estimates) -> str:
 
 
 def cmd_estimators(args) -> int:
-    from rtrl_theory._validate import positive_int
     from rtrl_theory._outputs import environment_info, write_json_atomic
+    from rtrl_theory._validate import positive_int
 
     from ._bias import stationary_bias_table
     from ._registry import is_estimator_name

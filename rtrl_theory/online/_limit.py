@@ -159,7 +159,6 @@ def long_run_covariance(
     C : ndarray (P, P)
     inflation : float >= 1
     """
-
     theta = model.flatten(params)
     K = positive_int(n_particles, "n_particles")
     n = positive_int(n_steps, "n_steps")
@@ -330,6 +329,7 @@ def train_to_limit(
     """
     from rtrl_theory import oracles
     from rtrl_theory.cells import LinearSDE
+
     from ._train import train_online_estimator as train_online  # = runners.train_online(algo=NAME)
 
     if not isinstance(model, LinearSDE):

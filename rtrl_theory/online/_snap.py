@@ -122,5 +122,6 @@ class SnApN(OnlineEstimator):
 
     def memory(self) -> int:
         """Floats a sparse implementation keeps: the entries of the pattern (before it is set:
-        the dense N P_c of this implementation)."""
+        the dense N P_c of this implementation).
+        """
         return int(self._mask.sum()) if self._mask is not None else super().memory()

@@ -254,7 +254,8 @@ class LinearJointSystem:
 
     def loss(self, R: np.ndarray) -> float:
         r""":math:`E\ell = \tfrac12(h^\top R h + \operatorname{Var}\eta)` for the second-moment
-        matrix R of u (stationary: :math:`R = \Sigma`, this is L of (2.27))."""
+        matrix R of u (stationary: :math:`R = \Sigma`, this is L of (2.27)).
+        """
         return 0.5 * (float(self.h @ R @ self.h) + self.eta_var)
 
     def update_mean(self, R: np.ndarray) -> np.ndarray:

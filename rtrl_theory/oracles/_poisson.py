@@ -80,7 +80,8 @@ class LinearPoissonSolution:
 
     def __call__(self, z, eta=None) -> np.ndarray:
         r""":math:`v` at K points: a JointProcess ``ParticleState`` (X, teacher, S, Jt, eta are
-        read), or ``(u, eta)`` arrays of shapes (K, n), (K,). Returns (K, P) or (K,)."""
+        read), or ``(u, eta)`` arrays of shapes (K, n), (K,). Returns (K, P) or (K,).
+        """
         u, e = self._u_eta(z, eta)
         lin = u @ self.linear.T
         e = e[:, None] if lin.ndim == 2 else e
@@ -95,7 +96,8 @@ class LinearPoissonSolution:
 
     def Pv(self, z, eta=None) -> np.ndarray:
         r""":math:`(Pv)(u) = E[v(u_1, \eta_1)\mid u_0 = u]` exactly (does not depend on
-        :math:`\eta_0`)."""
+        :math:`\eta_0`).
+        """
         u, _ = self._u_eta(z, eta)
         sys = self.joint.system
         Mu = u @ sys.M.T

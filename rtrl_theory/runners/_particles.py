@@ -328,7 +328,8 @@ class JointProcess:
 
     def _steps(self, z, rng, m, *, inplace):
         """m transitions: the data of the m steps first (the draws of :meth:`step`, in its
-        order), then (S, J, H) through one call of the compiled block kernel."""
+        order), then (S, J, H) through one call of the compiled block kernel.
+        """
         if m == 1:
             return self._step(z, rng, inplace=inplace)
         K = z.n_particles
@@ -446,7 +447,8 @@ class JointProcess:
 
     def markov_step(self, A, rng) -> np.ndarray:
         """One transition on flattened particles, ``(K, dim) -> (K, dim)``: the form
-        :func:`~rtrl_theory.estimate_contraction_rate` takes."""
+        :func:`~rtrl_theory.estimate_contraction_rate` takes.
+        """
         return self.flatten(self.step(self.unflatten(A), rng))
 
     def prediction_error(self, z: ParticleState) -> np.ndarray:
@@ -460,7 +462,8 @@ class JointProcess:
 
     def update_direction(self, z: ParticleState) -> np.ndarray:
         r""":math:`\tilde G(\theta, Z_t)` of (3.63)-(3.64), (K, P): the per-step loss gradient
-        in the order (head parameters, cell parameters) = (alpha, vec W, vec B)."""
+        in the order (head parameters, cell parameters) = (alpha, vec W, vec B).
+        """
         hd = self.model.head.derivatives(self._th, z.S, z.Y)
         g_c = np.matmul(z.Jt, hd.dS[:, :, None])[:, :, 0]
         return np.concatenate([hd.dtheta, g_c], axis=1)

@@ -44,9 +44,9 @@ import numpy as np
 
 from rtrl_theory._validate import as_rng, positive, positive_int
 from rtrl_theory.data import TimeSplit
-
 from rtrl_theory.optim._optimizers import RMSprop
 from rtrl_theory.optim._schedules import PowerSchedule
+
 from ._trainer import train_online
 
 __all__ = [

@@ -1,6 +1,7 @@
 """The outcome of :func:`rtrl_theory.runners.train_online` (a low module of the runners: the
 online estimators' trainer, :mod:`rtrl_theory.online`, returns it too without importing the
-trainer)."""
+trainer).
+"""
 
 from __future__ import annotations
 

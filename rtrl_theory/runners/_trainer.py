@@ -76,6 +76,13 @@ import numpy as np
 from rtrl_theory._validate import as_rng, positive_int
 from rtrl_theory.engine import BACKENDS, bptt_sequences, initial_sensitivities
 from rtrl_theory.engine._forward import SensitivityState, advance_first_order
+from rtrl_theory.optim._divergence import DivergenceRule
+from rtrl_theory.optim._optimizers import (
+    make_optimizer,
+    optimizer_record,
+    optimizer_state_is_finite,
+)
+from rtrl_theory.optim._schedules import validate_schedule
 
 from ._checkpoint import (
     CheckpointError,
@@ -84,16 +91,9 @@ from ._checkpoint import (
     optimizer_state_to_parts,
     write_checkpoint,
 )
-from rtrl_theory.optim._divergence import DivergenceRule
-from rtrl_theory.optim._optimizers import (
-    make_optimizer,
-    optimizer_record,
-    optimizer_state_is_finite,
-)
 from ._records import to_jsonable
 from ._result import TrainResult
 from ._sources import _data_source
-from rtrl_theory.optim._schedules import validate_schedule
 
 __all__ = ["TrainResult", "train_online", "ALGORITHMS", "BACKENDS"]
 
@@ -227,7 +227,8 @@ def _rtrl_chunk(backend, model, theta, state, X, Y, etas, optimizer, opt_state, 
 def _tbptt_chunk(model, theta, S, X, Y, tau, schedule, block_reduction, optimizer, opt_state,
                  done):
     """m steps of TBPTT(tau): BPTT inside each block of ``tau`` steps from the carried state
-    ``S``, one update per block -> :class:`ChunkResult` (``state`` the last good S_T)."""
+    ``S``, one update per block -> :class:`ChunkResult` (``state`` the last good S_T).
+    """
     m = X.shape[1]
     losses, gnorms, ustep = [], [], []
     failure = failed_at = None
@@ -557,7 +558,8 @@ class _Run:
     """The run recorder of :func:`train_online`: the run's state (parameters, carried states,
     optimizer state, losses, gradient norms, the parameter path), what a chunk's
     :class:`ChunkResult` does to it, consistent copies (:meth:`commit`), checkpoints
-    (:meth:`write`) and the :class:`TrainResult` (:meth:`snapshot`)."""
+    (:meth:`write`) and the :class:`TrainResult` (:meth:`snapshot`).
+    """
 
     def __init__(self, model, theta, algo, plan, B, n_steps, tau, optimizer, config,
                  run_config, checkpoint, source):
@@ -753,7 +755,8 @@ class _Run:
 
     def rollback(self) -> None:
         """After Ctrl-C: back to the last completed record interval, where parameters, states
-        and losses agree."""
+        and losses agree.
+        """
         c = self.committed
         self.done, self.n_up = c["done"], c["n_up"]
         self.theta = c["theta"]

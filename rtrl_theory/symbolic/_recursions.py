@@ -88,7 +88,8 @@ IDENTITIES = ("J", "H", "grad", "hess")
 # --------------------------------------------------------------------------------------------
 class GenericMap(sp.Function):
     r"""Base of the generic scalar maps :math:`h^{(n)}` (an undefined smooth function and its
-    derivatives); subclasses are made by :func:`generic_map`, never directly."""
+    derivatives); subclasses are made by :func:`generic_map`, never directly.
+    """
 
     nargs = 1
     base_name = "h"

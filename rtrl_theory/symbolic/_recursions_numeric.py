@@ -170,11 +170,12 @@ def cross_check_engine(
     ``(theta, X.ravel(), Y, c_f, c_g)``.
     """
     from rtrl_theory.cells import PaperRNN
-    from rtrl_theory.engine import loss_and_grad, loss_grad_hessian
     from rtrl_theory.engine import (
         advance_first_order,
         advance_second_order,
         initial_sensitivities,
+        loss_and_grad,
+        loss_grad_hessian,
         numba_available,
     )
 
