@@ -75,12 +75,12 @@ class OutputBusy(OutputError):
 
 
 def is_stdout(path) -> bool:
-    """True for ``"-"`` (standard output)."""
+    """Return True for ``"-"`` (standard output)."""
     return path is not None and os.fspath(path) == STDOUT
 
 
 def path_kind(path) -> str:
-    """What is at ``path`` (symbolic links followed): ``"missing"``, ``"file"``,
+    """Classify what is at ``path`` (symbolic links followed): ``"missing"``, ``"file"``,
     ``"directory"``, ``"character device"``, ``"block device"``, ``"FIFO"``, ``"socket"``.
     """
     try:
@@ -138,7 +138,7 @@ class OutputSpec:
 
 
 def _real(path: Path) -> Path:
-    """The file a write lands in: symbolic links resolved (the link itself is never replaced)."""
+    """Return the file a write lands in: symbolic links resolved (the link itself is never replaced)."""
     return Path(os.path.realpath(path))
 
 

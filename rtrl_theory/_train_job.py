@@ -31,7 +31,7 @@ def _check_train_memory(opts, model, n_steps, record_every) -> None:
 
 
 def params_path(out):
-    """The ``.npz`` of the thinned parameter path beside a record: ``run.json`` -> ``run.params.npz``."""
+    """Return the ``.npz`` of the thinned parameter path beside a record: ``run.json`` -> ``run.params.npz``."""
     out = Path(out)
     stem = out.name[: -len(out.suffix)] if out.suffix else out.name
     return out.with_name(stem + ".params.npz")
@@ -50,7 +50,7 @@ def _write_param_path(path, steps, theta) -> None:
 
 
 def _summary_window(n: int) -> int:
-    """Steps of the summary's loss window: min(n, max(1000, n // 100))."""
+    """Return the steps of the summary's loss window: min(n, max(1000, n // 100))."""
     return min(n, max(1000, n // 100))
 
 
@@ -293,7 +293,7 @@ def run_train_job(opts, out, params_file, divergence, stream) -> int:
 
 
 def train_outputs(opts):
-    """The ``train`` outputs to check and lock: ``(out, params_file, stream, specs)``.
+    """Return the ``train`` outputs to check and lock: ``(out, params_file, stream, specs)``.
 
     ``out`` the record (default ``runs/train-<data>-<algo>-<seed>.json``); standard output, a
     device or a FIFO is a stream (``stream`` True): the record is written once, at the end, and

@@ -137,7 +137,7 @@ class PaperSetup:
         return setup
 
     def joint_process(self, order: int = 1, force: bool = False) -> PaperSetup:
-        """This set-up with its joint process ([P1] eq. 3.3) built."""
+        """Return this set-up with its joint process ([P1] eq. 3.3) built."""
         from dataclasses import replace
 
         from rtrl_theory.runners import JointProcess
@@ -165,10 +165,11 @@ class ContractionReport:
 
     @property
     def rho_bar(self):
+        """The contraction factor rho_bar = max(lam, rho) of Proposition 3.1 of [P1], from the assumptions."""
         return self.setup.assumptions.rho_bar
 
     def format(self) -> str:
-        """The rate table and the rho_bar line, as printed by ``rtrl-theory contraction``."""
+        """Return the rate table and the rho_bar line, as printed by ``rtrl-theory contraction``."""
         rep, lam = self.setup.assumptions, self.setup.config.lam
         head = (f"{'coupling':<12} {'block':<10} {'rate':>8} {'95% CI':>22} {'floor':>10} "
                 f"{'points':>6}  verdict")
@@ -190,7 +191,7 @@ class ContractionReport:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        """The JSON record (schema ``rtrl-theory/contraction/1``)."""
+        """Return the JSON record (schema ``rtrl-theory/contraction/1``)."""
         from rtrl_theory._outputs import environment_info
 
         e, m, rep = self.experiment, self.setup.model, self.setup.assumptions
@@ -380,7 +381,7 @@ class TrainSetup:
 
     @classmethod
     def from_options(cls, opts, seed_seq) -> TrainSetup:
-        """The recipe for ``opts.data`` (synthetic, shakespeare, lob, lob-synthetic) from the
+        """Return the recipe for ``opts.data`` (synthetic, shakespeare, lob, lob-synthetic) from the
         ``train`` options (defaults filled in); ``seed_seq`` a numpy SeedSequence.
         """
         builders = {"synthetic": cls.synthetic, "shakespeare": cls.shakespeare,
@@ -389,7 +390,7 @@ class TrainSetup:
 
     @classmethod
     def synthetic(cls, opts, seed_seq) -> TrainSetup:
-        """The paper RNN on Example 2.4's chain, teacher or Lipschitz target ([P1] Section 7.1)."""
+        """Return the paper RNN on Example 2.4's chain, teacher or Lipschitz target ([P1] Section 7.1)."""
         from rtrl_theory.cells import PaperRNN
         from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, TeacherTarget
 
@@ -435,7 +436,7 @@ class TrainSetup:
 
     @classmethod
     def shakespeare(cls, opts, seed_seq) -> TrainSetup:
-        """A character-level GRU or Elman network on tiny shakespeare ([P1] Section 7.4)."""
+        """Return a character-level GRU or Elman network on tiny shakespeare ([P1] Section 7.4)."""
         from rtrl_theory.cells import char_rnn
         from rtrl_theory.data import (
             TINY_SHAKESPEARE,
@@ -489,7 +490,7 @@ class TrainSetup:
 
     @classmethod
     def lob(cls, opts, seed_seq) -> TrainSetup:
-        """An Elman tanh network on the order book's two inputs ([P1] Section 7.5)."""
+        """Return an Elman tanh network on the order book's two inputs ([P1] Section 7.5)."""
         from rtrl_theory.runners._real_data import (
             load_lob_split,
             lob_baselines,

@@ -97,7 +97,7 @@ class ParamBlock:
         return self.offset + self.size
 
     def unflatten(self, theta: np.ndarray) -> np.ndarray:
-        """The (n_rows, n_cols) matrix from a flat parameter vector (column-stacked vec)."""
+        """Return the (n_rows, n_cols) matrix from a flat parameter vector (column-stacked vec)."""
         return theta[self.offset : self.stop].reshape(self.n_cols, self.n_rows).T
 
     def flatten_into(self, out: np.ndarray, mat: np.ndarray) -> None:
@@ -117,7 +117,7 @@ class StateJacobian:
     mats: tuple[np.ndarray, ...]
 
     def dense(self) -> np.ndarray:
-        """The (K, N, N) Jacobians, built densely (for tests and small problems only)."""
+        """Return the (K, N, N) Jacobians, built densely (for tests and small problems only)."""
         K, N = self.coefs[0].shape if self.coefs else self.diag.shape
         out = np.zeros((K, N, N))
         if self.diag is not None:
@@ -155,7 +155,7 @@ class RowLocalTerm:
         return self.a.shape[1] if self.n_rows is None else self.n_rows
 
     def values(self) -> np.ndarray:
-        """The nonzero entries as a (K, m, N) array ``[c, j, i]`` (column-stacked order)."""
+        """Return the nonzero entries as a (K, m, N) array ``[c, j, i]`` (column-stacked order)."""
         v = self.a[:, None, :] * self.u[:, :, None]
         if self.w is not None:
             v = v * self.w.T[None, :, :]
@@ -205,7 +205,7 @@ class IndexedRowLocalTerm:
         return self.a.shape[1] if self.n_rows is None else self.n_rows
 
     def coefficients(self) -> np.ndarray:
-        """The nonzero entries ``a[c, i] w[i, index[c]]`` as a (K, n) array."""
+        """Return the nonzero entries ``a[c, i] w[i, index[c]]`` as a (K, n) array."""
         if self.w is None:
             return self.a
         return self.a * self.w[:, self.index].T
@@ -220,11 +220,11 @@ class IndexedRowLocalTerm:
         return self.offset + idx[:, None] * R + self.row0 + np.arange(n)[None, :]
 
     def state_rows(self) -> slice:
-        """The state entries the term drives, ``state0 : state0 + n``."""
+        """Return the state entries the term drives, ``state0 : state0 + n``."""
         return slice(self.state0, self.state0 + self.a.shape[1])
 
     def to_dense(self) -> RowLocalTerm:
-        """The same term as a :class:`RowLocalTerm` with a dense one-hot ``u`` (tests only)."""
+        """Return the same term as a :class:`RowLocalTerm` with a dense one-hot ``u`` (tests only)."""
         K = self.a.shape[0]
         u = np.zeros((K, self.n_cols))
         u[np.arange(K), np.asarray(self.index, dtype=np.intp)] = 1.0
@@ -512,7 +512,7 @@ class PreactivationCell(Cell):
         return SecondOrderPieces(s, phi1, phi2, u, prep.G1, prep.G2, prep.rec, self.state_cols)
 
     def compiled(self) -> CompiledCell | None:
-        """The compiled description: forward ``"preactivation"`` (z = Theta~ u~, S' = phi(z)).
+        """Return the compiled description: forward ``"preactivation"`` (z = Theta~ u~, S' = phi(z)).
 
         None when the activation or a weight map has no compiled form. Coefficient rows: 0 is
         phi'(z), 1 is phi''(z).

@@ -426,7 +426,7 @@ class _KindModel(RNNModel):
         return X, Y
 
     def named(self, params) -> dict[str, np.ndarray]:
-        """The head's and the cell's parameter blocks by name, as matrices (copies)."""
+        """Return the head's and the cell's parameter blocks by name, as matrices (copies)."""
         theta = self.flatten(params)
         th, tc = self.split(theta)
         out = {}
@@ -582,7 +582,7 @@ class CharElmanRNN(_KindModel):
 
 
 def char_rnn(cell: str, n_hidden: int, n_vocab: int, *, input_kind: str = "onehot"):
-    """A character-level model of [P1] Section 7.4 by name: one-hot inputs, softmax head.
+    """Return a character-level model of [P1] Section 7.4 by name: one-hot inputs, softmax head.
 
     Parameters
     ----------

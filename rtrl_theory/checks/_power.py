@@ -395,7 +395,7 @@ def format_power_table(rows: list[PowerRow], *, width: int | None = None) -> str
 
 
 def power_to_json(rows: list[PowerRow], *, quick: bool, seed: int = 0) -> dict:
-    """A JSON-ready dict: mode, seed, the summary and per check every mutant's outcome."""
+    """Return a JSON-ready dict: mode, seed, the summary and per check every mutant's outcome."""
     from dataclasses import asdict
 
     return {

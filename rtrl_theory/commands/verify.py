@@ -8,6 +8,13 @@ from rtrl_theory.commands._common import prepare_outputs_or_report, seed_arg, te
 
 
 def add_parser(sub):
+    """Register the ``verify`` subcommand and its flags.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``rtrl-theory`` parser (:func:`rtrl_theory.cli.build_parser`).
+    """
     p = sub.add_parser(
         "verify",
         help="run the verification checks of [P1]'s statements",

@@ -85,7 +85,7 @@ class AR1Chain:
         return x @ self.Phi.T + eps
 
     def draw_noise(self, rng: np.random.Generator, shape) -> np.ndarray:
-        """``shape + (d,)`` i.i.d. :math:`N(0, \\sigma^2)` draws."""
+        r"""``shape + (d,)`` i.i.d. :math:`N(0, \sigma^2)` draws."""
         return rng.normal(0.0, self.std, size=tuple(shape) + (self.n_input,))
 
     def sample(self, n_steps: int, rng=None, *, x0=None, n_chains: int | None = None):

@@ -48,7 +48,7 @@ def _scores(name, P, y_test, n_train) -> BaselineResult:
 
 
 def prior_baseline(y_train, y_test, *, smoothing: float = 1.0) -> BaselineResult:
-    r"""The class prior: predict the training frequencies :math:`\hat p_k` for every test event.
+    r"""Return the class prior: predict the training frequencies :math:`\hat p_k` for every test event.
 
     .. math:: \hat p_k = \frac{n_k + \alpha}{n + 3\alpha}
 

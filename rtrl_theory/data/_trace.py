@@ -110,7 +110,7 @@ class LeakyTraceCell(Cell):
 
 
 def leaky_trace_teacher(n_input: int, beta: float, c: float, *, rng=None, w=None):
-    r"""A teacher whose output is :math:`w\cdot M_t`, :math:`M_t = c\sum_k \beta^k X_{t-1-k}`.
+    r"""Return a teacher whose output is :math:`w\cdot M_t`, :math:`M_t = c\sum_k \beta^k X_{t-1-k}`.
 
     ``w`` defaults to i.i.d. standard normal entries normalised to :math:`|w|_1 = 1`.
     """

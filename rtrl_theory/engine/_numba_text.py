@@ -76,7 +76,7 @@ def _check(model):
 
 
 def flops_per_step(model) -> float:
-    """Flops of the J update :math:`[A; w^\\top A]\\,J` per step: :math:`2 (N_s + 1) N_s P_c`."""
+    r"""Flops of the J update :math:`[A; w^\top A]\,J` per step: :math:`2 (N_s + 1) N_s P_c`."""
     Ns = model.cell.n_state
     return 2.0 * (Ns + 1) * Ns * model.cell.n_params
 

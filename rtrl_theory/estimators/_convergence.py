@@ -211,7 +211,7 @@ TRACE_BETA, TRACE_C = 0.25, 0.6
 
 
 def theorem_6_1_setup(seed: int = 0, pretrain_steps: int = 200_000) -> Theorem61Setup:
-    r"""The project's Theorem 6.1 set-up, inside every hypothesis (checked by the code).
+    r"""Return the project's Theorem 6.1 set-up, inside every hypothesis (checked by the code).
 
     Paper RNN N = 3, d = 2, f = 0.36 tanh (N C_f = 1.08 < 1.1233, so rho = 0.945 < 1,
     Assumption 2.10), g = tanh; inputs of Example 2.4 with lam = 0.5 and U[-0.5, 0.5]^2 noise
@@ -266,7 +266,7 @@ def _theorem_6_1_setup(seed: int, pretrain_steps: int) -> Theorem61Setup:
 
 
 def delay_line_setup(seed: int = 0) -> Theorem61Setup:
-    r"""The former Theorem 6.1 set-up (kept to show that the checker flags it).
+    r"""Return the former Theorem 6.1 set-up (kept to show that the checker flags it).
 
     As :func:`theorem_6_1_setup` but f = 0.36 tanh with the delay-line target
     :math:`Y_t = w\cdot X_{t-1} + \eta_t`, :math:`\eta\sim U[-0.05, 0.05]`, the readout at three
@@ -376,7 +376,7 @@ def log_log_slope(steps, values, floor=None) -> float:
 
 
 def expected_gradient_slope(schedule, steps) -> float:
-    r"""The log-log slope of :math:`\eta_t^{1/2}` over ``steps``: the slope that the SGD spread
+    r"""Return the log-log slope of :math:`\eta_t^{1/2}` over ``steps``: the slope that the SGD spread
     argument predicts for :math:`|\nabla L(\theta_t)|` (:data:`SGD_SPREAD_EXPONENT`).
     """
     steps = np.asarray(steps, dtype=float)

@@ -87,7 +87,7 @@ class StationaryEstimate:
 
 
 def burn_in_for(rho_bar: float, tol: float = 1e-6, initial_distance: float = 1.0) -> int:
-    r"""Steps after which :math:`\text{initial\_distance}\cdot\bar\rho^t \le \text{tol}`, (3.45)."""
+    r"""Return the steps after which :math:`\text{initial\_distance}\cdot\bar\rho^t \le \text{tol}`, (3.45)."""
     rho_bar = float(rho_bar)
     if not 0.0 < rho_bar < 1.0:
         raise ValueError(f"rho_bar: expected a number in (0, 1), got {rho_bar!r}")
@@ -136,7 +136,7 @@ def stationary_average(jp, fn, *, n_particles, n_steps, burn_in, rng=None, law="
 
 
 def limit_loss(jp, **kw) -> StationaryEstimate:
-    r"""The limit loss (2.27), :math:`L(\theta) = E_\pi[\tfrac12 (y - \alpha\cdot s)^2]`."""
+    r"""Return the limit loss (2.27), :math:`L(\theta) = E_\pi[\tfrac12 (y - \alpha\cdot s)^2]`."""
     return stationary_average(jp, jp.loss, **kw)[0]
 
 
@@ -296,7 +296,7 @@ def _running_means(T_grid, first, advance):
 def stationary_loss_forward(
     model, params, process, *, n_particles, n_steps, burn_in, rng=None
 ) -> StationaryEstimate:
-    r"""The limit loss (2.27) :math:`L(\theta)` from a forward-only simulation (no sensitivity).
+    r"""Return the limit loss (2.27) :math:`L(\theta)` from a forward-only simulation (no sensitivity).
 
     K independent chains of the data and the hidden state only, :math:`X_{t+1}\sim P(X_t,\cdot)`,
     :math:`S_{t+1} = \sigma(f(B) S_t + g(W) X_t)` (2.17) through ``model.cell.step``, start at

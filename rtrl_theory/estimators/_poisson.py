@@ -44,7 +44,7 @@ __all__ = [
 
 
 def terms_for(rho_bar: float, tol: float = 1e-6) -> int:
-    r"""Number of series terms with :math:`\bar\rho^{n}/(1-\bar\rho) \le \text{tol}` (relative to
+    r"""Return the number of series terms with :math:`\bar\rho^{n}/(1-\bar\rho) \le \text{tol}` (relative to
     :math:`L_G W_1(\delta_z, \pi)`).
     """
     rho_bar = float(rho_bar)
@@ -81,7 +81,7 @@ def poisson_path_sums(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None) -
 
 
 def poisson_solution(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None):
-    r"""Truncated series (4.3) at the starting points ``z`` (a ParticleState of M points).
+    r"""Evaluate the truncated series (4.3) at the starting points ``z`` (a ParticleState of M points).
 
     Parameters
     ----------
@@ -177,7 +177,7 @@ def poisson_identity(
 
 
 def projected_update_lipschitz(jp, g, *, C_y: float, L_target: float) -> float:
-    r"""A max-norm Lipschitz constant :math:`L_G` of :math:`G(z) = g\cdot\tilde G(\theta, z)` on the
+    r"""Return a max-norm Lipschitz constant :math:`L_G` of :math:`G(z) = g\cdot\tilde G(\theta, z)` on the
     a-priori box, for the bound (4.6).
 
     With :math:`r = \alpha\cdot s - y` and :math:`u = g_\alpha\cdot s + g_\vartheta\cdot(J^\top

@@ -38,11 +38,11 @@ __all__ = ["TBPTTBias", "tbptt_bias"]
 
 @dataclass(frozen=True)
 class TBPTTBias:
-    """bias(tau) = E[TBPTT(tau) gradient] - grad L for each tau, with standard errors.
+    r"""bias(tau) = E[TBPTT(tau) gradient] - grad L for each tau, with standard errors.
 
     ``bias[tau]`` and ``stderr[tau]`` are (P,) vectors; ``norm[tau]`` is the debiased Euclidean
-    norm :math:`\\sqrt{\\max(0, |b|^2 - \\sum se^2)}` and ``noise[tau]`` the noise level
-    :math:`\\sqrt{\\sum se^2}` below which a norm cannot be told from zero.
+    norm :math:`\sqrt{\max(0, |b|^2 - \sum se^2)}` and ``noise[tau]`` the noise level
+    :math:`\sqrt{\sum se^2}` below which a norm cannot be told from zero.
     """
 
     taus: tuple

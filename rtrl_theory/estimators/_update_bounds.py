@@ -43,22 +43,22 @@ __all__ = ["UpdateBounds", "update_bounds"]
 
 @dataclass(frozen=True)
 class UpdateBounds:
-    """Bounds over the a-priori box at one alpha (module docstring).
+    r"""Bounds over the a-priori box at one alpha (module docstring).
 
     Attributes
     ----------
     alpha_l1 : float
-        :math:`A = \\|\\alpha\\|_1`.
+        :math:`A = \|\alpha\|_1`.
     r_max : float
         :math:`r^* = A + C_y`, bound on the prediction error.
     G : float
-        Bound on :math:`\\|\\tilde G\\|_\\infty`, (3.62) / Lemma 3.13.
+        Bound on :math:`\|\tilde G\|_\infty`, (3.62) / Lemma 3.13.
     H : float
         Bound on the per-step Hessian's max entry, Lemma 3.14.
     L_loss : float
         Lipschitz constant of the step loss on the box.
     L_G : float
-        Lipschitz constant of :math:`\\tilde G` (each component) on the box.
+        Lipschitz constant of :math:`\tilde G` (each component) on the box.
     L_H : float
         Lipschitz constant of each entry of the per-step Hessian on the box.
     """

@@ -199,7 +199,7 @@ def long_run_covariance(
 
 
 def limit_floor(H: np.ndarray, C: np.ndarray, etas, tau: int = 1, batch_size: int = 1) -> float:
-    r"""The SGD noise floor :math:`f = \sqrt{\mathrm{tr}(H\Sigma H^\top)}` (module docstring).
+    r"""Return the SGD noise floor :math:`f = \sqrt{\mathrm{tr}(H\Sigma H^\top)}` (module docstring).
 
     Parameters
     ----------
@@ -228,21 +228,21 @@ def limit_floor(H: np.ndarray, C: np.ndarray, etas, tau: int = 1, batch_size: in
 
 @dataclass(frozen=True)
 class LimitPoint:
-    """Prediction against measurement of where training with one estimator ends up.
+    r"""Prediction against measurement of where training with one estimator ends up.
 
     Attributes
     ----------
     estimator : str
     grad_norm : float
-        Measured :math:`|\\nabla L(\\theta_{end})|` (closed form).
+        Measured :math:`|\nabla L(\theta_{end})|` (closed form).
     predicted : float
-        :math:`|b_A(\\theta_{end})|` (0 for unbiased estimators).
+        :math:`|b_A(\theta_{end})|` (0 for unbiased estimators).
     residual : float
-        :math:`|m_A(\\theta_{end})|`, what the floor must cover.
+        :math:`|m_A(\theta_{end})|`, what the floor must cover.
     floor : float
-        :math:`f`, the root mean square of :math:`|m_A(\\theta_{end})|` under the schedule.
+        :math:`f`, the root mean square of :math:`|m_A(\theta_{end})|` under the schedule.
     z : float
-        The quantile factor, :math:`\\Phi^{-1}(1 - \\alpha/2)`.
+        The quantile factor, :math:`\Phi^{-1}(1 - \alpha/2)`.
     ci : tuple (lo, hi)
         Interval for ``grad_norm`` around ``predicted``.
     match : bool
@@ -252,7 +252,7 @@ class LimitPoint:
     eta_end : float
     n_train : int
     grad_L_start : float
-        :math:`|\\nabla L(\\theta_0)|`, for scale.
+        :math:`|\nabla L(\theta_0)|`, for scale.
     """
 
     estimator: str

@@ -63,7 +63,7 @@ def snap_pattern(adj: np.ndarray, n: int) -> np.ndarray:
 
 
 def graph_diameter(adj: np.ndarray) -> int:
-    """The largest finite shortest-path distance (in edges) of the directed graph ``adj``."""
+    """Return the largest finite shortest-path distance (in edges) of the directed graph ``adj``."""
     N = adj.shape[0]
     reach = np.eye(N, dtype=bool)
     d = 0
@@ -101,7 +101,7 @@ class SnApN(OnlineEstimator):
         self._mask = None
 
     def mask_from(self, lin) -> np.ndarray:
-        r"""The kept entries :math:`\Pi_n` in the engine layout, (P_c, N) of bool."""
+        r"""Return the kept entries :math:`\Pi_n` in the engine layout, (P_c, N) of bool."""
         reach = snap_pattern(recurrence_graph(lin.state_jac), self.n)  # [k, l]
         return np.ascontiguousarray(reach[:, self.rows].T)  # [p, k] = reach[k, i(p)]
 

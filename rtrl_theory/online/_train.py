@@ -25,7 +25,7 @@ __all__ = ["train_online_estimator"]
 
 
 def _source(data, n_steps, rng, B, model_kind=None):
-    """A function ``take(m) -> (X (B, m, d), Y (B, m))`` over a process, stream or arrays."""
+    """Return a function ``take(m) -> (X (B, m, d), Y (B, m))`` over a process, stream or arrays."""
     from rtrl_theory.data import DataProcess, DataStream
 
     if isinstance(data, DataProcess):

@@ -158,7 +158,7 @@ def _teacher_matrices(target: TeacherTarget):
 
 
 def linear_setup(model, params, process) -> LinearSetup:
-    """Validate (model, params, process) for the linear oracles and read off their matrices.
+    r"""Validate (model, params, process) for the linear oracles and read off their matrices.
 
     Raises
     ------
@@ -167,7 +167,7 @@ def linear_setup(model, params, process) -> LinearSetup:
         chain and teacher target.
     ValueError
         ``params`` or ``process`` whose recursion is unstable (spectral radius of
-        :math:`I + \\Delta A`, :math:`F^*` or :math:`\\Phi` at least 1: no stationary law), or
+        :math:`I + \Delta A`, :math:`F^*` or :math:`\Phi` at least 1: no stationary law), or
         whose sizes do not fit.
     """
     if not isinstance(model, LinearSDE):
@@ -265,7 +265,7 @@ class LinearJointSystem:
         return self.readout @ (R @ self.h)
 
     def flatten_particles(self, z) -> np.ndarray:
-        """u for each particle of a JointProcess ``ParticleState`` ``z``: (K, n)."""
+        """Return u for each particle of a JointProcess ``ParticleState`` ``z``: (K, n)."""
         K = z.S.shape[0]
         parts = [z.X, z.teacher, z.S]
         if "J" in self.system.blocks:
@@ -274,7 +274,7 @@ class LinearJointSystem:
 
 
 def _immediate(setup: LinearSetup):
-    r"""The immediate term :math:`\mathcal I(S, X) = I_S S + I_X X`: I_S (P_c N, N), I_X (P_c N, d).
+    r"""Return the immediate term :math:`\mathcal I(S, X) = I_S S + I_X X`: I_S (P_c N, N), I_X (P_c N, d).
 
     Written from (7.1) (not from the cell's linearization): column-stacked vec, entry (i, j) of
     A at cell position j N + i, of B at N^2 + j N + i.
@@ -317,7 +317,7 @@ def _assemble(setup: LinearSetup, sensitivity_map):
 
 
 def linear_sensitivity_map(model, params, kind: str = "exact") -> np.ndarray:
-    r"""The map :math:`D_J` on vec J of a linear recursion :math:`J' = D_J J + \mathcal I`.
+    r"""Return the map :math:`D_J` on vec J of a linear recursion :math:`J' = D_J J + \mathcal I`.
 
     For ``sensitivity=`` of :func:`linear_joint_system` (THEORY.md section 11):
 
@@ -354,7 +354,7 @@ def linear_sensitivity_map(model, params, kind: str = "exact") -> np.ndarray:
 
 
 def linear_joint_system(model, params, process, *, sensitivity="exact") -> LinearJointSystem:
-    r"""The joint process :math:`u_t` of the module docstring as a linear system.
+    r"""Return the joint process :math:`u_t` of the module docstring as a linear system.
 
     Parameters
     ----------

@@ -107,7 +107,7 @@ class LinearPoissonSolution:
 
 
 def poisson_solution_linear(model, params, process, direction=None) -> LinearPoissonSolution:
-    r"""The solution (4.3) of the Poisson equation (4.1) for the RTRL update, in closed form.
+    r"""Return the solution (4.3) of the Poisson equation (4.1) for the RTRL update, in closed form.
 
     Parameters
     ----------

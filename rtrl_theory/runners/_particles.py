@@ -80,7 +80,7 @@ class ParticleState:
         return self.S.shape[0]
 
     def subset(self, idx) -> ParticleState:
-        """The particles ``idx`` (an index array or slice), copied."""
+        """Return the particles ``idx`` (an index array or slice), copied."""
 
         def take(a):
             return None if a is None else np.ascontiguousarray(a[idx])
@@ -182,7 +182,7 @@ class JointProcess:
 
     # -- backends ---------------------------------------------------------------------------
     def _pick_backend(self, backend):
-        """The engine's one backend decision (``rtrl_theory.engine.select_backend``)."""
+        """Return the engine's one backend decision (``rtrl_theory.engine.select_backend``)."""
         from rtrl_theory.engine import select_backend
 
         self.backend_plan = select_backend(
@@ -327,7 +327,7 @@ class JointProcess:
         return ParticleState(X, eta, Y, S, Jt, Ht, teacher, z.t + 1)
 
     def _steps(self, z, rng, m, *, inplace):
-        """m transitions: the data of the m steps first (the draws of :meth:`step`, in its
+        """Run m transitions: the data of the m steps first (the draws of :meth:`step`, in its
         order), then (S, J, H) through one call of the compiled block kernel.
         """
         if m == 1:
@@ -392,7 +392,7 @@ class JointProcess:
 
     # -- functions of the state ------------------------------------------------------------
     def flatten(self, z: ParticleState, block="all") -> np.ndarray:
-        """The particles as rows of a (K, dim) array, restricted to ``block``.
+        """Return the particles as rows of a (K, dim) array, restricted to ``block``.
 
         ``block``: "all" (every block the particles carry), one of ``BLOCK_NAMES`` ("X", "eta",
         "S", "J", "H"), or a list of them.

@@ -206,7 +206,7 @@ def load_lob_split(
 
 
 def lob_model(n_hidden: int = 10):
-    r"""The Elman network of [P1] Section 7.5: tanh units, 2 dense inputs, softmax over 3 classes.
+    r"""Return the Elman network of [P1] Section 7.5: tanh units, 2 dense inputs, softmax over 3 classes.
 
     :class:`~rtrl_theory.cells.CharElmanRNN` with ``input_kind="dense"`` (an
     :class:`~rtrl_theory.cells.ElmanCell` under the softmax cross-entropy head); its
@@ -279,7 +279,7 @@ def lob_metrics(model, params, split: LOBSplit, *, warmup: int = 1000) -> dict:
 
 
 def lob_baselines(split: LOBSplit) -> dict:
-    """The class prior and logistic regressions (imbalance; both inputs), scored like the RNN."""
+    """Return the class prior and logistic regressions (imbalance; both inputs), scored like the RNN."""
     from rtrl_theory.data import logistic_baseline, prior_baseline
 
     out = {}

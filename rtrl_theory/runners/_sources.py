@@ -105,7 +105,7 @@ def _kind_arrays(model, data, n_steps, B):
 
 
 def _data_source(data, n_steps, rng, d, batch_size, model=None):
-    """A source with ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream.
+    """Return a source with ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream.
 
     For a model with one-hot inputs or class targets (``model.input_kind == "onehot"``,
     ``model.target_kind == "class"``) the data must be arrays; ``X`` is then (B, m) of int.

@@ -106,7 +106,7 @@ class _Interrupted(Exception):
 
 
 def _pick_backend(model, algo, backend, optimizer, batch_size):
-    """The engine's one backend decision (``rtrl_theory.engine.select_backend``): a BackendPlan."""
+    """Return the engine's one backend decision (``rtrl_theory.engine.select_backend``): a BackendPlan."""
     from rtrl_theory.engine import select_backend
 
     return select_backend(
@@ -203,7 +203,7 @@ class ChunkResult:
 
 
 def _rtrl_chunk(backend, model, theta, state, X, Y, etas, optimizer, opt_state, done):
-    """m steps of exact RTRL with an update per step on ``backend`` -> :class:`ChunkResult`.
+    """Run m steps of exact RTRL with an update per step on ``backend`` -> :class:`ChunkResult`.
 
     The only place that dispatches on the backend: ``X, Y`` have shape (B, m, .), ``etas`` (m,),
     ``done`` is the index of the chunk's first step.
@@ -226,7 +226,7 @@ def _rtrl_chunk(backend, model, theta, state, X, Y, etas, optimizer, opt_state, 
 
 def _tbptt_chunk(model, theta, S, X, Y, tau, schedule, block_reduction, optimizer, opt_state,
                  done):
-    """m steps of TBPTT(tau): BPTT inside each block of ``tau`` steps from the carried state
+    """Run m steps of TBPTT(tau): BPTT inside each block of ``tau`` steps from the carried state
     ``S``, one update per block -> :class:`ChunkResult` (``state`` the last good S_T).
     """
     m = X.shape[1]
@@ -519,7 +519,7 @@ def _check_options(model, params, n_steps, algo, tau, block_reduction, schedule,
 
 
 def _record_every(record_every, n_steps, algo, tau) -> int:
-    """Steps per record interval: default n_steps // 200; a multiple of tau for TBPTT."""
+    """Return the steps per record interval: default n_steps // 200; a multiple of tau for TBPTT."""
     if record_every is None:
         record_every = max(1, n_steps // 200)
     record_every = positive_int(record_every, "record_every")
@@ -530,7 +530,7 @@ def _record_every(record_every, n_steps, algo, tau) -> int:
 
 def _config(algo, tau, block_reduction, optimizer, B, n_steps, record_every, schedule,
             allow_non_robbins_monro, divergence) -> dict:
-    """The run's configuration as recorded (and checked on resume)."""
+    """Return the run's configuration as recorded (and checked on resume)."""
     return {
         "algo": algo,
         "tau": tau,
@@ -631,7 +631,7 @@ class _Run:
         self.committed = self.commit()
 
     def chunk(self, X, Y, m, schedule, tau, block_reduction) -> ChunkResult:
-        """The next ``m`` steps on this run's algorithm and backend."""
+        """Return the next ``m`` steps on this run's algorithm and backend."""
         if self.algo == "rtrl":
             return _rtrl_chunk(self.backend, self.model, self.theta, self.state, X, Y,
                                _etas(schedule, self.done, m), self.optimizer, self.opt_state,
@@ -673,7 +673,7 @@ class _Run:
         return False
 
     def commit(self) -> dict:
-        """A consistent copy of the run's state at ``done`` (what a checkpoint holds)."""
+        """Return a consistent copy of the run's state at ``done`` (what a checkpoint holds)."""
         data_meta, data_arrays = self.source.state()
         state = self.state
         return {

@@ -315,7 +315,7 @@ class RecursionVerification:
         return f"proved {'; '.join(parts)}; lambdified vs engine max rel err {self.max_error:.1e}"
 
     def summary(self) -> dict:
-        """A JSON-ready dict (for ``CheckResult.details``)."""
+        """Return a JSON-ready dict (for ``CheckResult.details``)."""
         return {
             "order": self.order,
             "all_proved": self.all_proved,
