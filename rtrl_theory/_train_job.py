@@ -1,4 +1,6 @@
-"""The ``train`` command's run: a :class:`~rtrl_theory.setups.TrainSetup` trained by
+"""The ``train`` command's run, once its options and outputs are checked.
+
+The ``train`` command's run: a :class:`~rtrl_theory.setups.TrainSetup` trained by
 :func:`~rtrl_theory.runners.train_online`, with its JSON record, parameter path, held-out curve
 and summary (what ``rtrl-theory train`` does once its options and outputs are checked).
 """
@@ -16,7 +18,9 @@ __all__ = ["run_train_job", "params_path", "train_outputs"]
 
 
 def _check_train_memory(opts, model, n_steps, record_every) -> None:
-    """Refuse (MemoryLimitError, a ValueError) a run whose peak memory exceeds 80% of the
+    """Refuse a run whose peak memory exceeds 80% of the available memory.
+
+    Refuse (MemoryLimitError, a ValueError) a run whose peak memory exceeds 80% of the
     machine's available memory, unless --force (rtrl_theory._memory).
     """
     from rtrl_theory._memory import check_memory, estimate_memory

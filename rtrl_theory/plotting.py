@@ -552,8 +552,10 @@ def plot_measured_vs_bound(labels, measured, bound, *, title=None, ax=None):
 
 
 def plot_poisson_solution(v, stderr, exact=None, bound=None, *, labels=None, title=None, ax=None):
-    r"""Plot the solution v of the Poisson equation (4.1) at a few points: the truncated series (4.3)
-    by Monte Carlo beside the exact solution and the bound (4.6) (shaded :math:`\pm` bound).
+    r"""Plot the solution v of the Poisson equation (4.1) at a few points.
+
+    The truncated series (4.3) by Monte Carlo beside the exact solution and the bound (4.6) (shaded
+    :math:`\pm` bound).
 
     Parameters
     ----------

@@ -259,7 +259,9 @@ def _details(entry: dict) -> str:
 
 
 def read_manifest(figures_dir) -> tuple[dict, str]:
-    """``(entries, problem)``: the manifest's entries keyed by ``(figure, mode)``, and why it
+    """Read the figures' manifest: ``(entries, problem)``.
+
+    ``(entries, problem)``: the manifest's entries keyed by ``(figure, mode)``, and why it
     could not be used ("" when it could, or when there is none).
 
     The report only reads the manifest; ``rtrl-theory figures`` keeps an unreadable one aside.
@@ -562,7 +564,9 @@ def write_report(
     power=None,
     power_mode: str | None = None,
 ) -> dict:
-    """Write ``<out>/report.md``, ``<out>/report.html`` and ``<out>/verify.json`` (and
+    """Write the report's Markdown, HTML and JSON files under ``out``.
+
+    Write ``<out>/report.md``, ``<out>/report.html`` and ``<out>/verify.json`` (and
     ``<out>/power.json`` with a power table).
 
     Parameters

@@ -329,7 +329,9 @@ class ContractionExperiment:
         return rows, ok
 
     def _stationary_marginals(self, setup, rngs):
-        """Run K particles to (near) stationarity: burn-in to 1e-6 of the initial W1 at rate
+        """Run K particles to (near) stationarity and summarise S and J.
+
+        Run K particles to (near) stationarity: burn-in to 1e-6 of the initial W1 at rate
         rho_bar (200 steps when rho_bar >= 1 or undefined); summaries of S and the four largest
         entries of J.
         """
@@ -359,7 +361,9 @@ def _pick(value, default):
 
 @dataclass(frozen=True)
 class TrainSetup:
-    """One training recipe: what :func:`rtrl_theory.runners.train_online` needs, and the record's
+    """One training recipe for :func:`rtrl_theory.runners.train_online`.
+
+    One training recipe: what :func:`rtrl_theory.runners.train_online` needs, and the record's
     description of it.
 
     ``data`` is a DataProcess (with ``rng`` its generator) or arrays ``(X, Y)``; ``evaluate`` maps
@@ -381,7 +385,9 @@ class TrainSetup:
 
     @classmethod
     def from_options(cls, opts, seed_seq) -> TrainSetup:
-        """Return the recipe for ``opts.data`` (synthetic, shakespeare, lob, lob-synthetic) from the
+        """Return the recipe for ``opts.data`` from the ``train`` options.
+
+        Return the recipe for ``opts.data`` (synthetic, shakespeare, lob, lob-synthetic) from the
         ``train`` options (defaults filled in); ``seed_seq`` a numpy SeedSequence.
         """
         builders = {"synthetic": cls.synthetic, "shakespeare": cls.shakespeare,

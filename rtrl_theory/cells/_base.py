@@ -211,7 +211,9 @@ class IndexedRowLocalTerm:
         return self.a * self.w[:, self.index].T
 
     def rows(self, n_state: int | None = None) -> np.ndarray:
-        """Flat parameter positions ``offset + index[c] R + row0 + i`` of the nonzero entries,
+        """Return the flat parameter positions of the nonzero entries, (K, n).
+
+        Flat parameter positions ``offset + index[c] R + row0 + i`` of the nonzero entries,
         (K, n) (``n_state`` is accepted for compatibility; R is :attr:`block_rows`).
         """
         idx = np.asarray(self.index, dtype=np.intp)

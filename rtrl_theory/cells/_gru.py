@@ -1,4 +1,6 @@
-r"""Character-level recurrent models of [P1] Section 7: the GRU and the Elman network with one-hot
+r"""Character-level recurrent models of [P1] Section 7: the GRU and the one-hot Elman network.
+
+Character-level recurrent models of [P1] Section 7: the GRU and the Elman network with one-hot
 inputs and a softmax head, as cells of the one sensitivity engine.
 
 **GRU** (:class:`GRUCell`). With input :math:`x` (dense, or the one-hot vector :math:`e_x` of a

@@ -211,7 +211,9 @@ class LSTMCell(Cell):
         )
 
     def compiled(self) -> CompiledCell:
-        """Compiled description (forward ``"lstm"``, ``cells._base``): coefficient rows 0-3 are
+        """Return the compiled description of the LSTM cell (forward ``"lstm"``).
+
+        Compiled description (forward ``"lstm"``, ``cells._base``): coefficient rows 0-3 are
         gates i, f, g, o on h', rows 4-6 gates i, f, g on c'.
         """
         N, d = self.n_hidden, self.n_input

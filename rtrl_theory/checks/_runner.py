@@ -295,8 +295,10 @@ def format_markdown(results: list[CheckResult]) -> str:
 
 
 def results_to_json(results: list[CheckResult], *, quick: bool, seed: int | None = None) -> dict:
-    """Return a JSON-ready dict: ``mode``, ``n_failed``, ``counts`` (per status), ``results`` and, when
-    given, the ``seed`` shift the checks ran with.
+    """Return the check results as a JSON-ready dict.
+
+    The keys are ``mode``, ``n_failed``, ``counts`` (per status), ``results`` and, when given, the
+    ``seed`` shift the checks ran with.
     """
     out = {
         "mode": "quick" if quick else "full",

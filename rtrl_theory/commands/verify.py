@@ -64,7 +64,9 @@ def add_parser(sub):
 
 
 class _VerifyProgress:
-    """Progress over the checks on standard error: a tqdm bar on a terminal (the current id as
+    """Progress over the checks on standard error.
+
+    Progress over the checks on standard error: a tqdm bar on a terminal (the current id as
     its description, each finished check's status and time printed above it), plain
     ``running <id> ...`` / ``<id>: <status> in <t> s`` lines otherwise.
     """

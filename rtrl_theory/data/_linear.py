@@ -20,8 +20,9 @@ __all__ = ["AR1Chain"]
 
 @dataclass(frozen=True, eq=False)
 class AR1Chain:
-    r"""Gaussian AR(1) inputs :math:`X_{t+1} = \Phi X_t + \varepsilon_{t+1}`,
-    :math:`\varepsilon\sim N(0, \sigma^2 I_d)` i.i.d.
+    r"""Gaussian AR(1) inputs :math:`X_{t+1} = \Phi X_t + \varepsilon_{t+1}`.
+
+    The innovations are :math:`\varepsilon\sim N(0, \sigma^2 I_d)` i.i.d.
 
     Parameters
     ----------

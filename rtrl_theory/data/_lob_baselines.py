@@ -1,4 +1,6 @@
-r"""Baselines for the limit-order-book classification of [P1] Section 7.5: the class prior and a
+r"""Baselines for the limit-order-book classification of [P1] Section 7.5.
+
+Baselines for the limit-order-book classification of [P1] Section 7.5: the class prior and a
 multinomial logistic regression (fitted by Newton's method; no scikit-learn), scored by accuracy
 and cross-entropy on the test part of a time split.
 """

@@ -455,7 +455,9 @@ def neural_sde_teacher(
 
 
 class DelayLineCell(Cell):
-    r"""A parameter-free shift register: the state after step t is
+    r"""A parameter-free shift register of the last ``delay + 1`` inputs.
+
+    A parameter-free shift register: the state after step t is
     :math:`(X_t, X_{t-1}, \dots, X_{t-\text{delay}})`.
 
     As the cell of a teacher network it turns the target into a function of past inputs,

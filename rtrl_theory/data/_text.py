@@ -1,4 +1,6 @@
-r"""Character-level text: vocabulary, the tiny-shakespeare corpus, next-character streams, and bits
+r"""Character-level text for [P1] Section 7.4.
+
+Character-level text: vocabulary, the tiny-shakespeare corpus, next-character streams, and bits
 per character ([P1] Section 7.4).
 
 * :class:`CharVocabulary`: the sorted distinct characters of a text; ``encode`` maps text to

@@ -376,8 +376,10 @@ def log_log_slope(steps, values, floor=None) -> float:
 
 
 def expected_gradient_slope(schedule, steps) -> float:
-    r"""Return the log-log slope of :math:`\eta_t^{1/2}` over ``steps``: the slope that the SGD spread
-    argument predicts for :math:`|\nabla L(\theta_t)|` (:data:`SGD_SPREAD_EXPONENT`).
+    r"""Return the log-log slope of :math:`\eta_t^{1/2}` over ``steps``.
+
+    This is the slope that the SGD spread argument predicts for :math:`|\nabla L(\theta_t)|`
+    (:data:`SGD_SPREAD_EXPONENT`).
     """
     steps = np.asarray(steps, dtype=float)
     eta = np.asarray(schedule(steps), dtype=float)
@@ -426,7 +428,9 @@ class SeedStatistics:
         return m, m - hw, m + hw
 
     def rms_slope(self, level: float = 0.95, n_boot: int = 2000, rng=0):
-        r"""(slope, low, high): log-log slope of the root mean square over seeds of
+        r"""Return the log-log slope of the RMS gradient norm over seeds, with a bootstrap interval.
+
+        (slope, low, high): log-log slope of the root mean square over seeds of
         :math:`|\nabla L(\theta_t)|` (floored) on the fit checkpoints, the estimate of
         :math:`E|\nabla L(\theta_t)|^2 \propto \eta_t` of the spread argument; percentile
         bootstrap interval over seeds (resampling whole seeds).

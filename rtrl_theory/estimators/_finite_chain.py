@@ -1,4 +1,6 @@
-r"""Finite-state Markov chains: a system where the Poisson equation of [P1] Section 4 is solved
+r"""Finite-state Markov chains, where the Poisson equation of [P1] Section 4 is solved exactly.
+
+Finite-state Markov chains: a system where the Poisson equation of [P1] Section 4 is solved
 exactly, to test the Monte Carlo estimators of :mod:`rtrl_theory.estimators._poisson`.
 
 For a chain on states :math:`\{0, \dots, n-1\}` with transition matrix P (rows sum to 1) and a

@@ -44,7 +44,9 @@ __all__ = [
 
 
 def terms_for(rho_bar: float, tol: float = 1e-6) -> int:
-    r"""Return the number of series terms with :math:`\bar\rho^{n}/(1-\bar\rho) \le \text{tol}` (relative to
+    r"""Return the number of terms of the series (4.3) needed for a relative tolerance ``tol``.
+
+    Return the number of series terms with :math:`\bar\rho^{n}/(1-\bar\rho) \le \text{tol}` (relative to
     :math:`L_G W_1(\delta_z, \pi)`).
     """
     rho_bar = float(rho_bar)
@@ -177,7 +179,9 @@ def poisson_identity(
 
 
 def projected_update_lipschitz(jp, g, *, C_y: float, L_target: float) -> float:
-    r"""Return a max-norm Lipschitz constant :math:`L_G` of :math:`G(z) = g\cdot\tilde G(\theta, z)` on the
+    r"""Return a max-norm Lipschitz constant :math:`L_G` of the projected update, for (4.6).
+
+    Return a max-norm Lipschitz constant :math:`L_G` of :math:`G(z) = g\cdot\tilde G(\theta, z)` on the
     a-priori box, for the bound (4.6).
 
     With :math:`r = \alpha\cdot s - y` and :math:`u = g_\alpha\cdot s + g_\vartheta\cdot(J^\top
@@ -206,7 +210,9 @@ def projected_update_lipschitz(jp, g, *, C_y: float, L_target: float) -> float:
 
 
 def w1_to_stationary(jp, z, reference, block="all") -> np.ndarray:
-    r"""Upper bound :math:`E\|z - Z\|_{\max}` on :math:`W_1(\delta_z, \pi)` for each point of z,
+    r"""Return an upper bound on :math:`W_1(\delta_z, \pi)` for each point of z.
+
+    Upper bound :math:`E\|z - Z\|_{\max}` on :math:`W_1(\delta_z, \pi)` for each point of z,
     with Z over the particles of a stationary ``reference`` ensemble (the coupling that pairs the
     point mass with every Z).
     """

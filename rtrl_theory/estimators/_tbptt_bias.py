@@ -63,7 +63,9 @@ class TBPTTBias:
     full_samples: np.ndarray = None
 
     def hotelling(self, tau, reference) -> tuple:
-        r"""Hotelling's one-sample :math:`T^2` of ``bias[tau]`` against ``reference`` (P,)
+        r"""Return Hotelling's one-sample T^2 test of ``bias[tau]`` against ``reference``.
+
+        Hotelling's one-sample :math:`T^2` of ``bias[tau]`` against ``reference`` (P,)
         (``tau="full"``: of the mean full update direction, E_pi[G~]).
 
         :math:`T^2 = K (\hat b - b)^\top \hat\Sigma^{-1} (\hat b - b)` with the per-particle

@@ -1,4 +1,6 @@
-r"""Bounds on the RTRL update direction and its Hessian over the a-priori box, as functions of
+r"""Bounds on the RTRL update direction and its Hessian over the a-priori box.
+
+Bounds on the RTRL update direction and its Hessian over the a-priori box, as functions of
 :math:`|\alpha|` (Lemmas 3.13-3.14 and (3.62) of [P1]; THEORY.md sections 6-7, note 9.3).
 
 On the box of Lemmas 3.5 and 3.7 (:math:`0 < s < 1`, :math:`|J_{\cdot p}| \le K_p`,
@@ -76,7 +78,9 @@ class UpdateBounds:
 
 
 def update_bounds(model, alpha, *, C_x: float, C_y: float, L_target: float = 0.0) -> UpdateBounds:
-    r"""Bounds of Lemmas 3.13-3.14 and (3.62) for a :class:`~rtrl_theory.PaperRNN` at readout
+    r"""Return the bounds of Lemmas 3.13-3.14 and (3.62) of [P1] for a PaperRNN at ``alpha``.
+
+    Bounds of Lemmas 3.13-3.14 and (3.62) for a :class:`~rtrl_theory.PaperRNN` at readout
     ``alpha`` (N,), over the a-priori box (module docstring).
 
     Parameters
@@ -129,7 +133,9 @@ def update_bounds(model, alpha, *, C_x: float, C_y: float, L_target: float = 0.0
 def box_supremum(
     jp, which: str = "G", *, C_y: float, n_starts: int = 16, sweeps: int = 2, rng=None
 ):
-    r"""Adversarial search for :math:`\sup\|\tilde G\|_\infty` (``which="G"``) or the sup of the
+    r"""Search adversarially for the sup of :math:`\|\tilde G\|_\infty` or of the Hessian's max entry.
+
+    Adversarial search for :math:`\sup\|\tilde G\|_\infty` (``which="G"``) or the sup of the
     per-step Hessian's max entry (``which="H"``) over the a-priori box, through the library's own
     :meth:`JointProcess.update_direction` / :meth:`JointProcess.hessian`.
 

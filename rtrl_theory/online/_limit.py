@@ -303,7 +303,9 @@ def train_to_limit(
     fd_step: float = 1e-5,
     allow_non_robbins_monro: bool = False,
 ) -> LimitPoint:
-    r"""Train online with ``algo``, then compare :math:`|\nabla L(\theta_{end})|` with
+    r"""Train online with ``algo``, then compare the final gradient with the estimator's bias.
+
+    Train online with ``algo``, then compare :math:`|\nabla L(\theta_{end})|` with
     :math:`|b_A(\theta_{end})|` within the schedule's noise floor (module docstring).
 
     Parameters

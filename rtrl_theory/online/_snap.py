@@ -1,4 +1,6 @@
-r"""SnAp-n, the sparse n-step approximation of RTRL (Menick, Elsen, Evci, Osindero, Simonyan &
+r"""SnAp-n, the sparse n-step approximation of RTRL ([R-SnAp]).
+
+SnAp-n, the sparse n-step approximation of RTRL (Menick, Elsen, Evci, Osindero, Simonyan &
 Graves 2021, [R-SnAp]).
 
 SnAp-n keeps only the entries of the influence :math:`J_t` that are nonzero after n steps of the
@@ -121,7 +123,9 @@ class SnApN(OnlineEstimator):
         return np.matmul(state.arrays["Jt"], dS[:, :, None])[:, :, 0]
 
     def memory(self) -> int:
-        """Floats a sparse implementation keeps: the entries of the pattern (before it is set:
+        """Return the number of floats a sparse implementation keeps.
+
+        Floats a sparse implementation keeps: the entries of the pattern (before it is set:
         the dense N P_c of this implementation).
         """
         return int(self._mask.sum()) if self._mask is not None else super().memory()

@@ -1,4 +1,6 @@
-r"""Online training with an approximate gradient estimator: (2.24)-(2.26) of [P1] with
+r"""Online training with an approximate gradient estimator.
+
+Online training with an approximate gradient estimator: (2.24)-(2.26) of [P1] with
 :math:`\tilde J` in place of J.
 
 At every step the estimator advances its state from the linearization at the current

@@ -253,7 +253,9 @@ class LinearJointSystem:
         return self.setup.eta_var
 
     def loss(self, R: np.ndarray) -> float:
-        r""":math:`E\ell = \tfrac12(h^\top R h + \operatorname{Var}\eta)` for the second-moment
+        r"""Return the expected loss for the second-moment matrix R of u.
+
+        :math:`E\ell = \tfrac12(h^\top R h + \operatorname{Var}\eta)` for the second-moment
         matrix R of u (stationary: :math:`R = \Sigma`, this is L of (2.27)).
         """
         return 0.5 * (float(self.h @ R @ self.h) + self.eta_var)

@@ -79,7 +79,9 @@ class LinearPoissonSolution:
         return np.einsum("kpj,kj->kp", Qu, u)
 
     def __call__(self, z, eta=None) -> np.ndarray:
-        r""":math:`v` at K points: a JointProcess ``ParticleState`` (X, teacher, S, Jt, eta are
+        r"""Evaluate the Poisson solution :math:`v` at K points.
+
+        :math:`v` at K points: a JointProcess ``ParticleState`` (X, teacher, S, Jt, eta are
         read), or ``(u, eta)`` arrays of shapes (K, n), (K,). Returns (K, P) or (K,).
         """
         u, e = self._u_eta(z, eta)
@@ -95,7 +97,9 @@ class LinearPoissonSolution:
         return self._quad(self.A, u) - e * lin
 
     def Pv(self, z, eta=None) -> np.ndarray:
-        r""":math:`(Pv)(u) = E[v(u_1, \eta_1)\mid u_0 = u]` exactly (does not depend on
+        r"""Return :math:`(Pv)(u) = E[v(u_1, \eta_1)\mid u_0 = u]` exactly.
+
+        :math:`(Pv)(u) = E[v(u_1, \eta_1)\mid u_0 = u]` exactly (does not depend on
         :math:`\eta_0`).
         """
         u, _ = self._u_eta(z, eta)

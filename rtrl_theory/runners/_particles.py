@@ -327,7 +327,9 @@ class JointProcess:
         return ParticleState(X, eta, Y, S, Jt, Ht, teacher, z.t + 1)
 
     def _steps(self, z, rng, m, *, inplace):
-        """Run m transitions: the data of the m steps first (the draws of :meth:`step`, in its
+        """Run m transitions of the joint process.
+
+        Run m transitions: the data of the m steps first (the draws of :meth:`step`, in its
         order), then (S, J, H) through one call of the compiled block kernel.
         """
         if m == 1:
@@ -446,7 +448,9 @@ class JointProcess:
         return ParticleState(X, eta, Y, S, Jt, Ht, teacher, t)
 
     def markov_step(self, A, rng) -> np.ndarray:
-        """One transition on flattened particles, ``(K, dim) -> (K, dim)``: the form
+        """Take one transition on flattened particles, ``(K, dim) -> (K, dim)``.
+
+        One transition on flattened particles, ``(K, dim) -> (K, dim)``: the form
         :func:`~rtrl_theory.estimate_contraction_rate` takes.
         """
         return self.flatten(self.step(self.unflatten(A), rng))
@@ -461,7 +465,9 @@ class JointProcess:
         return 0.5 * r * r
 
     def update_direction(self, z: ParticleState) -> np.ndarray:
-        r""":math:`\tilde G(\theta, Z_t)` of (3.63)-(3.64), (K, P): the per-step loss gradient
+        r"""Return the update direction :math:`\tilde G(\theta, Z_t)` of (3.63)-(3.64), (K, P).
+
+        :math:`\tilde G(\theta, Z_t)` of (3.63)-(3.64), (K, P): the per-step loss gradient
         in the order (head parameters, cell parameters) = (alpha, vec W, vec B).
         """
         hd = self.model.head.derivatives(self._th, z.S, z.Y)

@@ -1,4 +1,6 @@
-r"""The real-data experiments of [P1] Sections 7.4-7.5, shared by ``rtrl-theory train --data`` and
+r"""The real-data experiments of [P1] Sections 7.4-7.5.
+
+The real-data experiments of [P1] Sections 7.4-7.5, shared by ``rtrl-theory train --data`` and
 the figure scripts ``paper_figures/fig10_shakespeare.py`` and ``fig11_lob.py``.
 
 **Limit order book** ([P1] Section 7.5, Fig. 11). A single-layer Elman network with tanh units

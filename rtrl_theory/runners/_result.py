@@ -1,4 +1,6 @@
-"""The outcome of :func:`rtrl_theory.runners.train_online` (a low module of the runners: the
+"""The outcome of :func:`rtrl_theory.runners.train_online`.
+
+The outcome of :func:`rtrl_theory.runners.train_online` (a low module of the runners: the
 online estimators' trainer, :mod:`rtrl_theory.online`, returns it too without importing the
 trainer).
 """

@@ -1,4 +1,6 @@
-"""Data sources of :func:`rtrl_theory.runners.train_online`: ``take(m) -> (X (B, m, .), Y (B, m))``
+"""Data sources of :func:`rtrl_theory.runners.train_online`.
+
+Data sources of :func:`rtrl_theory.runners.train_online`: ``take(m) -> (X (B, m, .), Y (B, m))``
 over arrays, a DataProcess or a DataStream, with a state a checkpoint saves and restores.
 """
 

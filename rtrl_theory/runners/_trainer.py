@@ -226,7 +226,9 @@ def _rtrl_chunk(backend, model, theta, state, X, Y, etas, optimizer, opt_state, 
 
 def _tbptt_chunk(model, theta, S, X, Y, tau, schedule, block_reduction, optimizer, opt_state,
                  done):
-    """Run m steps of TBPTT(tau): BPTT inside each block of ``tau`` steps from the carried state
+    """Run m steps of TBPTT(tau) with one update per block.
+
+    Run m steps of TBPTT(tau): BPTT inside each block of ``tau`` steps from the carried state
     ``S``, one update per block -> :class:`ChunkResult` (``state`` the last good S_T).
     """
     m = X.shape[1]
@@ -555,7 +557,9 @@ def _progress_bar(progress, n_steps, done, algo):
 
 
 class _Run:
-    """The run recorder of :func:`train_online`: the run's state (parameters, carried states,
+    """The run recorder of :func:`train_online`.
+
+    The run recorder of :func:`train_online`: the run's state (parameters, carried states,
     optimizer state, losses, gradient norms, the parameter path), what a chunk's
     :class:`ChunkResult` does to it, consistent copies (:meth:`commit`), checkpoints
     (:meth:`write`) and the :class:`TrainResult` (:meth:`snapshot`).
@@ -754,7 +758,9 @@ class _Run:
         )
 
     def rollback(self) -> None:
-        """After Ctrl-C: back to the last completed record interval, where parameters, states
+        """Roll back to the last completed record interval after Ctrl-C.
+
+        After Ctrl-C: back to the last completed record interval, where parameters, states
         and losses agree.
         """
         c = self.committed

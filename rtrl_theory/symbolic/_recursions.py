@@ -87,7 +87,9 @@ IDENTITIES = ("J", "H", "grad", "hess")
 # Generic smooth maps
 # --------------------------------------------------------------------------------------------
 class GenericMap(sp.Function):
-    r"""Base of the generic scalar maps :math:`h^{(n)}` (an undefined smooth function and its
+    r"""Base of the generic scalar maps :math:`h^{(n)}`.
+
+    Base of the generic scalar maps :math:`h^{(n)}` (an undefined smooth function and its
     derivatives); subclasses are made by :func:`generic_map`, never directly.
     """
 

@@ -1,4 +1,6 @@
-r"""Numeric companion of :mod:`rtrl_theory.symbolic._recursions`: the symbolic derivatives of the
+r"""Numeric companion of :mod:`rtrl_theory.symbolic._recursions`.
+
+Numeric companion of :mod:`rtrl_theory.symbolic._recursions`: the symbolic derivatives of the
 unrolled RNN, made concrete (sigma = logistic, f and g scaled tanh or scaled sigmoid) and
 lambdified, against the numeric engine ((2.20)-(2.23), Section 2.4, (3.56)-(3.57) of [P1]); and
 :func:`verify_recursions`, which combines the symbolic proofs with this cross-check.
