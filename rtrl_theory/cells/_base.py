@@ -375,7 +375,25 @@ class Cell:
         raise NotImplementedError
 
     def linearize(self, prep, S: np.ndarray, X: np.ndarray) -> Linearization:
-        """Next state and the structured Jacobians (module docstring)."""
+        r"""Take one step and return the structured Jacobians that RTRL needs.
+
+        Parameters
+        ----------
+        prep : object
+            ``self.prepare(theta_c)``.
+        S : ndarray, shape (K, N)
+            The states :math:`S_t` of K chains.
+        X : ndarray, shape (K, d), or (K,) of int for one-hot inputs
+            The inputs :math:`X_t`.
+
+        Returns
+        -------
+        Linearization
+            ``S_next`` (K, N) :math:`= S_{t+1}`; ``state_jac``, the Jacobian
+            :math:`\partial S_{t+1}/\partial S_t` as a :class:`StateJacobian` (for the paper's
+            RNN, :math:`D_t f(B)`); ``param_terms``, the immediate Jacobian :math:`M_t` of
+            (2.20)-(2.21) of [P1] as row-local terms (module docstring).
+        """
         raise NotImplementedError
 
     def second_order_pieces(self, prep, S: np.ndarray, X: np.ndarray) -> SecondOrderPieces:
