@@ -56,7 +56,7 @@ def configuration(name: str):
     from rtrl_theory import PaperRNN
     from rtrl_theory.bounds import c_f_max, check_assumptions
 
-    from ._montecarlo import C_F, C_G, D, LAM, N
+    from ._montecarlo import C_F, C_G, LAM, D, N
 
     _, params, proc = model_and_process()
     c_f, scale = {

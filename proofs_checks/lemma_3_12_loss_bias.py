@@ -57,9 +57,9 @@ from ._limits_common import (
     contraction_problem,
     coupled_run,
     linear_system,
-    zdiv,
     rate_test,
     target_constants,
+    zdiv,
 )
 
 ID = "lemma-3.12"

@@ -85,7 +85,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
         reason="; ".join(problems),
         details={
             "rows": [
-                dict(zip(("alpha", "A", "G_bound", "G_sup", "G_reach", "H_bound", "H_sup"), r))
+                dict(zip(("alpha", "A", "G_bound", "G_sup", "G_reach", "H_bound", "H_sup"), r, strict=True))
                 for r in rows
             ]
         },

@@ -97,7 +97,7 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
     limH = rH["T"][-1] * rH["bias"][-1]
     parts.append(
         "Hessian (box law): T(E v.H_T.v - v.Hess L.v) -> "
-        + ", ".join(f"{a:.3g} +- {b:.1g}" for a, b in zip(limH, rH["T"][-1] * rH["se"][-1]))
+        + ", ".join(f"{a:.3g} +- {b:.1g}" for a, b in zip(limH, rH["T"][-1] * rH["se"][-1], strict=True))
         + f", pairs' distance at T = 64: {rH['final']:.2g}"
     )
     return CheckResult(

@@ -65,9 +65,9 @@ from ._limits_common import (
     bonferroni_z,
     linear_system,
     model_and_process,
-    zdiv,
     one_sided_box_law,
     target_constants,
+    zdiv,
 )
 
 ID = "thm-3.16"
@@ -225,9 +225,9 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
         claimed="E[G~_t] -> grad L geometrically (rho_bar) from a J_0 law unrelated to S",
         measured=(
             "v.grad L by independent FD (v1 = W,B part, v2 = e_alpha1, v3 random): "
-            + ", ".join(f"{a:.4g} +- {b:.1g}" for a, b in zip(fd.value, fd.stderr))
+            + ", ".join(f"{a:.4g} +- {b:.1g}" for a, b in zip(fd.value, fd.stderr, strict=True))
             + "; v.E_pi[G~]: "
-            + ", ".join(f"{a:.4g} +- {b:.1g}" for a, b in zip(g_tail, se_tail))
+            + ", ".join(f"{a:.4g} +- {b:.1g}" for a, b in zip(g_tail, se_tail, strict=True))
             + f", max |z| {np.max(np.abs(z_stat)):.2f} (bound {z1c:.2f}); from |J_0|-box law: "
             f"|v1.(E G~_0 - grad L)| = {abs(dev[0, 0]):.3g} "
             f"({abs(zdiv(dev[0, 0], se_dev[0, 0])):.0f} "

@@ -75,13 +75,16 @@ class OutputBusy(OutputError):
 
 
 def is_stdout(path) -> bool:
-    """True for ``"-"`` (standard output)."""
+    """Return True for ``"-"`` (standard output)."""
     return path is not None and os.fspath(path) == STDOUT
 
 
 def path_kind(path) -> str:
-    """What is at ``path`` (symbolic links followed): ``"missing"``, ``"file"``,
-    ``"directory"``, ``"character device"``, ``"block device"``, ``"FIFO"``, ``"socket"``."""
+    """Classify what is at ``path``, symbolic links followed.
+
+    One of ``"missing"``, ``"file"``, ``"directory"``, ``"character device"``, ``"block device"``,
+    ``"FIFO"``, ``"socket"``.
+    """
     try:
         mode = os.stat(path).st_mode
     except OSError:  # absent, or a path through a file: the folder check says which
@@ -137,7 +140,7 @@ class OutputSpec:
 
 
 def _real(path: Path) -> Path:
-    """The file a write lands in: symbolic links resolved (the link itself is never replaced)."""
+    """Return the file a write lands in: symbolic links resolved (the link itself is never replaced)."""
     return Path(os.path.realpath(path))
 
 
@@ -169,8 +172,11 @@ def _check_folder(option: str, path: Path) -> None:
 
 
 def check_output(spec: OutputSpec) -> str:
-    """Check one output before any work; return its kind (``"stdout"``, ``"file"``,
-    ``"missing"``, ``"character device"``, ``"FIFO"``) or raise :class:`OutputError`."""
+    """Check one output before any work and return its kind.
+
+    The kind is ``"stdout"``, ``"file"``, ``"missing"``, ``"character device"`` or ``"FIFO"``; an
+    unusable output raises :class:`OutputError`.
+    """
     opt = spec.option
     if is_stdout(spec.path):
         if not spec.stdout_ok:
@@ -399,10 +405,12 @@ def to_jsonable(obj):
 
 
 def write_json_atomic(path, obj, *, indent: int | None = 1) -> Path:
-    """Write ``obj`` as JSON to ``path`` by the rules of :mod:`rtrl_theory._outputs` (the one
-    writer): atomically onto a regular file (temporary file, fsync, ``os.replace``), through a
-    symbolic link onto its target, through a character device or FIFO, ``"-"`` to standard
-    output."""
+    """Write ``obj`` as JSON to ``path``, the one writer of :mod:`rtrl_theory._outputs`.
+
+    It follows that module's rules: atomically onto a regular file (temporary file,
+    fsync, ``os.replace``), through a symbolic link onto its target, through a character device or
+    FIFO, ``"-"`` to standard output.
+    """
     text = json.dumps(to_jsonable(obj), indent=indent, allow_nan=False)
     write_text(path, text + "\n")
     return path if is_stdout(path) else Path(path)

@@ -1,4 +1,6 @@
-"""The ``train`` command's run: a :class:`~rtrl_theory.setups.TrainSetup` trained by
+"""The ``train`` command's run, once its options and outputs are checked.
+
+The ``train`` command's run: a :class:`~rtrl_theory.setups.TrainSetup` trained by
 :func:`~rtrl_theory.runners.train_online`, with its JSON record, parameter path, held-out curve
 and summary (what ``rtrl-theory train`` does once its options and outputs are checked).
 """
@@ -16,8 +18,11 @@ __all__ = ["run_train_job", "params_path", "train_outputs"]
 
 
 def _check_train_memory(opts, model, n_steps, record_every) -> None:
-    """Refuse (MemoryLimitError, a ValueError) a run whose peak memory exceeds 80% of the
-    machine's available memory, unless --force (rtrl_theory._memory)."""
+    """Refuse a run whose peak memory exceeds 80% of the available memory.
+
+    Refuse (MemoryLimitError, a ValueError) a run whose peak memory exceeds 80% of the
+    machine's available memory, unless --force (rtrl_theory._memory).
+    """
     from rtrl_theory._memory import check_memory, estimate_memory
 
     sizes = {"n_steps": n_steps, "algo": opts.algo, "tau": opts.tau}
@@ -30,7 +35,7 @@ def _check_train_memory(opts, model, n_steps, record_every) -> None:
 
 
 def params_path(out):
-    """The ``.npz`` of the thinned parameter path beside a record: ``run.json`` -> ``run.params.npz``."""
+    """Return the ``.npz`` of the thinned parameter path beside a record: ``run.json`` -> ``run.params.npz``."""
     out = Path(out)
     stem = out.name[: -len(out.suffix)] if out.suffix else out.name
     return out.with_name(stem + ".params.npz")
@@ -49,7 +54,7 @@ def _write_param_path(path, steps, theta) -> None:
 
 
 def _summary_window(n: int) -> int:
-    """Steps of the summary's loss window: min(n, max(1000, n // 100))."""
+    """Return the steps of the summary's loss window: min(n, max(1000, n // 100))."""
     return min(n, max(1000, n // 100))
 
 
@@ -285,7 +290,7 @@ def run_train_job(opts, out, params_file, divergence, stream) -> int:
 
 
 def train_outputs(opts):
-    """The ``train`` outputs to check and lock: ``(out, params_file, stream, specs)``.
+    """Return the ``train`` outputs to check and lock: ``(out, params_file, stream, specs)``.
 
     ``out`` the record (default ``runs/train-<data>-<algo>-<seed>.json``); standard output, a
     device or a FIFO is a stream (``stream`` True): the record is written once, at the end, and

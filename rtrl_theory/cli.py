@@ -27,6 +27,13 @@ __all__ = ["main", "build_parser", "run_one_command"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the ``rtrl-theory`` argument parser with every command's subparser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The top-level parser; each command module's ``add_parser`` registers its subcommand.
+    """
     from rtrl_theory._version import __version__
 
     parser = argparse.ArgumentParser(
@@ -44,6 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run the ``rtrl-theory`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The exit status of the command (0 on success).
+    """
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)

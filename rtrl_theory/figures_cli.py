@@ -81,7 +81,7 @@ _WORKER_ENV = {
 # finding and grouping the scripts
 # ------------------------------------------------------------------------------------------------
 def locate_figures_package(package: str = "paper_figures") -> Path:
-    """The folder of the figure-script package ``package``, made importable if needed.
+    """Return the folder of the figure-script package ``package``, made importable if needed.
 
     ``paper_figures`` is importable when installed (it is listed in the package discovery of
     ``pyproject.toml``) or when the working directory is the repository root. Otherwise the
@@ -114,13 +114,13 @@ def locate_figures_package(package: str = "paper_figures") -> Path:
 
 
 def list_scripts(package: str = "paper_figures") -> list[str]:
-    """Module names of the figure scripts (``fig*.py``) of ``package``, sorted."""
+    """Return the module names of the figure scripts (``fig*.py``) of ``package``, sorted."""
     folder = locate_figures_package(package)
     return sorted(p.stem for p in folder.glob("fig*.py"))
 
 
 def select_scripts(names: list[str], only) -> list[str]:
-    """The scripts of ``names`` picked by ``only`` (all when ``only`` is empty).
+    """Return the scripts of ``names`` picked by ``only`` (all when ``only`` is empty).
 
     A token picks the script of that name and every script whose name starts with the token
     followed by ``_``: ``fig01`` picks ``fig01_linear_rnn``.
@@ -269,7 +269,7 @@ def _keep_aside(path: Path, *, copy: bool = False) -> Path:
 
 
 def _load_manifest(path: Path, notices: list | None = None) -> dict:
-    """The entries of the manifest at ``path``, keyed by ``(figure, mode)``.
+    """Return the entries of the manifest at ``path``, keyed by ``(figure, mode)``.
 
     Nothing is dropped silently. A manifest that cannot be read (not JSON, not a manifest, another
     schema) is renamed to ``manifest.json.corrupt-<timestamp>`` and the run starts a new one; a
@@ -550,7 +550,7 @@ def run_figures(
 
 
 def _stale_files(out: Path, entry: dict, previous: dict | None) -> dict:
-    """What a failed figure leaves on disk: ``{"files": {kind: path}, "last_success": date}``.
+    """Return what a failed figure leaves on disk: ``{"files": {kind: path}, "last_success": date}``.
 
     The PNG, PDF and ``.npz`` of the figure that exist now come from an earlier run, not from
     this failed one (a figure script writes its images last). ``last_success`` is the finish

@@ -225,7 +225,7 @@ def plot_block_distances(
 
 
 def plot_tightness(series: dict, *, lines=(1.0,), ax=None, title=None, ylabel=None):
-    """Grouped bars of measured / claimed ratios, one group per component.
+    """Plot grouped bars of measured / claimed ratios, one group per component.
 
     Parameters
     ----------
@@ -383,7 +383,7 @@ def plot_estimate_comparison(
     estimate, stderr, reference, reference_stderr=None, *, labels=("estimate", "reference"),
     xlabel="coordinate", ylabel="value", title=None,
 ):  # fmt: skip
-    r"""A Monte Carlo estimate beside a reference, coordinate by coordinate, and their z-scores.
+    r"""Plot a Monte Carlo estimate beside a reference, coordinate by coordinate, and their z-scores.
 
     Parameters
     ----------
@@ -429,7 +429,7 @@ def plot_estimate_comparison(
 
 
 def plot_expected_path(t, mean, stderr, exact=None, limit=None, *, components=None, title=None):
-    r"""A Monte Carlo path :math:`E[f(Z_t)]` beside an exact path and its limit.
+    r"""Plot a Monte Carlo path :math:`E[f(Z_t)]` beside an exact path and its limit.
 
     Parameters
     ----------
@@ -552,8 +552,10 @@ def plot_measured_vs_bound(labels, measured, bound, *, title=None, ax=None):
 
 
 def plot_poisson_solution(v, stderr, exact=None, bound=None, *, labels=None, title=None, ax=None):
-    r"""The solution v of the Poisson equation (4.1) at a few points: the truncated series (4.3)
-    by Monte Carlo beside the exact solution and the bound (4.6) (shaded :math:`\pm` bound).
+    r"""Plot the solution v of the Poisson equation (4.1) at a few points.
+
+    The truncated series (4.3) by Monte Carlo beside the exact solution and the bound (4.6) (shaded
+    :math:`\pm` bound).
 
     Parameters
     ----------

@@ -154,7 +154,7 @@ def load_power_json(path):
 
 
 def _power_markdown(rows) -> list[str]:
-    """The power section of the Markdown page (empty list without rows)."""
+    """Return the power section of the Markdown page (empty list without rows)."""
     from rtrl_theory.checks import power_summary
 
     if rows is None:
@@ -259,7 +259,9 @@ def _details(entry: dict) -> str:
 
 
 def read_manifest(figures_dir) -> tuple[dict, str]:
-    """``(entries, problem)``: the manifest's entries keyed by ``(figure, mode)``, and why it
+    """Read the figures' manifest: ``(entries, problem)``.
+
+    ``(entries, problem)``: the manifest's entries keyed by ``(figure, mode)``, and why it
     could not be used ("" when it could, or when there is none).
 
     The report only reads the manifest; ``rtrl-theory figures`` keeps an unreadable one aside.
@@ -281,7 +283,7 @@ def read_manifest(figures_dir) -> tuple[dict, str]:
 
 
 def collect_figures(figures_dir, *, problems: list | None = None) -> list[FigureItem]:
-    """The figures of ``figures_dir``, with the status of their last run from the manifest.
+    """Return the figures of ``figures_dir``, with the status of their last run from the manifest.
 
     A figure present in both modes (``<name>.png`` and ``<name>_quick.png``) is listed once, in
     full mode (quick when only the quick run is in the manifest). A figure whose last run
@@ -385,7 +387,7 @@ def _counts(results) -> str:
 def render_markdown(
     results, figures, *, mode: str, base: Path, generated: str, figure_notes=(), power=None
 ) -> str:
-    """The Markdown page (image links relative to ``base``, the report's folder).
+    """Return the Markdown page (image links relative to ``base``, the report's folder).
 
     ``figure_notes``: sentences shown above the figures (e.g. an unreadable manifest);
     ``power``: the rows of :func:`rtrl_theory.checks.run_power`, or None for no power section.
@@ -466,7 +468,7 @@ def render_html(
     figure_notes=(),
     power=None,
 ) -> str:
-    """The HTML page: self-contained (images as base64) unless ``embed=False``."""
+    """Return the HTML page: self-contained (images as base64) unless ``embed=False``."""
     e = html.escape
     rows = []
     for r in results:
@@ -562,7 +564,9 @@ def write_report(
     power=None,
     power_mode: str | None = None,
 ) -> dict:
-    """Write ``<out>/report.md``, ``<out>/report.html`` and ``<out>/verify.json`` (and
+    """Write the report's Markdown, HTML and JSON files under ``out``.
+
+    Write ``<out>/report.md``, ``<out>/report.html`` and ``<out>/verify.json`` (and
     ``<out>/power.json`` with a power table).
 
     Parameters
@@ -592,8 +596,8 @@ def write_report(
         marked stale), ``figure_notes`` problems with the figures folder (an unreadable
         manifest).
     """
-    from rtrl_theory.checks import results_to_json
     from rtrl_theory._outputs import write_json_atomic
+    from rtrl_theory.checks import results_to_json
 
     if results is None:
         raise ValueError("results: expected the check results (rtrl_theory.checks.run_checks)")

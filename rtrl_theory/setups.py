@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ class PaperSetup:
 
     @classmethod
     def build(cls, config: PaperConfig, rng, *, order: int = 1, force: bool = False,
-              joint: bool = True) -> "PaperSetup":
+              joint: bool = True) -> PaperSetup:
         """Build the set-up.
 
         Parameters
@@ -135,8 +136,8 @@ class PaperSetup:
             setup = setup.joint_process(order=order, force=force)
         return setup
 
-    def joint_process(self, order: int = 1, force: bool = False) -> "PaperSetup":
-        """This set-up with its joint process ([P1] eq. 3.3) built."""
+    def joint_process(self, order: int = 1, force: bool = False) -> PaperSetup:
+        """Return this set-up with its joint process ([P1] eq. 3.3) built."""
         from dataclasses import replace
 
         from rtrl_theory.runners import JointProcess
@@ -155,7 +156,7 @@ class ContractionReport:
     """
 
     setup: PaperSetup
-    experiment: "ContractionExperiment"
+    experiment: ContractionExperiment
     estimates: dict
     rows: dict
     ok: bool
@@ -164,10 +165,11 @@ class ContractionReport:
 
     @property
     def rho_bar(self):
+        """The contraction factor rho_bar = max(lam, rho) of Proposition 3.1 of [P1], from the assumptions."""
         return self.setup.assumptions.rho_bar
 
     def format(self) -> str:
-        """The rate table and the rho_bar line, as printed by ``rtrl-theory contraction``."""
+        """Return the rate table and the rho_bar line, as printed by ``rtrl-theory contraction``."""
         rep, lam = self.setup.assumptions, self.setup.config.lam
         head = (f"{'coupling':<12} {'block':<10} {'rate':>8} {'95% CI':>22} {'floor':>10} "
                 f"{'points':>6}  verdict")
@@ -189,7 +191,7 @@ class ContractionReport:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        """The JSON record (schema ``rtrl-theory/contraction/1``)."""
+        """Return the JSON record (schema ``rtrl-theory/contraction/1``)."""
         from rtrl_theory._outputs import environment_info
 
         e, m, rep = self.experiment, self.setup.model, self.setup.assumptions
@@ -327,9 +329,12 @@ class ContractionExperiment:
         return rows, ok
 
     def _stationary_marginals(self, setup, rngs):
-        """Run K particles to (near) stationarity: burn-in to 1e-6 of the initial W1 at rate
+        """Run K particles to (near) stationarity and summarise S and J.
+
+        Run K particles to (near) stationarity: burn-in to 1e-6 of the initial W1 at rate
         rho_bar (200 steps when rho_bar >= 1 or undefined); summaries of S and the four largest
-        entries of J."""
+        entries of J.
+        """
         from rtrl_theory.estimators import burn_in_for, ensemble_summary
 
         rho_bar, jp, K, N = setup.assumptions.rho_bar, setup.joint, self.particles, \
@@ -356,7 +361,9 @@ def _pick(value, default):
 
 @dataclass(frozen=True)
 class TrainSetup:
-    """One training recipe: what :func:`rtrl_theory.runners.train_online` needs, and the record's
+    """One training recipe for :func:`rtrl_theory.runners.train_online`.
+
+    One training recipe: what :func:`rtrl_theory.runners.train_online` needs, and the record's
     description of it.
 
     ``data`` is a DataProcess (with ``rng`` its generator) or arrays ``(X, Y)``; ``evaluate`` maps
@@ -377,16 +384,19 @@ class TrainSetup:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_options(cls, opts, seed_seq) -> "TrainSetup":
-        """The recipe for ``opts.data`` (synthetic, shakespeare, lob, lob-synthetic) from the
-        ``train`` options (defaults filled in); ``seed_seq`` a numpy SeedSequence."""
+    def from_options(cls, opts, seed_seq) -> TrainSetup:
+        """Return the recipe for ``opts.data`` from the ``train`` options.
+
+        Return the recipe for ``opts.data`` (synthetic, shakespeare, lob, lob-synthetic) from the
+        ``train`` options (defaults filled in); ``seed_seq`` a numpy SeedSequence.
+        """
         builders = {"synthetic": cls.synthetic, "shakespeare": cls.shakespeare,
                     "lob": cls.lob, "lob-synthetic": cls.lob}
         return builders[opts.data](opts, seed_seq)
 
     @classmethod
-    def synthetic(cls, opts, seed_seq) -> "TrainSetup":
-        """The paper RNN on Example 2.4's chain, teacher or Lipschitz target ([P1] Section 7.1)."""
+    def synthetic(cls, opts, seed_seq) -> TrainSetup:
+        """Return the paper RNN on Example 2.4's chain, teacher or Lipschitz target ([P1] Section 7.1)."""
         from rtrl_theory.cells import PaperRNN
         from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, TeacherTarget
 
@@ -431,8 +441,8 @@ class TrainSetup:
         )
 
     @classmethod
-    def shakespeare(cls, opts, seed_seq) -> "TrainSetup":
-        """A character-level GRU or Elman network on tiny shakespeare ([P1] Section 7.4)."""
+    def shakespeare(cls, opts, seed_seq) -> TrainSetup:
+        """Return a character-level GRU or Elman network on tiny shakespeare ([P1] Section 7.4)."""
         from rtrl_theory.cells import char_rnn
         from rtrl_theory.data import (
             TINY_SHAKESPEARE,
@@ -485,8 +495,8 @@ class TrainSetup:
         )
 
     @classmethod
-    def lob(cls, opts, seed_seq) -> "TrainSetup":
-        """An Elman tanh network on the order book's two inputs ([P1] Section 7.5)."""
+    def lob(cls, opts, seed_seq) -> TrainSetup:
+        """Return an Elman tanh network on the order book's two inputs ([P1] Section 7.5)."""
         from rtrl_theory.runners._real_data import (
             load_lob_split,
             lob_baselines,

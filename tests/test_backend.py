@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("numba")
 
-from rtrl_theory import ElmanRNN, LinearSDE, LSTMRNN, NeuralSDE, PaperRNN, loss_and_grad  # noqa: E402
+from rtrl_theory import LSTMRNN, ElmanRNN, LinearSDE, NeuralSDE, PaperRNN, loss_and_grad  # noqa: E402
 from rtrl_theory.cells import GRURNN, char_rnn  # noqa: E402
 from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, bits_per_character  # noqa: E402
 from rtrl_theory.engine import BackendPlan, select_backend  # noqa: E402

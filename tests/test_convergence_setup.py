@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rtrl_theory.bounds import check_assumptions
-from rtrl_theory.data import DataProcess, DelayLineCell, ExampleChain, delayed_input_teacher
-from rtrl_theory.bounds import lifted_chain_report
-from rtrl_theory.data import lifted_chain_step, trace_process
+from rtrl_theory.bounds import check_assumptions, lifted_chain_report
+from rtrl_theory.data import (
+    DataProcess,
+    DelayLineCell,
+    ExampleChain,
+    delayed_input_teacher,
+    lifted_chain_step,
+    trace_process,
+)
 from rtrl_theory.estimators import (
     delay_line_setup,
     estimate_contraction_rate,

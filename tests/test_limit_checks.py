@@ -11,7 +11,6 @@ standard errors.
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 import pytest

@@ -7,7 +7,6 @@ piece must be recomputed.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from proofs_checks import _montecarlo

@@ -314,7 +314,7 @@ def test_particle_z_test_false_failure_rate_over_seeds():
     """20 seeds x 3 systems at family level 1e-3: expected failures <= 0.06; allow at most 1
     (P(>= 2 failures) <= C(60, 2) 1e-6 < 2e-3)."""
     failures, worst = 0, []
-    for name, make in SYSTEMS.items():
+    for make in SYSTEMS.values():
         model, params, process = make()
         o = linear_stationary(model, params, process)
         truth = np.r_[o.loss, o.grad]

@@ -1,4 +1,4 @@
-r"""The assumptions checker: do the hypotheses of [P1]'s convergence theorem hold for a configuration?
+r"""The assumptions checker: whether the hypotheses of [P1]'s convergence theorem hold.
 
 Hypotheses (THEORY.md sections 1, 4, 6):
 
@@ -63,7 +63,7 @@ class AssumptionsReport:
         return d
 
     def format(self) -> str:
-        """A human-readable report (the ``rtrl-theory assumptions`` output)."""
+        """Return a human-readable report (the ``rtrl-theory assumptions`` output)."""
         c = self.config
         lines = [
             f"Configuration: N = {c['n_hidden']}, d = {c['n_input']}, f = {c['c_f']:g} "
@@ -126,7 +126,7 @@ def _model(n_hidden, n_input, c_f, c_g, bounded_map):
 
 
 def c_f_max(n_hidden: int, n_input: int, c_g: float, bounded_map: str = "tanh", C_x: float = 1.0):
-    """The largest c_f with rho < 1 (rho is increasing in c_f and blows up as N C_f -> 4)."""
+    """Return the largest c_f with rho < 1 (rho is increasing in c_f and blows up as N C_f -> 4)."""
     hi = 4.0 / n_hidden * (1.0 - 1e-12)
 
     def excess(cf):

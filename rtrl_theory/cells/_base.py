@@ -97,7 +97,7 @@ class ParamBlock:
         return self.offset + self.size
 
     def unflatten(self, theta: np.ndarray) -> np.ndarray:
-        """The (n_rows, n_cols) matrix from a flat parameter vector (column-stacked vec)."""
+        """Return the (n_rows, n_cols) matrix from a flat parameter vector (column-stacked vec)."""
         return theta[self.offset : self.stop].reshape(self.n_cols, self.n_rows).T
 
     def flatten_into(self, out: np.ndarray, mat: np.ndarray) -> None:
@@ -117,7 +117,7 @@ class StateJacobian:
     mats: tuple[np.ndarray, ...]
 
     def dense(self) -> np.ndarray:
-        """The (K, N, N) Jacobians, built densely (for tests and small problems only)."""
+        """Return the (K, N, N) Jacobians, built densely (for tests and small problems only)."""
         K, N = self.coefs[0].shape if self.coefs else self.diag.shape
         out = np.zeros((K, N, N))
         if self.diag is not None:
@@ -155,7 +155,7 @@ class RowLocalTerm:
         return self.a.shape[1] if self.n_rows is None else self.n_rows
 
     def values(self) -> np.ndarray:
-        """The nonzero entries as a (K, m, N) array ``[c, j, i]`` (column-stacked order)."""
+        """Return the nonzero entries as a (K, m, N) array ``[c, j, i]`` (column-stacked order)."""
         v = self.a[:, None, :] * self.u[:, :, None]
         if self.w is not None:
             v = v * self.w.T[None, :, :]
@@ -205,25 +205,28 @@ class IndexedRowLocalTerm:
         return self.a.shape[1] if self.n_rows is None else self.n_rows
 
     def coefficients(self) -> np.ndarray:
-        """The nonzero entries ``a[c, i] w[i, index[c]]`` as a (K, n) array."""
+        """Return the nonzero entries ``a[c, i] w[i, index[c]]`` as a (K, n) array."""
         if self.w is None:
             return self.a
         return self.a * self.w[:, self.index].T
 
     def rows(self, n_state: int | None = None) -> np.ndarray:
-        """Flat parameter positions ``offset + index[c] R + row0 + i`` of the nonzero entries,
-        (K, n) (``n_state`` is accepted for compatibility; R is :attr:`block_rows`)."""
+        """Return the flat parameter positions of the nonzero entries, (K, n).
+
+        Flat parameter positions ``offset + index[c] R + row0 + i`` of the nonzero entries,
+        (K, n) (``n_state`` is accepted for compatibility; R is :attr:`block_rows`).
+        """
         idx = np.asarray(self.index, dtype=np.intp)
         n = self.a.shape[1]
         R = self.block_rows
         return self.offset + idx[:, None] * R + self.row0 + np.arange(n)[None, :]
 
     def state_rows(self) -> slice:
-        """The state entries the term drives, ``state0 : state0 + n``."""
+        """Return the state entries the term drives, ``state0 : state0 + n``."""
         return slice(self.state0, self.state0 + self.a.shape[1])
 
     def to_dense(self) -> RowLocalTerm:
-        """The same term as a :class:`RowLocalTerm` with a dense one-hot ``u`` (tests only)."""
+        """Return the same term as a :class:`RowLocalTerm` with a dense one-hot ``u`` (tests only)."""
         K = self.a.shape[0]
         u = np.zeros((K, self.n_cols))
         u[np.arange(K), np.asarray(self.index, dtype=np.intp)] = 1.0
@@ -372,7 +375,25 @@ class Cell:
         raise NotImplementedError
 
     def linearize(self, prep, S: np.ndarray, X: np.ndarray) -> Linearization:
-        """Next state and the structured Jacobians (module docstring)."""
+        r"""Take one step and return the structured Jacobians that RTRL needs.
+
+        Parameters
+        ----------
+        prep : object
+            ``self.prepare(theta_c)``.
+        S : ndarray, shape (K, N)
+            The states :math:`S_t` of K chains.
+        X : ndarray, shape (K, d), or (K,) of int for one-hot inputs
+            The inputs :math:`X_t`.
+
+        Returns
+        -------
+        Linearization
+            ``S_next`` (K, N) :math:`= S_{t+1}`; ``state_jac``, the Jacobian
+            :math:`\partial S_{t+1}/\partial S_t` as a :class:`StateJacobian` (for the paper's
+            RNN, :math:`D_t f(B)`); ``param_terms``, the immediate Jacobian :math:`M_t` of
+            (2.20)-(2.21) of [P1] as row-local terms (module docstring).
+        """
         raise NotImplementedError
 
     def second_order_pieces(self, prep, S: np.ndarray, X: np.ndarray) -> SecondOrderPieces:
@@ -511,7 +532,7 @@ class PreactivationCell(Cell):
         return SecondOrderPieces(s, phi1, phi2, u, prep.G1, prep.G2, prep.rec, self.state_cols)
 
     def compiled(self) -> CompiledCell | None:
-        """The compiled description: forward ``"preactivation"`` (z = Theta~ u~, S' = phi(z)).
+        """Return the compiled description: forward ``"preactivation"`` (z = Theta~ u~, S' = phi(z)).
 
         None when the activation or a weight map has no compiled form. Coefficient rows: 0 is
         phi'(z), 1 is phi''(z).

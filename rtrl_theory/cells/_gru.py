@@ -1,4 +1,6 @@
-r"""Character-level recurrent models of [P1] Section 7: the GRU and the Elman network with one-hot
+r"""Character-level recurrent models of [P1] Section 7: the GRU and the one-hot Elman network.
+
+Character-level recurrent models of [P1] Section 7: the GRU and the Elman network with one-hot
 inputs and a softmax head, as cells of the one sensitivity engine.
 
 **GRU** (:class:`GRUCell`). With input :math:`x` (dense, or the one-hot vector :math:`e_x` of a
@@ -426,7 +428,7 @@ class _KindModel(RNNModel):
         return X, Y
 
     def named(self, params) -> dict[str, np.ndarray]:
-        """The head's and the cell's parameter blocks by name, as matrices (copies)."""
+        """Return the head's and the cell's parameter blocks by name, as matrices (copies)."""
         theta = self.flatten(params)
         th, tc = self.split(theta)
         out = {}
@@ -582,7 +584,7 @@ class CharElmanRNN(_KindModel):
 
 
 def char_rnn(cell: str, n_hidden: int, n_vocab: int, *, input_kind: str = "onehot"):
-    """A character-level model of [P1] Section 7.4 by name: one-hot inputs, softmax head.
+    """Return a character-level model of [P1] Section 7.4 by name: one-hot inputs, softmax head.
 
     Parameters
     ----------

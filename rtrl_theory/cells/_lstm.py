@@ -55,8 +55,8 @@ from ._base import (
     RowLocalTerm,
     StateJacobian,
 )
-from ._heads import SquaredErrorReadout, StateSliceHead
 from ._gru import _KindModel
+from ._heads import SquaredErrorReadout, StateSliceHead
 from ._softmax import SoftmaxCrossEntropy
 
 __all__ = ["LSTMCell", "LSTMRNN", "PreparedLSTM"]
@@ -211,8 +211,11 @@ class LSTMCell(Cell):
         )
 
     def compiled(self) -> CompiledCell:
-        """Compiled description (forward ``"lstm"``, ``cells._base``): coefficient rows 0-3 are
-        gates i, f, g, o on h', rows 4-6 gates i, f, g on c'."""
+        """Return the compiled description of the LSTM cell (forward ``"lstm"``).
+
+        Compiled description (forward ``"lstm"``, ``cells._base``): coefficient rows 0-3 are
+        gates i, f, g, o on h', rows 4-6 gates i, f, g on c'.
+        """
         N, d = self.n_hidden, self.n_input
         src = "onehot" if self.input_kind == "onehot" else "input"
         R = 4 * N

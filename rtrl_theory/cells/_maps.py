@@ -94,7 +94,7 @@ class Sigmoid(ScalarMap):
 
     @staticmethod
     def deriv_from_value(s, n: int = 1):
-        """Derivative of order ``n`` expressed through ``s = sigma(u)`` (Appendix A of [P1])."""
+        """Return the derivative of order ``n`` expressed through ``s = sigma(u)`` (Appendix A of [P1])."""
         p1 = s * (1.0 - s)
         if n == 1:
             return p1

@@ -47,7 +47,7 @@ class RNNModel:
         return np.array(theta, dtype=float)
 
     def flatten(self, params, name: str = "params") -> np.ndarray:
-        """The flat parameter vector theta of ``params``, checked (Notation 2.11's order).
+        """Return the flat parameter vector theta of ``params``, checked (Notation 2.11's order).
 
         Parameters
         ----------
@@ -69,7 +69,7 @@ class RNNModel:
 
     # -- deprecated alias (issue 16: one way to flatten parameters) ----------------------------
     def as_flat(self, params, name: str = "params") -> np.ndarray:
-        """Deprecated alias of :meth:`flatten` (kept for one release)."""
+        """Flatten ``params``: deprecated alias of :meth:`flatten` (kept for one release)."""
         warnings.warn(
             f"{type(self).__name__}.as_flat is deprecated; use .flatten(params, name)",
             DeprecationWarning,

@@ -98,7 +98,7 @@ class PaperParams:
         return np.concatenate([self.alpha, self.W.T.reshape(-1), self.B.T.reshape(-1)])
 
     def flat(self) -> np.ndarray:  # deprecated alias (issue 16)
-        """Deprecated: use ``model.flatten(params)``."""
+        """Flatten ``params`` (deprecated: use ``model.flatten(params)``)."""
         return deprecated_flat(self)
 
     @classmethod

@@ -76,7 +76,7 @@ ACTIVATIONS = {"tanh": Tanh, "relu": ReLU, "elu": ELU}
 
 
 def activation_map(activation) -> ScalarMap:
-    """The activation :math:`\\phi` from a name in :data:`ACTIVATIONS` or a ScalarMap instance."""
+    r"""Return the activation :math:`\phi` from a name in :data:`ACTIVATIONS` or a ScalarMap instance."""
     if isinstance(activation, ScalarMap):
         return activation
     if isinstance(activation, str) and activation in ACTIVATIONS:
@@ -382,7 +382,7 @@ class _Section7Params:
         return np.concatenate([self.C, *self._arrays()])
 
     def flat(self) -> np.ndarray:  # deprecated alias (issue 16)
-        """Deprecated: use ``model.flatten(params)``."""
+        """Flatten ``params`` (deprecated: use ``model.flatten(params)``)."""
         return deprecated_flat(self)
 
     @classmethod

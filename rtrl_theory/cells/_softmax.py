@@ -143,11 +143,11 @@ class SoftmaxCrossEntropy:
         return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
     def predict(self, theta_h: np.ndarray, S: np.ndarray) -> np.ndarray:
-        """Class probabilities :math:`\\mathrm{softmax}(VS + c)`, (K, C)."""
+        r"""Class probabilities :math:`\mathrm{softmax}(VS + c)`, (K, C)."""
         return np.exp(self._log_softmax(self.logits(theta_h, S)))
 
     def loss(self, theta_h: np.ndarray, S: np.ndarray, y) -> np.ndarray:
-        """Cross-entropy :math:`-\\log p_y` in nats for K states and labels ``y`` (K,), (K,)."""
+        r"""Cross-entropy :math:`-\log p_y` in nats for K states and labels ``y`` (K,), (K,)."""
         logp = self._log_softmax(self.logits(theta_h, S))
         y = np.asarray(y, dtype=np.intp)
         return -logp[np.arange(S.shape[0]), y]

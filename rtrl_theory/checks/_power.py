@@ -326,7 +326,9 @@ def _fate(o: MutantOutcome) -> str:
 
 
 def format_power_table(rows: list[PowerRow], *, width: int | None = None) -> str:
-    """Plain-text power table: per check, the mutants tried and caught, the share, and each
+    """Format the power rows as a plain-text table.
+
+    Plain-text power table: per check, the mutants tried and caught, the share, and each
     mutant's fate; then the total line and every missed, crashed or uncatchable mutant with why.
 
     ``width`` (characters, e.g. the terminal's) wraps the mutants column to fit; default 100.
@@ -395,7 +397,7 @@ def format_power_table(rows: list[PowerRow], *, width: int | None = None) -> str
 
 
 def power_to_json(rows: list[PowerRow], *, quick: bool, seed: int = 0) -> dict:
-    """A JSON-ready dict: mode, seed, the summary and per check every mutant's outcome."""
+    """Return a JSON-ready dict: mode, seed, the summary and per check every mutant's outcome."""
     from dataclasses import asdict
 
     return {

@@ -210,7 +210,7 @@ def status_counts(results: list[CheckResult]) -> dict:
 
 
 def format_counts(results: list[CheckResult]) -> str:
-    """The summary line: pass, fail, refuted and note counted separately (skip when any)."""
+    """Return the summary line: pass, fail, refuted and note counted separately (skip when any)."""
     if not results:
         return "no checks"
     counts = status_counts(results)
@@ -295,8 +295,11 @@ def format_markdown(results: list[CheckResult]) -> str:
 
 
 def results_to_json(results: list[CheckResult], *, quick: bool, seed: int | None = None) -> dict:
-    """A JSON-ready dict: ``mode``, ``n_failed``, ``counts`` (per status), ``results`` and, when
-    given, the ``seed`` shift the checks ran with."""
+    """Return the check results as a JSON-ready dict.
+
+    The keys are ``mode``, ``n_failed``, ``counts`` (per status), ``results`` and, when given, the
+    ``seed`` shift the checks ran with.
+    """
     out = {
         "mode": "quick" if quick else "full",
         "n_failed": sum(r.failed for r in results),

@@ -22,7 +22,7 @@ __all__ = [
 
 
 def add_model_args(p):
-    """The paper RNN's flags, shared by train and assumptions."""
+    """Return the paper RNN's flags, shared by train and assumptions."""
     p.add_argument("--n-hidden", type=int, default=4, help="N (default 4)")
     p.add_argument("--n-input", type=int, default=2, help="d (default 2)")
     p.add_argument("--c-f", type=float, default=None, help="scale of f (default 0.5/N)")
@@ -44,7 +44,7 @@ def seed_arg(text: str) -> int:
 
 
 def terminal_width() -> int | None:
-    """The terminal's width when standard output is one, else None (the fixed default widths)."""
+    """Return the terminal's width when standard output is one, else None (the fixed default widths)."""
     import shutil
 
     if not sys.stdout.isatty():

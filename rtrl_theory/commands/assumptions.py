@@ -8,6 +8,13 @@ from rtrl_theory.commands._common import add_model_args, prepare_outputs_or_repo
 
 
 def add_parser(sub):
+    """Register the ``assumptions`` subcommand and its flags.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``rtrl-theory`` parser (:func:`rtrl_theory.cli.build_parser`).
+    """
     p = sub.add_parser(
         "assumptions",
         help="check the hypotheses of the convergence theorem for a configuration",
@@ -41,8 +48,8 @@ def add_parser(sub):
 
 
 def _cmd_assumptions(args) -> int:
-    from rtrl_theory.bounds import check_assumptions
     from rtrl_theory._outputs import write_json_atomic
+    from rtrl_theory.bounds import check_assumptions
 
     outputs = prepare_outputs_or_report("assumptions", (("--json", args.json),))
     if outputs is None:

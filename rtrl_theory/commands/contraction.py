@@ -9,6 +9,13 @@ from rtrl_theory.commands._common import add_model_args, error, prepare_outputs_
 
 
 def add_parser(sub):
+    """Register the ``contraction`` subcommand and its flags.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``rtrl-theory`` parser (:func:`rtrl_theory.cli.build_parser`).
+    """
     p = sub.add_parser(
         "contraction",
         help="measure the W1 contraction rate of the joint process beside rho_bar",

@@ -7,6 +7,13 @@ from pathlib import Path
 
 
 def add_parser(sub):
+    """Register the ``fetch-data`` subcommand and its flags.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``rtrl-theory`` parser (:func:`rtrl_theory.cli.build_parser`).
+    """
     p = sub.add_parser(
         "fetch-data",
         help="download the real data sets into a data directory, checked by SHA-256",

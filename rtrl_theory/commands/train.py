@@ -8,11 +8,17 @@ from pathlib import Path
 
 from rtrl_theory.commands._common import error as _error
 
-
 DATA_KINDS = ("synthetic", "shakespeare", "lob", "lob-synthetic")
 
 
 def add_parser(sub):
+    """Register the ``train`` subcommand and its flags.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``rtrl-theory`` parser (:func:`rtrl_theory.cli.build_parser`).
+    """
     p = sub.add_parser(
         "train",
         help="train online with RTRL or TBPTT and write a JSON run record",

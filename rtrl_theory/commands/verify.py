@@ -8,6 +8,13 @@ from rtrl_theory.commands._common import prepare_outputs_or_report, seed_arg, te
 
 
 def add_parser(sub):
+    """Register the ``verify`` subcommand and its flags.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The subparsers of the ``rtrl-theory`` parser (:func:`rtrl_theory.cli.build_parser`).
+    """
     p = sub.add_parser(
         "verify",
         help="run the verification checks of [P1]'s statements",
@@ -57,9 +64,12 @@ def add_parser(sub):
 
 
 class _VerifyProgress:
-    """Progress over the checks on standard error: a tqdm bar on a terminal (the current id as
+    """Progress over the checks on standard error.
+
+    Progress over the checks on standard error: a tqdm bar on a terminal (the current id as
     its description, each finished check's status and time printed above it), plain
-    ``running <id> ...`` / ``<id>: <status> in <t> s`` lines otherwise."""
+    ``running <id> ...`` / ``<id>: <status> in <t> s`` lines otherwise.
+    """
 
     def __init__(self, total: int, unit: str = "check"):
         self.bar = None
@@ -88,9 +98,15 @@ class _VerifyProgress:
 
 
 def _cmd_verify(args) -> int:
-    from rtrl_theory.checks import discover, format_markdown, format_table
-    from rtrl_theory.checks import results_to_json, run_checks, select
     from rtrl_theory._outputs import write_json_atomic
+    from rtrl_theory.checks import (
+        discover,
+        format_markdown,
+        format_table,
+        results_to_json,
+        run_checks,
+        select,
+    )
 
     if args.list:
         for cid, mod in discover().items():
@@ -145,8 +161,8 @@ def _cmd_verify(args) -> int:
 
 def _verify_power(args, selected: dict, outputs) -> int:
     """``verify --power``: the power table; exit 1 on a failing baseline or a missed mutant."""
-    from rtrl_theory.checks import format_power_table, power_summary, power_to_json, run_power
     from rtrl_theory._outputs import write_json_atomic
+    from rtrl_theory.checks import format_power_table, power_summary, power_to_json, run_power
 
     n_runs = sum(1 + len(getattr(m, "MUTANTS", ())) for m in selected.values())
     bar = _VerifyProgress(n_runs, unit="run")

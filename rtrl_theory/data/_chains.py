@@ -115,7 +115,7 @@ class ExampleChain:
 
     @classmethod
     def random(cls, n_input: int, lam: float, noise: float = 0.5, *, rng=None) -> ExampleChain:
-        """A chain with a random mixing matrix, rows rescaled to absolute sum 1."""
+        """Return a chain with a random mixing matrix, rows rescaled to absolute sum 1."""
         rng = as_rng(rng)
         d = positive_int(n_input, "n_input")
         A = rng.standard_normal((d, d))
@@ -150,7 +150,7 @@ class TeacherTarget:
         return self.model.cell.initial_state(n_chains)
 
     def output(self, state: np.ndarray) -> np.ndarray:
-        """The teacher's noiseless output for hidden states ``state`` (K, N*), (K,)."""
+        """Return the teacher's noiseless output for hidden states ``state`` (K, N*), (K,)."""
         return self.model.head.predict(self.model.split(self._theta)[0], state)
 
     def evaluate(self, X: np.ndarray, eta: np.ndarray, state):
@@ -253,7 +253,7 @@ class DataProcess:
         return self.chain.n_input
 
     def stream(self, rng=None, *, x0=None, n_chains: int | None = None) -> DataStream:
-        """A stateful stream that yields consecutive pieces of one long realisation."""
+        """Return a stateful stream that yields consecutive pieces of one long realisation."""
         return DataStream(self, rng, x0=x0, n_chains=n_chains)
 
     def sample(self, n_steps: int, rng=None, *, x0=None, n_chains: int | None = None):
@@ -289,7 +289,7 @@ class DataStream:
         self.position = 0
 
     def next(self, n_steps: int):
-        """The next ``n_steps`` of the realisation, as ``(X, Y)`` (``Y`` None without a target)."""
+        """Return the next ``n_steps`` of the realisation, as ``(X, Y)`` (``Y`` None without a target)."""
         T = positive_int(n_steps, "n_steps")
         chain, target = self.process.chain, self.process.target
         K = self.n_chains

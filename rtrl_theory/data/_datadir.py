@@ -54,7 +54,7 @@ def _project_default() -> Path | None:
 
 
 def resolve_data_dir(path=None) -> Path:
-    """The data directory: ``path`` > ``$RTRL_THEORY_DATA`` > ``../shared/data`` (module docstring).
+    """Return the data directory: ``path`` > ``$RTRL_THEORY_DATA`` > ``../shared/data`` (module docstring).
 
     Parameters
     ----------

@@ -20,8 +20,9 @@ __all__ = ["AR1Chain"]
 
 @dataclass(frozen=True, eq=False)
 class AR1Chain:
-    r"""Gaussian AR(1) inputs :math:`X_{t+1} = \Phi X_t + \varepsilon_{t+1}`,
-    :math:`\varepsilon\sim N(0, \sigma^2 I_d)` i.i.d.
+    r"""Gaussian AR(1) inputs :math:`X_{t+1} = \Phi X_t + \varepsilon_{t+1}`.
+
+    The innovations are :math:`\varepsilon\sim N(0, \sigma^2 I_d)` i.i.d.
 
     Parameters
     ----------
@@ -85,7 +86,7 @@ class AR1Chain:
         return x @ self.Phi.T + eps
 
     def draw_noise(self, rng: np.random.Generator, shape) -> np.ndarray:
-        """``shape + (d,)`` i.i.d. :math:`N(0, \\sigma^2)` draws."""
+        r"""``shape + (d,)`` i.i.d. :math:`N(0, \sigma^2)` draws."""
         return rng.normal(0.0, self.std, size=tuple(shape) + (self.n_input,))
 
     def sample(self, n_steps: int, rng=None, *, x0=None, n_chains: int | None = None):

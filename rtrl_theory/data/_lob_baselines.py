@@ -1,6 +1,9 @@
-r"""Baselines for the limit-order-book classification of [P1] Section 7.5: the class prior and a
+r"""Baselines for the limit-order-book classification of [P1] Section 7.5.
+
+Baselines for the limit-order-book classification of [P1] Section 7.5: the class prior and a
 multinomial logistic regression (fitted by Newton's method; no scikit-learn), scored by accuracy
-and cross-entropy on the test part of a time split."""
+and cross-entropy on the test part of a time split.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ def _scores(name, P, y_test, n_train) -> BaselineResult:
 
 
 def prior_baseline(y_train, y_test, *, smoothing: float = 1.0) -> BaselineResult:
-    r"""The class prior: predict the training frequencies :math:`\hat p_k` for every test event.
+    r"""Return the class prior: predict the training frequencies :math:`\hat p_k` for every test event.
 
     .. math:: \hat p_k = \frac{n_k + \alpha}{n + 3\alpha}
 

@@ -490,7 +490,7 @@ def validate_lobster(day: LobsterDay) -> LobsterDay:
 # Features and labels
 # ------------------------------------------------------------------------------------------------
 def lob_features(day: LobsterDay, *, tick: float = 100) -> tuple[np.ndarray, np.ndarray]:
-    r"""Inputs and labels of [P1]'s limit-order-book experiment (THEORY.md section 10, item 7.5).
+    r"""Build the inputs and labels of [P1]'s limit-order-book experiment (THEORY.md section 10, item 7.5).
 
     With :math:`m_t = (a^1_t + b^1_t)/2` the mid price after event :math:`t` and
     :math:`q^a_t, q^b_t` the level-1 sizes after event :math:`t`, for

@@ -61,7 +61,7 @@ __all__ = [
 # Random matrices
 # ------------------------------------------------------------------------------------------------
 def wishart_matrix(n: int, rng=None, *, dof: int | None = None, scale: float = 1.0) -> np.ndarray:
-    r"""A Wishart matrix :math:`A = \frac{c}{m} G G^\top`, G (n, m) standard Gaussian, (7.3) of [P1].
+    r"""Return a Wishart matrix :math:`A = \frac{c}{m} G G^\top`, G (n, m) standard Gaussian, (7.3) of [P1].
 
     Equivalently :math:`A = \frac{c}{m}\sum_{i=1}^m v_i v_i^\top` with :math:`v_i` i.i.d.
     :math:`N(0, I_n)`, so :math:`E[A] = c I`.
@@ -111,7 +111,7 @@ def wishart_matrix(n: int, rng=None, *, dof: int | None = None, scale: float = 1
 
 
 def rescaled_gaussian_matrix(n: int, gamma: float, rng=None) -> np.ndarray:
-    r"""The matrix :math:`\gamma G/\sqrt n`, G (n, n) standard Gaussian: :math:`W^*` of Section 7.2.
+    r"""Return the matrix :math:`\gamma G/\sqrt n`, G (n, n) standard Gaussian: :math:`W^*` of Section 7.2.
 
     By the circular law its eigenvalues fill the disc of radius :math:`\gamma` as n grows, and its
     spectral norm tends to :math:`2\gamma`.
@@ -175,11 +175,11 @@ class GaussianInputs:
         return math.inf
 
     def step(self, x: np.ndarray, eps: np.ndarray) -> np.ndarray:
-        """:math:`X_{t+1} = \\varepsilon_{t+1}` (independent of ``x``)."""
+        r""":math:`X_{t+1} = \varepsilon_{t+1}` (independent of ``x``)."""
         return eps
 
     def draw_noise(self, rng: np.random.Generator, shape) -> np.ndarray:
-        """``shape + (d,)`` i.i.d. :math:`N(0, \\sigma^2)` draws."""
+        r"""``shape + (d,)`` i.i.d. :math:`N(0, \sigma^2)` draws."""
         return rng.normal(0.0, self.std, size=tuple(shape) + (self.n_input,))
 
     def sample(self, n_steps: int, rng=None, *, n_chains: int | None = None) -> np.ndarray:
@@ -241,7 +241,7 @@ def linear_sde_teacher(
     dof: int | None = None,
     wishart_scale: float = 1.0,
 ) -> Teacher:
-    r"""The teacher of Section 7.1, (7.2): a :class:`LinearSDE` with :math:`A = -A^*`.
+    r"""Return the teacher of Section 7.1, (7.2): a :class:`LinearSDE` with :math:`A = -A^*`.
 
     .. math::
 
@@ -312,7 +312,7 @@ def elman_teacher(
     input_std: float = 1.0,
     bias: bool = False,
 ) -> Teacher:
-    r"""The teacher of Section 7.2, (7.5): an :class:`ElmanRNN` with rescaled Gaussian :math:`W^*`.
+    r"""Return the teacher of Section 7.2, (7.5): an :class:`ElmanRNN` with rescaled Gaussian :math:`W^*`.
 
     .. math::
 
@@ -385,7 +385,7 @@ def neural_sde_teacher(
     dof: int | None = None,
     wishart_scale: float = 1.0,
 ) -> Teacher:
-    r"""The teacher of Section 7.3, (7.7): a :class:`NeuralSDE` with Wishart :math:`A^*`.
+    r"""Return the teacher of Section 7.3, (7.7): a :class:`NeuralSDE` with Wishart :math:`A^*`.
 
     .. math::
 
@@ -455,7 +455,9 @@ def neural_sde_teacher(
 
 
 class DelayLineCell(Cell):
-    r"""A parameter-free shift register: the state after step t is
+    r"""A parameter-free shift register of the last ``delay + 1`` inputs.
+
+    A parameter-free shift register: the state after step t is
     :math:`(X_t, X_{t-1}, \dots, X_{t-\text{delay}})`.
 
     As the cell of a teacher network it turns the target into a function of past inputs,
@@ -492,7 +494,7 @@ class DelayLineCell(Cell):
 
 
 def delayed_input_teacher(n_input: int, delay: int = 1, *, rng=None, w=None) -> Teacher:
-    r"""A teacher whose output is :math:`w\cdot X_{t-\text{delay}}` (a delay line + readout).
+    r"""Return a teacher whose output is :math:`w\cdot X_{t-\text{delay}}` (a delay line + readout).
 
     ``w`` defaults to i.i.d. standard normal entries normalised to :math:`|w|_1 = 1` (so the
     target is 1-Lipschitz in the max-norm of the delayed input). ``lipschitz`` is 0: the delay

@@ -1,4 +1,6 @@
-r"""Character-level text: vocabulary, the tiny-shakespeare corpus, next-character streams, and bits
+r"""Character-level text for [P1] Section 7.4.
+
+Character-level text: vocabulary, the tiny-shakespeare corpus, next-character streams, and bits
 per character ([P1] Section 7.4).
 
 * :class:`CharVocabulary`: the sorted distinct characters of a text; ``encode`` maps text to
@@ -95,7 +97,7 @@ class CharVocabulary:
 
     @classmethod
     def from_text(cls, text: str) -> CharVocabulary:
-        """The vocabulary of ``text`` (its sorted distinct characters)."""
+        """Return the vocabulary of ``text`` (its sorted distinct characters)."""
         if not isinstance(text, str) or not text:
             raise ValueError("text: expected a non-empty string")
         return cls("".join(sorted(set(text))))
@@ -132,7 +134,7 @@ class CharVocabulary:
         return out
 
     def decode(self, indices) -> str:
-        """The text of integer symbols ``indices`` (inverse of :meth:`encode`)."""
+        """Return the text of integer symbols ``indices`` (inverse of :meth:`encode`)."""
         from rtrl_theory.cells._softmax import as_index_array
 
         idx = as_index_array(indices, "indices", self.size, shape=(None,))
@@ -160,7 +162,7 @@ class TextSplit:
 
 
 def load_tiny_shakespeare(data_dir=None) -> str:
-    """The tiny-shakespeare text, read from the data directory after a SHA-256 check.
+    """Return the tiny-shakespeare text, read from the data directory after a SHA-256 check.
 
     Parameters
     ----------
@@ -231,7 +233,7 @@ def _symbols(indices, name: str = "indices") -> np.ndarray:
 
 
 def next_char_pairs(indices) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs ``indices[:-1]`` and next-character targets ``indices[1:]`` (n - 1 steps).
+    """Split into inputs ``indices[:-1]`` and next-character targets ``indices[1:]`` (n - 1 steps).
 
     Examples
     --------

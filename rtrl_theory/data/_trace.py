@@ -74,9 +74,12 @@ def lifted_lambda(lam: float, beta: float, c: float) -> float:
 
 
 class LeakyTraceCell(Cell):
-    r"""Parameter-free teacher cell: state after step t is :math:`(X_t, M_t)`,
+    r"""Parameter-free teacher cell with state :math:`(X_t, M_t)` after step t.
+
+    Parameter-free teacher cell: state after step t is :math:`(X_t, M_t)`,
     :math:`M_t = \beta M_{t-1} + c X_{t-1}` (module docstring). ``beta = 0, c = 1`` is
-    :class:`~rtrl_theory.data.DelayLineCell` with delay 1."""
+    :class:`~rtrl_theory.data.DelayLineCell` with delay 1.
+    """
 
     def __init__(self, n_input: int, beta: float, c: float) -> None:
         self.n_input = positive_int(n_input, "n_input")
@@ -109,7 +112,7 @@ class LeakyTraceCell(Cell):
 
 
 def leaky_trace_teacher(n_input: int, beta: float, c: float, *, rng=None, w=None):
-    r"""A teacher whose output is :math:`w\cdot M_t`, :math:`M_t = c\sum_k \beta^k X_{t-1-k}`.
+    r"""Return a teacher whose output is :math:`w\cdot M_t`, :math:`M_t = c\sum_k \beta^k X_{t-1-k}`.
 
     ``w`` defaults to i.i.d. standard normal entries normalised to :math:`|w|_1 = 1`.
     """
@@ -130,7 +133,9 @@ def leaky_trace_teacher(n_input: int, beta: float, c: float, *, rng=None, w=None
 
 
 def lifted_chain_step(process: DataProcess):
-    r"""``step(xi, rng)`` of the lifted chain :math:`\xi = (X, M)` (K, 2d) of a process whose
+    r"""Return the step of the lifted chain :math:`\xi = (X, M)` of a leaky-trace process.
+
+    ``step(xi, rng)`` of the lifted chain :math:`\xi = (X, M)` (K, 2d) of a process whose
     target is a :func:`leaky_trace_teacher` (or a delay-line teacher of delay 1), for
     :func:`~rtrl_theory.estimators.estimate_contraction_rate` (synchronous coupling: same noise).
     """

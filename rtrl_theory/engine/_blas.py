@@ -50,9 +50,12 @@ _FALLBACK: list | None = None
 
 
 def threads_for_gemm(n_rows: int, n_inner: int, n_cols: int) -> int | None:
-    """1 for a latency-bound GEMM (below :data:`BLAS_MULTI_MIN_FLOPS`) or on a busy machine (the
+    """Return the BLAS thread count for one GEMM: 1, or None for BLAS's default.
+
+    1 for a latency-bound GEMM (below :data:`BLAS_MULTI_MIN_FLOPS`) or on a busy machine (the
     1-minute load average above the number of cores less one: BLAS's threads would spin against
-    the other processes); None (BLAS's default) for a large GEMM on an idle machine."""
+    the other processes); None (BLAS's default) for a large GEMM on an idle machine.
+    """
     if 2.0 * n_rows * n_inner * n_cols < BLAS_MULTI_MIN_FLOPS:
         return 1
     try:

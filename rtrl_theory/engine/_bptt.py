@@ -40,7 +40,10 @@ class BPTTResult:
 
 
 def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
-    r"""Loss and gradient of K sequences by BPTT over the whole sequence.
+    r"""Compute the loss and gradient of K sequences by BPTT over the whole sequence.
+
+    The same :math:`L_T` of (1.2) of [P1] and gradient (2.22)-(2.23) as the forward
+    recursions, accumulated in reverse mode through the stored states :math:`S_0, \dots, S_T`.
 
     Parameters
     ----------
@@ -58,6 +61,11 @@ def bptt_sequences(model, theta, X, Y, *, S0: np.ndarray | None = None):
         ``loss`` (K,): :math:`L_T` per chain (mean over the T steps); ``grad`` (K, P);
         ``S_T`` (K, N), the final state (TBPTT carries it to the next block); ``step_losses``
         (K, T). Unpacks as ``loss, grad, S_T``.
+
+    See Also
+    --------
+    rtrl_sequences : The same gradient by the forward recursions (2.20)-(2.23).
+    loss_and_grad : One sequence, either method, on the compiled engine when available.
     """
     cell, head = model.cell, model.head
     K, T = X.shape[:2]

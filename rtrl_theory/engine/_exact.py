@@ -47,7 +47,7 @@ def _prepare(model, params, X, Y):
 
 
 def loss_and_grad(model, params, X, Y, method: str = "rtrl", *, backend: str = "auto"):
-    r"""Loss :math:`L_T(\theta)` and its exact gradient on one sequence.
+    r"""Compute the loss :math:`L_T(\theta)` of (1.2) of [P1] and its exact gradient on one sequence.
 
     Parameters
     ----------
@@ -69,7 +69,15 @@ def loss_and_grad(model, params, X, Y, method: str = "rtrl", *, backend: str = "
     Returns
     -------
     loss : float
+        :math:`L_T(\theta)`, the mean over the T steps.
     grad : same type as ``model.unflatten`` returns (``PaperParams`` for the paper's RNN)
+        :math:`\nabla_\theta L_T`, (2.22)-(2.23); flat, shape (P,).
+
+    See Also
+    --------
+    rtrl_sequences : The forward recursions over K sequences (the ``"rtrl"`` NumPy path).
+    bptt_sequences : Reverse mode over K sequences (the ``"bptt"`` path).
+    loss_grad_hessian : The Hessian too, by the second-order recursion.
 
     Examples
     --------
@@ -164,7 +172,9 @@ def finite_difference_grad(model, params, X, Y, *, h: float = 1e-5) -> np.ndarra
 
 
 def finite_difference_hessian(model, params, X, Y, *, h: float = 1e-4, method: str = "bptt"):
-    r"""Central finite differences of the exact gradient: column i is
+    r"""Compute the Hessian by central finite differences of the exact gradient.
+
+    Central finite differences of the exact gradient: column i is
     :math:`(\nabla L_T(\theta + h e_i) - \nabla L_T(\theta - h e_i)) / 2h`.
 
     The gradient comes from ``method`` ("bptt" by default, so that the check of the second-order

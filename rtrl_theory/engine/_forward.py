@@ -155,7 +155,39 @@ def add_row_local(Jt: np.ndarray, term: RowLocalTerm | IndexedRowLocalTerm) -> N
 
 
 def advance_first_order(cell: Cell, prep, state: SensitivityState, X: np.ndarray):
-    """One step of (2.20)-(2.21) for K chains: returns ``(SensitivityState, Linearization)``."""
+    r"""Advance the state and the forward sensitivities one step, (2.20)-(2.21) of [P1].
+
+    For K chains sharing the prepared parameters ``prep``,
+
+    .. math:: S_{t+1} = \Phi(S_t, X_t), \qquad
+              J_{t+1} = \frac{\partial S_{t+1}}{\partial S_t} J_t + M_t,
+
+    where :math:`M_t = \partial S_{t+1}/\partial\theta_c` is the immediate Jacobian (for the
+    paper's RNN, :math:`J_{t+1} = D_t(f(B) J_t + M_t)`). The state Jacobian is applied in its
+    structured form and :math:`M_t` is added row-locally, never built densely.
+
+    Parameters
+    ----------
+    cell : Cell
+    prep : object
+        ``cell.prepare(theta_c)``: what depends on the cell's parameters only.
+    state : SensitivityState
+        ``S`` (K, N) and ``Jt`` (K, P_c, N), the transpose of :math:`J_t` per chain.
+    X : ndarray, shape (K, d), or (K,) of int for a cell with one-hot inputs
+        The inputs :math:`X_t`.
+
+    Returns
+    -------
+    state : SensitivityState
+        ``S`` (K, N) :math:`= S_{t+1}`, ``Jt`` (K, P_c, N) :math:`= J_{t+1}^\top`, ``Ht`` None.
+    lin : Linearization
+        The step's structured Jacobians (the head needs ``S_next``; online estimators reuse them).
+
+    See Also
+    --------
+    advance_second_order : The same step with the second-order recursion of Section 2.4.
+    rtrl_sequences : These steps over whole sequences, with the gradient (2.22)-(2.23).
+    """
     lin = cell.linearize(prep, state.S, X)
     Jt = apply_state_jacobian(lin.state_jac, state.Jt)
     for term in lin.param_terms:

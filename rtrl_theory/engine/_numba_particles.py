@@ -375,5 +375,5 @@ def advance_particles_fast_steps(
 
 
 def _kernels() -> dict:
-    """The compiled engine's kernels (:func:`rtrl_theory.engine._compiled.kernels`)."""
+    """Return the compiled engine's kernels (:func:`rtrl_theory.engine._compiled.kernels`)."""
     return _compiled.kernels()

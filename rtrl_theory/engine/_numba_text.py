@@ -30,7 +30,6 @@ costs :math:`2 (N_s + 1) N_s P_c` flops a step (:func:`flops_per_step`).
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from rtrl_theory._validate import as_array
@@ -77,7 +76,7 @@ def _check(model):
 
 
 def flops_per_step(model) -> float:
-    """Flops of the J update :math:`[A; w^\\top A]\\,J` per step: :math:`2 (N_s + 1) N_s P_c`."""
+    r"""Flops of the J update :math:`[A; w^\top A]\,J` per step: :math:`2 (N_s + 1) N_s P_c`."""
     Ns = model.cell.n_state
     return 2.0 * (Ns + 1) * Ns * model.cell.n_params
 

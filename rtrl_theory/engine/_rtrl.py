@@ -35,8 +35,11 @@ __all__ = ["SequenceResult", "rtrl_sequences"]
 
 @dataclass(frozen=True)
 class SequenceResult:
-    """Per-chain results over a sequence: ``loss`` (K,), ``grad`` (K, P), ``hess`` (K, P, P) or None,
-    and the final :class:`SensitivityState`."""
+    """Per-chain results of :func:`rtrl_sequences` over a sequence.
+
+    Per-chain results over a sequence: ``loss`` (K,), ``grad`` (K, P), ``hess`` (K, P, P) or None,
+    and the final :class:`SensitivityState`.
+    """
 
     loss: np.ndarray
     grad: np.ndarray
@@ -63,7 +66,15 @@ def rtrl_sequences(model, theta, X, Y, *, order: int = 1, state=None) -> Sequenc
     Returns
     -------
     SequenceResult
-        Losses, gradients and Hessians are averages over the T steps (the :math:`1/T` of (1.2)).
+        Losses, gradients and Hessians are averages over the T steps (the :math:`1/T` of (1.2)):
+        ``loss`` (K,), ``grad`` (K, P) by (2.22)-(2.23), ``hess`` (K, P, P) by (3.56)-(3.57)
+        when ``order=2`` (else None), and the final :class:`SensitivityState`.
+
+    See Also
+    --------
+    bptt_sequences : The same loss and gradient by reverse mode.
+    loss_and_grad : One sequence, either method, on the compiled engine when available.
+    advance_first_order : One step of the first-order recursion (2.20)-(2.21).
     """
     if order not in (1, 2):
         raise ValueError(f"order: expected 1 or 2, got {order!r}")

@@ -13,19 +13,18 @@
 """
 
 from ._contraction import ContractionEstimate, estimate_contraction_rate
-from ._decomposition import Decomposition, descent_decomposition
 from ._convergence import (
-    ConvergenceTrace,
-    Theorem61Setup,
-    geometric_checkpoints,
-    gradient_norm_trace,
     SGD_SPREAD_EXPONENT,
+    ConvergenceTrace,
     SeedStatistics,
+    Theorem61Setup,
     delay_line_setup,
     expected_gradient_slope,
+    geometric_checkpoints,
+    gradient_norm_trace,
     log_log_slope,
-    theorem_6_1_seeds,
     theorem_6_1_experiment,
+    theorem_6_1_seeds,
     theorem_6_1_setup,
 )
 from ._couplings import (
@@ -36,6 +35,7 @@ from ._couplings import (
     kr_lower_bound,
     one_step_w1_bracket,
 )
+from ._decomposition import Decomposition, descent_decomposition
 from ._finite_chain import (
     FiniteChainProcess,
     FiniteStates,

@@ -126,7 +126,7 @@ class ContractionEstimate:
     fit: GeometricFit
 
     def consistent_with(self, bound: float) -> bool:
-        r"""False when the whole interval lies above ``bound`` (e.g. :math:`\bar\rho`).
+        r"""Return False when the whole interval lies above ``bound`` (e.g. :math:`\bar\rho`).
 
         An empirical rate significantly above the theoretical bound fails the check of
         Proposition 3.1 / Theorem 3.11 of [P1]. The interval is ``rate_ci_bias_adjusted``, so
@@ -267,7 +267,7 @@ def _advance(step, state: np.ndarray, rng, t: int, name: str) -> np.ndarray:
 
 
 def _generator(like: np.random.Generator, seed: np.random.SeedSequence) -> np.random.Generator:
-    """A generator of the same bit-generator type as ``like``, seeded by ``seed``."""
+    """Return a generator of the same bit-generator type as ``like``, seeded by ``seed``."""
     return np.random.Generator(type(like.bit_generator)(seed))
 
 
@@ -385,7 +385,7 @@ def _run_independent(step, cfg: _Settings, like, ss_noise, g_res, bar) -> _Run:
 
 
 def _floor_bias_bracket(fit: GeometricFit, distances, floor: float, ci) -> tuple:
-    """The rate of d_t - 2 floor on the window, and ``ci`` with its lower end moved to cover it."""
+    """Return the rate of d_t - 2 floor on the window, and ``ci`` with its lower end moved to cover it."""
     i0, i1 = fit.window
     d = distances[i0 : i1 + 1] - 2.0 * floor
     if np.any(d <= 0):

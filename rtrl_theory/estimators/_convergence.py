@@ -211,7 +211,7 @@ TRACE_BETA, TRACE_C = 0.25, 0.6
 
 
 def theorem_6_1_setup(seed: int = 0, pretrain_steps: int = 200_000) -> Theorem61Setup:
-    r"""The project's Theorem 6.1 set-up, inside every hypothesis (checked by the code).
+    r"""Return the project's Theorem 6.1 set-up, inside every hypothesis (checked by the code).
 
     Paper RNN N = 3, d = 2, f = 0.36 tanh (N C_f = 1.08 < 1.1233, so rho = 0.945 < 1,
     Assumption 2.10), g = tanh; inputs of Example 2.4 with lam = 0.5 and U[-0.5, 0.5]^2 noise
@@ -239,10 +239,6 @@ def theorem_6_1_setup(seed: int = 0, pretrain_steps: int = 200_000) -> Theorem61
     recurrence learns the trace slowly), a deterministic transient that the schedule's window
     would mistake for the spread law. ``pretrain_steps=0``: start from ``init_params``.
     """
-    from rtrl_theory.cells import PaperRNN
-    from rtrl_theory.data import trace_process
-    from rtrl_theory.runners import PowerSchedule
-
     return _theorem_6_1_setup(int(seed), int(pretrain_steps))
 
 
@@ -270,7 +266,7 @@ def _theorem_6_1_setup(seed: int, pretrain_steps: int) -> Theorem61Setup:
 
 
 def delay_line_setup(seed: int = 0) -> Theorem61Setup:
-    r"""The former Theorem 6.1 set-up (kept to show that the checker flags it).
+    r"""Return the former Theorem 6.1 set-up (kept to show that the checker flags it).
 
     As :func:`theorem_6_1_setup` but f = 0.36 tanh with the delay-line target
     :math:`Y_t = w\cdot X_{t-1} + \eta_t`, :math:`\eta\sim U[-0.05, 0.05]`, the readout at three
@@ -380,8 +376,11 @@ def log_log_slope(steps, values, floor=None) -> float:
 
 
 def expected_gradient_slope(schedule, steps) -> float:
-    r"""The log-log slope of :math:`\eta_t^{1/2}` over ``steps``: the slope that the SGD spread
-    argument predicts for :math:`|\nabla L(\theta_t)|` (:data:`SGD_SPREAD_EXPONENT`)."""
+    r"""Return the log-log slope of :math:`\eta_t^{1/2}` over ``steps``.
+
+    This is the slope that the SGD spread argument predicts for :math:`|\nabla L(\theta_t)|`
+    (:data:`SGD_SPREAD_EXPONENT`).
+    """
     steps = np.asarray(steps, dtype=float)
     eta = np.asarray(schedule(steps), dtype=float)
     return log_log_slope(steps, eta**SGD_SPREAD_EXPONENT)
@@ -429,10 +428,13 @@ class SeedStatistics:
         return m, m - hw, m + hw
 
     def rms_slope(self, level: float = 0.95, n_boot: int = 2000, rng=0):
-        r"""(slope, low, high): log-log slope of the root mean square over seeds of
+        r"""Return the log-log slope of the RMS gradient norm over seeds, with a bootstrap interval.
+
+        (slope, low, high): log-log slope of the root mean square over seeds of
         :math:`|\nabla L(\theta_t)|` (floored) on the fit checkpoints, the estimate of
         :math:`E|\nabla L(\theta_t)|^2 \propto \eta_t` of the spread argument; percentile
-        bootstrap interval over seeds (resampling whole seeds)."""
+        bootstrap interval over seeds (resampling whole seeds).
+        """
         rng = as_rng(rng)
         m = np.isin(self.traces[0].steps, self.fit_steps)
         G = np.array([np.maximum(tr.grad_norm[m], tr.grad_floor[m]) for tr in self.traces])

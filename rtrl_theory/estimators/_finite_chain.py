@@ -1,4 +1,6 @@
-r"""Finite-state Markov chains: a system where the Poisson equation of [P1] Section 4 is solved
+r"""Finite-state Markov chains, where the Poisson equation of [P1] Section 4 is solved exactly.
+
+Finite-state Markov chains: a system where the Poisson equation of [P1] Section 4 is solved
 exactly, to test the Monte Carlo estimators of :mod:`rtrl_theory.estimators._poisson`.
 
 For a chain on states :math:`\{0, \dots, n-1\}` with transition matrix P (rows sum to 1) and a
@@ -54,7 +56,7 @@ def _check_P(P) -> np.ndarray:
 
 
 def finite_chain_stationary(P) -> np.ndarray:
-    r"""The stationary law :math:`\pi` of an irreducible finite chain ([P1] (2.25) on a finite space).
+    r"""Return the stationary law :math:`\pi` of an irreducible finite chain ([P1] (2.25) on a finite space).
 
     Solves :math:`\pi (I - P) = 0`, :math:`\sum_i\pi_i = 1` by least squares on the stacked
     system (exact for an irreducible P).
@@ -85,7 +87,7 @@ def finite_chain_stationary(P) -> np.ndarray:
 
 
 def finite_chain_stationary_mean(P, G) -> float:
-    r"""The centring constant :math:`\bar G = \pi G` of the Poisson equation (4.1) of [P1].
+    r"""Return the centring constant :math:`\bar G = \pi G` of the Poisson equation (4.1) of [P1].
 
     Parameters
     ----------
@@ -103,7 +105,7 @@ def finite_chain_stationary_mean(P, G) -> float:
 
 
 def finite_chain_poisson(P, G) -> np.ndarray:
-    r"""The solution (4.3) of the Poisson equation (4.1) of [P1] on a finite chain.
+    r"""Return the solution (4.3) of the Poisson equation (4.1) of [P1] on a finite chain.
 
     :math:`(I - P) v = G - \bar G` with :math:`\pi v = 0`, the normalisation of the series
     :math:`v = \sum_{k\ge0}(P^k G - \bar G)` (4.3). Solved as one square system: :math:`(I - P + 1\pi) v = G - \bar G` (the fundamental matrix
@@ -130,7 +132,7 @@ def finite_chain_poisson(P, G) -> np.ndarray:
 
 
 def dobrushin_coefficient(P) -> float:
-    r"""The Dobrushin coefficient :math:`\bar\rho = \max_{i,j}\tfrac12\sum_k|P_{ik} - P_{jk}|`.
+    r"""Return the Dobrushin coefficient :math:`\bar\rho = \max_{i,j}\tfrac12\sum_k|P_{ik} - P_{jk}|`.
 
     The W1 (= total variation) contraction constant of the chain under the discrete metric: the
     :math:`\bar\rho` of [P1] (3.45) and of the bounds (4.6) and Lemma 4.3 on a finite chain.
@@ -148,7 +150,7 @@ def dobrushin_coefficient(P) -> float:
 
 
 def finite_chain_lipschitz(G) -> float:
-    r"""The Lipschitz constant :math:`L_G = \max_{i,j}|G_i - G_j|` under the discrete metric.
+    r"""Return the Lipschitz constant :math:`L_G = \max_{i,j}|G_i - G_j|` under the discrete metric.
 
     The :math:`L_G` of [P1] (4.6) and Lemma 4.3 on a finite chain.
 

@@ -87,7 +87,7 @@ class StationaryEstimate:
 
 
 def burn_in_for(rho_bar: float, tol: float = 1e-6, initial_distance: float = 1.0) -> int:
-    r"""Steps after which :math:`\text{initial\_distance}\cdot\bar\rho^t \le \text{tol}`, (3.45)."""
+    r"""Return the steps after which :math:`\text{initial\_distance}\cdot\bar\rho^t \le \text{tol}`, (3.45)."""
     rho_bar = float(rho_bar)
     if not 0.0 < rho_bar < 1.0:
         raise ValueError(f"rho_bar: expected a number in (0, 1), got {rho_bar!r}")
@@ -136,7 +136,7 @@ def stationary_average(jp, fn, *, n_particles, n_steps, burn_in, rng=None, law="
 
 
 def limit_loss(jp, **kw) -> StationaryEstimate:
-    r"""The limit loss (2.27), :math:`L(\theta) = E_\pi[\tfrac12 (y - \alpha\cdot s)^2]`."""
+    r"""Return the limit loss (2.27), :math:`L(\theta) = E_\pi[\tfrac12 (y - \alpha\cdot s)^2]`."""
     return stationary_average(jp, jp.loss, **kw)[0]
 
 
@@ -168,7 +168,9 @@ def _shifted(jp, theta):
 def finite_difference_limit_gradient(
     jp, *, h=1e-4, coordinates=None, n_particles, n_steps, burn_in, rng=None, law="point"
 ) -> StationaryEstimate:
-    r"""Central differences :math:`(L(\theta + h e_i) - L(\theta - h e_i)) / 2h` with common
+    r"""Estimate :math:`\nabla L(\theta)` by central differences with common random numbers.
+
+    Central differences :math:`(L(\theta + h e_i) - L(\theta - h e_i)) / 2h` with common
     random numbers (the same seed for both sides and every coordinate).
 
     Returns an estimate over ``coordinates`` (default: all P parameters, in order). Bias
@@ -194,8 +196,11 @@ def finite_difference_limit_gradient(
 def finite_difference_limit_hessian_directions(
     jp, directions, *, h=1e-3, n_particles, n_steps, burn_in, rng=None, law="point"
 ) -> StationaryEstimate:
-    r""":math:`v^\top\nabla^2 L\, v` by central second differences of L along each direction v,
-    :math:`(L(\theta + h v) - 2L(\theta) + L(\theta - h v)) / h^2`, with common random numbers."""
+    r"""Estimate :math:`v^\top\nabla^2 L\, v` by central second differences of L along each v.
+
+    :math:`v^\top\nabla^2 L\, v` by central second differences of L along each direction v,
+    :math:`(L(\theta + h v) - 2L(\theta) + L(\theta - h v)) / h^2`, with common random numbers.
+    """
     h = positive(h, "h")
     V = as_array(directions, "directions", shape=(None, jp.model.n_params))
     seed = as_rng(rng).integers(2**63)
@@ -273,8 +278,11 @@ def _curve_validate(T_grid, n_particles):
 
 
 def _running_means(T_grid, first, advance):
-    """Per-particle running means (1/T) sum_{t<T} v_t at every T of the grid, then their mean
-    and standard error over the particles; ``advance()`` returns the next (K,) values."""
+    """Return per-particle running means at every T of the grid, with mean and standard error.
+
+    Per-particle running means (1/T) sum_{t<T} v_t at every T of the grid, then their mean
+    and standard error over the particles; ``advance()`` returns the next (K,) values.
+    """
     total = np.array(first, dtype=float, copy=True)
     out = np.empty((total.shape[0], T_grid.size))
     j = 0
@@ -294,7 +302,7 @@ def _running_means(T_grid, first, advance):
 def stationary_loss_forward(
     model, params, process, *, n_particles, n_steps, burn_in, rng=None
 ) -> StationaryEstimate:
-    r"""The limit loss (2.27) :math:`L(\theta)` from a forward-only simulation (no sensitivity).
+    r"""Return the limit loss (2.27) :math:`L(\theta)` from a forward-only simulation (no sensitivity).
 
     K independent chains of the data and the hidden state only, :math:`X_{t+1}\sim P(X_t,\cdot)`,
     :math:`S_{t+1} = \sigma(f(B) S_t + g(W) X_t)` (2.17) through ``model.cell.step``, start at
@@ -350,7 +358,9 @@ FD_STENCIL = ((-2.0, 1.0 / 12.0), (-1.0, -8.0 / 12.0), (1.0, 8.0 / 12.0), (2.0, 
 def directional_gradient_independent(
     model, params, process, directions, *, h, n_particles, n_steps, burn_in, rng=None
 ) -> StationaryEstimate:
-    r""":math:`v\cdot\nabla L(\theta)` for each row v of ``directions`` by the five-point stencil
+    r"""Estimate :math:`v\cdot\nabla L(\theta)` by a five-point stencil with independent seeds.
+
+    :math:`v\cdot\nabla L(\theta)` for each row v of ``directions`` by the five-point stencil
     of :data:`FD_STENCIL` on :func:`stationary_loss_forward`, every evaluation point
     :math:`\theta + k h v` from its OWN independent seed (no common random numbers, no pathwise
     derivative).
@@ -463,7 +473,9 @@ def expected_function_curve(jp, fn, n_steps, *, n_particles, rng=None, law="poin
 
 
 def coupled_bias_curve(jp, fn, T_grid, *, n_particles, burn_in, rng=None, law="point"):
-    r""":math:`E[\frac1T\sum_{t<T} f(Z_t)] - E_\pi f` for T in ``T_grid``, by the synchronous
+    r"""Estimate the bias :math:`E[\frac1T\sum_{t<T} f(Z_t)] - E_\pi f` for each T in ``T_grid``.
+
+    :math:`E[\frac1T\sum_{t<T} f(Z_t)] - E_\pi f` for T in ``T_grid``, by the synchronous
     coupling with a stationary ensemble (the estimator of :func:`loss_bias_curve`, for any
     ``fn(z) -> (K, m)``: the update direction G~ for Lemma 3.15, Hessian quadratic forms, ...).
 
@@ -535,7 +547,9 @@ LIMIT_RATE_EXPONENT = 1.0
 
 
 def matched_w1(A, B):
-    r"""Exact W1 between the empirical laws of the rows of A and B (K, dim) (equal sizes), with
+    r"""Return the exact W1 between the empirical laws of the rows of A and B.
+
+    Exact W1 between the empirical laws of the rows of A and B (K, dim) (equal sizes), with
     the max-norm ground cost: an optimal assignment (``linear_sum_assignment``).
 
     The empirical :math:`W_1(\mu_0, \pi)` that the bounds of Lemmas 3.12 and 3.15 and (4.6) of

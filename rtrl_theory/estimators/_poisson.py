@@ -44,8 +44,11 @@ __all__ = [
 
 
 def terms_for(rho_bar: float, tol: float = 1e-6) -> int:
-    r"""Number of series terms with :math:`\bar\rho^{n}/(1-\bar\rho) \le \text{tol}` (relative to
-    :math:`L_G W_1(\delta_z, \pi)`)."""
+    r"""Return the number of terms of the series (4.3) needed for a relative tolerance ``tol``.
+
+    Return the number of series terms with :math:`\bar\rho^{n}/(1-\bar\rho) \le \text{tol}` (relative to
+    :math:`L_G W_1(\delta_z, \pi)`).
+    """
     rho_bar = float(rho_bar)
     if not 0.0 < rho_bar < 1.0:
         raise ValueError(f"rho_bar: expected a number in (0, 1), got {rho_bar!r}")
@@ -80,7 +83,7 @@ def poisson_path_sums(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None) -
 
 
 def poisson_solution(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None):
-    r"""Truncated series (4.3) at the starting points ``z`` (a ParticleState of M points).
+    r"""Evaluate the truncated series (4.3) at the starting points ``z`` (a ParticleState of M points).
 
     Parameters
     ----------
@@ -176,7 +179,9 @@ def poisson_identity(
 
 
 def projected_update_lipschitz(jp, g, *, C_y: float, L_target: float) -> float:
-    r"""A max-norm Lipschitz constant :math:`L_G` of :math:`G(z) = g\cdot\tilde G(\theta, z)` on the
+    r"""Return a max-norm Lipschitz constant :math:`L_G` of the projected update, for (4.6).
+
+    Return a max-norm Lipschitz constant :math:`L_G` of :math:`G(z) = g\cdot\tilde G(\theta, z)` on the
     a-priori box, for the bound (4.6).
 
     With :math:`r = \alpha\cdot s - y` and :math:`u = g_\alpha\cdot s + g_\vartheta\cdot(J^\top
@@ -205,9 +210,12 @@ def projected_update_lipschitz(jp, g, *, C_y: float, L_target: float) -> float:
 
 
 def w1_to_stationary(jp, z, reference, block="all") -> np.ndarray:
-    r"""Upper bound :math:`E\|z - Z\|_{\max}` on :math:`W_1(\delta_z, \pi)` for each point of z,
+    r"""Return an upper bound on :math:`W_1(\delta_z, \pi)` for each point of z.
+
+    Upper bound :math:`E\|z - Z\|_{\max}` on :math:`W_1(\delta_z, \pi)` for each point of z,
     with Z over the particles of a stationary ``reference`` ensemble (the coupling that pairs the
-    point mass with every Z)."""
+    point mass with every Z).
+    """
     A = jp.flatten(z, block)
     B = jp.flatten(reference, block)
     return np.array([np.abs(B - a).max(axis=1).mean() for a in A])

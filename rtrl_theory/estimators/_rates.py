@@ -139,7 +139,7 @@ def _fit_validate(distances, floor, steps, above, min_points, level, skip, resol
 
 
 def _window(d: np.ndarray, threshold: float, skip: int):
-    """The leading run of points above the threshold, from the first one at or after ``skip``."""
+    """Return the leading run of points above the threshold, from the first one at or after ``skip``."""
     ok = d > threshold
     ok[:skip] = False
     if not ok.any():

@@ -310,7 +310,7 @@ class TimeEnsembleComparison:
     p_value: np.ndarray
 
     def consistent(self, z_max: float = 5.0) -> bool:
-        """True when every ``|z|`` is at most ``z_max`` (a 5-sigma check by default)."""
+        """Return True when every ``|z|`` is at most ``z_max`` (a 5-sigma check by default)."""
         return bool(np.all(np.abs(self.z) <= z_max))
 
 

@@ -38,11 +38,11 @@ __all__ = ["TBPTTBias", "tbptt_bias"]
 
 @dataclass(frozen=True)
 class TBPTTBias:
-    """bias(tau) = E[TBPTT(tau) gradient] - grad L for each tau, with standard errors.
+    r"""bias(tau) = E[TBPTT(tau) gradient] - grad L for each tau, with standard errors.
 
     ``bias[tau]`` and ``stderr[tau]`` are (P,) vectors; ``norm[tau]`` is the debiased Euclidean
-    norm :math:`\\sqrt{\\max(0, |b|^2 - \\sum se^2)}` and ``noise[tau]`` the noise level
-    :math:`\\sqrt{\\sum se^2}` below which a norm cannot be told from zero.
+    norm :math:`\sqrt{\max(0, |b|^2 - \sum se^2)}` and ``noise[tau]`` the noise level
+    :math:`\sqrt{\sum se^2}` below which a norm cannot be told from zero.
     """
 
     taus: tuple
@@ -63,7 +63,9 @@ class TBPTTBias:
     full_samples: np.ndarray = None
 
     def hotelling(self, tau, reference) -> tuple:
-        r"""Hotelling's one-sample :math:`T^2` of ``bias[tau]`` against ``reference`` (P,)
+        r"""Return Hotelling's one-sample T^2 test of ``bias[tau]`` against ``reference``.
+
+        Hotelling's one-sample :math:`T^2` of ``bias[tau]`` against ``reference`` (P,)
         (``tau="full"``: of the mean full update direction, E_pi[G~]).
 
         :math:`T^2 = K (\hat b - b)^\top \hat\Sigma^{-1} (\hat b - b)` with the per-particle

@@ -1,4 +1,6 @@
-r"""Bounds on the RTRL update direction and its Hessian over the a-priori box, as functions of
+r"""Bounds on the RTRL update direction and its Hessian over the a-priori box.
+
+Bounds on the RTRL update direction and its Hessian over the a-priori box, as functions of
 :math:`|\alpha|` (Lemmas 3.13-3.14 and (3.62) of [P1]; THEORY.md sections 6-7, note 9.3).
 
 On the box of Lemmas 3.5 and 3.7 (:math:`0 < s < 1`, :math:`|J_{\cdot p}| \le K_p`,
@@ -43,22 +45,22 @@ __all__ = ["UpdateBounds", "update_bounds"]
 
 @dataclass(frozen=True)
 class UpdateBounds:
-    """Bounds over the a-priori box at one alpha (module docstring).
+    r"""Bounds over the a-priori box at one alpha (module docstring).
 
     Attributes
     ----------
     alpha_l1 : float
-        :math:`A = \\|\\alpha\\|_1`.
+        :math:`A = \|\alpha\|_1`.
     r_max : float
         :math:`r^* = A + C_y`, bound on the prediction error.
     G : float
-        Bound on :math:`\\|\\tilde G\\|_\\infty`, (3.62) / Lemma 3.13.
+        Bound on :math:`\|\tilde G\|_\infty`, (3.62) / Lemma 3.13.
     H : float
         Bound on the per-step Hessian's max entry, Lemma 3.14.
     L_loss : float
         Lipschitz constant of the step loss on the box.
     L_G : float
-        Lipschitz constant of :math:`\\tilde G` (each component) on the box.
+        Lipschitz constant of :math:`\tilde G` (each component) on the box.
     L_H : float
         Lipschitz constant of each entry of the per-step Hessian on the box.
     """
@@ -76,7 +78,9 @@ class UpdateBounds:
 
 
 def update_bounds(model, alpha, *, C_x: float, C_y: float, L_target: float = 0.0) -> UpdateBounds:
-    r"""Bounds of Lemmas 3.13-3.14 and (3.62) for a :class:`~rtrl_theory.PaperRNN` at readout
+    r"""Return the bounds of Lemmas 3.13-3.14 and (3.62) of [P1] for a PaperRNN at ``alpha``.
+
+    Bounds of Lemmas 3.13-3.14 and (3.62) for a :class:`~rtrl_theory.PaperRNN` at readout
     ``alpha`` (N,), over the a-priori box (module docstring).
 
     Parameters
@@ -129,7 +133,9 @@ def update_bounds(model, alpha, *, C_x: float, C_y: float, L_target: float = 0.0
 def box_supremum(
     jp, which: str = "G", *, C_y: float, n_starts: int = 16, sweeps: int = 2, rng=None
 ):
-    r"""Adversarial search for :math:`\sup\|\tilde G\|_\infty` (``which="G"``) or the sup of the
+    r"""Search adversarially for the sup of :math:`\|\tilde G\|_\infty` or of the Hessian's max entry.
+
+    Adversarial search for :math:`\sup\|\tilde G\|_\infty` (``which="G"``) or the sup of the
     per-step Hessian's max entry (``which="H"``) over the a-priori box, through the library's own
     :meth:`JointProcess.update_direction` / :meth:`JointProcess.hessian`.
 
@@ -140,10 +146,9 @@ def box_supremum(
     :math:`\pm K_p`, H in :math:`\pm K_{pq}` symmetric, y in :math:`\pm C_y`). Returns the largest
     value found (a lower bound on the sup).
     """
+    from rtrl_theory._validate import as_rng
     from rtrl_theory.bounds import apriori_bounds
     from rtrl_theory.runners import ParticleState
-
-    from rtrl_theory._validate import as_rng
 
     if which not in ("G", "H"):
         raise ValueError(f"which: expected 'G' or 'H', got {which!r}")
@@ -199,7 +204,7 @@ def box_supremum(
                     lambda v, p=p, k=k: Jt.__setitem__((slice(None), p, k), v), -rJ[p], rJ[p]
                 )
         if which == "H":
-            for p, q in zip(*iu):
+            for p, q in zip(*iu, strict=True):
                 for k in range(N):
 
                     def set_h(v, p=p, q=q, k=k):

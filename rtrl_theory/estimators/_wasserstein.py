@@ -161,7 +161,7 @@ def select_block(Z, blocks: Mapping[str, slice] | None, block="all") -> np.ndarr
 
 
 def _particles(x, name: str) -> np.ndarray:
-    """A finite float64 particle array of shape (n, dim); 1-D input is n points of R^1."""
+    """Return a finite float64 particle array of shape (n, dim); 1-D input is n points of R^1."""
     arr = as_array(x, name, ndim=(1, 2))
     if arr.ndim == 1:
         arr = arr[:, None]

@@ -100,7 +100,7 @@ class OnlineEstimator:
 
     # -- to implement -----------------------------------------------------------------------
     def initial(self, n_particles: int) -> EstimatorState:
-        """The estimator's state at t = 0 for ``n_particles`` particles."""
+        """Return the estimator's state at t = 0 for ``n_particles`` particles."""
         raise NotImplementedError
 
     def advance(self, state: EstimatorState, lin, rng, *, inplace: bool = False) -> EstimatorState:
@@ -117,7 +117,7 @@ class OnlineEstimator:
 
     # -- shared -----------------------------------------------------------------------------
     def gradient(self, state: EstimatorState, hd, Y=None) -> np.ndarray:
-        r"""The estimate :math:`\tilde G_A` of (3.63)-(3.64), (K, P): (head part, cell part)."""
+        r"""Return the estimate :math:`\tilde G_A` of (3.63)-(3.64), (K, P): (head part, cell part)."""
         return np.concatenate([hd.dtheta, self.cell_gradient(state, hd.dS, Y)], axis=1)
 
     def memory(self) -> int:
@@ -132,7 +132,7 @@ class OnlineEstimator:
 # Shared operations on the structured Jacobians
 # ------------------------------------------------------------------------------------------------
 def parameter_rows(cell) -> np.ndarray:
-    r"""The neuron :math:`i(p)` that each cell parameter acts on, (P_c,) of int.
+    r"""Return the neuron :math:`i(p)` that each cell parameter acts on, (P_c,) of int.
 
     Every block is (N, m) and stored column-stacked at an offset that is a multiple of N, so
     :math:`i(p) = p \bmod N`.
@@ -166,7 +166,7 @@ def jacobian_diagonal(sj: StateJacobian) -> np.ndarray:
 
 
 def immediate_diagonal(terms, n_particles: int, n_params: int, n_state: int) -> np.ndarray:
-    r"""The nonzero entries :math:`I_t[i(p), p]` of the immediate Jacobian, (K, P_c).
+    r"""Return the nonzero entries :math:`I_t[i(p), p]` of the immediate Jacobian, (K, P_c).
 
     Parameters not touched by any term (none for the project's cells) are 0.
     """
@@ -215,7 +215,7 @@ def write_immediate(out: np.ndarray, terms, n_state: int, *, scale=None) -> np.n
 
 
 def _tiling(terms, n_state, P):
-    """The intervals of a perfect tiling of [0, P) by the terms' blocks, or None."""
+    """Return the intervals of a perfect tiling of [0, P) by the terms' blocks, or None."""
     iv = sorted((t.offset, t.offset + t.u.shape[1] * n_state) for t in terms)
     pos = 0
     for a, b in iv:
@@ -245,7 +245,7 @@ def add_immediate(out: np.ndarray, term, n_state: int, *, scale=None) -> None:
 
 
 def recurrence_graph(sj: StateJacobian) -> np.ndarray:
-    r"""The recurrence graph: ``adj[k, l]`` is True when :math:`D_t[k, l]` can be nonzero.
+    r"""Return the recurrence graph: ``adj[k, l]`` is True when :math:`D_t[k, l]` can be nonzero.
 
     Structural: the nonzero pattern of the matrices :math:`M_r` (at the current parameters),
     plus the diagonal when the cell has a diagonal term :math:`c^{(0)}`.

@@ -159,7 +159,7 @@ class BiasEstimate:
         return out
 
     def row(self) -> dict:
-        """The table row: estimator, rel bias, cosine, variance ratio, cost, memory."""
+        """Return the table row: estimator, rel bias, cosine, variance ratio, cost, memory."""
         return {
             "estimator": self.estimator,
             "rel_bias": self.rel_bias,
@@ -430,7 +430,7 @@ def stationary_bias(
     level: float = 0.95,
     progress: bool = False,
 ) -> BiasEstimate:
-    r"""The stationary bias :math:`b_A(\theta) = E_{\pi_A}[\tilde G_A] - \nabla L(\theta)`.
+    r"""Return the stationary bias :math:`b_A(\theta) = E_{\pi_A}[\tilde G_A] - \nabla L(\theta)`.
 
     Parameters
     ----------

@@ -53,7 +53,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def format_table(estimates) -> str:
-    """The table printed by the command: one row per estimator."""
+    """Return the table printed by the command: one row per estimator."""
     head = (
         f"{'estimator':<11} {'rel bias':>9} {'95% CI':>21} {'cosine':>8} {'rel b cell':>10} "
         f"{'cos cell':>8} {'var ratio':>9} "
@@ -72,8 +72,8 @@ def format_table(estimates) -> str:
 
 
 def cmd_estimators(args) -> int:
-    from rtrl_theory._validate import positive_int
     from rtrl_theory._outputs import environment_info, write_json_atomic
+    from rtrl_theory._validate import positive_int
 
     from ._bias import stationary_bias_table
     from ._registry import is_estimator_name

@@ -1,4 +1,4 @@
-r"""Does gradient cosine or stationary bias predict where training ends up? (issue 13, item 4)
+r"""Whether gradient cosine or stationary bias predicts where training ends up (issue 13, item 4).
 
 For a set of estimators, both predictors are measured once, at the starting parameters
 :math:`\theta_0` and on the same particles (:func:`stationary_bias_table`): the relative

@@ -24,7 +24,7 @@ class DiagonalTrace(OnlineEstimator):
     """Base of the one-number-per-parameter estimators; subclasses define :meth:`decay`."""
 
     def decay(self, lin) -> np.ndarray | None:
-        r"""The per-neuron decay :math:`\gamma_t`, (K, N), or None for 0."""
+        r"""Return the per-neuron decay :math:`\gamma_t`, (K, N), or None for 0."""
         raise NotImplementedError
 
     def initial(self, n_particles: int) -> EstimatorState:

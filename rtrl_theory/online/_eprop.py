@@ -46,7 +46,7 @@ __all__ = ["EProp", "leak"]
 
 
 def leak(cell, lin) -> np.ndarray | None:
-    r"""The neuron's own dynamics :math:`\lambda_t` (K, N) of the table above, or None for 0."""
+    r"""Return the neuron's own dynamics :math:`\lambda_t` (K, N) of the table above, or None for 0."""
     sj = lin.state_jac
     if isinstance(cell, LinearSDECell):
         out = np.array(sj.diag, dtype=float, copy=True)

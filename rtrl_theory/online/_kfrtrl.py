@@ -61,7 +61,7 @@ def _ratio(num, den):
 
 
 def _term_u(term):
-    """The Kronecker input vector of a term, (K, m), and its weight map (N, m) or None."""
+    """Return the Kronecker input vector of a term, (K, m), and its weight map (N, m) or None."""
     if isinstance(term, IndexedRowLocalTerm):
         K = term.a.shape[0]
         u = np.zeros((K, term.n_cols))

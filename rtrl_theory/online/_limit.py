@@ -159,7 +159,6 @@ def long_run_covariance(
     C : ndarray (P, P)
     inflation : float >= 1
     """
-
     theta = model.flatten(params)
     K = positive_int(n_particles, "n_particles")
     n = positive_int(n_steps, "n_steps")
@@ -200,7 +199,7 @@ def long_run_covariance(
 
 
 def limit_floor(H: np.ndarray, C: np.ndarray, etas, tau: int = 1, batch_size: int = 1) -> float:
-    r"""The SGD noise floor :math:`f = \sqrt{\mathrm{tr}(H\Sigma H^\top)}` (module docstring).
+    r"""Return the SGD noise floor :math:`f = \sqrt{\mathrm{tr}(H\Sigma H^\top)}` (module docstring).
 
     Parameters
     ----------
@@ -229,21 +228,21 @@ def limit_floor(H: np.ndarray, C: np.ndarray, etas, tau: int = 1, batch_size: in
 
 @dataclass(frozen=True)
 class LimitPoint:
-    """Prediction against measurement of where training with one estimator ends up.
+    r"""Prediction against measurement of where training with one estimator ends up.
 
     Attributes
     ----------
     estimator : str
     grad_norm : float
-        Measured :math:`|\\nabla L(\\theta_{end})|` (closed form).
+        Measured :math:`|\nabla L(\theta_{end})|` (closed form).
     predicted : float
-        :math:`|b_A(\\theta_{end})|` (0 for unbiased estimators).
+        :math:`|b_A(\theta_{end})|` (0 for unbiased estimators).
     residual : float
-        :math:`|m_A(\\theta_{end})|`, what the floor must cover.
+        :math:`|m_A(\theta_{end})|`, what the floor must cover.
     floor : float
-        :math:`f`, the root mean square of :math:`|m_A(\\theta_{end})|` under the schedule.
+        :math:`f`, the root mean square of :math:`|m_A(\theta_{end})|` under the schedule.
     z : float
-        The quantile factor, :math:`\\Phi^{-1}(1 - \\alpha/2)`.
+        The quantile factor, :math:`\Phi^{-1}(1 - \alpha/2)`.
     ci : tuple (lo, hi)
         Interval for ``grad_norm`` around ``predicted``.
     match : bool
@@ -253,7 +252,7 @@ class LimitPoint:
     eta_end : float
     n_train : int
     grad_L_start : float
-        :math:`|\\nabla L(\\theta_0)|`, for scale.
+        :math:`|\nabla L(\theta_0)|`, for scale.
     """
 
     estimator: str
@@ -304,7 +303,9 @@ def train_to_limit(
     fd_step: float = 1e-5,
     allow_non_robbins_monro: bool = False,
 ) -> LimitPoint:
-    r"""Train online with ``algo``, then compare :math:`|\nabla L(\theta_{end})|` with
+    r"""Train online with ``algo``, then compare the final gradient with the estimator's bias.
+
+    Train online with ``algo``, then compare :math:`|\nabla L(\theta_{end})|` with
     :math:`|b_A(\theta_{end})|` within the schedule's noise floor (module docstring).
 
     Parameters
@@ -330,6 +331,7 @@ def train_to_limit(
     """
     from rtrl_theory import oracles
     from rtrl_theory.cells import LinearSDE
+
     from ._train import train_online_estimator as train_online  # = runners.train_online(algo=NAME)
 
     if not isinstance(model, LinearSDE):

@@ -52,7 +52,7 @@ _SIMPLE = {
 
 
 def estimator_names() -> tuple[str, ...]:
-    """The accepted names (``snap-n`` and ``tbptt-tau`` stand for ``snap-3``, ``tbptt-8``...)."""
+    """Return the accepted names (``snap-n`` and ``tbptt-tau`` stand for ``snap-3``, ``tbptt-8``...)."""
     return ESTIMATOR_NAMES
 
 
@@ -67,7 +67,7 @@ def is_estimator_name(name) -> bool:
 
 
 def make_estimator(estimator, model, *, rng=None) -> OnlineEstimator:
-    """An estimator bound to ``model`` from a name, or ``estimator`` itself if it is one.
+    """Return an estimator bound to ``model`` from a name, or ``estimator`` itself if it is one.
 
     Parameters
     ----------

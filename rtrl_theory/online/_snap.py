@@ -1,4 +1,6 @@
-r"""SnAp-n, the sparse n-step approximation of RTRL (Menick, Elsen, Evci, Osindero, Simonyan &
+r"""SnAp-n, the sparse n-step approximation of RTRL ([R-SnAp]).
+
+SnAp-n, the sparse n-step approximation of RTRL (Menick, Elsen, Evci, Osindero, Simonyan &
 Graves 2021, [R-SnAp]).
 
 SnAp-n keeps only the entries of the influence :math:`J_t` that are nonzero after n steps of the
@@ -63,7 +65,7 @@ def snap_pattern(adj: np.ndarray, n: int) -> np.ndarray:
 
 
 def graph_diameter(adj: np.ndarray) -> int:
-    """The largest finite shortest-path distance (in edges) of the directed graph ``adj``."""
+    """Return the largest finite shortest-path distance (in edges) of the directed graph ``adj``."""
     N = adj.shape[0]
     reach = np.eye(N, dtype=bool)
     d = 0
@@ -101,7 +103,7 @@ class SnApN(OnlineEstimator):
         self._mask = None
 
     def mask_from(self, lin) -> np.ndarray:
-        r"""The kept entries :math:`\Pi_n` in the engine layout, (P_c, N) of bool."""
+        r"""Return the kept entries :math:`\Pi_n` in the engine layout, (P_c, N) of bool."""
         reach = snap_pattern(recurrence_graph(lin.state_jac), self.n)  # [k, l]
         return np.ascontiguousarray(reach[:, self.rows].T)  # [p, k] = reach[k, i(p)]
 
@@ -121,6 +123,9 @@ class SnApN(OnlineEstimator):
         return np.matmul(state.arrays["Jt"], dS[:, :, None])[:, :, 0]
 
     def memory(self) -> int:
-        """Floats a sparse implementation keeps: the entries of the pattern (before it is set:
-        the dense N P_c of this implementation)."""
+        """Return the number of floats a sparse implementation keeps.
+
+        Floats a sparse implementation keeps: the entries of the pattern (before it is set:
+        the dense N P_c of this implementation).
+        """
         return int(self._mask.sum()) if self._mask is not None else super().memory()

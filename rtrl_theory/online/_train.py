@@ -1,4 +1,6 @@
-r"""Online training with an approximate gradient estimator: (2.24)-(2.26) of [P1] with
+r"""Online training with an approximate gradient estimator.
+
+Online training with an approximate gradient estimator: (2.24)-(2.26) of [P1] with
 :math:`\tilde J` in place of J.
 
 At every step the estimator advances its state from the linearization at the current
@@ -25,7 +27,7 @@ __all__ = ["train_online_estimator"]
 
 
 def _source(data, n_steps, rng, B, model_kind=None):
-    """A function ``take(m) -> (X (B, m, d), Y (B, m))`` over a process, stream or arrays."""
+    """Return a function ``take(m) -> (X (B, m, d), Y (B, m))`` over a process, stream or arrays."""
     from rtrl_theory.data import DataProcess, DataStream
 
     if isinstance(data, DataProcess):

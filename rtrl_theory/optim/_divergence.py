@@ -41,7 +41,7 @@ __all__ = ["DivergenceRule", "DEFAULT_DIVERGENCE", "divergence_step", "is_diverg
 
 @dataclass(frozen=True)
 class DivergenceRule:
-    """The divergence rule of the module docstring.
+    r"""The divergence rule of the module docstring.
 
     Attributes
     ----------
@@ -49,7 +49,7 @@ class DivergenceRule:
         Diverged when the windowed loss exceeds ``loss_factor`` times the initial loss (> 1; None
         switches the rule off).
     theta_bound : float or None
-        Diverged when :math:`|\\theta|_2` exceeds it (> 0; None switches it off).
+        Diverged when :math:`|\theta|_2` exceeds it (> 0; None switches it off).
     window : int
         Steps of the initial and of the running window (>= 1).
     """
@@ -160,7 +160,7 @@ def divergence_step(losses, rule: DivergenceRule | None = None, *, start: int = 
 
 
 def is_diverged(losses, rule: DivergenceRule | None = None, final_theta=None) -> bool:
-    """True when ``losses`` (and ``final_theta``, if given) are diverged under ``rule``."""
+    """Return True when ``losses`` (and ``final_theta``, if given) are diverged under ``rule``."""
     rule = DivergenceRule.coerce(rule)
     if divergence_step(losses, rule)[0] is not None:
         return True

@@ -182,7 +182,7 @@ def make_optimizer(spec) -> Optimizer:
 
 
 def optimizer_record(opt) -> dict:
-    """A JSON-ready description of ``opt`` (``to_dict()`` if it has one, else its repr)."""
+    """Return a JSON-ready description of ``opt`` (``to_dict()`` if it has one, else its repr)."""
     if callable(getattr(opt, "to_dict", None)):
         return opt.to_dict()
     return {"name": type(opt).__name__, "repr": repr(opt)}

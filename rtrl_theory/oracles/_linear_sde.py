@@ -158,7 +158,7 @@ def _teacher_matrices(target: TeacherTarget):
 
 
 def linear_setup(model, params, process) -> LinearSetup:
-    """Validate (model, params, process) for the linear oracles and read off their matrices.
+    r"""Validate (model, params, process) for the linear oracles and read off their matrices.
 
     Raises
     ------
@@ -167,7 +167,7 @@ def linear_setup(model, params, process) -> LinearSetup:
         chain and teacher target.
     ValueError
         ``params`` or ``process`` whose recursion is unstable (spectral radius of
-        :math:`I + \\Delta A`, :math:`F^*` or :math:`\\Phi` at least 1: no stationary law), or
+        :math:`I + \Delta A`, :math:`F^*` or :math:`\Phi` at least 1: no stationary law), or
         whose sizes do not fit.
     """
     if not isinstance(model, LinearSDE):
@@ -253,8 +253,11 @@ class LinearJointSystem:
         return self.setup.eta_var
 
     def loss(self, R: np.ndarray) -> float:
-        r""":math:`E\ell = \tfrac12(h^\top R h + \operatorname{Var}\eta)` for the second-moment
-        matrix R of u (stationary: :math:`R = \Sigma`, this is L of (2.27))."""
+        r"""Return the expected loss for the second-moment matrix R of u.
+
+        :math:`E\ell = \tfrac12(h^\top R h + \operatorname{Var}\eta)` for the second-moment
+        matrix R of u (stationary: :math:`R = \Sigma`, this is L of (2.27)).
+        """
         return 0.5 * (float(self.h @ R @ self.h) + self.eta_var)
 
     def update_mean(self, R: np.ndarray) -> np.ndarray:
@@ -264,7 +267,7 @@ class LinearJointSystem:
         return self.readout @ (R @ self.h)
 
     def flatten_particles(self, z) -> np.ndarray:
-        """u for each particle of a JointProcess ``ParticleState`` ``z``: (K, n)."""
+        """Return u for each particle of a JointProcess ``ParticleState`` ``z``: (K, n)."""
         K = z.S.shape[0]
         parts = [z.X, z.teacher, z.S]
         if "J" in self.system.blocks:
@@ -273,7 +276,7 @@ class LinearJointSystem:
 
 
 def _immediate(setup: LinearSetup):
-    r"""The immediate term :math:`\mathcal I(S, X) = I_S S + I_X X`: I_S (P_c N, N), I_X (P_c N, d).
+    r"""Return the immediate term :math:`\mathcal I(S, X) = I_S S + I_X X`: I_S (P_c N, N), I_X (P_c N, d).
 
     Written from (7.1) (not from the cell's linearization): column-stacked vec, entry (i, j) of
     A at cell position j N + i, of B at N^2 + j N + i.
@@ -316,7 +319,7 @@ def _assemble(setup: LinearSetup, sensitivity_map):
 
 
 def linear_sensitivity_map(model, params, kind: str = "exact") -> np.ndarray:
-    r"""The map :math:`D_J` on vec J of a linear recursion :math:`J' = D_J J + \mathcal I`.
+    r"""Return the map :math:`D_J` on vec J of a linear recursion :math:`J' = D_J J + \mathcal I`.
 
     For ``sensitivity=`` of :func:`linear_joint_system` (THEORY.md section 11):
 
@@ -353,7 +356,7 @@ def linear_sensitivity_map(model, params, kind: str = "exact") -> np.ndarray:
 
 
 def linear_joint_system(model, params, process, *, sensitivity="exact") -> LinearJointSystem:
-    r"""The joint process :math:`u_t` of the module docstring as a linear system.
+    r"""Return the joint process :math:`u_t` of the module docstring as a linear system.
 
     Parameters
     ----------

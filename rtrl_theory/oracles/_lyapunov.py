@@ -34,7 +34,7 @@ __all__ = ["LinearGaussianSystem", "solve_stein"]
 
 
 def solve_stein(M: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    r"""The solution X of :math:`X = M X M^\top + \text{rhs}`, symmetrised when rhs is symmetric.
+    r"""Return the solution X of :math:`X = M X M^\top + \text{rhs}`, symmetrised when rhs is symmetric.
 
     ``scipy.linalg.solve_discrete_lyapunov`` (Kronecker solve for n < 10, bilinear transform and
     Bartels-Stewart above). ``M`` must have spectral radius below 1 (not checked here: callers
@@ -129,7 +129,7 @@ class LinearGaussianSystem:
         return self._cache["Sigma"]
 
     def forward_sum(self, rhs: np.ndarray) -> np.ndarray:
-        r"""The solution of :math:`X = MXM^\top + \text{rhs}`.
+        r"""Return the solution of :math:`X = MXM^\top + \text{rhs}`.
 
         That is :math:`X = \sum_{n\ge0} M^n\,\text{rhs}\,(M^\top)^n`.
         """

@@ -79,8 +79,11 @@ class LinearPoissonSolution:
         return np.einsum("kpj,kj->kp", Qu, u)
 
     def __call__(self, z, eta=None) -> np.ndarray:
-        r""":math:`v` at K points: a JointProcess ``ParticleState`` (X, teacher, S, Jt, eta are
-        read), or ``(u, eta)`` arrays of shapes (K, n), (K,). Returns (K, P) or (K,)."""
+        r"""Evaluate the Poisson solution :math:`v` at K points.
+
+        :math:`v` at K points: a JointProcess ``ParticleState`` (X, teacher, S, Jt, eta are
+        read), or ``(u, eta)`` arrays of shapes (K, n), (K,). Returns (K, P) or (K,).
+        """
         u, e = self._u_eta(z, eta)
         lin = u @ self.linear.T
         e = e[:, None] if lin.ndim == 2 else e
@@ -94,8 +97,11 @@ class LinearPoissonSolution:
         return self._quad(self.A, u) - e * lin
 
     def Pv(self, z, eta=None) -> np.ndarray:
-        r""":math:`(Pv)(u) = E[v(u_1, \eta_1)\mid u_0 = u]` exactly (does not depend on
-        :math:`\eta_0`)."""
+        r"""Return :math:`(Pv)(u) = E[v(u_1, \eta_1)\mid u_0 = u]` exactly.
+
+        :math:`(Pv)(u) = E[v(u_1, \eta_1)\mid u_0 = u]` exactly (does not depend on
+        :math:`\eta_0`).
+        """
         u, _ = self._u_eta(z, eta)
         sys = self.joint.system
         Mu = u @ sys.M.T
@@ -105,7 +111,7 @@ class LinearPoissonSolution:
 
 
 def poisson_solution_linear(model, params, process, direction=None) -> LinearPoissonSolution:
-    r"""The solution (4.3) of the Poisson equation (4.1) for the RTRL update, in closed form.
+    r"""Return the solution (4.3) of the Poisson equation (4.1) for the RTRL update, in closed form.
 
     Parameters
     ----------

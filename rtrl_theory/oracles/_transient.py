@@ -91,7 +91,7 @@ class SensitivityLaw:
 
     @classmethod
     def zero(cls, model) -> SensitivityLaw:
-        """The point mass J = 0."""
+        """Return the point mass J = 0."""
         Pc, N = model.cell.n_params, model.n_hidden
         return cls(np.zeros((Pc, N)), np.zeros((Pc * N, Pc * N)))
 
@@ -219,7 +219,7 @@ def _stationary_full(joint):
 
 
 def tbptt_expected_gradient(model, params, process, tau: int) -> TBPTTExpectation:
-    r"""The exact expected TBPTT(tau) gradient at stationarity, and its bias from :math:`\nabla L`.
+    r"""Return the exact expected TBPTT(tau) gradient at stationarity, and its bias from :math:`\nabla L`.
 
     TBPTT convention of the project (``rtrl_theory.runners._trainer``, ``estimators.tbptt_bias``):
     block k covers steps :math:`[k\tau, (k+1)\tau)`; it starts from the carried state S

@@ -83,7 +83,7 @@ class Checkpoint:
 
 
 def sidecar_path(path) -> Path:
-    """The JSON copy of a checkpoint's metadata: ``x.npz`` -> ``x.json``, else ``x`` -> ``x.json``."""
+    """Return the JSON copy of a checkpoint's metadata: ``x.npz`` -> ``x.json``, else ``x`` -> ``x.json``."""
     path = Path(path)
     if path.suffix == ".npz":
         return path.with_suffix(".json")
@@ -141,7 +141,7 @@ class CheckpointError(ValueError):
 
 
 def _damage(path: Path, exc: BaseException) -> str:
-    """What is wrong with an unreadable ``.npz``, in words."""
+    """Describe what is wrong with an unreadable ``.npz``, in words."""
     import zipfile
 
     size = path.stat().st_size

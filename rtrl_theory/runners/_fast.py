@@ -23,7 +23,6 @@ def rtrl_chunk_compiled(model, theta, state, X, Y, etas, optimizer, opt_state):
     ``opt_state`` its state. Returns ``(theta, state, opt_state, losses, grad_norms, fail, why)``.
     """
     from rtrl_theory.engine._compiled import train_compiled
-
     from rtrl_theory.optim import RMSpropState
 
     v0 = opt_state.v if isinstance(opt_state, RMSpropState) else None

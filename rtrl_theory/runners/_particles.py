@@ -80,7 +80,7 @@ class ParticleState:
         return self.S.shape[0]
 
     def subset(self, idx) -> ParticleState:
-        """The particles ``idx`` (an index array or slice), copied."""
+        """Return the particles ``idx`` (an index array or slice), copied."""
 
         def take(a):
             return None if a is None else np.ascontiguousarray(a[idx])
@@ -182,7 +182,7 @@ class JointProcess:
 
     # -- backends ---------------------------------------------------------------------------
     def _pick_backend(self, backend):
-        """The engine's one backend decision (``rtrl_theory.engine.select_backend``)."""
+        """Return the engine's one backend decision (``rtrl_theory.engine.select_backend``)."""
         from rtrl_theory.engine import select_backend
 
         self.backend_plan = select_backend(
@@ -327,8 +327,11 @@ class JointProcess:
         return ParticleState(X, eta, Y, S, Jt, Ht, teacher, z.t + 1)
 
     def _steps(self, z, rng, m, *, inplace):
-        """m transitions: the data of the m steps first (the draws of :meth:`step`, in its
-        order), then (S, J, H) through one call of the compiled block kernel."""
+        """Run m transitions of the joint process.
+
+        Run m transitions: the data of the m steps first (the draws of :meth:`step`, in its
+        order), then (S, J, H) through one call of the compiled block kernel.
+        """
         if m == 1:
             return self._step(z, rng, inplace=inplace)
         K = z.n_particles
@@ -391,7 +394,7 @@ class JointProcess:
 
     # -- functions of the state ------------------------------------------------------------
     def flatten(self, z: ParticleState, block="all") -> np.ndarray:
-        """The particles as rows of a (K, dim) array, restricted to ``block``.
+        """Return the particles as rows of a (K, dim) array, restricted to ``block``.
 
         ``block``: "all" (every block the particles carry), one of ``BLOCK_NAMES`` ("X", "eta",
         "S", "J", "H"), or a list of them.
@@ -445,8 +448,11 @@ class JointProcess:
         return ParticleState(X, eta, Y, S, Jt, Ht, teacher, t)
 
     def markov_step(self, A, rng) -> np.ndarray:
-        """One transition on flattened particles, ``(K, dim) -> (K, dim)``: the form
-        :func:`~rtrl_theory.estimate_contraction_rate` takes."""
+        """Take one transition on flattened particles, ``(K, dim) -> (K, dim)``.
+
+        One transition on flattened particles, ``(K, dim) -> (K, dim)``: the form
+        :func:`~rtrl_theory.estimate_contraction_rate` takes.
+        """
         return self.flatten(self.step(self.unflatten(A), rng))
 
     def prediction_error(self, z: ParticleState) -> np.ndarray:
@@ -459,8 +465,11 @@ class JointProcess:
         return 0.5 * r * r
 
     def update_direction(self, z: ParticleState) -> np.ndarray:
-        r""":math:`\tilde G(\theta, Z_t)` of (3.63)-(3.64), (K, P): the per-step loss gradient
-        in the order (head parameters, cell parameters) = (alpha, vec W, vec B)."""
+        r"""Return the update direction :math:`\tilde G(\theta, Z_t)` of (3.63)-(3.64), (K, P).
+
+        :math:`\tilde G(\theta, Z_t)` of (3.63)-(3.64), (K, P): the per-step loss gradient
+        in the order (head parameters, cell parameters) = (alpha, vec W, vec B).
+        """
         hd = self.model.head.derivatives(self._th, z.S, z.Y)
         g_c = np.matmul(z.Jt, hd.dS[:, :, None])[:, :, 0]
         return np.concatenate([hd.dtheta, g_c], axis=1)

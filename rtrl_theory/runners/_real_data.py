@@ -1,4 +1,6 @@
-r"""The real-data experiments of [P1] Sections 7.4-7.5, shared by ``rtrl-theory train --data`` and
+r"""The real-data experiments of [P1] Sections 7.4-7.5.
+
+The real-data experiments of [P1] Sections 7.4-7.5, shared by ``rtrl-theory train --data`` and
 the figure scripts ``paper_figures/fig10_shakespeare.py`` and ``fig11_lob.py``.
 
 **Limit order book** ([P1] Section 7.5, Fig. 11). A single-layer Elman network with tanh units
@@ -44,9 +46,9 @@ import numpy as np
 
 from rtrl_theory._validate import as_rng, positive, positive_int
 from rtrl_theory.data import TimeSplit
-
 from rtrl_theory.optim._optimizers import RMSprop
 from rtrl_theory.optim._schedules import PowerSchedule
+
 from ._trainer import train_online
 
 __all__ = [
@@ -206,7 +208,7 @@ def load_lob_split(
 
 
 def lob_model(n_hidden: int = 10):
-    r"""The Elman network of [P1] Section 7.5: tanh units, 2 dense inputs, softmax over 3 classes.
+    r"""Return the Elman network of [P1] Section 7.5: tanh units, 2 dense inputs, softmax over 3 classes.
 
     :class:`~rtrl_theory.cells.CharElmanRNN` with ``input_kind="dense"`` (an
     :class:`~rtrl_theory.cells.ElmanCell` under the softmax cross-entropy head); its
@@ -279,7 +281,7 @@ def lob_metrics(model, params, split: LOBSplit, *, warmup: int = 1000) -> dict:
 
 
 def lob_baselines(split: LOBSplit) -> dict:
-    """The class prior and logistic regressions (imbalance; both inputs), scored like the RNN."""
+    """Return the class prior and logistic regressions (imbalance; both inputs), scored like the RNN."""
     from rtrl_theory.data import logistic_baseline, prior_baseline
 
     out = {}

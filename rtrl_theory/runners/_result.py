@@ -1,6 +1,9 @@
-"""The outcome of :func:`rtrl_theory.runners.train_online` (a low module of the runners: the
+"""The outcome of :func:`rtrl_theory.runners.train_online`.
+
+The outcome of :func:`rtrl_theory.runners.train_online` (a low module of the runners: the
 online estimators' trainer, :mod:`rtrl_theory.online`, returns it too without importing the
-trainer)."""
+trainer).
+"""
 
 from __future__ import annotations
 
@@ -16,14 +19,14 @@ __all__ = ["TrainResult"]
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Outcome of :func:`train_online`.
+    r"""Outcome of :func:`train_online`.
 
     Attributes
     ----------
     algo : str
     params : parameters after the last completed update (``model.unflatten``)
     losses : ndarray (n_steps_run,)
-        Per-step loss :math:`\\tfrac12(\\hat Y_t - Y_t)^2` seen online (mean over the chains of a
+        Per-step loss :math:`\tfrac12(\hat Y_t - Y_t)^2` seen online (mean over the chains of a
         mini-batch); the head's loss for other heads (the cross-entropy in nats for
         ``SoftmaxCrossEntropy``).
     update_steps : ndarray of int (n_updates,)
@@ -32,7 +35,7 @@ class TrainResult:
         Euclidean norm of the gradient g of each update (the chain mean for a mini-batch; the
         raw gradient, before any RMSprop scaling).
     path_steps, param_path : ndarray (n_path,), (n_path, P)
-        Thinned parameter path: :math:`\\theta_t` before step ``path_steps[i]``, plus the final one.
+        Thinned parameter path: :math:`\theta_t` before step ``path_steps[i]``, plus the final one.
     status : {"completed", "diverged", "interrupted"}
     stopped_at : int or None
         Step at which a diverged or interrupted run stopped.
@@ -44,7 +47,7 @@ class TrainResult:
         Why that backend runs (``rtrl_theory.engine.select_backend``).
     sensitivity_log : dict or None
         Only with ``train_online(log_sensitivities=True)`` (RTRL): ``{"steps": (n_log,),
-        "max_abs_J": (n_log, P_c)}``, the largest :math:`|\\tilde J|` of each recurrent-parameter
+        "max_abs_J": (n_log, P_c)}``, the largest :math:`|\tilde J|` of each recurrent-parameter
         column over the chains and neurons after each record interval (Remark 2.15).
     """
 

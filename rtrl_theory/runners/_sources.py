@@ -1,5 +1,8 @@
-"""Data sources of :func:`rtrl_theory.runners.train_online`: ``take(m) -> (X (B, m, .), Y (B, m))``
-over arrays, a DataProcess or a DataStream, with a state a checkpoint saves and restores."""
+"""Data sources of :func:`rtrl_theory.runners.train_online`.
+
+Data sources of :func:`rtrl_theory.runners.train_online`: ``take(m) -> (X (B, m, .), Y (B, m))``
+over arrays, a DataProcess or a DataStream, with a state a checkpoint saves and restores.
+"""
 
 from __future__ import annotations
 
@@ -104,7 +107,7 @@ def _kind_arrays(model, data, n_steps, B):
 
 
 def _data_source(data, n_steps, rng, d, batch_size, model=None):
-    """A source with ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream.
+    """Return a source with ``take(m) -> (X (B, m, d), Y (B, m))`` over arrays, a process or a stream.
 
     For a model with one-hot inputs or class targets (``model.input_kind == "onehot"``,
     ``model.target_kind == "class"``) the data must be arrays; ``X`` is then (B, m) of int.

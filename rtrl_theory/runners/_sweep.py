@@ -153,7 +153,7 @@ class RunConfig:
         return "RTRL" if self.algo == "rtrl" else f"TBPTT({self.tau})"
 
     def option(self, name: str, default=None):
-        """The value of option ``name`` (``default`` when absent)."""
+        """Return the value of option ``name`` (``default`` when absent)."""
         return dict(self.options).get(name, default)
 
     def to_dict(self) -> dict:
@@ -328,7 +328,7 @@ def _seed_sequence(seed) -> np.random.SeedSequence:
 
 
 def replicate_seed(seed, replicate: int) -> np.random.SeedSequence:
-    """The SeedSequence of replicate ``replicate``: child ``replicate`` of ``seed``'s spawn.
+    """Return the SeedSequence of replicate ``replicate``: child ``replicate`` of ``seed``'s spawn.
 
     Equal to ``np.random.SeedSequence(seed).spawn(replicate + 1)[replicate]`` (built directly,
     so it does not depend on how many children were spawned before).
@@ -447,7 +447,7 @@ def cache_path(cache_dir, config: RunConfig, key_payload: dict) -> Path:
 
 
 def _load_cached(path: Path, config: RunConfig, key_payload: dict) -> SweepRun | None:
-    """The cached run at ``path``, or None (then it is run again).
+    """Return the cached run at ``path``, or None (then it is run again).
 
     A record of another configuration or an unfinished run is None silently; a file that cannot
     be read or parsed (truncated, bit-flipped, edited) is None with a RuntimeWarning naming it.

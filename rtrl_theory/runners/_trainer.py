@@ -76,6 +76,13 @@ import numpy as np
 from rtrl_theory._validate import as_rng, positive_int
 from rtrl_theory.engine import BACKENDS, bptt_sequences, initial_sensitivities
 from rtrl_theory.engine._forward import SensitivityState, advance_first_order
+from rtrl_theory.optim._divergence import DivergenceRule
+from rtrl_theory.optim._optimizers import (
+    make_optimizer,
+    optimizer_record,
+    optimizer_state_is_finite,
+)
+from rtrl_theory.optim._schedules import validate_schedule
 
 from ._checkpoint import (
     CheckpointError,
@@ -84,16 +91,9 @@ from ._checkpoint import (
     optimizer_state_to_parts,
     write_checkpoint,
 )
-from rtrl_theory.optim._divergence import DivergenceRule
-from rtrl_theory.optim._optimizers import (
-    make_optimizer,
-    optimizer_record,
-    optimizer_state_is_finite,
-)
 from ._records import to_jsonable
 from ._result import TrainResult
 from ._sources import _data_source
-from rtrl_theory.optim._schedules import validate_schedule
 
 __all__ = ["TrainResult", "train_online", "ALGORITHMS", "BACKENDS"]
 
@@ -106,7 +106,7 @@ class _Interrupted(Exception):
 
 
 def _pick_backend(model, algo, backend, optimizer, batch_size):
-    """The engine's one backend decision (``rtrl_theory.engine.select_backend``): a BackendPlan."""
+    """Return the engine's one backend decision (``rtrl_theory.engine.select_backend``): a BackendPlan."""
     from rtrl_theory.engine import select_backend
 
     return select_backend(
@@ -203,7 +203,7 @@ class ChunkResult:
 
 
 def _rtrl_chunk(backend, model, theta, state, X, Y, etas, optimizer, opt_state, done):
-    """m steps of exact RTRL with an update per step on ``backend`` -> :class:`ChunkResult`.
+    """Run m steps of exact RTRL with an update per step on ``backend`` -> :class:`ChunkResult`.
 
     The only place that dispatches on the backend: ``X, Y`` have shape (B, m, .), ``etas`` (m,),
     ``done`` is the index of the chunk's first step.
@@ -226,8 +226,11 @@ def _rtrl_chunk(backend, model, theta, state, X, Y, etas, optimizer, opt_state, 
 
 def _tbptt_chunk(model, theta, S, X, Y, tau, schedule, block_reduction, optimizer, opt_state,
                  done):
-    """m steps of TBPTT(tau): BPTT inside each block of ``tau`` steps from the carried state
-    ``S``, one update per block -> :class:`ChunkResult` (``state`` the last good S_T)."""
+    """Run m steps of TBPTT(tau) with one update per block.
+
+    Run m steps of TBPTT(tau): BPTT inside each block of ``tau`` steps from the carried state
+    ``S``, one update per block -> :class:`ChunkResult` (``state`` the last good S_T).
+    """
     m = X.shape[1]
     losses, gnorms, ustep = [], [], []
     failure = failed_at = None
@@ -518,7 +521,7 @@ def _check_options(model, params, n_steps, algo, tau, block_reduction, schedule,
 
 
 def _record_every(record_every, n_steps, algo, tau) -> int:
-    """Steps per record interval: default n_steps // 200; a multiple of tau for TBPTT."""
+    """Return the steps per record interval: default n_steps // 200; a multiple of tau for TBPTT."""
     if record_every is None:
         record_every = max(1, n_steps // 200)
     record_every = positive_int(record_every, "record_every")
@@ -529,7 +532,7 @@ def _record_every(record_every, n_steps, algo, tau) -> int:
 
 def _config(algo, tau, block_reduction, optimizer, B, n_steps, record_every, schedule,
             allow_non_robbins_monro, divergence) -> dict:
-    """The run's configuration as recorded (and checked on resume)."""
+    """Return the run's configuration as recorded (and checked on resume)."""
     return {
         "algo": algo,
         "tau": tau,
@@ -554,10 +557,13 @@ def _progress_bar(progress, n_steps, done, algo):
 
 
 class _Run:
-    """The run recorder of :func:`train_online`: the run's state (parameters, carried states,
+    """The run recorder of :func:`train_online`.
+
+    The run recorder of :func:`train_online`: the run's state (parameters, carried states,
     optimizer state, losses, gradient norms, the parameter path), what a chunk's
     :class:`ChunkResult` does to it, consistent copies (:meth:`commit`), checkpoints
-    (:meth:`write`) and the :class:`TrainResult` (:meth:`snapshot`)."""
+    (:meth:`write`) and the :class:`TrainResult` (:meth:`snapshot`).
+    """
 
     def __init__(self, model, theta, algo, plan, B, n_steps, tau, optimizer, config,
                  run_config, checkpoint, source):
@@ -629,7 +635,7 @@ class _Run:
         self.committed = self.commit()
 
     def chunk(self, X, Y, m, schedule, tau, block_reduction) -> ChunkResult:
-        """The next ``m`` steps on this run's algorithm and backend."""
+        """Return the next ``m`` steps on this run's algorithm and backend."""
         if self.algo == "rtrl":
             return _rtrl_chunk(self.backend, self.model, self.theta, self.state, X, Y,
                                _etas(schedule, self.done, m), self.optimizer, self.opt_state,
@@ -671,7 +677,7 @@ class _Run:
         return False
 
     def commit(self) -> dict:
-        """A consistent copy of the run's state at ``done`` (what a checkpoint holds)."""
+        """Return a consistent copy of the run's state at ``done`` (what a checkpoint holds)."""
         data_meta, data_arrays = self.source.state()
         state = self.state
         return {
@@ -752,8 +758,11 @@ class _Run:
         )
 
     def rollback(self) -> None:
-        """After Ctrl-C: back to the last completed record interval, where parameters, states
-        and losses agree."""
+        """Roll back to the last completed record interval after Ctrl-C.
+
+        After Ctrl-C: back to the last completed record interval, where parameters, states
+        and losses agree.
+        """
         c = self.committed
         self.done, self.n_up = c["done"], c["n_up"]
         self.theta = c["theta"]

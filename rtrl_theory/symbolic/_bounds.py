@@ -1,4 +1,6 @@
-r"""Symbolic derivation of Appendix B, the a-priori radii (Lemmas 3.5, 3.7) and the contraction
+r"""Symbolic derivation of Appendix B of [P1] with SymPy.
+
+Symbolic derivation of Appendix B, the a-priori radii (Lemmas 3.5, 3.7) and the contraction
 constants (Assumption 2.10, Lemmas 3.8-3.9) of [P1], with SymPy.
 
 Appendix B, (B.5)-(B.6): the linear recurrence :math:`a_{t+1} = c\,a_t + b` is solved by
@@ -55,7 +57,7 @@ SIGMA2 = sp.sqrt(3) / 18  # sup |sigma''| (Lemma 2.9)
 
 
 def solve_linear_recurrence(c=None, b=None, a0=None):
-    r"""Closed form of :math:`a_{t+1} = c\,a_t + b`, :math:`a_0` given, by ``sympy.rsolve``.
+    r"""Solve :math:`a_{t+1} = c\,a_t + b`, :math:`a_0` given, in closed form by ``sympy.rsolve``.
 
     Returns ``(t, expr)``; ``c``, ``b``, ``a0`` default to fresh symbols. With ``c = 1``
     rsolve gives :math:`a_0 + b t` (B.6).
@@ -182,8 +184,9 @@ def symbolic_bounds() -> SymbolicBounds:
 
 
 def rho_threshold_tanh(n_hidden, C_x=1, c_g=1):
-    r"""The value of :math:`N\varepsilon` at which :math:`\rho = 1` for ``f = eps tanh``,
-    ``g = c_g tanh`` (THEORY.md section 6: about 1.12 for ``c_g = C_x = 1``).
+    r"""Return the value of :math:`N\varepsilon` at which :math:`\rho = 1` for ``f = eps tanh``.
+
+    With ``g = c_g tanh`` (THEORY.md section 6: about 1.12 for ``c_g = C_x = 1``).
 
     With c*tanh, :math:`C = C' = c` and :math:`C'' = c\,4\sqrt3/9`. Returns
     ``(threshold on N eps as a float, the component of rho that reaches 1 first)``.

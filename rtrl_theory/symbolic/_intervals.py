@@ -100,7 +100,7 @@ class _IvPrecision:
 
 
 def _to_interval(expr: sp.Expr):
-    """A rigorous mpmath interval enclosing the real number ``expr`` (a SymPy expression).
+    """Return a rigorous mpmath interval enclosing the real number ``expr`` (a SymPy expression).
 
     Integers, rationals, sums, products, integer powers and square roots are evaluated in interval
     arithmetic; ``CRootOf`` through its rigorous rational isolation; anything else through SymPy's

@@ -87,8 +87,11 @@ IDENTITIES = ("J", "H", "grad", "hess")
 # Generic smooth maps
 # --------------------------------------------------------------------------------------------
 class GenericMap(sp.Function):
-    r"""Base of the generic scalar maps :math:`h^{(n)}` (an undefined smooth function and its
-    derivatives); subclasses are made by :func:`generic_map`, never directly."""
+    r"""Base of the generic scalar maps :math:`h^{(n)}`.
+
+    Base of the generic scalar maps :math:`h^{(n)}` (an undefined smooth function and its
+    derivatives); subclasses are made by :func:`generic_map`, never directly.
+    """
 
     nargs = 1
     base_name = "h"
@@ -103,7 +106,7 @@ class GenericMap(sp.Function):
 
 @functools.cache
 def generic_map(name: str, order: int = 0) -> type[GenericMap]:
-    r"""The undefined function :math:`h^{(n)}` for ``h = name``, ``n = order``.
+    r"""Return the undefined function :math:`h^{(n)}` for ``h = name``, ``n = order``.
 
     Parameters
     ----------
@@ -296,7 +299,7 @@ def _size(value, name):
 # The recursions, written from THEORY.md sections 4-5 (no differentiation)
 # --------------------------------------------------------------------------------------------
 def immediate_term(model: SymbolicRNN, t: int) -> sp.ImmutableMatrix:
-    r"""The immediate term :math:`M_t` of (2.20)-(2.21), N x P_c.
+    r"""Return the immediate term :math:`M_t` of (2.20)-(2.21), N x P_c.
 
     .. math::
 
@@ -339,7 +342,7 @@ def first_order_step(model: SymbolicRNN, t: int, J_t) -> sp.ImmutableMatrix:
 
 
 def remainder_term(model: SymbolicRNN, t: int, k: int, J_t, *, cross_terms: bool = True):
-    r"""The delta terms :math:`R^k_t` of the second-order recursion (Section 2.4), P_c x P_c.
+    r"""Return the delta terms :math:`R^k_t` of the second-order recursion (Section 2.4), P_c x P_c.
 
     From THEORY.md section 5 (the part of :math:`\partial^2 z^k/\partial a\,\partial b` that is
     not :math:`\sum_l f(B^{kl})\, \partial^2 S^l`):
@@ -445,7 +448,7 @@ def run_recursions(model: SymbolicRNN, order: int = 2):
 
 
 def loss_gradient_from_recursion(model: SymbolicRNN, Js) -> sp.ImmutableMatrix:
-    r"""The gradient (2.22)-(2.23) of :math:`L_T` from the :math:`J_{t+1}`, shape (P, 1).
+    r"""Return the gradient (2.22)-(2.23) of :math:`L_T` from the :math:`J_{t+1}`, shape (P, 1).
 
     .. math::
 
@@ -467,7 +470,7 @@ def _prediction_gradient(alpha, S, J):
 
 
 def loss_hessian_from_recursion(model: SymbolicRNN, Js, Hs) -> sp.ImmutableMatrix:
-    r"""The Hessian (3.56)-(3.57) of :math:`L_T` from :math:`J_{t+1}, H^k_{t+1}`, shape (P, P).
+    r"""Return the Hessian (3.56)-(3.57) of :math:`L_T` from :math:`J_{t+1}, H^k_{t+1}`, shape (P, P).
 
     .. math::
 

@@ -1,4 +1,6 @@
-r"""Numeric companion of :mod:`rtrl_theory.symbolic._recursions`: the symbolic derivatives of the
+r"""Numeric companion of :mod:`rtrl_theory.symbolic._recursions`.
+
+Numeric companion of :mod:`rtrl_theory.symbolic._recursions`: the symbolic derivatives of the
 unrolled RNN, made concrete (sigma = logistic, f and g scaled tanh or scaled sigmoid) and
 lambdified, against the numeric engine ((2.20)-(2.23), Section 2.4, (3.56)-(3.57) of [P1]); and
 :func:`verify_recursions`, which combines the symbolic proofs with this cross-check.
@@ -170,11 +172,12 @@ def cross_check_engine(
     ``(theta, X.ravel(), Y, c_f, c_g)``.
     """
     from rtrl_theory.cells import PaperRNN
-    from rtrl_theory.engine import loss_and_grad, loss_grad_hessian
     from rtrl_theory.engine import (
         advance_first_order,
         advance_second_order,
         initial_sensitivities,
+        loss_and_grad,
+        loss_grad_hessian,
         numba_available,
     )
 
@@ -314,7 +317,7 @@ class RecursionVerification:
         return f"proved {'; '.join(parts)}; lambdified vs engine max rel err {self.max_error:.1e}"
 
     def summary(self) -> dict:
-        """A JSON-ready dict (for ``CheckResult.details``)."""
+        """Return a JSON-ready dict (for ``CheckResult.details``)."""
         return {
             "order": self.order,
             "all_proved": self.all_proved,

@@ -143,7 +143,7 @@ def sigmoid_derivative_polynomials(n_max: int = 4) -> tuple[sp.Poly, ...]:
 
 
 def tanh_derivative_polynomials(n_max: int = 4) -> tuple[sp.Poly, ...]:
-    r"""The polynomials :math:`q_0 = t, q_1 = 1 - t^2, \dots` with :math:`\tanh^{(n)} = q_n(\tanh)`.
+    r"""Return the polynomials :math:`q_0 = t, q_1 = 1 - t^2, \dots` with :math:`\tanh^{(n)} = q_n(\tanh)`.
 
     The tanh analogue of Appendix A of [P1]; see :func:`derivative_polynomials`.
     """
@@ -151,7 +151,7 @@ def tanh_derivative_polynomials(n_max: int = 4) -> tuple[sp.Poly, ...]:
 
 
 def bounded_map_polynomials(kind: str = "scaled_tanh", n_max: int = 3) -> tuple[sp.Expr, ...]:
-    r"""The derivatives of a bounded map as polynomials in ``t = tanh(x)`` or ``u = sigma(x)``.
+    r"""Return the derivatives of a bounded map as polynomials in ``t = tanh(x)`` or ``u = sigma(x)``.
 
     The bounded maps f, g of (2.17) and Assumption 2.10 of [P1], in the project's two forms
     (THEORY.md section 2), by the chain rule:
@@ -391,7 +391,7 @@ def derive_sup(poly, var: sp.Symbol, interval) -> ExactSup:
 
 
 def bounded_map_constants(kind: str = "scaled_tanh", n_max: int = 3) -> tuple[sp.Expr, ...]:
-    r"""Derived constants :math:`C^{(n)} = \sup_x |h^{(n)}(x)|`, n = 0..n_max, of a bounded map.
+    r"""Derive the constants :math:`C^{(n)} = \sup_x |h^{(n)}(x)|`, n = 0..n_max, of a bounded map.
 
     For :math:`h = c \tanh` and :math:`h = c(2\sigma - 1)` (f, g of Assumption 2.10 of [P1],
     THEORY.md section 2) the polynomials of :func:`bounded_map_polynomials` are :math:`c` times a
@@ -476,7 +476,7 @@ class DerivedBound:
         return self.interval.n_boxes
 
     def value(self, c: float = 1.0) -> float:
-        """The supremum as a float at scale ``c`` (ignored by the plain activations)."""
+        """Return the supremum as a float at scale ``c`` (ignored by the plain activations)."""
         return float(self.sup.subs(SCALE, c))
 
 
@@ -502,7 +502,7 @@ class ActivationBounds:
     rel_margin: float = 1e-20
 
     def get(self, map: str, order: int) -> DerivedBound:
-        """The entry for ``map`` and ``order`` (KeyError naming both if absent)."""
+        """Return the entry for ``map`` and ``order`` (KeyError naming both if absent)."""
         for e in self.entries:
             if e.map == map and e.order == order:
                 return e
