@@ -12,7 +12,7 @@ import warnings
 
 
 def moved_names(package: str, targets: dict[str, str]):
-    """A module-level ``__getattr__`` for ``package`` that serves ``targets`` with a warning.
+    """Build a module-level ``__getattr__`` for ``package`` that serves ``targets`` with a warning.
 
     Parameters
     ----------

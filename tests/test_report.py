@@ -9,8 +9,8 @@ import re
 import pytest
 
 from rtrl_theory import report
-from rtrl_theory.checks import results_to_json, run_checks
 from rtrl_theory._outputs import write_json_atomic
+from rtrl_theory.checks import results_to_json, run_checks
 
 # Two of the fastest checks (about 0.2 s together): a small, real verify table.
 SUBSET = ["lemma-3.5", "lemma-3.9"]

@@ -1,5 +1,8 @@
-"""Cells (state recursions), heads and models; the types a new cell is written against are in
-:mod:`rtrl_theory.cells.seam` (the common ones also here)."""
+"""Cells (state recursions), heads and models.
+
+The types a new cell is written against are in :mod:`rtrl_theory.cells.seam` (the common ones
+also here).
+"""
 
 from rtrl_theory._deprecation import moved_names as _moved_names
 
