@@ -56,7 +56,7 @@ def max_rel(a, b):
 
 
 def _params(model, rng):
-    theta = model.as_flat(model.init_params(rng)).copy()
+    theta = model.flatten(model.init_params(rng)).copy()
     return theta + 0.1 * rng.standard_normal(theta.shape)  # no block special (e.g. b = 0)
 
 
@@ -76,7 +76,7 @@ def test_every_cell_is_compiled_and_loss_and_grad_equals_numpy(name):
     l_c, g_c = loss_and_grad(model, theta, X, Y, backend="numba")
     l_n, g_n = loss_and_grad(model, theta, X, Y, backend="numpy")
     assert abs(l_c - l_n) <= TOL * abs(l_n)
-    assert max_rel(model.as_flat(g_c), model.as_flat(g_n)) <= TOL
+    assert max_rel(model.flatten(g_c), model.flatten(g_n)) <= TOL
 
 
 @pytest.mark.parametrize("opt", ["sgd", "rmsprop"])
