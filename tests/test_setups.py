@@ -40,8 +40,8 @@ def test_paper_setup_builds_the_documented_defaults_reproducibly():
     c = PaperSetup.build(PaperConfig(n_hidden=3), rng=8)
     assert a.model.c_f == 0.5 / 3 and a.model.n_input == 2
     assert a.joint is not None and a.assumptions.hypotheses_hold
-    assert np.array_equal(a.model.as_flat(a.params), b.model.as_flat(b.params))
-    assert not np.array_equal(a.model.as_flat(a.params), c.model.as_flat(c.params))
+    assert np.array_equal(a.model.flatten(a.params), b.model.flatten(b.params))
+    assert not np.array_equal(a.model.flatten(a.params), c.model.flatten(c.params))
     assert PaperSetup.build(PaperConfig(), rng=0, joint=False).joint is None
 
 
