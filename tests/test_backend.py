@@ -239,3 +239,29 @@ def test_blas_threads_rule_and_limit(monkeypatch):
     with _blas.blas_threads(1):
         assert all(get() == 1 for get, _ in handles)
     assert [get() for get, _ in handles] == before
+
+
+def test_blas_threads_through_threadpoolctl_without_openblas_handles(monkeypatch):
+    """Where no OpenBLAS entry point is found (an MKL or BLIS build), the limit goes through one
+    threadpoolctl controller, built once; the thread count read back inside the block is 1 and
+    the previous count is restored after it."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from rtrl_theory.engine import _blas
+
+    monkeypatch.setattr(_blas, "_fallback_handles", lambda: [])
+    monkeypatch.setattr(_blas, "_CONTROLLER", None)
+
+    def blas_counts():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_counts()
+    if not before:
+        pytest.skip("threadpoolctl sees no BLAS in this process")
+    with _blas.blas_threads(1):
+        assert blas_counts() == [1] * len(before)
+    built = _blas._CONTROLLER
+    assert built is not None and built is not False
+    with _blas.blas_threads(1):
+        pass
+    assert _blas._CONTROLLER is built  # not rebuilt per call
+    assert blas_counts() == before
