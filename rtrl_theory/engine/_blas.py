@@ -70,7 +70,7 @@ def threads_for_gemm(n_rows: int, n_inner: int, n_cols: int) -> int | None:
 
 
 def _controller():
-    """threadpoolctl's ThreadpoolController, built once (None without threadpoolctl).
+    """Threadpoolctl's ThreadpoolController, built once (None without threadpoolctl).
 
     Built once because a ``threadpool_limits`` context scans the loaded libraries every time:
     about 1 ms per call against 0.07 ms for the OpenBLAS entry points (measured on the shared
