@@ -135,3 +135,23 @@ def test_cli_assumptions_setup_reports_the_lifted_chain(capsys):
     assert "leaky trace" in out and "max(0.5, 0.85) = 0.85" in out
     assert main(["assumptions", "--setup", "delay-line"]) == 1  # lam_xi = 1: flagged
     assert "lifted lam_xi < 1 (Assumption 2.3) FAILS" in capsys.readouterr().out
+
+
+def test_prop_5_1_threshold_and_self_normalized_sum():
+    # Truth: closed forms. threshold(m) solves 2 exp(-x^2/2) = alpha/m; for i.i.d. symmetric
+    # batches W = sum B / sqrt(sum B^2) is, by Hoeffding, beyond x with probability <= alpha/m,
+    # and a drift c per step makes W grow like sqrt(K).
+    from types import SimpleNamespace
+
+    mod = REGISTRY["prop-5.1"]
+    x = mod.threshold(24, 0.01)
+    assert 2 * np.exp(-x * x / 2) == pytest.approx(0.01 / 24, rel=1e-12)
+    rng = np.random.default_rng(5)
+    runs = [SimpleNamespace(eta=np.full(200, 0.1), noise=rng.standard_normal((200, 8)))
+            for _ in range(3)]
+    W = mod.self_normalized(runs)
+    assert W.shape == (8,)
+    B = np.concatenate([(0.1 * r.noise).reshape(10, 20, 8).sum(axis=1) for r in runs])
+    np.testing.assert_allclose(W, B.sum(0) / np.sqrt((B**2).sum(0)), rtol=1e-12)
+    drift = [SimpleNamespace(eta=r.eta, noise=r.noise + 3.0) for r in runs]
+    assert np.all(np.abs(mod.self_normalized(drift)) > x)
