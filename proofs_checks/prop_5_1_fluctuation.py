@@ -36,7 +36,8 @@ distribution; its seeds 0-2 gave b up to 0.85 -- replaced by the construction ab
 False-failure rate (quick, seeds 0-19, measured after the threshold was fixed): 0 fails of 20,
 95% Wilson interval [0%, 16.1%]; the largest |W| over the 20 x 24 tests was 2.67
 (threshold 4.12). 20 seeds cannot confirm the nominal 1%; the construction bounds
-it, up to the approximations listed. ~2.8 s a run (load average ~3 on 2 cores). Mutants caught: biased-gradient (seed 0: max|W|
+it, up to the approximations listed. ~2.8 s a run (load average ~3 on 2 cores). Mutants
+caught: biased-gradient (seed 0: max|W|
 5.04, 4.74, 4.47 for gamma 0.6, 0.8, 1), sensitivities-zeroed (seeds 0, 1: max|W| 4.9, 5.1).
 Not caught: gradient-halved (see MUTANTS). Power limit: |W| <= sqrt(K) = 5.48 in quick mode.
 """
