@@ -113,6 +113,7 @@ def test_thm_6_1_refuses_a_setup_outside_the_hypotheses():
     [
         ("lemma-5.5", "hessian-halved"),
         ("prop-5.1", "biased-gradient"),
+        ("prop-5.1", "sensitivities-zeroed"),
         ("lemma-6.2", "gradient-offset"),
         ("remark-2.15", "first-order-radii-quartered"),
     ],
