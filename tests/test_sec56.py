@@ -156,3 +156,18 @@ def test_prop_5_1_threshold_and_self_normalized_sum():
     np.testing.assert_allclose(W, B.sum(0) / np.sqrt((B**2).sum(0)), rtol=1e-12)
     drift = [SimpleNamespace(eta=r.eta, noise=r.noise + 3.0) for r in runs]
     assert np.all(np.abs(mod.self_normalized(drift)) > x)
+
+
+def test_lemma_6_2_sign_test_and_equal_mass_blocks():
+    # Truth: the Binomial(9, 1/2) tail by hand, 10/512 for K >= 8 (the quick-mode level), and
+    # the eta-mass of the two blocks equal up to one step's eta (the split is at an integer).
+    from proofs_checks import lemma_6_2_descent as m
+
+    assert m.sign_test_pvalue(8, 9) == pytest.approx(10 / 512, rel=1e-12)
+    assert m.sign_test_pvalue(7, 9) == pytest.approx(46 / 512, rel=1e-12)
+    assert m.sign_test_pvalue(0, 9) == pytest.approx(1.0)
+    assert m.sign_test_pvalue(8, 9) <= m.LEVEL < m.sign_test_pvalue(7, 9)
+    eta = 0.1 / (1 + np.arange(200) / 20) ** 0.6
+    a, mid, n = m.equal_mass_blocks(eta)
+    assert (a, n) == (25, 200) and a < mid < n
+    assert abs(eta[a:mid].sum() - eta[mid:n].sum()) <= eta[mid - 1]
