@@ -92,15 +92,26 @@ def oracle_mutant(*, grad_scale=1.0, grad_offset=0.0, hess_scale=1.0):
 
 
 def zero_sensitivities():
-    """Patch the NumPy RTRL step of the trainer so that J~ is reset to 0 before every step."""
+    """Patch the NumPy RTRL step of the trainer so that J~ is reset to 0 before every step, and
+    ``rtrl_theory.engine.select_backend`` so that the trainer takes the NumPy step (the compiled
+    engine, chosen by ``"auto"``, would bypass the patched step)."""
+    import contextlib
     from unittest import mock
 
+    from rtrl_theory import engine
     from rtrl_theory.runners import _trainer
 
     real = _trainer.advance_first_order
+    real_select = engine.select_backend
 
     def zeroed(cell, prep, state, X):
         state = type(state)(state.S, np.zeros_like(state.Jt), state.Ht)
         return real(cell, prep, state, X)
 
-    return mock.patch.object(_trainer, "advance_first_order", zeroed)
+    def numpy_only(model, task, **kw):
+        return real_select(model, task, **{**kw, "backend": "numpy"})
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(mock.patch.object(_trainer, "advance_first_order", zeroed))
+    stack.enter_context(mock.patch.object(engine, "select_backend", numpy_only))
+    return stack

@@ -21,7 +21,9 @@ order in |d|) term covers for small steps, so every step must satisfy
 check also reports C = max_t C_t (the lemma's constant along the path) and the measured
 max |R_t| / eta_t^2. False-failure rate: none expected (a deterministic inequality at every
 step; no Monte Carlo); seeds 0, 1, 2 pass with max |R_t| / (C_t eta_t^2) = 0.991, 0.993, 0.992
-(the bound is nearly attained: the steps align with the top curvature direction).
+(the bound is nearly attained: the steps align with the top curvature direction). Measured
+over check seeds 0-19 (quick, benchmarks/false_failures.py): 0 fails of 20, 95% Wilson
+interval [0%, 16.1%]; ~3.7 s a run on the loaded 2-core machine.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ Thresholds (no Monte Carlo; deterministic inequalities, exact up to rounding):
 * the trainer's logged J~ equals the replay's to 1e-9 (two implementations: compiled and NumPy;
   rounding over the recursion).
 False-failure rate: 0 (deterministic); seeds 0, 1, 2 pass (largest J~ / radius 0.55, H~ 0.33,
-increment / bound 0.18).
+increment / bound 0.18). Measured over check seeds 0-19 (quick,
+benchmarks/false_failures.py): 0 fails of 20, 95% Wilson interval [0%, 16.1%]; ~1.9 s a run.
 """
 
 from __future__ import annotations

@@ -113,6 +113,7 @@ def test_thm_6_1_refuses_a_setup_outside_the_hypotheses():
     [
         ("lemma-5.5", "hessian-halved"),
         ("prop-5.1", "biased-gradient"),
+        ("prop-5.1", "sensitivities-zeroed"),
         ("lemma-6.2", "gradient-offset"),
         ("remark-2.15", "first-order-radii-quartered"),
     ],
@@ -135,3 +136,38 @@ def test_cli_assumptions_setup_reports_the_lifted_chain(capsys):
     assert "leaky trace" in out and "max(0.5, 0.85) = 0.85" in out
     assert main(["assumptions", "--setup", "delay-line"]) == 1  # lam_xi = 1: flagged
     assert "lifted lam_xi < 1 (Assumption 2.3) FAILS" in capsys.readouterr().out
+
+
+def test_prop_5_1_threshold_and_self_normalized_sum():
+    # Truth: closed forms. threshold(m) solves 2 exp(-x^2/2) = alpha/m; for i.i.d. symmetric
+    # batches W = sum B / sqrt(sum B^2) is, by Hoeffding, beyond x with probability <= alpha/m,
+    # and a drift c per step makes W grow like sqrt(K).
+    from types import SimpleNamespace
+
+    mod = REGISTRY["prop-5.1"]
+    x = mod.threshold(24, 0.01)
+    assert 2 * np.exp(-x * x / 2) == pytest.approx(0.01 / 24, rel=1e-12)
+    rng = np.random.default_rng(5)
+    runs = [SimpleNamespace(eta=np.full(200, 0.1), noise=rng.standard_normal((200, 8)))
+            for _ in range(3)]
+    W = mod.self_normalized(runs)
+    assert W.shape == (8,)
+    B = np.concatenate([(0.1 * r.noise).reshape(10, 20, 8).sum(axis=1) for r in runs])
+    np.testing.assert_allclose(W, B.sum(0) / np.sqrt((B**2).sum(0)), rtol=1e-12)
+    drift = [SimpleNamespace(eta=r.eta, noise=r.noise + 3.0) for r in runs]
+    assert np.all(np.abs(mod.self_normalized(drift)) > x)
+
+
+def test_lemma_6_2_sign_test_and_equal_mass_blocks():
+    # Truth: the Binomial(9, 1/2) tail by hand, 10/512 for K >= 8 (the quick-mode level), and
+    # the eta-mass of the two blocks equal up to one step's eta (the split is at an integer).
+    from proofs_checks import lemma_6_2_descent as m
+
+    assert m.sign_test_pvalue(8, 9) == pytest.approx(10 / 512, rel=1e-12)
+    assert m.sign_test_pvalue(7, 9) == pytest.approx(46 / 512, rel=1e-12)
+    assert m.sign_test_pvalue(0, 9) == pytest.approx(1.0)
+    assert m.sign_test_pvalue(8, 9) <= m.LEVEL < m.sign_test_pvalue(7, 9)
+    eta = 0.1 / (1 + np.arange(200) / 20) ** 0.6
+    a, mid, n = m.equal_mass_blocks(eta)
+    assert (a, n) == (25, 200) and a < mid < n
+    assert abs(eta[a:mid].sum() - eta[mid:n].sum()) <= eta[mid - 1]
