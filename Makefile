@@ -17,8 +17,10 @@ verify: $(BIN)/.installed
 verify-full: $(BIN)/.installed
 	$(BIN)/rtrl-theory verify --full
 
-## test: install, then run the default test suite (slow tests excluded)
+## test: install, then lint (ruff, docstring rules included) and run the default test suite
+## (slow tests excluded)
 test: $(BIN)/.installed
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
 test-all: $(BIN)/.installed
