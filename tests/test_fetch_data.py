@@ -22,8 +22,8 @@ from rtrl_theory.data import (
     load_tiny_shakespeare,
     lobster_sample_paths,
     resolve_data_dir,
-    sha256_of,
 )
+from rtrl_theory.data._datadir import sha256_of
 
 SHARED = resolve_data_dir()
 

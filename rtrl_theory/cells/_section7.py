@@ -27,7 +27,7 @@ model              flat :math:`\theta`                          size
 =================  ==========================================  ==============================
 
 The Elman order (input block first, then the state block) is the paper RNN's ``vec[W | B]``, so an
-Elman tanh network without bias runs on the compiled RTRL kernel (``engine.fast_path_supported``).
+Elman tanh network without bias runs on the compiled RTRL kernel (``rtrl_theory.engine.select_backend``).
 
 Section 7 lies outside the hypotheses of [P1]'s theorem (THEORY.md section 9, item 4): weights are
 not passed through bounded maps, ReLU and ELU are unbounded, and the inputs are Gaussian.

@@ -94,7 +94,7 @@ class SoftmaxCrossEntropy:
 
     Notes
     -----
-    :meth:`derivatives` returns a :class:`~rtrl_theory.cells.HeadDerivatives` whose ``yhat`` is
+    :meth:`derivatives` returns a :class:`~rtrl_theory.cells.seam.HeadDerivatives` whose ``yhat`` is
     the predicted class probabilities :math:`p = \mathrm{softmax}(o)`, shape (K, C) (the squared
     error head's ``yhat`` is (K,)); ``loss`` is the cross-entropy in nats.
 
