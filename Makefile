@@ -57,7 +57,7 @@ notebooks: $(BIN)/.installed-notebooks
 ## report: the verify table (quick checks) and every figure in figures/ as report/report.md and a
 ## self-contained report/report.html (run `make figures` or `make figures-quick` first)
 report: $(BIN)/.installed
-	$(BIN)/python -m rtrl_theory.report --out report --figures figures $(ARGS)
+	$(BIN)/python -m rtrl_theory report --out report --figures figures $(ARGS)
 
 ## docs: the documentation site into build/docs/html (open build/docs/html/index.html), warnings
 ## as errors. Quick-mode gallery and notebooks are executed and cached in build/docs (a rebuild

@@ -11,7 +11,11 @@ import importlib
 import warnings
 
 
-def moved_names(package: str, targets: dict[str, str]):
+def moved_names(
+    package: str,
+    targets: dict[str, str],
+    why: str = "plumbing, not part of the public API",
+):
     """Build a module-level ``__getattr__`` for ``package`` that serves ``targets`` with a warning.
 
     Parameters
@@ -20,6 +24,8 @@ def moved_names(package: str, targets: dict[str, str]):
         The subpackage's ``__name__`` (e.g. ``"rtrl_theory.engine"``).
     targets : dict of str to str
         Old name -> ``"module.path:attribute"`` of the object's canonical home.
+    why : str
+        Why the name moved, said in the warning (default: it is plumbing, not public API).
 
     Returns
     -------
@@ -35,7 +41,7 @@ def moved_names(package: str, targets: dict[str, str]):
         module, _, attr = target.partition(":")
         warnings.warn(
             f"{package}.{name} is deprecated and will be removed in the next release "
-            f"(plumbing, not part of the public API); it lives in {module}.{attr}",
+            f"({why}); it lives in {module}.{attr}",
             DeprecationWarning,
             stacklevel=2,
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 from rtrl_theory.setups import TrainSetup, check_assumptions
 from rtrl_theory.setups import _pick as pick
 
-__all__ = ["run_train_job", "params_path", "train_outputs"]
+__all__ = ["TermAsInterrupt", "run_train_job", "params_path", "train_outputs"]
 
 
 def _check_train_memory(opts, model, n_steps, record_every) -> None:
@@ -350,3 +350,30 @@ def train_outputs(opts):
             )
         )
     return out, params_file, stream, specs
+
+
+class TermAsInterrupt:
+    """Make SIGTERM act like Ctrl-C (KeyboardInterrupt) while the context is open.
+
+    For the parts of a run outside the trainer (data loading, final evaluation), which has its
+    own handler; a no-op outside the main thread (signals go to the main thread only).
+    """
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.prev = None
+        if threading.current_thread() is threading.main_thread():
+            self.prev = signal.signal(signal.SIGTERM, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise KeyboardInterrupt("SIGTERM")
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.prev is not None:
+            signal.signal(signal.SIGTERM, self.prev)

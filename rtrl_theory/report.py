@@ -24,13 +24,14 @@ The page has two parts:
 next to the figures); ``report.html`` is self-contained: the images are embedded as base64 data
 (``--link-images`` links them instead, for a smaller file). Both are written atomically.
 
-Register with ``rtrl_theory.report.add_parser(subparsers)``; ``python -m rtrl_theory.report`` runs
-the command on its own.
+:func:`build_report` is what ``rtrl-theory report`` does (:mod:`rtrl_theory.commands.report`):
+gather the tables (run, or read from files) and call :func:`write_report`. The command's parser
+and ``main`` left this module (``rtrl_theory.report.add_parser`` and ``main`` still work, with a
+DeprecationWarning, for one release).
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime as _dt
 import html
@@ -41,18 +42,30 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from rtrl_theory._deprecation import moved_names
+
 __all__ = [
     "FigureItem",
-    "add_parser",
+    "build_report",
     "collect_figures",
     "load_power_json",
     "load_verify_json",
     "read_manifest",
-    "main",
     "render_html",
     "render_markdown",
+    "report_messages",
     "write_report",
 ]
+
+__getattr__ = moved_names(
+    __name__,
+    {
+        "add_parser": "rtrl_theory.commands.report:add_parser",
+        "main": "rtrl_theory.commands.report:main",
+        "_cmd_report": "rtrl_theory.commands.report:_cmd_report",
+    },
+    why="the command's parser moved to rtrl_theory.commands.report",
+)
 
 STATUS_COLORS = {
     "pass": "#1a7f37",
@@ -235,7 +248,7 @@ def _power_html(rows) -> list[str]:
 def _script_title(name: str) -> str:
     """First docstring line of ``paper_figures.<name>`` (empty if it cannot be imported)."""
     try:
-        from rtrl_theory.figures_cli import locate_figures_package
+        from rtrl_theory.figures import locate_figures_package
 
         locate_figures_package("paper_figures")
         module = importlib.import_module(f"paper_figures.{name}")
@@ -647,119 +660,97 @@ def write_report(
     }
 
 
-# ------------------------------------------------------------------------------------------------
-# the command
-# ------------------------------------------------------------------------------------------------
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Add the ``report`` subcommand to ``subparsers`` (from ``add_subparsers``)."""
-    p = subparsers.add_parser(
-        "report",
-        help="write report.md and report.html: the verify table and every figure",
-        description=(
-            "Run the verification checks (or read their JSON) and write --out/report.md and a "
-            "self-contained --out/report.html with the verify table (each check's claim beside "
-            "its measured value) and every figure of the figures folder (rtrl-theory figures)."
-        ),
-    )
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--quick",
-        dest="quick",
-        action="store_true",
-        default=True,
-        help="run the checks in quick mode (default)",
-    )
-    mode.add_argument("--full", dest="quick", action="store_false", help="run them at full size")
-    p.add_argument(
-        "--out", type=Path, default=Path("report"), help="output folder (default ./report)"
-    )
-    p.add_argument(
-        "--figures",
-        type=Path,
-        default=Path("figures"),
-        metavar="DIR",
-        help="folder of the figures and their manifest.json (default ./figures)",
-    )
-    p.add_argument(
-        "--verify-json",
-        type=Path,
-        metavar="PATH",
-        help="read the verify table from this file (rtrl-theory verify --json) instead of "
-        "running the checks",
-    )
-    power = p.add_mutually_exclusive_group()
-    power.add_argument(
-        "--power-json",
-        type=Path,
-        metavar="PATH",
-        help="add the power table read from this file (rtrl-theory verify --power --json)",
-    )
-    power.add_argument(
-        "--power",
-        action="store_true",
-        help="add the power table, computed (runs every check once per declared mutant)",
-    )
-    p.add_argument("--only", nargs="+", metavar="ID", help="run only these check ids")
-    p.add_argument(
-        "--link-images", action="store_true", help="link the PNGs from the HTML, do not embed"
-    )
-    p.set_defaults(func=_cmd_report)
-    return p
+def build_report(
+    out="report",
+    *,
+    quick: bool = True,
+    only=None,
+    verify_json=None,
+    power: bool = False,
+    power_json=None,
+    figures_dir="figures",
+    embed: bool = True,
+    progress=None,
+) -> dict:
+    """Gather the verify (and power) tables, then write the report (:func:`write_report`).
+
+    Parameters
+    ----------
+    out : path
+        Output folder.
+    quick : bool
+        Run the checks (and the power table) in quick mode, else full mode.
+    only : list of str, optional
+        Run only these check ids (not with ``verify_json``).
+    verify_json : path, optional
+        Read the verify table from this ``rtrl-theory verify --json`` file instead of running it.
+    power : bool
+        Add the power table, computed (:func:`rtrl_theory.checks.run_power`).
+    power_json : path, optional
+        Add the power table read from this ``rtrl-theory verify --power --json`` file.
+    figures_dir : path
+        Folder of the figures (``rtrl-theory figures --out``).
+    embed : bool
+        Embed the PNGs in the HTML page rather than link them.
+    progress : callable, optional
+        ``progress(label)`` before each check (or power) run.
+
+    Returns
+    -------
+    dict
+        What :func:`write_report` returned, plus ``"results"``: the verify table's rows.
+
+    Raises
+    ------
+    ValueError
+        ``only`` with ``verify_json``, an unknown check id, or an unreadable table file.
+    """
+    from rtrl_theory.checks import run_checks, run_power
+
+    if verify_json is not None:
+        if only:
+            raise ValueError("only: cannot select checks from a --verify-json file")
+        results, mode = load_verify_json(verify_json)
+    else:
+        mode = "quick" if quick else "full"
+        results = run_checks(only, quick=quick, progress=progress)
+    table, table_mode = None, None
+    if power_json is not None:
+        table, table_mode = load_power_json(power_json)
+    elif power:
+        table_mode = "quick" if quick else "full"
+        table = run_power(only, quick=quick, progress=progress)
+    res = write_report(out, results=results, mode=mode, figures_dir=figures_dir, embed=embed,
+                       power=table, power_mode=table_mode)
+    return {**res, "results": results}
 
 
-def _cmd_report(args) -> int:
-    from rtrl_theory.checks import run_checks
+def report_messages(res: dict, figures_dir) -> tuple[str, list[str]]:
+    """Return what ``rtrl-theory report`` prints after writing: a summary and the warnings.
 
-    try:
-        if args.verify_json is not None:
-            if args.only:
-                raise ValueError("only: cannot select checks from a --verify-json file")
-            results, mode = load_verify_json(args.verify_json)
-        else:
+    Parameters
+    ----------
+    res : dict
+        What :func:`build_report` returned.
+    figures_dir : path
+        The figures folder read (named in the summary).
 
-            def progress(cid):
-                print(f"running {cid} ...", file=sys.stderr, flush=True)
-
-            mode = "quick" if args.quick else "full"
-            results = run_checks(args.only, quick=args.quick, progress=progress)
-        power, power_mode = None, None
-        if args.power_json is not None:
-            power, power_mode = load_power_json(args.power_json)
-        elif args.power:
-            from rtrl_theory.checks import run_power
-
-            power_mode = "quick" if args.quick else "full"
-            power = run_power(args.only, quick=args.quick, progress=progress)
-        res = write_report(
-            args.out,
-            results=results,
-            mode=mode,
-            figures_dir=args.figures,
-            embed=not args.link_images,
-            power=power,
-            power_mode=power_mode,
-        )
-    except ValueError as exc:
-        print(f"rtrl-theory report: error: {exc}", file=sys.stderr)
-        return 2
-    print(
+    Returns
+    -------
+    summary : str
+        ``wrote <md> and <html>: N checks (counts), M figures from <dir>``.
+    warnings : list of str
+        ``warning: ...`` for each problem with the figures folder and each failed figure.
+    """
+    results = res["results"]
+    summary = (
         f"wrote {res['markdown']} and {res['html']}: {len(results)} checks "
-        f"({_counts(results)}), {len(res['figures'])} figures from {args.figures}"
+        f"({_counts(results)}), {len(res['figures'])} figures from {figures_dir}"
     )
-    for note in res["figure_notes"]:
-        print(f"rtrl-theory report: warning: {note}", file=sys.stderr)
-    for f in res["figures"]:
-        if f.failed:
-            print(f"rtrl-theory report: warning: {f.name}: {_stale_note(f)}", file=sys.stderr)
-    return 0
-
-
-def main(argv=None) -> int:
-    """``python -m rtrl_theory.report [options]``: the command without the main CLI."""
-    from rtrl_theory.commands._common import run_one_command
-
-    return run_one_command("report", add_parser, argv)
+    warnings = [f"warning: {note}" for note in res["figure_notes"]]
+    warnings += [f"warning: {f.name}: {_stale_note(f)}" for f in res["figures"] if f.failed]
+    return summary, warnings
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(__getattr__("main")())  # deprecated: use `rtrl-theory report`

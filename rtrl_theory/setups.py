@@ -226,6 +226,35 @@ class ContractionReport:
             record["stationary_marginals"] = self.marginals
         return record
 
+    def plot_decay(self):
+        """Return the figure of the coupled distances' decay beside rho_bar and lam.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            :func:`rtrl_theory.plotting.plot_contraction` of :attr:`estimates`.
+        """
+        from rtrl_theory.plotting import plot_contraction
+
+        return plot_contraction(self.estimates, rho_bar=self.rho_bar, lam=self.setup.config.lam)
+
+    def plot_marginals(self):
+        """Return the histograms of the stationary marginals of S and of a few J entries.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            :func:`rtrl_theory.plotting.plot_marginals` of :attr:`marginal_samples` (run with
+            ``ContractionExperiment(marginals=True)``).
+        """
+        from rtrl_theory.plotting import plot_marginals
+
+        if self.marginal_samples is None:
+            raise ValueError("marginals: run the experiment with marginals=True first")
+        burn_in, K = self.marginals["burn_in"], self.experiment.particles
+        title = f"stationary marginals (K = {K}, {burn_in} steps)"
+        return plot_marginals(self.marginal_samples, title=title)
+
 
 @dataclass(frozen=True)
 class ContractionExperiment:

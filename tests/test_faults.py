@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rtrl_theory import figures_cli, report
+from rtrl_theory import figures, report
 from rtrl_theory._memory import (
     MEMORY_LIMIT_ENV,
     MemoryLimitError,
@@ -47,6 +47,7 @@ from rtrl_theory._memory import (
     check_memory,
     estimate_memory,
 )
+from rtrl_theory.commands.figures import main as figures_main
 from rtrl_theory.data._lobster import LobsterDay, LobsterFormatError, read_lobster, write_lobster
 from rtrl_theory.runners import DivergenceRule, divergence_step
 
@@ -787,7 +788,7 @@ def test_a_failed_figure_is_failed_in_the_report_and_its_old_image_is_stale(
     out = tmp_path / "figs"
     env = {"PYTHONPATH": os.pathsep.join([str(fake_figures), str(ROOT)])}
     base = ["figures", "--package", "faultfigs", "--only", "fig_flaky", "--quick", "--out", out]
-    figures_cli.run_figures(["fig_flaky"], out=out, quick=True, package="faultfigs", progress=False)
+    figures.run_figures(["fig_flaky"], out=out, quick=True, package="faultfigs", progress=False)
     first = json.loads((out / "manifest.json").read_text())["figures"][0]
     assert first["status"] == "ok"
     (out / "FAIL").write_text("")
@@ -826,7 +827,7 @@ def test_a_failed_figure_without_an_image_is_listed_not_dropped(tmp_path):
     d.mkdir()
     entry = {"figure": "fig_x", "mode": "full", "status": "failed", "error": "ValueError: no"}
     (d / "manifest.json").write_text(
-        json.dumps({"schema": figures_cli.MANIFEST_SCHEMA, "figures": [entry]})
+        json.dumps({"schema": figures.MANIFEST_SCHEMA, "figures": [entry]})
     )
     (item,) = report.collect_figures(d)
     assert item.failed and item.png is None and item.error == "ValueError: no"
@@ -847,7 +848,7 @@ def test_a_corrupt_manifest_is_kept_aside_and_the_user_is_told(fake_figures, tmp
     items = report.collect_figures(out, problems=notes)  # the report only reads: it says so
     assert "could not be read" in notes[0] and [i.status for i in items] == ["unknown"]
 
-    code = figures_cli.main(
+    code = figures_main(
         ["--package", "faultfigs", "--only", "fig_flaky", "--quick", "--out", str(out)]
         + ["--no-progress"]
     )
@@ -864,10 +865,10 @@ def test_a_corrupt_manifest_is_kept_aside_and_the_user_is_told(fake_figures, tmp
 def test_malformed_manifest_entries_are_copied_aside_and_the_good_ones_kept(tmp_path):
     path = tmp_path / "manifest.json"
     good = {"figure": "fig_a", "mode": "full", "status": "ok"}
-    text = json.dumps({"schema": figures_cli.MANIFEST_SCHEMA, "figures": [good, {"x": 1}]})
+    text = json.dumps({"schema": figures.MANIFEST_SCHEMA, "figures": [good, {"x": 1}]})
     path.write_text(text)
     notes: list[str] = []
-    entries = figures_cli._load_manifest(path, notes)
+    entries = figures._load_manifest(path, notes)
     assert entries == {("fig_a", "full"): good}
     (aside,) = tmp_path.glob("manifest.json.corrupt-*")
     assert aside.read_text() == text and "1 malformed entry" in notes[0]
@@ -876,7 +877,7 @@ def test_malformed_manifest_entries_are_copied_aside_and_the_good_ones_kept(tmp_
 def test_a_corrupt_figure_cache_is_recomputed_with_a_warning(fake_figures, tmp_path):
     out = tmp_path / "figs"
     args = dict(out=out, quick=True, package="faultfigs", progress=False)
-    first = figures_cli.run_figures(["fig_cached"], **args)["entries"][0]
+    first = figures.run_figures(["fig_cached"], **args)["entries"][0]
     assert first["status"] == "ok" and first["warnings"] == []
     npz = out / "fig_cached_quick.npz"
     for damage in ("truncate", "flip"):
@@ -886,7 +887,7 @@ def test_a_corrupt_figure_cache_is_recomputed_with_a_warning(fake_figures, tmp_p
         else:  # a byte flipped inside a compressed member: Bad CRC-32 / zlib.error
             mid = len(raw) // 2
             npz.write_bytes(raw[:mid] + bytes([raw[mid] ^ 0xFF]) + raw[mid + 1 :])
-        res = figures_cli.run_figures(["fig_cached"], **args)
+        res = figures.run_figures(["fig_cached"], **args)
         (entry,) = res["entries"]
         assert entry["status"] == "ok" and entry["cached"] is False, damage  # recomputed
         assert len(entry["warnings"]) == 1, damage

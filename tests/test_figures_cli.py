@@ -1,4 +1,4 @@
-"""``rtrl-theory figures`` (rtrl_theory.figures_cli): manifest, cache reuse, --recompute, failures.
+"""``rtrl-theory figures`` (rtrl_theory.figures, rtrl_theory.commands.figures): manifest, cache reuse, --recompute, failures.
 
 Runs real quick figure scripts (the fig03/fig04 companion pair of paper_figures, about 2 s each
 with the worker's start-up) and a throw-away package with a failing script.
@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rtrl_theory import figures_cli
-from rtrl_theory.figures_cli import (
+from rtrl_theory.commands.figures import main as figures_main
+from rtrl_theory.figures import (
     MANIFEST_SCHEMA,
     companion_groups,
     list_scripts,
@@ -140,7 +140,7 @@ def fake_package(tmp_path, monkeypatch):
 
 def test_a_failing_script_is_recorded_and_the_others_still_run(fake_package, tmp_path, capsys):
     out = tmp_path / "out"
-    code = figures_cli.main(
+    code = figures_main(
         ["--quick", "--out", str(out), "--package", fake_package, "--no-progress"]
     )
     assert code == 1  # non-zero at the end ...
@@ -159,11 +159,11 @@ def test_a_failing_script_is_recorded_and_the_others_still_run(fake_package, tmp
 
 
 def test_bad_arguments_name_the_argument(fake_package, tmp_path, capsys):
-    assert figures_cli.main(["--only", "fig99", "--package", fake_package]) == 2
+    assert figures_main(["--only", "fig99", "--package", fake_package]) == 2
     assert "only: no figure script matches 'fig99'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="jobs"):
         run_figures(out=tmp_path, jobs=0, package=fake_package)
     with pytest.raises(SystemExit):
-        figures_cli.main(["--jobs", "0"])
-    assert figures_cli.main(["--list", "--package", fake_package]) == 0
+        figures_main(["--jobs", "0"])
+    assert figures_main(["--list", "--package", fake_package]) == 0
     assert capsys.readouterr().out.split() == ["fig_boom", "fig_ok"]

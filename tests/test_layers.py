@@ -25,11 +25,11 @@ LAYERS = (
     "rtrl_theory._version",  # the version string
     "rtrl_theory._deprecation",  # deprecated aliases of names that left a face (stdlib only)
     "rtrl_theory._validate",  # argument checking
+    "rtrl_theory._options",  # command-line options declared as data (stdlib only)
     "rtrl_theory._outputs",  # I/O leaf: output checks, locks, atomic writes, JSON records
     "rtrl_theory._memory",  # memory estimates and the refusal rule
     "rtrl_theory.optim",  # schedules, optimizers, the divergence rule
     "rtrl_theory.checks",  # the verification harness (the checks live in proofs_checks/)
-    "rtrl_theory.commands._common",  # helpers shared by the commands
     "rtrl_theory.cells",  # models: cells, heads, parameters
     "rtrl_theory.engine",  # RTRL / BPTT / second order, NumPy and compiled
     "rtrl_theory.data",  # data processes, real data sets
@@ -42,11 +42,15 @@ LAYERS = (
     "rtrl_theory.estimators",  # contraction rates, limits, convergence
     "rtrl_theory.plotting",  # figures
     "rtrl_theory.setups",  # experiments as library objects
+    "rtrl_theory._train_options",  # the train command's option table and its resolution
+    "rtrl_theory._contraction_options",  # the contraction command's option table
     "rtrl_theory._train_job",  # the train command's run and record
-    "rtrl_theory.figures_cli",  # the paper figures' runner
+    "rtrl_theory.figures",  # the paper figures' runner and manifest
     "rtrl_theory.report",  # the report
-    "rtrl_theory.online._cli",  # the estimators command
+    "rtrl_theory.commands._common",  # helpers shared by the commands (the parser builder)
     "rtrl_theory.commands",  # one module per command
+    "rtrl_theory.figures_cli",  # deprecated alias module (was the runner and the command)
+    "rtrl_theory.online._cli",  # deprecated alias module (was the estimators command)
     "rtrl_theory",  # the package face (__init__)
     "rtrl_theory.cli",  # the entry point
     "rtrl_theory.__main__",

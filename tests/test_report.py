@@ -1,4 +1,4 @@
-"""``rtrl-theory report`` (rtrl_theory.report): the verify table and every figure, in MD and HTML."""
+"""``rtrl-theory report`` (rtrl_theory.report; the command): the verify table and the figures, MD and HTML."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from rtrl_theory import report
 from rtrl_theory._outputs import write_json_atomic
 from rtrl_theory.checks import results_to_json, run_checks
+from rtrl_theory.commands.report import main as report_main
 
 # Two of the fastest checks (about 0.2 s together): a small, real verify table.
 SUBSET = ["lemma-3.5", "lemma-3.9"]
@@ -45,7 +46,7 @@ def figures_dir(tmp_path):
         "summary": "final loss 0.01",
         "files": {"png": "fig_a.png"},
     }
-    from rtrl_theory.figures_cli import MANIFEST_SCHEMA
+    from rtrl_theory.figures import MANIFEST_SCHEMA
 
     write_json_atomic(d / "manifest.json", {"schema": MANIFEST_SCHEMA, "figures": [entry]})
     return d
@@ -84,7 +85,7 @@ def test_cli_reads_a_saved_verify_table_and_can_link_images(results, figures_dir
     write_json_atomic(saved, results_to_json(results, quick=False))
     out = tmp_path / "rep"
     argv = ["--verify-json", str(saved), "--figures", str(figures_dir), "--out", str(out)]
-    assert report.main([*argv, "--link-images"]) == 0
+    assert report_main([*argv, "--link-images"]) == 0
     page = (out / "report.html").read_text()
     assert "Verify table (full mode)" in page
     assert '<img src="../figures/fig_a.png"' in page and "base64" not in page
@@ -92,7 +93,7 @@ def test_cli_reads_a_saved_verify_table_and_can_link_images(results, figures_dir
 
 def test_cli_runs_the_checks_and_tolerates_a_missing_figures_folder(tmp_path, capsys):
     out = tmp_path / "rep"
-    code = report.main(
+    code = report_main(
         ["--only", "lemma-3.9", "--figures", str(tmp_path / "none"), "--out", str(out)]
     )
     assert code == 0
@@ -104,9 +105,9 @@ def test_cli_runs_the_checks_and_tolerates_a_missing_figures_folder(tmp_path, ca
 def test_bad_inputs_name_the_argument(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
-    assert report.main(["--verify-json", str(bad), "--out", str(tmp_path)]) == 2
+    assert report_main(["--verify-json", str(bad), "--out", str(tmp_path)]) == 2
     assert "verify_json:" in capsys.readouterr().err
-    assert report.main(["--only", "lemma-99", "--out", str(tmp_path)]) == 2
+    assert report_main(["--only", "lemma-99", "--out", str(tmp_path)]) == 2
     assert "only: unknown check id" in capsys.readouterr().err
     with pytest.raises(ValueError, match="results"):
         report.write_report(tmp_path)
@@ -132,7 +133,7 @@ def test_report_shows_the_power_table_read_from_verify_power_json(results, tmp_p
     write_json_atomic(saved, results_to_json(results, quick=True))
     out = tmp_path / "rep"
     argv = ["--verify-json", str(saved), "--power-json", str(pj), "--out", str(out)]
-    assert report.main([*argv, "--figures", str(tmp_path / "none")]) == 0
+    assert report_main([*argv, "--figures", str(tmp_path / "none")]) == 0
     md = (out / "report.md").read_text()
     page = (out / "report.html").read_text()
     assert "## Power of the checks" in md and "1 of 3 mutants caught (33.3%)" in md
@@ -141,17 +142,17 @@ def test_report_shows_the_power_table_read_from_verify_power_json(results, tmp_p
     assert '<h2 id="power">' in page and "bound too &lt;loose&gt;" in page
     assert json.loads((out / "power.json").read_text())["summary"]["n_caught"] == 1
     # without a power table the page has no power section (existing behaviour kept)
-    assert report.main([*argv[:2], "--out", str(tmp_path / "r2")]) == 0
+    assert report_main([*argv[:2], "--out", str(tmp_path / "r2")]) == 0
     assert "Power of the checks" not in (tmp_path / "r2" / "report.md").read_text()
     bad = tmp_path / "bad.json"
     bad.write_text('{"checks": [{"id": 1}]}')
-    assert report.main([*argv[:2], "--power-json", str(bad), "--out", str(out)]) == 2
+    assert report_main([*argv[:2], "--power-json", str(bad), "--out", str(out)]) == 2
     assert "power_json:" in capsys.readouterr().err
 
 
 def test_report_power_flag_computes_the_table(tmp_path):
     out = tmp_path / "rep"
-    code = report.main(
+    code = report_main(
         ["--only", "note-9.2", "--power", "--figures", str(tmp_path / "none"), "--out", str(out)]
     )
     assert code == 0
