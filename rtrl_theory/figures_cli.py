@@ -42,7 +42,7 @@ _COMMAND = {
 }
 
 __getattr__ = moved_names(
-    __name__,
+    "rtrl_theory.figures_cli",  # not __name__: "__main__" under python -m
     {**{name: f"rtrl_theory.figures:{name}" for name in _RUNNER}, **_COMMAND},
     why="the figure runner moved to rtrl_theory.figures, the command to rtrl_theory.commands",
 )

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 __getattr__ = moved_names(
-    __name__,
+    "rtrl_theory.report",  # not __name__: "__main__" under python -m
     {
         "add_parser": "rtrl_theory.commands.report:add_parser",
         "main": "rtrl_theory.commands.report:main",

@@ -10,7 +10,7 @@ import sys
 from rtrl_theory._deprecation import moved_names
 
 __getattr__ = moved_names(
-    __name__,
+    "rtrl_theory.online._cli",  # not __name__: "__main__" under python -m
     {
         "add_parser": "rtrl_theory.commands.estimators:add_parser",
         "cmd_estimators": "rtrl_theory.commands.estimators:cmd_estimators",
