@@ -88,6 +88,16 @@ def locate_figures_package(package: str = "paper_figures") -> Path:
     repository root of this checkout (beside ``rtrl_theory/``) or the working directory is put
     on ``sys.path`` if it holds the package.
 
+    Parameters
+    ----------
+    package : str
+        The package's import name.
+
+    Returns
+    -------
+    Path
+        The package's folder.
+
     Raises
     ------
     FileNotFoundError
@@ -114,7 +124,18 @@ def locate_figures_package(package: str = "paper_figures") -> Path:
 
 
 def list_scripts(package: str = "paper_figures") -> list[str]:
-    """Return the module names of the figure scripts (``fig*.py``) of ``package``, sorted."""
+    """Return the module names of the figure scripts (``fig*.py``) of ``package``, sorted.
+
+    Parameters
+    ----------
+    package : str
+        The package of figure scripts (:func:`locate_figures_package`).
+
+    Returns
+    -------
+    list of str
+        Module names such as ``fig01_linear_rnn``.
+    """
     folder = locate_figures_package(package)
     return sorted(p.stem for p in folder.glob("fig*.py"))
 
@@ -124,6 +145,18 @@ def select_scripts(names: list[str], only) -> list[str]:
 
     A token picks the script of that name and every script whose name starts with the token
     followed by ``_``: ``fig01`` picks ``fig01_linear_rnn``.
+
+    Parameters
+    ----------
+    names : list of str
+        The scripts to pick from (:func:`list_scripts`).
+    only : list of str or None
+        Names or prefixes.
+
+    Returns
+    -------
+    list of str
+        The picked scripts, in the order of ``names``.
 
     Raises
     ------
@@ -151,9 +184,23 @@ def _module(package: str, name: str):
 
 
 def companion_groups(package: str, names: list[str], quick: bool) -> list[list[str]]:
-    """``names`` grouped by (settings, default seed): companions share their sweep runs.
+    """Group ``names`` by (settings, default seed): companions share their sweep runs.
 
     Groups keep the name order inside and are ordered by their first member.
+
+    Parameters
+    ----------
+    package : str
+        The package of figure scripts.
+    names : list of str
+        Scripts of ``package``.
+    quick : bool
+        Compare the scripts' quick-mode settings (else full mode).
+
+    Returns
+    -------
+    list of list of str
+        The groups; a script that cannot describe its settings is alone in its group.
     """
     groups: dict[str, list[str]] = {}
     for name in names:

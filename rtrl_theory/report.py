@@ -124,7 +124,19 @@ class FigureItem:
 # inputs
 # ------------------------------------------------------------------------------------------------
 def load_verify_json(path):
-    """``(results, mode)`` from a JSON file of ``rtrl-theory verify --json`` (or this report).
+    """Read the verify table from a JSON file of ``rtrl-theory verify --json`` (or this report).
+
+    Parameters
+    ----------
+    path : path
+        The JSON file.
+
+    Returns
+    -------
+    results : list of CheckResult
+        The table's rows.
+    mode : str
+        The mode the checks ran in (``"unknown"`` when the file does not say).
 
     Raises
     ------
@@ -145,7 +157,19 @@ def load_verify_json(path):
 
 
 def load_power_json(path):
-    """``(rows, mode)`` from a JSON file of ``rtrl-theory verify --power --json``.
+    """Read the power table from a JSON file of ``rtrl-theory verify --power --json``.
+
+    Parameters
+    ----------
+    path : path
+        The JSON file.
+
+    Returns
+    -------
+    rows : list of PowerRow
+        The table's rows (:func:`rtrl_theory.checks.power_from_json`).
+    mode : str
+        The mode the table ran in (``"unknown"`` when the file does not say).
 
     Raises
     ------
@@ -272,12 +296,21 @@ def _details(entry: dict) -> str:
 
 
 def read_manifest(figures_dir) -> tuple[dict, str]:
-    """Read the figures' manifest: ``(entries, problem)``.
-
-    ``(entries, problem)``: the manifest's entries keyed by ``(figure, mode)``, and why it
-    could not be used ("" when it could, or when there is none).
+    """Read the figures' manifest (``<figures_dir>/manifest.json``).
 
     The report only reads the manifest; ``rtrl-theory figures`` keeps an unreadable one aside.
+
+    Parameters
+    ----------
+    figures_dir : path
+        The figures folder.
+
+    Returns
+    -------
+    entries : dict
+        The manifest's entries keyed by ``(figure, mode)`` (empty without a usable manifest).
+    problem : str
+        Why the manifest could not be used; "" when it could, or when there is none.
     """
     manifest = Path(figures_dir) / "manifest.json"
     if not manifest.exists():
@@ -304,6 +337,18 @@ def collect_figures(figures_dir, *, problems: list | None = None) -> list[Figure
     earlier run left one, comes with the date of that run (``stale_since``). Without a readable
     manifest the figures are the PNGs of the folder, with ``status="unknown"`` when the manifest
     exists but cannot be read (the reason is appended to ``problems`` when a list is given).
+
+    Parameters
+    ----------
+    figures_dir : path
+        The figures folder (``rtrl-theory figures --out``).
+    problems : list, optional
+        Receives a sentence per problem with the folder (an unreadable manifest).
+
+    Returns
+    -------
+    list of FigureItem
+        The figures, sorted by name; empty when the folder does not exist.
     """
     figures_dir = Path(figures_dir)
     if not figures_dir.is_dir():
@@ -402,8 +447,27 @@ def render_markdown(
 ) -> str:
     """Return the Markdown page (image links relative to ``base``, the report's folder).
 
-    ``figure_notes``: sentences shown above the figures (e.g. an unreadable manifest);
-    ``power``: the rows of :func:`rtrl_theory.checks.run_power`, or None for no power section.
+    Parameters
+    ----------
+    results : list of CheckResult
+        The verify table's rows.
+    figures : list of FigureItem
+        The figures (:func:`collect_figures`).
+    mode : str
+        The mode the checks ran in (``"quick"`` or ``"full"``).
+    base : Path
+        The report's folder: image and PDF links are relative to it.
+    generated : str
+        When the report was made (shown on the page).
+    figure_notes : sequence of str
+        Sentences shown above the figures (e.g. an unreadable manifest).
+    power : list of PowerRow, optional
+        The rows of :func:`rtrl_theory.checks.run_power`, or None for no power section.
+
+    Returns
+    -------
+    str
+        The page.
     """
     from rtrl_theory.checks import format_markdown
 
@@ -481,7 +545,32 @@ def render_html(
     figure_notes=(),
     power=None,
 ) -> str:
-    """Return the HTML page: self-contained (images as base64) unless ``embed=False``."""
+    """Return the HTML page: self-contained (images as base64) unless ``embed=False``.
+
+    Parameters
+    ----------
+    results : list of CheckResult
+        The verify table's rows.
+    figures : list of FigureItem
+        The figures (:func:`collect_figures`).
+    mode : str
+        The mode the checks ran in (``"quick"`` or ``"full"``).
+    base : Path
+        The report's folder: image and PDF links are relative to it.
+    generated : str
+        When the report was made (shown on the page).
+    embed : bool
+        Embed the PNGs as base64 data (a self-contained page) rather than link them.
+    figure_notes : sequence of str
+        Sentences shown above the figures (e.g. an unreadable manifest).
+    power : list of PowerRow, optional
+        The rows of :func:`rtrl_theory.checks.run_power`, or None for no power section.
+
+    Returns
+    -------
+    str
+        The page.
+    """
     e = html.escape
     rows = []
     for r in results:

@@ -1,4 +1,4 @@
-"""``rtrl-theory report`` (rtrl_theory.report; the command): the verify table and the figures, MD and HTML."""
+"""``rtrl-theory report`` (rtrl_theory.report, and its command): the verify table and the figures."""
 
 from __future__ import annotations
 
