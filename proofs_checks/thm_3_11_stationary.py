@@ -43,7 +43,8 @@ from scipy import stats
 import rtrl_theory.engine as engine
 from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.data import ExampleChain
-from rtrl_theory.estimators import coupled_block_distances, time_vs_ensemble
+from rtrl_theory.estimators import coupled_block_distances
+from rtrl_theory.estimators._stationary import time_vs_ensemble
 
 from . import _montecarlo as mc
 

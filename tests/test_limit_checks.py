@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 from rtrl_theory import PaperRNN
-from rtrl_theory.checks import clear_caches
+from rtrl_theory.checks._power import clear_caches
 from rtrl_theory.estimators import _finite_chain as fc
 from rtrl_theory.estimators import _limits, _poisson
 from rtrl_theory.estimators import _update_bounds as ub

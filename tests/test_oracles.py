@@ -47,12 +47,9 @@ from rtrl_theory.data import (
     elman_teacher,
     linear_sde_teacher,
 )
-from rtrl_theory.oracles import (
-    LinearGaussianSystem,
-    linear_joint_system,
-    linear_stationary,
-    stationary_update_mean,
-)
+from rtrl_theory.oracles import linear_stationary, stationary_update_mean
+from rtrl_theory.oracles._linear_sde import linear_joint_system
+from rtrl_theory.oracles._lyapunov import LinearGaussianSystem
 
 
 def max_rel(a, b) -> float:
@@ -653,7 +650,7 @@ def test_loss_bias_from_the_point_law_agrees_with_the_coupled_particle_estimator
     law, each coupled to a stationary particle by common noise), against init="point". The K
     per-particle running means are i.i.d.; z-test, Bonferroni over the 4 horizons at family
     level 1e-3; its stationary ensemble has burn-in with rho^B <= 1e-8 (negligible, as above)."""
-    from rtrl_theory.estimators import loss_bias_curve
+    from rtrl_theory.estimators._limits import loss_bias_curve
     from rtrl_theory.oracles import expected_loss_bias
     from rtrl_theory.runners import JointProcess
 

@@ -312,7 +312,7 @@ def train_to_limit(
     ----------
     model : LinearSDE
     params : parameter object or flat vector (the start of training)
-    process : DataProcess with a linear teacher (as :func:`rtrl_theory.oracles.linear_setup`)
+    process : DataProcess with a linear teacher (as ``rtrl_theory.oracles._linear_sde.linear_setup`` checks)
     algo : str
         One of :data:`LIMIT_ESTIMATORS`.
     n_train : int
@@ -348,7 +348,9 @@ def train_to_limit(
     ):
         raise ValueError(f"algo: expected one of {', '.join(LIMIT_ESTIMATORS)}, got {algo!r}")
     n_train = positive_int(n_train, "n_train")
-    oracles.linear_setup(model, params, process)  # clear errors before any long work
+    from rtrl_theory.oracles._linear_sde import linear_setup
+
+    linear_setup(model, params, process)  # clear errors before any long work
     r_train, r_cov = as_rng(rng).spawn(2)
     theta0 = model.flatten(params)
     g0 = float(np.linalg.norm(oracles.linear_stationary(model, theta0, process).grad))
