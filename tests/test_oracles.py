@@ -646,7 +646,7 @@ def test_transient_functions_refuse_bad_arguments_and_accept_explicit_laws():
 
 @pytest.mark.parametrize("name", MC_SYSTEMS)
 def test_loss_bias_from_the_point_law_agrees_with_the_coupled_particle_estimator(name):
-    """Lemma 3.12's estimator, rtrl_theory.estimators.loss_bias_curve (particles from the point
+    """Lemma 3.12's estimator, rtrl_theory.estimators._limits.loss_bias_curve (particles from the point
     law, each coupled to a stationary particle by common noise), against init="point". The K
     per-particle running means are i.i.d.; z-test, Bonferroni over the 4 horizons at family
     level 1e-3; its stationary ensemble has burn-in with rho^B <= 1e-8 (negligible, as above)."""

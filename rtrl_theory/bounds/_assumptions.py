@@ -219,7 +219,7 @@ def check_assumptions(
         A schedule (or its spec "eta0=...,t0=...,gamma=...") to test against Assumption 2.14.
     process : DataProcess, optional
         The data process: its lifted chain's one-step contraction is reported
-        (:func:`~rtrl_theory.bounds.lifted_chain_report`) and, when it is a lifted chain, becomes
+        (``rtrl_theory.bounds._lifted.lifted_chain_report``) and, when it is a lifted chain, becomes
         a hypothesis of its own; ``lam`` must then equal the input chain's lam.
 
     Returns

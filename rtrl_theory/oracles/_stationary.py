@@ -179,7 +179,7 @@ def stationary_update_mean(model, params, process, *, sensitivity="exact") -> np
     With ``sensitivity="exact"`` this is :math:`\nabla L(\theta)` by Theorem 3.16 of [P1]: a
     second exact route to the ``grad`` of :class:`StationaryOracle` through the sensitivity recursion
     (2.20)-(2.21) of (7.1), not through derivatives of the Lyapunov equation. With another
-    linear sensitivity map (see :func:`~rtrl_theory.oracles.linear_joint_system`) it is the
+    linear sensitivity map (see ``rtrl_theory.oracles._linear_sde.linear_joint_system``) it is the
     stationary mean of that approximate estimator (issue 13).
 
     Parameters
