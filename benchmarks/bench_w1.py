@@ -31,8 +31,8 @@ import time
 import numpy as np
 import ot
 
-from rtrl_theory.estimators import cost_matrix, w1_empirical
-from rtrl_theory.estimators._wasserstein import _emd2
+from rtrl_theory.estimators import w1_empirical
+from rtrl_theory.estimators._wasserstein import _emd2, cost_matrix
 
 D_IN, N_HIDDEN = 3, 10
 P_C = N_HIDDEN * D_IN + N_HIDDEN**2

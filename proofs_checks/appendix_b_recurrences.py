@@ -18,8 +18,8 @@ from unittest import mock
 import numpy as np
 import sympy as sp
 
-from rtrl_theory import symbolic
 from rtrl_theory.checks import CheckResult, Mutant
+from rtrl_theory.symbolic import _bounds
 
 ID = "appendix-b"
 STATEMENT = "a_{t+1} <= c a_t + b implies the (B.5)/(B.6) bounds on a_t"
@@ -52,11 +52,11 @@ def _numeric(rng, n_seq):
 
 
 def check(quick: bool = True) -> CheckResult:
-    t, closed = symbolic.solve_linear_recurrence()
+    t, closed = _bounds.solve_linear_recurrence()
     eq_b5 = sp.simplify(closed.subs(t, _t) - CLAIMED["B.5"]) == 0
-    _, closed1 = symbolic.solve_linear_recurrence(c=1)
+    _, closed1 = _bounds.solve_linear_recurrence(c=1)
     eq_b6 = sp.simplify(closed1.subs(t, _t) - CLAIMED["B.6"]) == 0
-    convex = symbolic.b5_bound_holds()["convex_combination_identity"]
+    convex = _bounds.b5_bound_holds()["convex_combination_identity"]
     worst, attained = _numeric(np.random.default_rng(55), 50 if quick else 500)
     problems = []
     if not eq_b5:
@@ -86,14 +86,14 @@ def check(quick: bool = True) -> CheckResult:
 
 
 def _solver(transform):
-    """``rtrl_theory.symbolic.solve_linear_recurrence`` with its closed form transformed."""
-    orig = symbolic.solve_linear_recurrence
+    """``rtrl_theory.symbolic._bounds.solve_linear_recurrence`` with its closed form transformed."""
+    orig = _bounds.solve_linear_recurrence
 
     def wrong(c=None, b=None, a0=None):
         t, expr = orig(c, b, a0)
         return t, transform(t, c, expr)
 
-    return mock.patch.object(symbolic, "solve_linear_recurrence", wrong)
+    return mock.patch.object(_bounds, "solve_linear_recurrence", wrong)
 
 
 def _wrong_denominator(t, c, expr):

@@ -8,7 +8,7 @@ whose inputs are X = U + a (mu) and X = U - a (nu), U uniform on [-1/4, 1/4]^d, 
 statement holds for any laws, empirical ones included, so W1(mu, nu) is computed EXACTLY by POT
 (no finite-sample floor at time 0).
 
-W1(mu P, nu P) itself is bracketed without a floor (``estimators.one_step_w1_bracket``):
+W1(mu P, nu P) itself is bracketed without a floor (``estimators._couplings.one_step_w1_bracket``):
 - lower bound, exact: the max-norm cost dominates each input coordinate and the input step of
   Example 2.4 does not depend on y, so W1(mu P, nu P) >= max_j W1 of coordinate j of
   phi(X) + U[-a, a], a mixture of uniform laws whose CDFs are piecewise linear; the 1-D W1 is
@@ -35,7 +35,7 @@ N = 3, d = 8, f = 0.01 tanh, g = 2 tanh, Example 2.4 with lam = 0.5 and noise U[
 N C_f = 0.03 < 4, rho = 0.023, lam = 0.5 < 1, so rho_bar = 0.5. mu, nu: atoms with the
 same (eta, S, J, H) (box law; K = 500 quick, 2000 full) and inputs U + 0.05 / U - 0.05, U ~ U[-0.02, 0.02]^8, so
 W1(mu, nu) = 0.1 (POT, exact). Lower bound on W1(mu P, nu P) by Kantorovich-Rubinstein duality
-(``estimators.kr_lower_bound``: f(z) = S_k is 1-Lipschitz for the max-norm; one common-noise
+(``estimators._couplings.kr_lower_bound``: f(z) = S_k is 1-Lipschitz for the max-norm; one common-noise
 step per atom pair, the bound max_k |mean diff_k| - z_c se_k holds with probability >= 1 - 1e-3,
 z_c Bonferroni over the N coordinates). Refuted when that bound exceeds rho_bar W1(mu, nu).
 Measured (seed 0): W1(mu P, nu P) >= 1.9 W1(mu, nu), against rho_bar = 0.5. The multi-step
@@ -57,7 +57,7 @@ import numpy as np
 import rtrl_theory.bounds as bounds
 from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.data import ExampleChain
-from rtrl_theory.estimators import one_step_w1_bracket
+from rtrl_theory.estimators._couplings import one_step_w1_bracket
 
 from . import _montecarlo as mc
 from ._lipschitz_search import scaled_constants_mutant
@@ -100,7 +100,8 @@ def configuration_b(quick: bool, seed: int):
 def counterexample_b(quick: bool, seed: int):
     """Configuration B (module docstring):
     (rho_bar, rho, W1(mu, nu), KR lower bound, hypotheses hold)."""
-    from rtrl_theory.estimators import kr_lower_bound, w1_empirical
+    from rtrl_theory.estimators import w1_empirical
+    from rtrl_theory.estimators._couplings import kr_lower_bound
 
     jp, za, zb, rep, rho_b = configuration_b(quick, seed)
     rho_bar = max(rep.lam, rho_b)

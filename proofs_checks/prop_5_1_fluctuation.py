@@ -49,7 +49,7 @@ import numpy as np
 
 from proofs_checks import _decomposition as dec
 from rtrl_theory.checks import CheckResult, Mutant
-from rtrl_theory.estimators import log_log_slope
+from rtrl_theory.estimators._convergence import log_log_slope
 
 ID = "prop-5.1"
 STATEMENT = "The fluctuation partial sums are a martingale plus O(sum eta^2): they average out"

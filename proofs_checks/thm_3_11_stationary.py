@@ -13,7 +13,7 @@ configuration (rho_bar = 0.738, burn-in n with rho_bar^n < 1e-6, run for T = 2n 
    C rho_bar^T <= 1e-12 times the box diameter, is negligible);
 3. time against ensemble: one particle after the burn-in, 20 x n_steps more steps, batch means
    with 20 batches against the reference ensemble (Welch-Satterthwaite t,
-   ``estimators.time_vs_ensemble``).
+   ``estimators._stationary.time_vs_ensemble``).
 Threshold: Bonferroni over the 3 x 6 = 18 tests at family-wise level alpha = 0.01, i.e. each
 two-sided p-value must exceed 0.01 / 18. The nominal false-failure rate is therefore <= 1% (the
 batch-means t approximation is the only approximation; batches of 200 steps are much longer than
@@ -43,7 +43,8 @@ from scipy import stats
 import rtrl_theory.engine as engine
 from rtrl_theory.checks import CheckResult, Mutant
 from rtrl_theory.data import ExampleChain
-from rtrl_theory.estimators import coupled_block_distances, time_vs_ensemble
+from rtrl_theory.estimators import coupled_block_distances
+from rtrl_theory.estimators._stationary import time_vs_ensemble
 
 from . import _montecarlo as mc
 

@@ -63,6 +63,23 @@ MOVED = [
     ("rtrl_theory.runners", "CHECKPOINT_SCHEMA", "rtrl_theory.runners._checkpoint"),
     ("rtrl_theory.optim", "optimizer_record", "rtrl_theory.optim._optimizers"),
     ("rtrl_theory.data", "sha256_of", "rtrl_theory.data._datadir"),
+    ("rtrl_theory.estimators", "w1_floor", "rtrl_theory.estimators._wasserstein"),
+    ("rtrl_theory.estimators", "fit_geometric_rate", "rtrl_theory.estimators._rates"),
+    ("rtrl_theory.estimators", "kr_lower_bound", "rtrl_theory.estimators._couplings"),
+    ("rtrl_theory.estimators", "log_log_slope", "rtrl_theory.estimators._convergence"),
+    ("rtrl_theory.estimators", "loss_bias_curve", "rtrl_theory.estimators._limits"),
+    ("rtrl_theory.estimators", "time_vs_ensemble", "rtrl_theory.estimators._stationary"),
+    ("rtrl_theory.online", "train_online_estimator", "rtrl_theory.online._train"),
+    ("rtrl_theory.online", "limit_floor", "rtrl_theory.online._limit"),
+    ("rtrl_theory.online", "snap_pattern", "rtrl_theory.online._snap"),
+    ("rtrl_theory.oracles", "solve_stein", "rtrl_theory.oracles._lyapunov"),
+    ("rtrl_theory.oracles", "linear_joint_system", "rtrl_theory.oracles._linear_sde"),
+    ("rtrl_theory.symbolic", "solve_linear_recurrence", "rtrl_theory.symbolic._bounds"),
+    ("rtrl_theory.symbolic", "derive_sup", "rtrl_theory.symbolic._sigmoid"),
+    ("rtrl_theory.symbolic", "build_symbolic_rnn", "rtrl_theory.symbolic._recursions"),
+    ("rtrl_theory.checks", "clear_caches", "rtrl_theory.checks._power"),
+    ("rtrl_theory.checks", "status_counts", "rtrl_theory.checks._runner"),
+    ("rtrl_theory.bounds", "lifted_chain_report", "rtrl_theory.bounds._lifted"),
 ]
 
 
@@ -101,3 +118,17 @@ def test_seam_namespace_is_complete_and_shared_with_cells():
     for name in ("Cell", "ParamBlock", "RowLocalTerm", "CompiledCell", "CompiledTerm",
                  "StateSliceHead", "Linearization", "StateJacobian", "IndexedRowLocalTerm"):
         assert name in cells.__all__ and name in seam.__all__
+
+
+def _moved_tables():
+    import rtrl_theory.estimators as est
+    import rtrl_theory.symbolic as sym
+
+    return [(pkg.__name__, name, f"{pkg.__name__}.{mod}") for pkg in (est, sym)
+            for name, mod in pkg._MOVED.items()]
+
+
+@pytest.mark.parametrize(("package", "name", "home"), _moved_tables())
+def test_every_moved_estimator_and_symbolic_name_warns_and_is_the_same_object(package, name, home):
+    # The whole tables of the two largest faces (36 + 15 names), each against its home module.
+    test_moved_name_warns_and_is_the_same_object(package, name, home)

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from rtrl_theory import PaperRNN
-from rtrl_theory.checks import clear_caches, discover, run_checks
+from rtrl_theory.checks import discover, run_checks
+from rtrl_theory.checks._power import clear_caches
 
 IDS = ("prop-3.1", "prop-3.10", "lemma-3.8", "lemma-3.9", "thm-3.11", "tbptt-bias")
 REGISTRY = discover()
@@ -48,7 +49,7 @@ def test_exact_marginal_w1_agrees_with_large_samples():
     from scipy.stats import wasserstein_distance
 
     from rtrl_theory.data import ExampleChain
-    from rtrl_theory.estimators import example_chain_marginal_w1
+    from rtrl_theory.estimators._couplings import example_chain_marginal_w1
 
     rng = np.random.default_rng(0)
     chain = ExampleChain(2, 0.5, 0.5)

@@ -10,14 +10,8 @@ import pytest
 from rtrl_theory import PaperRNN
 from rtrl_theory.cli import main
 from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget, TeacherTarget
-from rtrl_theory.estimators import (
-    burn_in_for,
-    limit_loss,
-    loss_bias_curve,
-    poisson_solution,
-    tbptt_bias,
-    terms_for,
-)
+from rtrl_theory.estimators import burn_in_for, limit_loss, poisson_solution, tbptt_bias, terms_for
+from rtrl_theory.estimators._limits import loss_bias_curve
 from rtrl_theory.runners import JointProcess
 
 

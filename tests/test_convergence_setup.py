@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rtrl_theory.bounds import check_assumptions, lifted_chain_report
+from rtrl_theory.bounds import check_assumptions
+from rtrl_theory.bounds._lifted import lifted_chain_report
 from rtrl_theory.data import (
     DataProcess,
     DelayLineCell,
@@ -14,12 +15,8 @@ from rtrl_theory.data import (
     lifted_chain_step,
     trace_process,
 )
-from rtrl_theory.estimators import (
-    delay_line_setup,
-    estimate_contraction_rate,
-    geometric_checkpoints,
-    theorem_6_1_setup,
-)
+from rtrl_theory.estimators import delay_line_setup, estimate_contraction_rate, theorem_6_1_setup
+from rtrl_theory.estimators._convergence import geometric_checkpoints
 from rtrl_theory.runners import robbins_monro_violations
 
 

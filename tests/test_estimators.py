@@ -27,20 +27,15 @@ import ot
 import pytest
 from scipy import signal, stats
 
-from rtrl_theory.estimators import (
+from rtrl_theory.estimators import ensemble_summary, estimate_contraction_rate, w1_empirical
+from rtrl_theory.estimators._rates import fit_geometric_rate, resampled_rate_ci
+from rtrl_theory.estimators._stationary import batch_means, effective_sample_size, time_vs_ensemble
+from rtrl_theory.estimators._wasserstein import (
     MIN_PARTICLES_FLOOR,
-    batch_means,
     cost_matrix,
-    effective_sample_size,
-    ensemble_summary,
-    estimate_contraction_rate,
-    fit_geometric_rate,
-    resampled_rate_ci,
     select_block,
-    time_vs_ensemble,
     w1_1d,
     w1_bootstrap,
-    w1_empirical,
     w1_floor,
     w1_floor_pair,
 )

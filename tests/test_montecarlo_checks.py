@@ -32,7 +32,7 @@ def test_thm_3_11_fails_for_a_chain_that_does_not_forget_its_start(monkeypatch):
 def test_lemma_3_12_fails_on_a_wrong_exponent(monkeypatch):
     # The claim |E L_T - L| <= C / T^2: T (E L_T - L) has a non-zero limit (resolved), so
     # T^2 |E L_T - L| is unbounded (rebuilt check, issue 11: no log-log slope any more).
-    from rtrl_theory.checks import clear_caches
+    from rtrl_theory.checks._power import clear_caches
     from rtrl_theory.estimators import _limits
 
     clear_caches()
@@ -43,7 +43,7 @@ def test_lemma_3_12_fails_on_a_wrong_exponent(monkeypatch):
 
 
 def test_thm_3_16_fails_when_the_update_direction_drops_the_sensitivities(monkeypatch):
-    from rtrl_theory.checks import clear_caches
+    from rtrl_theory.checks._power import clear_caches
     from rtrl_theory.runners import JointProcess
 
     orig = JointProcess.update_direction
@@ -63,7 +63,7 @@ def test_thm_3_16_fails_when_the_update_direction_drops_the_sensitivities(monkey
 def test_lemma_4_2_fails_with_a_wrong_stationary_mean(monkeypatch):
     # Gbar off by 1.0 on the finite chains (rebuilt check, issue 11): the series drifts by
     # n_terms and leaves the exact solution of (I - P) v = G - Gbar.
-    from rtrl_theory.checks import clear_caches
+    from rtrl_theory.checks._power import clear_caches
     from rtrl_theory.estimators import _finite_chain as fc
 
     real = fc.finite_chain_stationary_mean

@@ -15,13 +15,8 @@ import pytest
 
 from rtrl_theory.cells import char_rnn
 from rtrl_theory.data import bits_per_character
-from rtrl_theory.online import (
-    TextWindows,
-    bias_setup,
-    compare_predictors,
-    stationary_bias,
-    stationary_loss,
-)
+from rtrl_theory.online import TextWindows, bias_setup, compare_predictors, stationary_bias
+from rtrl_theory.online._compare import stationary_loss
 from rtrl_theory.runners import PowerSchedule
 
 

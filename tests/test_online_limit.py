@@ -15,12 +15,8 @@ import pytest
 
 from rtrl_theory import LinearSDE
 from rtrl_theory.data import AR1Chain, DataProcess, linear_sde_teacher
-from rtrl_theory.online import (
-    limit_floor,
-    limit_mean,
-    long_run_covariance,
-    train_to_limit,
-)
+from rtrl_theory.online import train_to_limit
+from rtrl_theory.online._limit import limit_floor, limit_mean, long_run_covariance
 from rtrl_theory.runners import PowerSchedule
 
 

@@ -47,12 +47,9 @@ from rtrl_theory.data import (
     elman_teacher,
     linear_sde_teacher,
 )
-from rtrl_theory.oracles import (
-    LinearGaussianSystem,
-    linear_joint_system,
-    linear_stationary,
-    stationary_update_mean,
-)
+from rtrl_theory.oracles import linear_stationary, stationary_update_mean
+from rtrl_theory.oracles._linear_sde import linear_joint_system
+from rtrl_theory.oracles._lyapunov import LinearGaussianSystem
 
 
 def max_rel(a, b) -> float:
@@ -649,11 +646,11 @@ def test_transient_functions_refuse_bad_arguments_and_accept_explicit_laws():
 
 @pytest.mark.parametrize("name", MC_SYSTEMS)
 def test_loss_bias_from_the_point_law_agrees_with_the_coupled_particle_estimator(name):
-    """Lemma 3.12's estimator, rtrl_theory.estimators.loss_bias_curve (particles from the point
+    """Lemma 3.12's estimator, rtrl_theory.estimators._limits.loss_bias_curve (particles from the point
     law, each coupled to a stationary particle by common noise), against init="point". The K
     per-particle running means are i.i.d.; z-test, Bonferroni over the 4 horizons at family
     level 1e-3; its stationary ensemble has burn-in with rho^B <= 1e-8 (negligible, as above)."""
-    from rtrl_theory.estimators import loss_bias_curve
+    from rtrl_theory.estimators._limits import loss_bias_curve
     from rtrl_theory.oracles import expected_loss_bias
     from rtrl_theory.runners import JointProcess
 

@@ -11,11 +11,8 @@ import pytest
 
 from rtrl_theory import PaperRNN, estimators
 from rtrl_theory.checks import discover
-from rtrl_theory.estimators import (
-    descent_decomposition,
-    expected_gradient_slope,
-    log_log_slope,
-)
+from rtrl_theory.estimators import descent_decomposition
+from rtrl_theory.estimators._convergence import expected_gradient_slope, log_log_slope
 from rtrl_theory.runners import PowerSchedule, train_online
 
 REGISTRY = discover()

@@ -14,13 +14,8 @@ import sympy as sp
 
 from rtrl_theory import PaperRNN
 from rtrl_theory.bounds import apriori_bounds, c_f_max, contraction_constants
-from rtrl_theory.symbolic import (
-    SYMBOLS,
-    b5_bound_holds,
-    rho_threshold_tanh,
-    solve_linear_recurrence,
-    symbolic_bounds,
-)
+from rtrl_theory.symbolic import SYMBOLS, rho_threshold_tanh, symbolic_bounds
+from rtrl_theory.symbolic._bounds import b5_bound_holds, solve_linear_recurrence
 
 
 def test_rsolve_closed_form_matches_iteration():

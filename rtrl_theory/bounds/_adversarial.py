@@ -53,6 +53,21 @@ def input_lipschitz_constant(model) -> float:
 
     :math:`\max_k \sigma'(z_k) \sum_j |g(W_{kj})| \le d\, C_g / 4` (THEORY.md section 9 item 1,
     note-9.1): it does not shrink with f, so rho < 1 does not make the joint map contract in x.
+
+    Parameters
+    ----------
+    model : PaperRNN
+        Supplies d (``n_input``) and the sup-norm C_g of the bounded map g of (2.17).
+
+    Returns
+    -------
+    float
+        The bound :math:`d\, C_g/4`, attained as :math:`W` saturates g and :math:`z_k \to 0`.
+
+    See Also
+    --------
+    adversarial_lipschitz : the constants in y = (S, J, H), searched for.
+    rtrl_theory.bounds.contraction_constants : the claimed constants in y (Assumption 2.10).
     """
     return model.n_input * model.constants()["C_g"] / 4.0
 

@@ -27,7 +27,27 @@ _S3 = math.sqrt(3.0)
 
 @dataclass(frozen=True)
 class APrioriBounds:
-    """Radii of the box of Lemmas 3.5 and 3.7: bounds on ``|dS/dW|``, ``|dS/dB|`` and the H blocks."""
+    r"""Radii of the box of Lemmas 3.5 and 3.7: bounds on ``|dS/dW|``, ``|dS/dB|`` and the H blocks.
+
+    Every entry of the first-order sensitivities :math:`J_t = \partial S_t/\partial\theta`
+    ((2.20)) and second-order sensitivities :math:`H_t` ((2.22)-(2.23)) of [P1] stays in
+    ``[-K, K]`` for all t, started from zero derivatives, when :math:`N C_f < 4`.
+
+    Attributes
+    ----------
+    K_W : float
+        Bound on :math:`|\partial S^i_t/\partial W^{jk}|`, :math:`C_x C_g'/(4 - N C_f)` (Lemma 3.5).
+    K_B : float
+        Bound on :math:`|\partial S^i_t/\partial B^{j}|`, :math:`C_f'/(4 - N C_f)` (Lemma 3.5).
+    K_WW, K_WB, K_BB : float
+        Bounds on the second derivatives in (W, W), (W, B) and (B, B) (Lemma 3.7); the fixed
+        points :math:`b/(1-c)` of (B.5) with :math:`c = N C_f/4`.
+
+    See Also
+    --------
+    apriori_bounds : computes them for a model.
+    ContractionConstants : the Lipschitz constants on this box.
+    """
 
     K_W: float
     K_B: float
@@ -41,7 +61,26 @@ class APrioriBounds:
 
 @dataclass(frozen=True)
 class ContractionConstants:
-    """The six Lipschitz constants of THEORY.md section 6 and ``rho``, their maximum."""
+    r"""The six Lipschitz constants of THEORY.md section 6 and ``rho``, their maximum.
+
+    The one-step map :math:`y \mapsto F(x, y, \theta)` of the joint process, :math:`y = (S, J,
+    H)`, is Lipschitz in each block on the a-priori box with these constants (Lemmas 3.8-3.9 of
+    [P1]); Assumption 2.10 asks for :math:`\rho = \max(\rho_S, \dots, \rho_{BB}) < 1`.
+
+    Attributes
+    ----------
+    rho_S : float
+        Constant of the state block, :math:`N C_f/4`.
+    rho_W, rho_B : float
+        Constants of the first-order sensitivity blocks :math:`J^W`, :math:`J^B` (Lemma 3.8).
+    rho_WW, rho_WB, rho_BB : float
+        Constants of the second-order blocks :math:`H^{WW}, H^{WB}, H^{BB}` (Lemma 3.9).
+
+    See Also
+    --------
+    contraction_constants : computes them for a model.
+    rtrl_theory.bounds.check_assumptions : compares ``rho`` with 1 beside the other hypotheses.
+    """
 
     rho_S: float
     rho_W: float
@@ -81,10 +120,20 @@ def apriori_bounds(model, C_x: float) -> APrioriBounds:
     C_x : float
         Bound on the inputs, :math:`\|X_t\|_\infty\le C_x` (Assumption 2.3(3)).
 
+    Returns
+    -------
+    APrioriBounds
+        The five radii (the formulas of the module docstring, THEORY.md section 6).
+
     Raises
     ------
     ValueError
         If :math:`N C_f \ge 4` (the recursion (B.5) then does not contract).
+
+    See Also
+    --------
+    contraction_constants : the constants of Assumption 2.10 on this box.
+    rtrl_theory.symbolic.symbolic_bounds : the same radii derived in SymPy.
     """
     c, N, C_x, NCf = _constants(model, C_x)
     den = 4.0 - NCf
@@ -102,6 +151,29 @@ def contraction_constants(model, C_x: float) -> ContractionConstants:
 
     THEORY.md section 6 (a valid form; [P1]'s exact algebra is not recoverable). Assumption 2.10
     asks for :math:`\rho < 1`.
+
+    Parameters
+    ----------
+    model : PaperRNN
+        Supplies N and the constants C_f, C_f', C_f'', C_g'' of its bounded maps ((2.17)-(2.19)).
+    C_x : float
+        Bound on the inputs, :math:`\|X_t\|_\infty\le C_x` (Assumption 2.3(3)).
+
+    Returns
+    -------
+    ContractionConstants
+        :math:`\rho_S, \rho_W, \rho_B, \rho_{WW}, \rho_{WB}, \rho_{BB}` and their maximum
+        ``rho``.
+
+    Raises
+    ------
+    ValueError
+        If :math:`N C_f \ge 4` (the a-priori box of Lemmas 3.5 and 3.7 does not exist).
+
+    See Also
+    --------
+    apriori_bounds : the radii of the box these constants hold on.
+    rtrl_theory.bounds.check_assumptions : every hypothesis of the theorem at once.
     """
     c, N, C_x, NCf = _constants(model, C_x)
     b = apriori_bounds(model, C_x)

@@ -39,6 +39,33 @@ class AssumptionsReport:
     ``hypotheses`` maps a name to ``{"holds": bool or None, "detail": str}`` (None: not
     assessed, e.g. no schedule given). ``rho``, ``rho_bar`` and the radii are None when
     ``N C_f >= 4`` (the bounds do not exist there).
+
+    Attributes
+    ----------
+    config : dict
+        The configuration checked: ``n_hidden``, ``n_input``, ``c_f``, ``c_g``,
+        ``bounded_map``, ``C_x``, ``schedule`` (its spec or None) and, with a process,
+        ``lifted_chain`` (the report of the lifted data chain).
+    constants : dict of str to float
+        C_f, C_f', C_f'', C_g, C_g', C_g'' of the bounded maps ((2.17)-(2.19)) and C_x.
+    radii : dict of str to float or None
+        K_W, K_B, K_WW, K_WB, K_BB of Lemmas 3.5 and 3.7 (:class:`APrioriBounds`).
+    rho_components : dict of str to float or None
+        The six constants of Assumption 2.10 (:class:`ContractionConstants`).
+    rho : float or None
+        Their maximum; Assumption 2.10 asks for ``rho < 1``.
+    lam : float
+        The data kernel's contraction (Assumption 2.3(1)); the lifted chain's lam_xi when a
+        lifted process was given.
+    rho_bar : float or None
+        ``max(lam, rho)``, the rate of Proposition 3.1 / Theorem 3.11 as stated.
+    lam_plus_rho : float or None
+        ``lam + rho``, the rate valid for any W1-contractive data kernel (THEORY.md section 9).
+    c_f_max : float
+        The largest c_f with ``rho < 1`` at this N (:func:`c_f_max`).
+    hypotheses : dict of str to dict
+        Per hypothesis (``N C_f < 4``, ``rho < 1``, ``lam < 1``, Robbins-Monro, ...):
+        ``{"holds": bool or None, "detail": str}``.
     """
 
     config: dict
@@ -126,7 +153,34 @@ def _model(n_hidden, n_input, c_f, c_g, bounded_map):
 
 
 def c_f_max(n_hidden: int, n_input: int, c_g: float, bounded_map: str = "tanh", C_x: float = 1.0):
-    """Return the largest c_f with rho < 1 (rho is increasing in c_f and blows up as N C_f -> 4)."""
+    r"""Return the largest c_f with rho < 1 (rho is increasing in c_f and blows up as N C_f -> 4).
+
+    The root of :math:`\rho(c_f) = 1` (Assumption 2.10 of [P1]) by Brent's method on
+    ``(0, 4/N)``, the other constants fixed.
+
+    Parameters
+    ----------
+    n_hidden : int
+        N, the number of hidden units.
+    n_input : int
+        d, the input dimension.
+    c_g : float
+        Scale of the bounded map g of (2.17).
+    bounded_map : {"tanh", "sigmoid"}, default "tanh"
+        Type of f and g (a scaled tanh or a centred scaled sigmoid).
+    C_x : float, default 1.0
+        Bound on the inputs (Assumption 2.3(3)).
+
+    Returns
+    -------
+    float
+        The largest c_f with ``rho < 1`` (to about 1e-13 relative), below ``4 / n_hidden``.
+
+    See Also
+    --------
+    contraction_constants : rho at one c_f.
+    check_assumptions : reports this value beside every hypothesis.
+    """
     hi = 4.0 / n_hidden * (1.0 - 1e-12)
 
     def excess(cf):
@@ -165,7 +219,7 @@ def check_assumptions(
         A schedule (or its spec "eta0=...,t0=...,gamma=...") to test against Assumption 2.14.
     process : DataProcess, optional
         The data process: its lifted chain's one-step contraction is reported
-        (:func:`~rtrl_theory.bounds.lifted_chain_report`) and, when it is a lifted chain, becomes
+        (``rtrl_theory.bounds._lifted.lifted_chain_report``) and, when it is a lifted chain, becomes
         a hypothesis of its own; ``lam`` must then equal the input chain's lam.
 
     Returns

@@ -33,8 +33,18 @@ BLOCKS = ("S", "W", "B", "WW", "WB", "BB")
 class LipschitzEstimate:
     """Largest measured local Lipschitz constant (max-norm) of each output block.
 
-    ``values[block]`` for block in ``BLOCKS`` (S, J^W, J^B, H^WW, H^WB, H^BB); ``n_points``
-    sampled points; ``fd_step`` the central-difference step.
+    Measured by :func:`one_step_lipschitz` at random points of the a-priori box, to set beside
+    the claimed constants of Lemmas 3.8-3.9 of [P1] (:class:`ContractionConstants`).
+
+    Attributes
+    ----------
+    values : dict of str to float
+        ``values[block]`` for block in ``BLOCKS`` (S, J^W, J^B, H^WW, H^WB, H^BB): the largest
+        Jacobian row sum of that output block found (a lower bound on the true constant).
+    n_points : int
+        Points of the box sampled.
+    fd_step : float
+        The central-difference step of the Jacobians.
     """
 
     values: dict

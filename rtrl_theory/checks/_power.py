@@ -77,7 +77,25 @@ _CACHES: list = []
 def register_cache(cache):
     """Register a cache (an object with ``clear()`` or ``cache_clear()``); returns it.
 
-    Usable as a decorator on an ``functools.lru_cache`` function.
+    Usable as a decorator on an ``functools.lru_cache`` function. :func:`run_power` clears every
+    registered cache before the baseline run and before each mutated run, so that no result
+    computed under one mutant is reused under another (keys should include ``(quick, seed)``).
+
+    Parameters
+    ----------
+    cache : object
+        A dict, an ``lru_cache``-wrapped function, or any object with ``clear()`` or
+        ``cache_clear()``. Registering the same object twice registers it once.
+
+    Returns
+    -------
+    object
+        ``cache`` itself (so that ``CACHE = register_cache({})`` and ``@register_cache`` work).
+
+    Raises
+    ------
+    TypeError
+        If ``cache`` has neither ``clear()`` nor ``cache_clear()``.
     """
     if not (hasattr(cache, "clear") or hasattr(cache, "cache_clear")):
         raise TypeError("register_cache: expected an object with clear() or cache_clear()")
@@ -98,6 +116,31 @@ class MutantOutcome:
 
     ``caught`` is True when the mutated run's status differs from the baseline status and the
     mutated run did not crash; ``crashed`` marks a mutated run in which the check raised.
+
+    Attributes
+    ----------
+    check_id : str
+        The check's ``ID``.
+    mutant : str
+        The mutant's name (:attr:`Mutant.name`).
+    description : str
+        What the mutant changes (:attr:`Mutant.description`).
+    baseline_status : str
+        The check's status without the mutant (one of :data:`STATUSES`).
+    status : str
+        The check's status under the mutant.
+    caught : bool
+        Whether the status changed and the mutated run did not crash.
+    catchable : bool
+        Whether the check declares it can catch this mutant.
+    why_not : str, default ""
+        For an uncatchable mutant, why the check cannot catch it.
+    reason : str, default ""
+        The mutated run's reason (or the exception, when it crashed).
+    seconds : float, default 0.0
+        Wall time of the mutated run.
+    crashed : bool, default False
+        Whether the check raised under the mutant.
     """
 
     check_id: str
@@ -115,7 +158,26 @@ class MutantOutcome:
 
 @dataclass(frozen=True)
 class PowerRow:
-    """Per check: the baseline status and the outcome of each mutant."""
+    """Per check: the baseline status and the outcome of each mutant.
+
+    Attributes
+    ----------
+    check_id : str
+        The check's ``ID``.
+    baseline_status : str
+        Its status without mutants (one of :data:`STATUSES`).
+    outcomes : tuple of MutantOutcome
+        One per declared mutant, in the order of ``MUTANTS``; empty for a check without mutants.
+    baseline_seconds : float, default 0.0
+        Wall time of the baseline run.
+    baseline_reason : str, default ""
+        The baseline run's reason.
+
+    See Also
+    --------
+    run_power : computes the rows.
+    format_power_table, power_summary, power_to_json : read them.
+    """
 
     check_id: str
     baseline_status: str
@@ -182,6 +244,11 @@ def run_power(
 
     Checks without ``MUTANTS`` give a row with no outcomes (reported as such: a check with no
     declared mutant has unmeasured power).
+
+    Returns
+    -------
+    list of PowerRow
+        One per selected check, in the order of :func:`select`.
 
     Raises
     ------
@@ -284,6 +351,18 @@ def power_summary(rows: list[PowerRow]) -> dict:
 
     ``share_caught`` is over every declared mutant (an uncatchable one counts as not caught);
     ``share_caught_catchable`` over the catchable ones only. Shares are None without mutants.
+
+    Parameters
+    ----------
+    rows : list of PowerRow
+        As :func:`run_power` returns them.
+
+    Returns
+    -------
+    dict
+        ``n_checks``, ``n_mutants``, ``n_caught``, ``share_caught``, ``n_catchable``,
+        ``share_caught_catchable``, and the lists ``checks_without_mutants``, ``uncatchable``,
+        ``missed``, ``crashed`` (``"<id>/<mutant>"``) and ``baseline_failed`` (check ids).
     """
     tried = sum(r.n_tried for r in rows)
     caught = sum(r.n_caught for r in rows)
@@ -331,7 +410,17 @@ def format_power_table(rows: list[PowerRow], *, width: int | None = None) -> str
     Plain-text power table: per check, the mutants tried and caught, the share, and each
     mutant's fate; then the total line and every missed, crashed or uncatchable mutant with why.
 
-    ``width`` (characters, e.g. the terminal's) wraps the mutants column to fit; default 100.
+    Parameters
+    ----------
+    rows : list of PowerRow
+        As :func:`run_power` returns them.
+    width : int, optional
+        Characters per line (e.g. the terminal's); the mutants column wraps to fit. Default 100.
+
+    Returns
+    -------
+    str
+        The table, the total line and the lines on missed, crashed and uncatchable mutants.
     """
     import textwrap
 
@@ -397,7 +486,28 @@ def format_power_table(rows: list[PowerRow], *, width: int | None = None) -> str
 
 
 def power_to_json(rows: list[PowerRow], *, quick: bool, seed: int = 0) -> dict:
-    """Return a JSON-ready dict: mode, seed, the summary and per check every mutant's outcome."""
+    """Return a JSON-ready dict: mode, seed, the summary and per check every mutant's outcome.
+
+    Parameters
+    ----------
+    rows : list of PowerRow
+        As :func:`run_power` returns them.
+    quick : bool
+        Whether the runs used quick sizes (written as ``mode``: ``"quick"`` or ``"full"``).
+    seed : int, default 0
+        The seed shift of the runs.
+
+    Returns
+    -------
+    dict
+        ``{"mode", "seed", "summary": power_summary(rows), "checks": [...]}``; each check has
+        ``id``, ``baseline_status``, ``baseline_seconds``, ``n_tried``, ``n_caught``, ``share``
+        and ``mutants`` (each :class:`MutantOutcome` as a dict).
+
+    See Also
+    --------
+    power_from_json : the inverse.
+    """
     from dataclasses import asdict
 
     return {
@@ -421,6 +531,16 @@ def power_to_json(rows: list[PowerRow], *, quick: bool, seed: int = 0) -> dict:
 
 def power_from_json(data: dict) -> list[PowerRow]:
     """Rebuild the rows of :func:`power_to_json` (for ``rtrl-theory report --power-json``).
+
+    Parameters
+    ----------
+    data : dict
+        A document written by :func:`power_to_json` (read back from JSON).
+
+    Returns
+    -------
+    list of PowerRow
+        The rows, equal to those that were written.
 
     Raises
     ------

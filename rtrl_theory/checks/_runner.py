@@ -88,7 +88,32 @@ class CheckResult:
 
 
 def discover(package: str = "proofs_checks") -> dict[str, object]:
-    """Import every public module of ``package``; return ``{ID: module}`` sorted by ID."""
+    """Import every public module of ``package``; return ``{ID: module}`` sorted by ID.
+
+    A check module defines ``ID`` and a callable ``check``; modules whose name starts with an
+    underscore, and modules without both, are skipped. IDs sort by their numbers
+    (``lemma-3.10`` after ``lemma-3.9``).
+
+    Parameters
+    ----------
+    package : str, default "proofs_checks"
+        Importable package holding the check modules.
+
+    Returns
+    -------
+    dict of str to module
+        ``{ID: module}``, sorted by ID.
+
+    Raises
+    ------
+    RuntimeError
+        If two modules declare the same ID.
+
+    See Also
+    --------
+    select : the same, restricted to some IDs.
+    run_checks : runs them.
+    """
     pkg = importlib.import_module(package)
     found = {}
     for info in pkgutil.iter_modules(pkg.__path__):
@@ -115,6 +140,18 @@ def _sort_key(cid: str):
 
 def select(only: Iterable[str] | None = None, *, package: str = "proofs_checks") -> dict:
     """``{ID: module}`` of the registered checks, or of those in ``only``, in order.
+
+    Parameters
+    ----------
+    only : iterable of str, optional
+        Check IDs to keep (default: every registered check). The order is the registry's.
+    package : str, default "proofs_checks"
+        Package of the check modules (:func:`discover`).
+
+    Returns
+    -------
+    dict of str to module
+        ``{ID: module}`` in the registry's order.
 
     Raises
     ------
@@ -159,10 +196,36 @@ def run_checks(
     run time in ``result.seconds``). A check that raises gives a ``fail`` whose ``details`` are
     ``{"crashed": True, "exception": <type name>}``.
 
+    Parameters
+    ----------
+    only : iterable of str, optional
+        Check IDs to run (default: every registered check).
+    quick : bool, default True
+        Quick sizes (seconds per check) or the full sizes.
+    seed : int, default 0
+        Non-negative shift of every Monte Carlo seed.
+    package : str, default "proofs_checks"
+        Package of the check modules (:func:`discover`).
+    progress : callable, optional
+        ``progress(cid)`` before each check.
+    on_result : callable, optional
+        ``on_result(result)`` after each check.
+
+    Returns
+    -------
+    list of CheckResult
+        One per selected check, in the registry's order, with ``seconds`` set.
+
     Raises
     ------
     ValueError
-        If ``only`` names an unknown check id (the message lists the known ones).
+        If ``only`` names an unknown check id (the message lists the known ones), or ``seed``
+        is not a non-negative integer.
+
+    See Also
+    --------
+    run_power : runs each check under its mutants too.
+    format_table, format_markdown, results_to_json : present the results.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
@@ -205,12 +268,32 @@ WIDTHS = {"statement": 34, "claimed": 36, "measured": 52}
 
 
 def status_counts(results: list[CheckResult]) -> dict:
-    """``{status: number of results}`` for every status of :data:`STATUSES` (zeros included)."""
+    """``{status: number of results}`` for every status of :data:`STATUSES` (zeros included).
+
+    Parameters
+    ----------
+    results : list of CheckResult
+
+    Returns
+    -------
+    dict of str to int
+    """
     return {s: sum(r.status == s for r in results) for s in STATUSES}
 
 
 def format_counts(results: list[CheckResult]) -> str:
-    """Return the summary line: pass, fail, refuted and note counted separately (skip when any)."""
+    """Return the summary line: pass, fail, refuted and note counted separately (skip when any).
+
+    Parameters
+    ----------
+    results : list of CheckResult
+        As :func:`run_checks` returns them.
+
+    Returns
+    -------
+    str
+        For example ``"26 pass, 0 fail, 4 refuted, 2 note"``; ``"no checks"`` for an empty list.
+    """
     if not results:
         return "no checks"
     counts = status_counts(results)
@@ -240,6 +323,24 @@ def format_table(
     ``width`` (characters, e.g. ``shutil.get_terminal_size().columns``) fits the table to it by
     narrowing or widening the three text columns; without it the widths of :data:`WIDTHS` (or
     ``widths``) are used. The summary line counts pass, fail, refuted and note separately.
+
+    Parameters
+    ----------
+    results : list of CheckResult
+        As :func:`run_checks` returns them.
+    widths : dict of str to int, optional
+        Widths of the wrapped columns ``statement``, ``claimed``, ``measured`` (overrides).
+    width : int, optional
+        Total width in characters to fit the table to.
+
+    Returns
+    -------
+    str
+        The table and the summary line (:func:`format_counts`).
+
+    See Also
+    --------
+    format_markdown : the same columns as Markdown.
     """
     if width is not None:
         widths = {**_fit_widths(results, width), **(widths or {})}
@@ -277,7 +378,22 @@ def _md(text: str) -> str:
 
 
 def format_markdown(results: list[CheckResult]) -> str:
-    """Markdown table of the same columns, plus the method and reasons."""
+    """Markdown table of the same columns, plus the method and reasons.
+
+    Parameters
+    ----------
+    results : list of CheckResult
+        As :func:`run_checks` returns them.
+
+    Returns
+    -------
+    str
+        The table, the summary line and one bullet per result with a reason.
+
+    See Also
+    --------
+    format_table : the plain-text table.
+    """
     lines = [
         "| id | statement | claimed | measured | method | status | seconds |",
         "|---|---|---|---|---|---|---|",
@@ -297,8 +413,20 @@ def format_markdown(results: list[CheckResult]) -> str:
 def results_to_json(results: list[CheckResult], *, quick: bool, seed: int | None = None) -> dict:
     """Return the check results as a JSON-ready dict.
 
-    The keys are ``mode``, ``n_failed``, ``counts`` (per status), ``results`` and, when given, the
-    ``seed`` shift the checks ran with.
+    Parameters
+    ----------
+    results : list of CheckResult
+        As :func:`run_checks` returns them.
+    quick : bool
+        Whether they ran at quick sizes (``mode``: ``"quick"`` or ``"full"``).
+    seed : int, optional
+        The seed shift they ran with (recorded when given).
+
+    Returns
+    -------
+    dict
+        The keys ``mode``, ``n_failed``, ``counts`` (per status), ``results`` (each
+        :class:`CheckResult` as a dict) and, when given, ``seed``.
     """
     out = {
         "mode": "quick" if quick else "full",

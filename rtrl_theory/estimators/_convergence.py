@@ -180,7 +180,25 @@ def gradient_norm_trace(
 
 @dataclass(frozen=True)
 class Theorem61Setup:
-    """The configuration of the Theorem 6.1 experiment (see :func:`theorem_6_1_setup`)."""
+    r"""The configuration of the Theorem 6.1 experiment (see :func:`theorem_6_1_setup`).
+
+    Attributes
+    ----------
+    model : PaperRNN
+        The student of (2.17)-(2.19) of [P1].
+    params0 : PaperParams
+        The initial parameters :math:`\theta_0`.
+    process : DataProcess
+        The data (Assumption 2.3), with a ``chain`` that has ``lam`` and ``C_x``.
+    schedule : PowerSchedule
+        The learning rates :math:`\\eta_t` (Assumption 2.14).
+    description : str
+        What the set-up is and why (the docstring of the function that built it).
+
+    See Also
+    --------
+    theorem_6_1_setup, delay_line_setup : build one.
+    """
 
     model: object
     params0: object
@@ -238,6 +256,23 @@ def theorem_6_1_setup(seed: int = 0, pretrain_steps: int = 200_000) -> Theorem61
     limit loss still falls ~50x between 4e3 and 4e4 steps even at the constant rate 0.5 (the
     recurrence learns the trace slowly), a deterministic transient that the schedule's window
     would mistake for the spread law. ``pretrain_steps=0``: start from ``init_params``.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Draws the target's readout w, the trace noise and the initial parameters.
+    pretrain_steps : int, default 200_000
+        Steps of online RTRL at the constant rate 0.5 before :math:`\theta_0` (0: none).
+
+    Returns
+    -------
+    Theorem61Setup
+        Model, :math:`\theta_0`, process, schedule and this description.
+
+    See Also
+    --------
+    theorem_6_1_experiment, theorem_6_1_seeds : train from it.
+    delay_line_setup : the former set-up, outside Assumption 2.3.
     """
     return _theorem_6_1_setup(int(seed), int(pretrain_steps))
 
@@ -272,6 +307,17 @@ def delay_line_setup(seed: int = 0) -> Theorem61Setup:
     :math:`Y_t = w\cdot X_{t-1} + \eta_t`, :math:`\eta\sim U[-0.05, 0.05]`, the readout at three
     times its default scale and :math:`\eta_t = 0.5/(1 + t/20000)`: its lifted chain
     :math:`(X_t, X_{t-1})` has one-step max-norm constant 1, outside Assumption 2.3.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Draws the teacher's readout and the initial parameters.
+
+    Returns
+    -------
+    Theorem61Setup
+        Model, :math:`\theta_0`, process, schedule and this description; its
+        ``assumptions()`` flags the lifted chain.
     """
     from rtrl_theory.cells import PaperRNN
     from rtrl_theory.data import DataProcess, ExampleChain, delayed_input_teacher
@@ -315,6 +361,8 @@ def theorem_6_1_experiment(
     record_every : int, optional
         Steps between recorded parameters (default ``n_train // 2000``, so that the geometric
         checkpoints also resolve the first percent of the run).
+    progress : bool, default False
+        Show a progress bar for each training run.
 
     Returns
     -------
@@ -477,6 +525,50 @@ def theorem_6_1_seeds(
     set-up's assumptions report (its lifted chain included). Each seed ``s`` drives the training
     stream (``[s, 0]``) and the Monte Carlo estimates (``[s, 1]``). ``schedule`` overrides the
     set-up's (a negative control may pass a constant rate, outside Assumption 2.14).
+
+    Parameters
+    ----------
+    seeds : iterable of int
+        One independent training run per seed (at least one).
+    n_train : int
+        Training steps per run.
+    setup : Theorem61Setup, optional
+        Default :func:`theorem_6_1_setup`.
+    algo : {"rtrl", "tbptt"}, default "rtrl"
+        The training algorithm ((2.24)-(2.26) of [P1], or TBPTT).
+    tau : int, optional
+        TBPTT's truncation length (with ``algo="tbptt"``).
+    t_fit : float, optional
+        First step of the fitted window (default ``4 t0`` of the schedule).
+    checkpoints : int, default 6
+        Checkpoints per run: t = 0 and ``checkpoints - 1`` geometric points in the window.
+    n_particles, n_steps : int, default 200, 150
+        Particles and steps per particle of each :math:`|\nabla L(\theta_t)|` estimate
+        (:func:`~rtrl_theory.estimators.limit_gradient`).
+    burn_in : int, optional
+        Burn-in of each estimate (default from :math:`\bar\rho`, above).
+    schedule : PowerSchedule, optional
+        Replaces the set-up's schedule (training then allows non-Robbins-Monro rates).
+
+    Returns
+    -------
+    SeedStatistics
+        The fit checkpoints; per seed the log-log slope of :math:`|\nabla L(\theta_t)|` against
+        t, the debiased norm at the first fit checkpoint and at the end, the end's Monte Carlo
+        floor and the end value the SGD spread predicts; the slope expected from the schedule;
+        the traces.
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is empty, ``n_train`` is not a positive integer or ``t_fit`` is not inside
+        ``(0, n_train)``.
+    RuntimeError
+        If a training run does not complete (diverges).
+
+    See Also
+    --------
+    theorem_6_1_experiment : one run per algorithm, with the whole trace.
     """
     from rtrl_theory.runners import train_online
 

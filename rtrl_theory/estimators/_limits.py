@@ -64,6 +64,21 @@ class StationaryEstimate:
 
     ``value`` and ``stderr`` have the shape of f's value; ``samples`` are the K per-particle time
     averages (kept for joint error bars and tests).
+
+    Attributes
+    ----------
+    value : ndarray, shape f_shape
+        The mean of the K per-particle time averages.
+    stderr : ndarray, shape f_shape
+        Their standard deviation over :math:`\sqrt K` (independent particles).
+    samples : ndarray, shape (K,) + f_shape
+        The per-particle time averages.
+    n_particles : int
+        K.
+    n_steps : int
+        Steps averaged per particle.
+    burn_in : int
+        Steps discarded before averaging.
     """
 
     value: np.ndarray
@@ -87,7 +102,30 @@ class StationaryEstimate:
 
 
 def burn_in_for(rho_bar: float, tol: float = 1e-6, initial_distance: float = 1.0) -> int:
-    r"""Return the steps after which :math:`\text{initial\_distance}\cdot\bar\rho^t \le \text{tol}`, (3.45)."""
+    r"""Return the steps after which :math:`\text{initial\_distance}\cdot\bar\rho^t \le \text{tol}`, (3.45).
+
+    The W1 distance of the joint process to its stationary law decays like :math:`\bar\rho^t`
+    (Proposition 3.1, (3.45) of [P1]); this is the smallest such t.
+
+    Parameters
+    ----------
+    rho_bar : float
+        The contraction rate :math:`\bar\rho = \max(\lambda, \rho)`, in (0, 1).
+    tol : float, default 1e-6
+        The distance to reach.
+    initial_distance : float, default 1.0
+        W1 distance of the initial law to the stationary law (a bound on it).
+
+    Returns
+    -------
+    int
+        :math:`\lceil \log(\text{tol}/\text{initial\_distance}) / \log\bar\rho \rceil`, at least 0.
+
+    Raises
+    ------
+    ValueError
+        If ``rho_bar`` is not in (0, 1), or ``tol`` or ``initial_distance`` is not positive.
+    """
     rho_bar = float(rho_bar)
     if not 0.0 < rho_bar < 1.0:
         raise ValueError(f"rho_bar: expected a number in (0, 1), got {rho_bar!r}")
@@ -127,7 +165,37 @@ def _estimate(samples, n_steps, burn_in):
 def stationary_average(jp, fn, *, n_particles, n_steps, burn_in, rng=None, law="point"):
     r""":math:`E_\pi[f(Z)]` for ``fn(z) -> (K, ...)`` on a :class:`~rtrl_theory.runners.JointProcess`.
 
-    Returns ``(StationaryEstimate, final ParticleState)``.
+    K independent particles run ``burn_in`` steps, then ``n_steps`` more; each particle's time
+    average of f is one sample (module docstring). The remaining bias is
+    :math:`O(\bar\rho^{\text{burn\_in}})`.
+
+    Parameters
+    ----------
+    jp : JointProcess
+        The joint process :math:`Z_t` at fixed :math:`\theta` (Section 3 of [P1]).
+    fn : callable
+        ``fn(z) -> ndarray, shape (K,) + f_shape`` on a ParticleState of K particles.
+    n_particles : int
+        K, independent particles (at least 2, for the standard error).
+    n_steps : int
+        Steps averaged per particle after the burn-in.
+    burn_in : int
+        Steps discarded first (:func:`burn_in_for` gives one from :math:`\bar\rho`, (3.45)).
+    rng : int, Generator or None, default None
+        Drives the particles' initial law and their data.
+    law : {"point", "box"} or ParticleState, default "point"
+        The initial law of :meth:`JointProcess.initial <rtrl_theory.runners.JointProcess.initial>`.
+
+    Returns
+    -------
+    estimate : StationaryEstimate
+        Of :math:`E_\pi[f(Z)]`, shape f_shape.
+    state : ParticleState
+        The particles at the end (to continue from).
+
+    See Also
+    --------
+    limit_loss, limit_gradient : the two averages of Theorem 3.16.
     """
     (samples,), z = _run_average(
         jp, [fn], n_particles=n_particles, n_steps=n_steps, burn_in=burn_in, rng=rng, law=law
@@ -135,20 +203,115 @@ def stationary_average(jp, fn, *, n_particles, n_steps, burn_in, rng=None, law="
     return _estimate(samples, n_steps, burn_in), z
 
 
-def limit_loss(jp, **kw) -> StationaryEstimate:
-    r"""Return the limit loss (2.27), :math:`L(\theta) = E_\pi[\tfrac12 (y - \alpha\cdot s)^2]`."""
-    return stationary_average(jp, jp.loss, **kw)[0]
+def limit_loss(jp, *, n_particles, n_steps, burn_in, rng=None, law="point") -> StationaryEstimate:
+    r"""Return the limit loss (2.27), :math:`L(\theta) = E_\pi[\tfrac12 (y - \alpha\cdot s)^2]`.
+
+    Parameters
+    ----------
+    jp : JointProcess
+        The joint process at fixed :math:`\theta` (any order).
+    n_particles : int
+        K, independent particles (at least 2, for the standard error).
+    n_steps : int
+        Steps averaged per particle after the burn-in.
+    burn_in : int
+        Steps discarded first (:func:`burn_in_for` gives one from :math:`\bar\rho`, (3.45)).
+    rng : int, Generator or None, default None
+        Drives the particles' initial law and their data.
+    law : {"point", "box"} or ParticleState, default "point"
+        The initial law of :meth:`JointProcess.initial <rtrl_theory.runners.JointProcess.initial>`.
+
+    Returns
+    -------
+    StationaryEstimate
+        Scalar ``value`` and ``stderr``; ``samples`` of shape (K,).
+
+    See Also
+    --------
+    limit_gradient : :math:`\nabla L` by Theorem 3.16.
+    rtrl_theory.oracles.linear_stationary : the exact value on a linear system.
+    """
+    return stationary_average(
+        jp, jp.loss, n_particles=n_particles, n_steps=n_steps, burn_in=burn_in, rng=rng, law=law
+    )[0]
 
 
-def limit_gradient(jp, **kw) -> StationaryEstimate:
-    r"""Theorem 3.16: :math:`\nabla L(\theta) = E_\pi[\tilde G(\theta, Z)]`, order (alpha, W, B)."""
-    return stationary_average(jp, jp.update_direction, **kw)[0]
+def limit_gradient(
+    jp, *, n_particles, n_steps, burn_in, rng=None, law="point"
+) -> StationaryEstimate:
+    r"""Theorem 3.16: :math:`\nabla L(\theta) = E_\pi[\tilde G(\theta, Z)]`, order (alpha, W, B).
+
+    :math:`\tilde G` is the update direction (3.63)-(3.64) of [P1] (``jp.update_direction``),
+    averaged under the stationary law of the joint process.
+
+    Parameters
+    ----------
+    jp : JointProcess
+        The joint process at fixed :math:`\theta`, of order 1 or 2.
+    n_particles : int
+        K, independent particles (at least 2, for the standard error).
+    n_steps : int
+        Steps averaged per particle after the burn-in.
+    burn_in : int
+        Steps discarded first (:func:`burn_in_for` gives one from :math:`\bar\rho`, (3.45)).
+    rng : int, Generator or None, default None
+        Drives the particles' initial law and their data.
+    law : {"point", "box"} or ParticleState, default "point"
+        The initial law of :meth:`JointProcess.initial <rtrl_theory.runners.JointProcess.initial>`.
+
+    Returns
+    -------
+    StationaryEstimate
+        ``value`` and ``stderr`` of shape (P,), in the model's flat order; ``samples`` (K, P).
+
+    See Also
+    --------
+    finite_difference_limit_gradient : central differences of :func:`limit_loss` (same particles).
+    rtrl_theory.oracles.linear_stationary : the exact gradient on a linear system.
+    """
+    return stationary_average(
+        jp,
+        jp.update_direction,
+        n_particles=n_particles,
+        n_steps=n_steps,
+        burn_in=burn_in,
+        rng=rng,
+        law=law,
+    )[0]
 
 
-def limit_hessian_directions(jp, directions, **kw) -> StationaryEstimate:
+def limit_hessian_directions(
+    jp, directions, *, n_particles, n_steps, burn_in, rng=None, law="point"
+) -> StationaryEstimate:
     r""":math:`v^\top E_\pi[H(\theta, Z)]\, v` for each row v of ``directions`` ((3.65), (3.72)).
 
     Needs a JointProcess of order 2.
+
+    Parameters
+    ----------
+    jp : JointProcess
+        The joint process at fixed :math:`\theta`, of order 2 (second-order sensitivities).
+    directions : ndarray, shape (m, P)
+        The directions v, one per row, in the model's flat order.
+    n_particles : int
+        K, independent particles (at least 2, for the standard error).
+    n_steps : int
+        Steps averaged per particle after the burn-in.
+    burn_in : int
+        Steps discarded first (:func:`burn_in_for` gives one from :math:`\bar\rho`, (3.45)).
+    rng : int, Generator or None, default None
+        Drives the particles' initial law and their data.
+    law : {"point", "box"} or ParticleState, default "point"
+        The initial law of :meth:`JointProcess.initial <rtrl_theory.runners.JointProcess.initial>`.
+
+    Returns
+    -------
+    StationaryEstimate
+        ``value`` and ``stderr`` of shape (m,); ``samples`` (K, m).
+
+    See Also
+    --------
+    finite_difference_limit_hessian_directions : second differences of :func:`limit_loss`.
     """
     V = as_array(directions, "directions", shape=(None, jp.model.n_params))
 
@@ -156,7 +319,9 @@ def limit_hessian_directions(jp, directions, **kw) -> StationaryEstimate:
         H = jp.hessian(z)
         return np.einsum("mp,kpq,mq->km", V, H, V)
 
-    return stationary_average(jp, quad, **kw)[0]
+    return stationary_average(
+        jp, quad, n_particles=n_particles, n_steps=n_steps, burn_in=burn_in, rng=rng, law=law
+    )[0]
 
 
 def _shifted(jp, theta):
@@ -175,6 +340,35 @@ def finite_difference_limit_gradient(
 
     Returns an estimate over ``coordinates`` (default: all P parameters, in order). Bias
     :math:`O(h^2)`; the variance is that of the per-particle difference quotients.
+
+    Parameters
+    ----------
+    jp : JointProcess
+        The joint process at :math:`\theta`; each side runs a copy of order 1 at the shifted
+        :math:`\theta`.
+    h : float, default 1e-4
+        The difference step.
+    coordinates : sequence of int, optional
+        Parameter indices to differentiate (default: all P).
+    n_particles : int
+        K, independent particles (at least 2, for the standard error).
+    n_steps : int
+        Steps averaged per particle after the burn-in.
+    burn_in : int
+        Steps discarded first (:func:`burn_in_for` gives one from :math:`\bar\rho`, (3.45)).
+    rng : int, Generator or None, default None
+        Drives the particles' initial law and their data.
+    law : {"point", "box"} or ParticleState, default "point"
+        The initial law of :meth:`JointProcess.initial <rtrl_theory.runners.JointProcess.initial>`.
+
+    Returns
+    -------
+    StationaryEstimate
+        ``value`` and ``stderr`` of shape (len(coordinates),); ``samples`` (K, len(coordinates)).
+
+    See Also
+    --------
+    limit_gradient : the same quantity by Theorem 3.16 (same particles, not an independent route).
     """
     h = positive(h, "h")
     theta = jp.theta
@@ -200,6 +394,34 @@ def finite_difference_limit_hessian_directions(
 
     :math:`v^\top\nabla^2 L\, v` by central second differences of L along each direction v,
     :math:`(L(\theta + h v) - 2L(\theta) + L(\theta - h v)) / h^2`, with common random numbers.
+
+    Parameters
+    ----------
+    jp : JointProcess
+        The joint process at :math:`\theta`.
+    directions : ndarray, shape (m, P)
+        The directions v, one per row, in the model's flat order.
+    h : float, default 1e-3
+        The difference step along each v.
+    n_particles : int
+        K, independent particles (at least 2, for the standard error).
+    n_steps : int
+        Steps averaged per particle after the burn-in.
+    burn_in : int
+        Steps discarded first (:func:`burn_in_for` gives one from :math:`\bar\rho`, (3.45)).
+    rng : int, Generator or None, default None
+        Drives the particles' initial law and their data.
+    law : {"point", "box"} or ParticleState, default "point"
+        The initial law of :meth:`JointProcess.initial <rtrl_theory.runners.JointProcess.initial>`.
+
+    Returns
+    -------
+    StationaryEstimate
+        ``value`` and ``stderr`` of shape (m,); bias :math:`O(h^2)`.
+
+    See Also
+    --------
+    limit_hessian_directions : the same quadratic forms by (3.65).
     """
     h = positive(h, "h")
     V = as_array(directions, "directions", shape=(None, jp.model.n_params))

@@ -47,7 +47,29 @@ def terms_for(rho_bar: float, tol: float = 1e-6) -> int:
     r"""Return the number of terms of the series (4.3) needed for a relative tolerance ``tol``.
 
     Return the number of series terms with :math:`\bar\rho^{n}/(1-\bar\rho) \le \text{tol}` (relative to
-    :math:`L_G W_1(\delta_z, \pi)`).
+    :math:`L_G W_1(\delta_z, \pi)`): the tail of (4.3) after n terms is at most
+    :math:`L_G W_1(\delta_z, \pi)\, \bar\rho^{n}/(1-\bar\rho)` (Lemma 4.2 of [P1]).
+
+    Parameters
+    ----------
+    rho_bar : float
+        The contraction rate :math:`\bar\rho`, in (0, 1).
+    tol : float, default 1e-6
+        The relative truncation error wanted.
+
+    Returns
+    -------
+    int
+        The smallest such n, at least 1.
+
+    Raises
+    ------
+    ValueError
+        If ``rho_bar`` is not in (0, 1) or ``tol`` is not positive.
+
+    See Also
+    --------
+    burn_in_for : the same computation for the burn-in, (3.45).
     """
     rho_bar = float(rho_bar)
     if not 0.0 < rho_bar < 1.0:
@@ -97,12 +119,21 @@ def poisson_solution(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None):
     n_inner : int
         Independent continuations per point.
     n_terms : int
-        Series terms :math:`n = 0, \dots, n_{terms} - 1`.
+        Series terms :math:`n = 0, \dots, n_{terms} - 1` (:func:`terms_for` gives one).
+    rng : int, Generator or None, default None
+        Drives the continuations.
 
     Returns
     -------
-    v : ndarray (M,)
-    stderr : ndarray (M,)
+    v : ndarray, shape (M,)
+        The truncated series :math:`v(z) = \sum_{n<n_{terms}} E_z[G(Z_n) - \bar G]` at each point.
+    stderr : ndarray, shape (M,)
+        Its standard error over the ``n_inner`` continuations.
+
+    See Also
+    --------
+    poisson_identity : checks (4.1) with this v.
+    rtrl_theory.oracles.poisson_solution_linear : the closed form on a linear system.
     """
     n_inner = positive_int(n_inner, "n_inner")
     if n_inner < 2:
@@ -113,11 +144,25 @@ def poisson_solution(jp, z, G, Gbar, *, n_inner: int, n_terms: int, rng=None):
 
 @dataclass(frozen=True)
 class PoissonCheck:
-    """Outcome of :func:`poisson_identity` at M sample points.
+    r"""Outcome of :func:`poisson_identity` at M sample points.
 
-    ``lhs`` = v(z) - Pv(z), ``rhs`` = G(z) - Gbar, ``stderr`` their joint standard error,
-    ``z_scores`` = (lhs - rhs) / stderr; ``v`` and ``v_stderr`` the series at the points;
-    ``bound`` the right side of (4.6) at each point (with the constants given).
+    Attributes
+    ----------
+    lhs : ndarray, shape (M,)
+        :math:`v(z) - Pv(z)`, the left side of the Poisson equation (4.1).
+    rhs : ndarray, shape (M,)
+        :math:`G(z) - \bar G`, its right side.
+    stderr : ndarray, shape (M,)
+        The joint standard error of ``lhs - rhs``.
+    z_scores : ndarray, shape (M,)
+        ``(lhs - rhs) / stderr``.
+    v, v_stderr : ndarray, shape (M,)
+        The series (4.3) at the points and its standard error.
+    bound : ndarray, shape (M,), or None
+        The right side of (4.6), :math:`L_G W_1(\delta_z, \pi)/(1-\bar\rho)`, when the constants
+        were given.
+    n_terms, n_inner, n_outer : int
+        Series terms, continuations per point, successors per point.
     """
 
     lhs: np.ndarray
@@ -153,6 +198,39 @@ def poisson_identity(
     value of :math:`\bar G`: its standard error ``Gbar_stderr`` (when Gbar is itself an estimate)
     enters the joint error. ``L_G``, ``rho_bar`` and ``w1_to_pi`` (an (M,) array of :math:`W_1(\delta_z, \pi)`, or an upper
     bound on it), when given, produce the bound (4.6) :math:`L_G\,W_1(\delta_z, \pi)/(1-\bar\rho)`.
+
+    Parameters
+    ----------
+    jp : JointProcess (or any object with ``step(z, rng)``, such as a FiniteChainProcess)
+        The chain whose kernel P enters (4.1).
+    z : ParticleState
+        The M points.
+    G : callable
+        ``G(particles) -> ndarray, shape (K,)``, the function of the state.
+    Gbar : float
+        Its stationary mean :math:`\bar G` (exact, or an estimate with ``Gbar_stderr``).
+    n_inner : int
+        Continuations per point for each evaluation of v (at least 2).
+    n_outer : int
+        Successors :math:`Z_1 \sim P(z, \cdot)` per point for :math:`Pv(z)` (at least 2).
+    n_terms : int
+        Series terms of (4.3).
+    Gbar_stderr : float, default 0.0
+        Standard error of ``Gbar`` when it is itself an estimate.
+    rng : int, Generator or None, default None
+        Drives the continuations and the successors (independent streams).
+    L_G : float, optional
+        Max-norm Lipschitz constant of G (e.g. :func:`projected_update_lipschitz`).
+    rho_bar : float, optional
+        The contraction rate :math:`\bar\rho < 1`.
+    w1_to_pi : ndarray, shape (M,), optional
+        :math:`W_1(\delta_z, \pi)` at each point, or an upper bound (:func:`w1_to_stationary`).
+
+    Returns
+    -------
+    PoissonCheck
+        The two sides, their z-scores, v and the bound (4.6) (None unless ``L_G``, ``rho_bar``
+        and ``w1_to_pi`` are all given).
     """
     n_outer = positive_int(n_outer, "n_outer")
     if n_outer < 2:
@@ -190,6 +268,27 @@ def projected_update_lipschitz(jp, g, *, C_y: float, L_target: float) -> float:
     + u^*(L_{f^*} + 1)` with :math:`u^* = |g_\alpha|_1 + \sum_p |g_{\vartheta,p}| K_p|\alpha|_1`,
     :math:`r^* = |\alpha|_1 + C_y`, :math:`K_p` the radius of :math:`J` in column p (Lemma 3.5) and
     :math:`|y| \le C_y`, :math:`L_{f^*}` the target's Lipschitz constant in x. (Paper RNN only.)
+
+    Parameters
+    ----------
+    jp : JointProcess
+        Of a :class:`~rtrl_theory.PaperRNN`; its :math:`\theta` gives :math:`\alpha` and its
+        chain's C_x the radii of Lemma 3.5.
+    g : ndarray, shape (P,)
+        The projection direction, in the model's flat order (alpha, W, B).
+    C_y : float
+        Bound on the targets, :math:`|y| \le C_y`.
+    L_target : float
+        The target's Lipschitz constant in x, :math:`L_{f^*}`.
+
+    Returns
+    -------
+    float
+        :math:`L_G`, the bound above (not a tight constant).
+
+    See Also
+    --------
+    poisson_identity : uses it in the bound (4.6).
     """
     from rtrl_theory.bounds import apriori_bounds
 
@@ -215,6 +314,22 @@ def w1_to_stationary(jp, z, reference, block="all") -> np.ndarray:
     Upper bound :math:`E\|z - Z\|_{\max}` on :math:`W_1(\delta_z, \pi)` for each point of z,
     with Z over the particles of a stationary ``reference`` ensemble (the coupling that pairs the
     point mass with every Z).
+
+    Parameters
+    ----------
+    jp : JointProcess
+        Flattens the particles (:meth:`~rtrl_theory.runners.JointProcess.flatten`).
+    z : ParticleState
+        The M points.
+    reference : ParticleState
+        K particles from (approximately) the stationary law :math:`\pi`.
+    block : str or list of str, default "all"
+        Blocks of the state to compare (``"all"``, or names such as ``"S"``, ``"J"``).
+
+    Returns
+    -------
+    ndarray, shape (M,)
+        :math:`E\|z_m - Z\|_{\max}` over the reference particles, for each point.
     """
     A = jp.flatten(z, block)
     B = jp.flatten(reference, block)

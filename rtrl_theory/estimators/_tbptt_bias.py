@@ -43,6 +43,37 @@ class TBPTTBias:
     ``bias[tau]`` and ``stderr[tau]`` are (P,) vectors; ``norm[tau]`` is the debiased Euclidean
     norm :math:`\sqrt{\max(0, |b|^2 - \sum se^2)}` and ``noise[tau]`` the noise level
     :math:`\sqrt{\sum se^2}` below which a norm cannot be told from zero.
+
+    Attributes
+    ----------
+    taus : tuple of int
+        The truncation lengths.
+    bias : dict of int to ndarray, shape (P,)
+        :math:`E_\pi[\text{TBPTT}(\tau)\ \text{direction}] - \nabla L(\theta)` per tau, in the
+        model's flat order (:math:`\nabla L = E_\pi[\tilde G]`, Theorem 3.16 of [P1]).
+    stderr : dict of int to ndarray, shape (P,)
+        Standard errors of ``bias[tau]`` over the particles.
+    norm : dict of int to float
+        The debiased norm of ``bias[tau]``.
+    noise : dict of int to float
+        :math:`\sqrt{\sum se^2}`, the noise level of that norm.
+    n_particles, n_steps, burn_in : int
+        K, steps averaged per particle, steps discarded first.
+    lag_norm : ndarray, shape (max(taus),), optional
+        :math:`|b_j|` (debiased) for lags j = 1..max(taus), from the largest tau.
+    lag_noise : ndarray, shape (max(taus),), optional
+        The noise level of each ``lag_norm``.
+    samples : dict of int to ndarray, shape (K, P), optional
+        Per-particle averages of (TBPTT(tau) - full) update directions, i.i.d. over particles
+        (their covariance gives Hotelling's :math:`T^2`).
+    full_samples : ndarray, shape (K, P), optional
+        Per-particle averages of the full (RTRL) update direction over the same steps; their
+        mean estimates :math:`E_\pi[\tilde G]`.
+
+    See Also
+    --------
+    tbptt_bias : computes it.
+    rtrl_theory.oracles.tbptt_expected_gradient : the exact bias on a linear system.
     """
 
     taus: tuple

@@ -49,7 +49,16 @@ __all__ = [
 
 @dataclass
 class EstimatorState:
-    """Approximate sensitivity state of K particles: named arrays (``arrays``) and a step count."""
+    """Approximate sensitivity state of K particles: named arrays (``arrays``) and a step count.
+
+    Attributes
+    ----------
+    arrays : dict of str to ndarray
+        The estimator's arrays, each particle-major, shape (K, ...): for example UORO's ``"s"``
+        (K, N) and ``"theta"`` (K, P_c), or a diagonal trace's ``"trace"`` (K, P_c).
+    t : int, default 0
+        Steps advanced since :meth:`OnlineEstimator.initial`.
+    """
 
     arrays: dict
     t: int = 0
@@ -67,6 +76,13 @@ class OnlineEstimator:
 
     Subclasses implement :meth:`initial`, :meth:`advance` and :meth:`cell_gradient`; the
     gradient of the head parameters is exact in every estimator (:meth:`gradient`).
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model whose cell the estimator follows; its parameter blocks must be row-local on
+        the N state rows (every cell of the project: paper RNN, Elman, linear and neural SDE,
+        GRU).
 
     Attributes
     ----------
@@ -249,6 +265,20 @@ def recurrence_graph(sj: StateJacobian) -> np.ndarray:
 
     Structural: the nonzero pattern of the matrices :math:`M_r` (at the current parameters),
     plus the diagonal when the cell has a diagonal term :math:`c^{(0)}`.
+
+    Parameters
+    ----------
+    sj : StateJacobian
+        The structured state Jacobian :math:`D_t` of a linearization (``lin.state_jac``).
+
+    Returns
+    -------
+    ndarray of bool, shape (N, N)
+        ``adj[k, l]``: an edge :math:`l \to k` of the recurrence.
+
+    See Also
+    --------
+    graph_diameter : the number of steps after which SnAp-n is exact.
     """
     N = (sj.coefs[0] if sj.coefs else sj.diag).shape[1]
     adj = np.zeros((N, N), dtype=bool)

@@ -86,14 +86,19 @@ class BiasEstimate:
     bias_ci : ndarray (P, 2)
         Per-coordinate confidence interval at ``level``.
     bias_norm : float
-        Debiased :math:`|b|` (module docstring); ``bias_norm_raw`` is :math:`|\hat b|`.
+        Debiased :math:`|b|` (module docstring).
+    bias_norm_raw : float
+        :math:`|\hat b|`, not debiased.
     bias_norm_ci : (float, float)
+        Confidence interval of :math:`|b|` at ``level``.
     noise : float
         :math:`\sqrt{\sum_p \widehat{se}_p^2}`.
     bias_along, bias_along_stderr : float
         :math:`u^\top\hat b` with :math:`u = \nabla L/|\nabla L|`, and its standard error.
     rel_bias : float
-        ``bias_norm / |grad_L|``; ``rel_bias_ci`` from ``bias_norm_ci``.
+        ``bias_norm / |grad_L|``.
+    rel_bias_ci : (float, float)
+        ``bias_norm_ci / |grad_L|``.
     cosine : float
         Between :math:`E[\tilde G_A] = \nabla L + \hat b` and :math:`\nabla L`.
     rel_bias_cell, cosine_cell : float
@@ -277,9 +282,40 @@ def stationary_bias_table(
     When an estimator is TBPTT(tau), ``burn_in`` and ``n_steps`` are rounded up to multiples of
     tau (of the least common multiple of the taus) so that averages run over whole blocks.
 
+    Parameters
+    ----------
+    model : RNNModel
+        Any cell with dense inputs (paper RNN, Elman, linear SDE, neural SDE, GRU).
+    params : parameter object or ndarray, shape (P,)
+        The point :math:`\theta` at which the biases are measured.
+    process : DataProcess or TextWindows
+        Inputs and targets, or random windows of a text for a one-hot cell.
+    estimators : sequence of str or OnlineEstimator
+        Names of :data:`~rtrl_theory.online.ESTIMATOR_NAMES` (``"uoro"``, ``"snap-2"``,
+        ``"tbptt-8"``, ...) or estimator objects bound to ``model``.
+    n_particles : int
+        K >= 2 independent particles.
+    n_steps : int
+        Steps averaged per particle after the burn-in (rounded up to whole TBPTT blocks).
+    burn_in : int
+        Steps discarded first (rounded up likewise).
+    rng : Generator, int or None
+        Drives the data (one stream) and each estimator's random numbers (one stream each).
+    level : float, default 0.95
+        Confidence level of the intervals.
+    progress : bool, default False
+        Show a progress bar.
+
     Returns
     -------
-    tuple of BiasEstimate, in the order of ``estimators``.
+    tuple of BiasEstimate
+        One per estimator, in the order of ``estimators``; exact RTRL's :math:`\nabla L`
+        (Theorem 3.16 of [P1]) is shared.
+
+    See Also
+    --------
+    stationary_bias : one estimator.
+    rtrl_theory.oracles.stationary_update_mean : the exact stationary mean on a linear system.
     """
     theta, K, n_steps, burn_in, level = _validate(
         model, params, process, n_particles, n_steps, burn_in, level

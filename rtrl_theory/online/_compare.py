@@ -61,7 +61,34 @@ def stationary_loss(model, params, process, *, n_particles, n_steps, burn_in, rn
 
 @dataclass(frozen=True)
 class PredictorComparison:
-    """Per-estimator predictors and outcomes, and the rank correlations (module docstring)."""
+    r"""Per-estimator predictors and outcomes, and the rank correlations (module docstring).
+
+    Attributes
+    ----------
+    estimators : tuple of str
+        The estimators, in the order of the arrays (n of them).
+    rel_bias : ndarray, shape (n,)
+        :math:`|b_A(\theta_0)|/|\nabla L(\theta_0)|` per estimator.
+    cosine : ndarray, shape (n,)
+        The cosine between :math:`E_{\pi_A}[\tilde G_A](\theta_0)` and :math:`\nabla L(\theta_0)`.
+    final_loss, final_loss_stderr : ndarray, shape (n,)
+        :math:`L(\theta_{end})` after training with each estimator, and its standard error
+        (``inf`` and ``nan`` for a run that did not complete).
+    status : tuple of str
+        Each training run's status (``"completed"``, ``"diverged"``, ...).
+    spearman_bias, p_bias : float
+        Spearman's rank correlation of ``rel_bias`` with ``final_loss``, and its p-value.
+    spearman_cosine, p_cosine : float
+        The same for ``-cosine``.
+    n_estimators : int
+        n.
+    loss_start : float
+        :math:`L(\theta_0)`, for scale.
+    rel_bias_cell, cosine_cell : ndarray, shape (n,)
+        The two predictors on the cell parameters only.
+    spearman_bias_cell, spearman_cosine_cell : float
+        Their rank correlations with ``final_loss``.
+    """
 
     estimators: tuple
     rel_bias: np.ndarray
@@ -130,7 +157,7 @@ def compare_predictors(
     rng=None,
     progress: bool = False,
 ) -> PredictorComparison:
-    """Rank correlation of cosine and of stationary bias with the final loss (module docstring).
+    r"""Rank correlation of cosine and of stationary bias with the final loss (module docstring).
 
     Parameters
     ----------
@@ -145,11 +172,31 @@ def compare_predictors(
     train_data : optional
         What training reads (arrays ``(X, Y)`` for a text); default ``process``.
     final_loss : callable theta -> (loss, stderr), optional
-        Default :func:`stationary_loss` on ``process`` with ``loss_sizes``, the same particles
-        for every estimator.
+        Default: the particle estimate of :math:`L(\theta)` ((2.27) of [P1]) on ``process`` with
+        ``loss_sizes``, the same particles for every estimator.
+    loss_sizes : dict, optional
+        ``n_particles``, ``n_steps``, ``burn_in`` of that default evaluation (needed without
+        ``final_loss``).
     rng : seed or Generator
         Spawns the meter's, the training's and the loss evaluation's streams; training and
         evaluation streams are the same for every estimator.
+    progress : bool, default False
+        Show a progress bar for the meter.
+
+    Returns
+    -------
+    PredictorComparison
+        Both predictors, the final losses and the rank correlations.
+
+    Raises
+    ------
+    ValueError
+        With fewer than 3 estimators, or with neither ``final_loss`` nor ``loss_sizes``.
+
+    See Also
+    --------
+    stationary_bias_table : the meter at ``params``.
+    train_to_limit : where training with one estimator ends up, on the linear SDE.
     """
     from ._train import train_online_estimator as train_online  # = runners.train_online(algo=NAME)
 

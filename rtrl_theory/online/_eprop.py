@@ -59,7 +59,26 @@ def leak(cell, lin) -> np.ndarray | None:
 
 
 class EProp(DiagonalTrace):
-    """e-prop's eligibility traces with the exact learning signal (module docstring)."""
+    r"""e-prop's eligibility traces with the exact learning signal (module docstring).
+
+    :math:`\epsilon_{t+1}[p] = \lambda_t[i(p)]\,\epsilon_t[p] + I_t[i(p), p]` with the neuron's
+    own leak :math:`\lambda_t` (the table of the module docstring); the gradient is
+    :math:`\epsilon_{t+1}[p]\,\partial_{S^{i(p)}}\ell`, in place of :math:`J_t` in (3.63)-(3.64)
+    of [P1]. Cost O(P_c) per step, memory P_c floats.
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model whose cell the estimator follows; its parameter blocks must be row-local on
+        the N state rows (every cell of the project: paper RNN, Elman, linear and neural SDE,
+        GRU).
+
+    See Also
+    --------
+    SnAp1 : keeps the whole diagonal of :math:`D_t` (the self-connection too).
+    RFLO : the same trace with a random feedback learning signal.
+    Immediate : the trace without memory (e-prop on the paper RNN and Elman).
+    """
 
     name = "eprop"
 

@@ -15,7 +15,20 @@ __all__ = ["Immediate"]
 
 
 class Immediate(DiagonalTrace):
-    """Immediate term only (module docstring)."""
+    r"""Immediate term only (module docstring): :math:`\tilde J_{t+1} = I_t`, TBPTT(1).
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model whose cell the estimator follows; its parameter blocks must be row-local on
+        the N state rows (every cell of the project: paper RNN, Elman, linear and neural SDE,
+        GRU).
+
+    See Also
+    --------
+    TruncatedBPTT : TBPTT(tau), which keeps tau - 1 steps of the past.
+    EProp : adds the neuron's own leak.
+    """
 
     name = "immediate"
 

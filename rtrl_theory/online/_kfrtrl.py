@@ -71,7 +71,29 @@ def _term_u(term):
 
 
 class KFRTRL(OnlineEstimator):
-    """KF-RTRL with one Kronecker factor per row-local term (module docstring)."""
+    r"""KF-RTRL with one Kronecker factor per row-local term (module docstring).
+
+    Unbiased: :math:`E[\tilde J_t] = J_t` given the data, so the stationary mean of its update
+    is :math:`\nabla L` (Theorem 3.16 of [P1]). Cost O(N^3) per step, memory N^2 + m floats.
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model whose cell the estimator follows; its parameter blocks must be row-local on
+        the N state rows (every cell of the project: paper RNN, Elman, linear and neural SDE,
+        GRU).
+
+    Raises
+    ------
+    ValueError
+        If two immediate terms of the cell share a parameter block (one Kronecker factor per
+        block; found at the first linearization).
+
+    See Also
+    --------
+    UORO : rank one, also unbiased, cheaper and noisier.
+    ExactRTRL : the influence itself.
+    """
 
     name = "kf-rtrl"
     unbiased = True

@@ -253,6 +253,9 @@ class LimitPoint:
     n_train : int
     grad_L_start : float
         :math:`|\nabla L(\theta_0)|`, for scale.
+    theta_end : ndarray, shape (P,)
+        The parameters at the end of training, in the model's flat order (left out of
+        :meth:`row`).
     """
 
     estimator: str
@@ -311,23 +314,49 @@ def train_to_limit(
     Parameters
     ----------
     model : LinearSDE
-    params : parameter object or flat vector (the start of training)
-    process : DataProcess with a linear teacher (as :func:`rtrl_theory.oracles.linear_setup`)
+        The student (7.1) (the closed forms of :mod:`rtrl_theory.oracles` need it).
+    params : parameter object or ndarray, shape (P,)
+        The start of training.
+    process : DataProcess
+        Gaussian or AR(1) inputs with a linear teacher plus uniform noise (as
+        :func:`~rtrl_theory.oracles.linear_stationary` takes).
     algo : str
         One of :data:`LIMIT_ESTIMATORS`.
     n_train : int
         Online steps.
-    schedule : callable step -> eta (e.g. ``PowerSchedule``)
-    alpha : float in (0, 0.215]
-        Miss probability of the interval.
-    cov_particles, cov_steps, cov_burn_in : int
-        Sizes of :func:`long_run_covariance` at the end point.
+    schedule : callable
+        ``schedule(t) -> eta_t`` (e.g. ``PowerSchedule``; Assumption 2.14 of [P1]).
+    batch_size : int, default 1
+        Particles averaged per update (the floor's covariance scales as 1 / batch_size).
     rng : seed or Generator
         Drives training (data and estimator) and the covariance particles.
+    alpha : float in (0, 0.215], default 0.01
+        Miss probability of the interval.
+    cov_particles, cov_steps, cov_burn_in : int, default 200, 400, 100
+        Sizes of the long-run update covariance at the end point.
+    fd_step : float, default 1e-5
+        Step of the central differences of the estimator's stationary mean (its Jacobian at the
+        end point).
+    allow_non_robbins_monro : bool, default False
+        Train with a schedule outside Assumption 2.14 (otherwise refused).
 
     Returns
     -------
     LimitPoint
+        The measured :math:`|\nabla L(\theta_{end})|` against the interval around
+        :math:`|b_A(\theta_{end})|`.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a LinearSDE.
+    ValueError
+        For an ``algo`` outside :data:`LIMIT_ESTIMATORS`, ``alpha`` outside (0, 0.215] or a
+        process without closed forms.
+
+    See Also
+    --------
+    stationary_bias : :math:`b_A` at one point, by particles.
     """
     from rtrl_theory import oracles
     from rtrl_theory.cells import LinearSDE
@@ -348,7 +377,9 @@ def train_to_limit(
     ):
         raise ValueError(f"algo: expected one of {', '.join(LIMIT_ESTIMATORS)}, got {algo!r}")
     n_train = positive_int(n_train, "n_train")
-    oracles.linear_setup(model, params, process)  # clear errors before any long work
+    from rtrl_theory.oracles._linear_sde import linear_setup
+
+    linear_setup(model, params, process)  # clear errors before any long work
     r_train, r_cov = as_rng(rng).spawn(2)
     theta0 = model.flatten(params)
     g0 = float(np.linalg.norm(oracles.linear_stationary(model, theta0, process).grad))

@@ -52,7 +52,18 @@ _SIMPLE = {
 
 
 def estimator_names() -> tuple[str, ...]:
-    """Return the accepted names (``snap-n`` and ``tbptt-tau`` stand for ``snap-3``, ``tbptt-8``...)."""
+    """Return the accepted names (``snap-n`` and ``tbptt-tau`` stand for ``snap-3``, ``tbptt-8``...).
+
+    Returns
+    -------
+    tuple of str
+        :data:`ESTIMATOR_NAMES`: ``"exact"``, ``"uoro"``, ``"kf-rtrl"``, ``"snap-n"``,
+        ``"rflo"``, ``"eprop"``, ``"immediate"``, ``"tbptt-tau"``.
+
+    See Also
+    --------
+    make_estimator : builds an estimator from one of them.
+    """
     return ESTIMATOR_NAMES
 
 
@@ -77,6 +88,23 @@ def make_estimator(estimator, model, *, rng=None) -> OnlineEstimator:
     model : RNNModel
     rng : Generator, int or None
         Only RFLO draws at construction (its feedback matrix).
+
+    Returns
+    -------
+    OnlineEstimator
+        A new estimator bound to ``model`` (:class:`SnAp1` for ``"snap-1"``, :class:`SnApN`
+        for n > 1, :class:`TruncatedBPTT` for ``"tbptt-tau"``, ...), or ``estimator`` itself.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or an estimator object bound to another model.
+    TypeError
+        If ``estimator`` is neither a name nor an :class:`OnlineEstimator`.
+
+    See Also
+    --------
+    estimator_names : the accepted names.
     """
     if isinstance(estimator, OnlineEstimator):
         if estimator.model is not model:

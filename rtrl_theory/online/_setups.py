@@ -26,7 +26,41 @@ BIAS_MODELS = ("paper", "elman", "gru", "linear", "neuralsde")
 
 
 def bias_setup(name: str, n_hidden: int = 8, rng=None, *, n_input: int = 2, c_f=None):
-    """``(model, params, process)`` for the set-up ``name`` (module docstring)."""
+    """``(model, params, process)`` for the set-up ``name`` (module docstring).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`BIAS_MODELS`: ``"paper"`` ((2.17)-(2.19) of [P1], Example 2.4 inputs),
+        ``"elman"`` (7.4), ``"gru"``, ``"linear"`` (7.1) or ``"neuralsde"`` (7.6).
+    n_hidden : int, default 8
+        N, the student's (and the teacher's) hidden size.
+    rng : int, Generator or None, default None
+        Spawns two streams: the teacher's parameters and the student's initial parameters.
+    n_input : int, default 2
+        d, the input dimension.
+    c_f : float, optional
+        Scale of the paper RNN's recurrent map f (``"paper"`` only; None: the model's default,
+        ``0.5 / N``).
+
+    Returns
+    -------
+    model : RNNModel
+        The student.
+    params : Params
+        Its initial parameters.
+    process : DataProcess
+        Inputs and the teacher's targets, with noise 0.05.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``name``, or ``c_f`` with a model other than ``"paper"``.
+
+    See Also
+    --------
+    stationary_bias : measures the bias of an estimator on it.
+    """
     from rtrl_theory.cells import GRURNN, ElmanRNN, LinearSDE, NeuralSDE, PaperRNN
     from rtrl_theory.data import (
         DataProcess,

@@ -65,7 +65,20 @@ def snap_pattern(adj: np.ndarray, n: int) -> np.ndarray:
 
 
 def graph_diameter(adj: np.ndarray) -> int:
-    """Return the largest finite shortest-path distance (in edges) of the directed graph ``adj``."""
+    """Return the largest finite shortest-path distance (in edges) of the directed graph ``adj``.
+
+    SnAp-n is exact (equal to RTRL) once n - 1 reaches this diameter of the recurrence graph.
+
+    Parameters
+    ----------
+    adj : ndarray of bool, shape (N, N)
+        ``adj[k, l]``: an edge l -> k (as :func:`recurrence_graph` returns).
+
+    Returns
+    -------
+    int
+        The diameter: 1 for a dense network, N - 1 for a directed ring of N.
+    """
     N = adj.shape[0]
     reach = np.eye(N, dtype=bool)
     d = 0
@@ -78,7 +91,23 @@ def graph_diameter(adj: np.ndarray) -> int:
 
 
 class SnAp1(DiagonalTrace):
-    r"""SnAp-1: :math:`\tilde j_{t+1}[p] = D_t[i(p), i(p)]\,\tilde j_t[p] + I_t[i(p), p]`."""
+    r"""SnAp-1: :math:`\tilde j_{t+1}[p] = D_t[i(p), i(p)]\,\tilde j_t[p] + I_t[i(p), p]`.
+
+    The influence kept on the entries that the immediate term fills (Menick et al. 2021): the
+    diagonal of :math:`D_t` carries the trace. Cost O(P_c) per step, memory P_c floats.
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model whose cell the estimator follows; its parameter blocks must be row-local on
+        the N state rows (every cell of the project: paper RNN, Elman, linear and neural SDE,
+        GRU).
+
+    See Also
+    --------
+    SnApN : the pattern reachable in n - 1 steps.
+    EProp : drops the self-connection that SnAp-1 keeps.
+    """
 
     name = "snap-1"
 

@@ -55,7 +55,23 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 class UORO(OnlineEstimator):
-    """UORO with the variance-reducing rescaling (module docstring). Needs an ``rng`` per step."""
+    r"""UORO with the variance-reducing rescaling (module docstring). Needs an ``rng`` per step.
+
+    The influence is kept as a rank-one product :math:`\tilde J_t = s_t \theta_t^\top` of a
+    state vector (N) and a parameter vector (P_c), refreshed each step with random signs; unbiased
+    (:math:`E[\tilde J_t] = J_t`, Tallec & Ollivier 2018). Cost O(N^2 + P_c) per step.
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model whose cell the estimator follows; its parameter blocks must be row-local on
+        the N state rows (every cell of the project: paper RNN, Elman, linear and neural SDE,
+        GRU).
+
+    See Also
+    --------
+    KFRTRL : unbiased with Kronecker factors, less noise at O(N^3).
+    """
 
     name = "uoro"
     unbiased = True

@@ -6,12 +6,14 @@ teacher plus uniform noise), the joint process of data, state and sensitivities 
 equations). These are the known answers that the Monte Carlo estimators and the checks are
 tested against.
 
-* ``_lyapunov``: the generic machinery, :class:`LinearGaussianSystem` (stationary covariance,
-  adjoint sums, exact moment recursions); it knows nothing about RNNs.
-* ``_linear_sde``: assembly of (M, G, Q) for (model, params, process), with the exact RTRL
-  sensitivity recursion or any other linear one (``sensitivity=`` of
-  :func:`linear_joint_system`: the hook for the stationary means of SnAp-1, e-prop, immediate...,
-  issue 13), and the residual and update readouts.
+* ``_lyapunov`` (private): the generic machinery, ``LinearGaussianSystem`` (stationary
+  covariance, adjoint sums, exact moment recursions) and ``solve_stein``; it knows nothing about
+  RNNs.
+* ``_linear_sde`` (private): assembly of (M, G, Q) for (model, params, process), with the exact
+  RTRL sensitivity recursion or any other linear one (``sensitivity=``, one of
+  :data:`SENSITIVITY_KINDS`: the hook for the stationary means of SnAp-1, e-prop, immediate...,
+  issue 13), and the residual and update readouts; :func:`linear_sensitivity_map` is the
+  approximate sensitivity recursion of each kind.
 * ``_stationary``: :func:`linear_stationary` (L, grad L, Hessian: [P1] (2.27), Thm 3.16, (3.65))
   and :func:`stationary_update_mean` (E_pi[G~] from the augmented system).
 * ``_transient``: exact transient expectations from the moment recursion:
@@ -46,15 +48,9 @@ True
 ((8,), True)
 """
 
-from ._linear_sde import (
-    SENSITIVITY_KINDS,
-    LinearJointSystem,
-    LinearSetup,
-    linear_joint_system,
-    linear_sensitivity_map,
-    linear_setup,
-)
-from ._lyapunov import LinearGaussianSystem, solve_stein
+from rtrl_theory._deprecation import moved_names as _moved_names
+
+from ._linear_sde import SENSITIVITY_KINDS, linear_sensitivity_map
 from ._poisson import LinearPoissonSolution, poisson_solution_linear
 from ._stationary import StationaryOracle, linear_stationary, stationary_update_mean
 from ._transient import (
@@ -69,25 +65,36 @@ from ._transient import (
 )
 
 __all__ = [
-    "LOSS_INITS",
-    "SENSITIVITY_KINDS",
-    "GradientPath",
-    "LossBias",
-    "SensitivityLaw",
-    "TBPTTExpectation",
-    "expected_gradient_path",
-    "expected_loss_bias",
-    "tbptt_expected_gradient",
-    "LinearGaussianSystem",
-    "LinearJointSystem",
-    "LinearPoissonSolution",
-    "LinearSetup",
+    # stationary quantities ([P1] (2.27), Thm 3.16, (3.65))
     "StationaryOracle",
-    "linear_joint_system",
-    "linear_sensitivity_map",
-    "linear_setup",
     "linear_stationary",
-    "poisson_solution_linear",
-    "solve_stein",
+    "SENSITIVITY_KINDS",
+    "linear_sensitivity_map",
     "stationary_update_mean",
+    # transients (Lemmas 3.12, 3.15, Thm 3.16) and TBPTT(tau)
+    "LOSS_INITS",
+    "LossBias",
+    "expected_loss_bias",
+    "SensitivityLaw",
+    "GradientPath",
+    "expected_gradient_path",
+    "TBPTTExpectation",
+    "tbptt_expected_gradient",
+    # the Poisson equation (4.1), Lemma 4.2
+    "LinearPoissonSolution",
+    "poisson_solution_linear",
 ]
+
+# The assembly of the linear system and the Lyapunov machinery behind the oracles (used by the
+# library and the tests only): deprecated here for one release.
+__getattr__ = _moved_names(
+    __name__,
+    {
+        "LinearGaussianSystem": "rtrl_theory.oracles._lyapunov:LinearGaussianSystem",
+        "solve_stein": "rtrl_theory.oracles._lyapunov:solve_stein",
+        "LinearJointSystem": "rtrl_theory.oracles._linear_sde:LinearJointSystem",
+        "linear_joint_system": "rtrl_theory.oracles._linear_sde:linear_joint_system",
+        "LinearSetup": "rtrl_theory.oracles._linear_sde:LinearSetup",
+        "linear_setup": "rtrl_theory.oracles._linear_sde:linear_setup",
+    },
+)

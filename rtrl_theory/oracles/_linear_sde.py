@@ -331,10 +331,31 @@ def linear_sensitivity_map(model, params, kind: str = "exact") -> np.ndarray:
       :math:`D_J = \Pi (I\otimes F)\Pi` with :math:`\Pi` the projection on it.
     * ``"immediate"``: :math:`D_J = 0` (the sensitivity is the immediate term; = TBPTT(1)).
 
+    Parameters
+    ----------
+    model : LinearSDE
+        The student (7.1); its state Jacobian is :math:`F = I + \Delta A`.
+    params : LinearSDEParams or ndarray, shape (P,)
+        As :func:`rtrl_theory.loss_and_grad` takes them (only A enters).
+    kind : str, default "exact"
+        One of :data:`SENSITIVITY_KINDS`: ``"exact"``, ``"snap-1"`` or ``"immediate"``.
+
     Returns
     -------
     ndarray, shape (P_c N, P_c N)
-        In the layout of vec J (entry (p, k) at p N + k).
+        In the layout of vec J (entry (p, k) at p N + k); P_c the cell's parameter count.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a LinearSDE.
+    ValueError
+        If ``kind`` is not one of :data:`SENSITIVITY_KINDS`.
+
+    See Also
+    --------
+    rtrl_theory.oracles.stationary_update_mean : the stationary mean of the estimator with this map.
+    rtrl_theory.online.SnAp1 : the particle version of ``"snap-1"``.
     """
     if not isinstance(model, LinearSDE):
         raise TypeError(f"model: expected a LinearSDE, got {type(model).__name__}")

@@ -179,13 +179,33 @@ def stationary_update_mean(model, params, process, *, sensitivity="exact") -> np
     With ``sensitivity="exact"`` this is :math:`\nabla L(\theta)` by Theorem 3.16 of [P1]: a
     second exact route to the ``grad`` of :class:`StationaryOracle` through the sensitivity recursion
     (2.20)-(2.21) of (7.1), not through derivatives of the Lyapunov equation. With another
-    linear sensitivity map (see :func:`~rtrl_theory.oracles.linear_joint_system`) it is the
+    linear sensitivity map (see ``rtrl_theory.oracles._linear_sde.linear_joint_system``) it is the
     stationary mean of that approximate estimator (issue 13).
+
+    Parameters
+    ----------
+    model : LinearSDE
+        The student (7.1).
+    params : LinearSDEParams or ndarray, shape (P,)
+        As :func:`rtrl_theory.loss_and_grad` takes them.
+    process : DataProcess
+        Gaussian or AR(1) inputs with a linear (LinearSDE or delay-line) teacher plus uniform
+        noise, as for :func:`linear_stationary`.
+    sensitivity : str or ndarray, default "exact"
+        The sensitivity recursion: one of :data:`SENSITIVITY_KINDS` (``"exact"`` RTRL
+        (2.20)-(2.21), ``"snap-1"``, ``"immediate"``) or a map :math:`D_J` of shape
+        (P_c N, P_c N) as :func:`linear_sensitivity_map` returns.
 
     Returns
     -------
     ndarray, shape (P,)
-        In the model's flat order.
+        :math:`E_\pi[\tilde G]` ((3.63)-(3.64) averaged under the stationary law of the
+        augmented system), in the model's flat order.
+
+    See Also
+    --------
+    linear_stationary : :math:`\nabla L` from the differentiated Lyapunov equation.
+    rtrl_theory.online.stationary_bias : the particle estimate of an estimator's stationary mean.
 
     Notes
     -----

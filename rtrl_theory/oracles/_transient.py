@@ -376,7 +376,7 @@ def expected_loss_bias(model, params, process, T, init="zero") -> LossBias:
       :math:`S_0 = 0`).
     * ``"point"``: ``JointProcess``'s point law with its defaults, the state at t = 0 is
       :math:`(X_0, S^*_1, S_1) = 0` (``X_0 = x0 = 0`` is not drawn): what
-      ``estimators.expected_loss_curve`` and ``estimators.loss_bias_curve`` start from.
+      ``estimators._limits.expected_loss_curve`` and ``estimators._limits.loss_bias_curve`` start from.
     * ``"stationary_data"``: :math:`(X_{-1}, S^*_0)` stationary, :math:`S_0 = 0`.
     * ``"stationary"``: all stationary (the bias is 0).
     * ``(mean, cov)``: any law with these moments, vectors/matrices over

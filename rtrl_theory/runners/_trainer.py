@@ -330,7 +330,7 @@ def train_online(
     algo : {"rtrl", "tbptt"} or an online estimator name
         Any other name of ``rtrl_theory.online.ESTIMATOR_NAMES`` ("uoro", "kf-rtrl",
         "snap-2", "tbptt-8", ...) trains with that approximate estimator
-        (:func:`rtrl_theory.online.train_online_estimator`: NumPy engine, no checkpoints).
+        (``rtrl_theory.online._train.train_online_estimator``: NumPy engine, no checkpoints).
     tau : int
         Truncation length, required for TBPTT.
     block_reduction : {"sum", "mean"}
@@ -467,7 +467,8 @@ def _train_estimator(model, params, data, n_steps, schedule, algo, tau, optimize
                      resume):
     """``train_online(algo=NAME)`` for a name other than rtrl / tbptt."""
     # --- online estimators hook (issue 13): any other name goes to rtrl_theory.online ---
-    from rtrl_theory.online import is_estimator_name, train_online_estimator
+    from rtrl_theory.online._registry import is_estimator_name
+    from rtrl_theory.online._train import train_online_estimator
 
     if not is_estimator_name(algo):
         raise ValueError(

@@ -99,7 +99,27 @@ def b5_bound_holds() -> dict:
 
 @dataclass(frozen=True)
 class SymbolicBounds:
-    """Radii and contraction constants as SymPy expressions in :data:`SYMBOLS`."""
+    r"""Radii and contraction constants as SymPy expressions in :data:`SYMBOLS`.
+
+    Attributes
+    ----------
+    radii : dict of str to sympy.Expr
+        K_W, K_B, K_WW, K_WB, K_BB of Lemmas 3.5 and 3.7 of [P1], the (B.5) fixed points
+        :math:`b/(1-c)` of their recurrences.
+    rho : dict of str to sympy.Expr
+        rho_S, rho_W, rho_B, rho_WW, rho_WB, rho_BB, the constants of Assumption 2.10 (THEORY.md
+        section 6).
+    recurrences : dict of str to tuple
+        Radius name -> ``(c, b)`` of its recurrence :math:`a_{t+1} \le c\, a_t + b` (Appendix B).
+    x_lipschitz_S : sympy.Expr
+        :math:`d\, C_g/4`, the Lipschitz constant of :math:`S'` in the input x (THEORY.md
+        section 9 item 1).
+
+    See Also
+    --------
+    symbolic_bounds : derives them.
+    rtrl_theory.bounds.apriori_bounds : the same radii in floating point.
+    """
 
     radii: dict  # K_W, K_B, K_WW, K_WB, K_BB
     rho: dict  # rho_S, rho_W, rho_B, rho_WW, rho_WB, rho_BB
@@ -188,8 +208,31 @@ def rho_threshold_tanh(n_hidden, C_x=1, c_g=1):
 
     With ``g = c_g tanh`` (THEORY.md section 6: about 1.12 for ``c_g = C_x = 1``).
 
-    With c*tanh, :math:`C = C' = c` and :math:`C'' = c\,4\sqrt3/9`. Returns
-    ``(threshold on N eps as a float, the component of rho that reaches 1 first)``.
+    With c*tanh, :math:`C = C' = c` and :math:`C'' = c\,4\sqrt3/9`. Each component of
+    :math:`\rho` (Assumption 2.10 of [P1]) is solved for 1 by Brent's method in
+    :math:`N\varepsilon \in (0, 4)`; the smallest root is returned.
+
+    Parameters
+    ----------
+    n_hidden : int
+        N, the number of hidden units.
+    C_x : float, default 1
+        Bound on the inputs (Assumption 2.3(3)).
+    c_g : float, default 1
+        Scale of ``g = c_g tanh``.
+
+    Returns
+    -------
+    threshold : float
+        The value of :math:`N\varepsilon` at which :math:`\rho` reaches 1 (4.0 if no component
+        reaches 1 below the end of the box's range).
+    component : str
+        The component of rho that reaches 1 first (e.g. ``"rho_BB"``).
+
+    See Also
+    --------
+    symbolic_bounds : the expressions solved here.
+    rtrl_theory.bounds.c_f_max : the same threshold for any bounded map, numerically.
     """
     sb = symbolic_bounds()
     s = SYMBOLS

@@ -211,7 +211,7 @@ def interval_confirm(
 
     Examples
     --------
-    >>> from rtrl_theory.symbolic import sigmoid_derivative_polynomials
+    >>> from rtrl_theory.symbolic._sigmoid import sigmoid_derivative_polynomials
     >>> p1 = sigmoid_derivative_polynomials(1)[1]
     >>> res = interval_confirm(p1, p1.gen, 0, 1, sp.Rational(1, 4), witnesses=[sp.Rational(1, 2)])
     >>> res.confirmed, res.n_boxes
