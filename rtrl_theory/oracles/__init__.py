@@ -20,6 +20,9 @@ tested against.
   :func:`expected_loss_bias` (E L_T - L, Lemma 3.12).
 * ``_poisson``: :func:`poisson_solution_linear`, the solution v of the Poisson equation (4.1)
   for the RTRL update in closed form (a quadratic form in the joint state, Lemma 4.2).
+* ``_fluctuation``: the fluctuation of Section 5 split into the parts of Lemmas 5.2-5.4
+  (:func:`fluctuation_pieces_linear`, along a run replayed by :func:`linear_run_states`) and
+  :func:`Pv_theta_gradient`, the theta-gradient of P v (Lemma 4.7).
 
 Conventions: parameters and gradients in the model's flat order ``(C, vec A, vec B)``
 (Notation 2.11); time as in ``rtrl_theory.runners.JointProcess`` (step t consumes X_t, the target
@@ -46,6 +49,13 @@ True
 ((8,), True)
 """
 
+from ._fluctuation import (
+    FluctuationPieces,
+    LinearRunStates,
+    Pv_theta_gradient,
+    fluctuation_pieces_linear,
+    linear_run_states,
+)
 from ._linear_sde import (
     SENSITIVITY_KINDS,
     LinearJointSystem,
@@ -69,6 +79,11 @@ from ._transient import (
 )
 
 __all__ = [
+    "FluctuationPieces",
+    "LinearRunStates",
+    "Pv_theta_gradient",
+    "fluctuation_pieces_linear",
+    "linear_run_states",
     "LOSS_INITS",
     "SENSITIVITY_KINDS",
     "GradientPath",
