@@ -28,16 +28,21 @@ scale, Pv dropped) breaks this identity.
 (B) The martingale property (5.17), tested by orthogonality to the past. For any F_{t-1}
 measurable c_{t-1}, d_t = eta_t m_t c_{t-1} is a martingale difference sequence. Three
 predictable features: c = 1 (the mean), c = m_{t-1} (lag-one correlation; t >= 1), and
-c = P_t v_t(Z_{t-1}) (the predicted value). For each schedule and feature the increments of all
-runs are pooled into W = sum d_t / sqrt(sum d_t^2). Under the claim W -> N(0, 1) (martingale
-central limit theorem with self-normalization by the quadratic variation: the m_t have all
-moments on this Gaussian system and the eta_t^2-weighted conditional variances are of the same
-order across the sum). Threshold, fixed before running: m = 3 schedules x 3 features = 9 tests
-at overall level alpha = 0.01 (Bonferroni), pass when every |W| <= z_{1 - alpha / (2 m)} = 3.26.
-What the construction does not cover: the normal approximation with 600 (quick) skewed
-increments (quadratic forms of Gaussians) whose weights decay; the measured false-failure rate
-below is the evidence for it. A kernel in the oracle that is not the data's (the Markov step
-(5.17) with the wrong P) gives m_t a predictable mean and W grows like sqrt(n).
+c = P_t v_t(Z_{t-1}) (the predicted value). For each feature the increments of all runs of all
+three schedules (the claim is the same for each) are pooled into
+W = sum d_t / sqrt(sum d_t^2). Under the claim W -> N(0, 1) (martingale central limit theorem
+with self-normalization by the quadratic variation: the m_t have all moments on this Gaussian
+system and the eta_t^2-weighted conditional variances are of the same order across the sum).
+Threshold: m = 3 features at overall level alpha = 0.01 (Bonferroni), pass when every
+|W| <= z_{1 - alpha / (2 m)} = 2.94. What the construction does not cover: the normal
+approximation with 1800 (quick) skewed increments (quadratic forms of Gaussians) whose weights
+decay; the measured false-failure rate below is the evidence for it. A kernel in the oracle
+that is not the data's (the Markov step (5.17) with the wrong P) gives m_t a predictable mean
+and W grows like sqrt(n). History: the first version (committed before any run) tested each
+schedule apart (9 tests, threshold 3.26); under the data-kernel mutants the per-schedule W
+moved by 2.5-3 and were caught at 2 of 3 seeds only, so the schedules are pooled (3 times the
+increments per test, one Bonferroni family of 3): a change made for power from the mutant runs;
+the per-schedule W stay in the report.
 
 Reported, not tested: RMS over runs of M_T against sqrt(sum eta_t^2 m_t^2) (the L^2 identity
 (5.22)), and C = max_t m_t^2 along the runs.
@@ -79,7 +84,8 @@ def orthogonality(entries) -> dict:
     out = {}
     for k, parts in d.items():
         y = np.concatenate(parts)
-        out[k] = float(y.sum() / np.sqrt(np.sum(y**2)))
+        q = float(np.sqrt(np.sum(y**2)))
+        out[k] = float(y.sum()) / q if q > 0 else float("nan")  # nan fails the test
     return out
 
 
@@ -94,26 +100,29 @@ def l2_report(entries):
 def check(quick: bool = True, seed: int = 0) -> CheckResult:
     runs = dec.fluctuation_runs(quick, seed)
     ident = {g: float(np.max(dec.poisson_identity_errors(e))) for g, e in runs.items()}
-    W = {g: orthogonality(e) for g, e in runs.items()}
+    W = {g: orthogonality(e) for g, e in runs.items()}  # reported
+    pooled = orthogonality([x for e in runs.values() for x in e])  # tested
     rep = {g: l2_report(e) for g, e in runs.items()}
-    m = len(W) * len(FEATURES)
+    m = len(FEATURES)
     x = threshold(m)
     bad = []
     for g, err in ident.items():
         if not err <= dec.POISSON_RTOL:
             bad.append(f"gamma {g:g}: Poisson identity off by {err:.3g} (> {dec.POISSON_RTOL:g})")
-    for g, w in W.items():
-        for k, val in w.items():
-            if not abs(val) <= x:
-                bad.append(f"gamma {g:g}: |W_{k}| = {abs(val):.2f} > {x:.2f}")
+    for k, val in pooled.items():
+        if not abs(val) <= x:
+            bad.append(f"pooled |W_{k}| = {abs(val):.2f} > {x:.2f}")
     return CheckResult(
         ID,
         STATEMENT,
         claimed=f"(v - Pv)(Z_t) equals the trainer's grad L . (G~ - grad L) (rel. "
         f"{dec.POISSON_RTOL:g}); the increments m_t are orthogonal to 1, m_{{t-1}} and "
-        f"P v_t(Z_{{t-1}}): every self-normalized |W| <= {x:.2f} (level {ALPHA:g}, "
-        f"Bonferroni over {m})",
-        measured="; ".join(
+        f"P v_t(Z_{{t-1}}): every self-normalized |W| (schedules pooled) <= {x:.2f} (level "
+        f"{ALPHA:g}, Bonferroni over {m})",
+        measured="pooled W "
+        + ", ".join(f"{k} {v:+.2f}" for k, v in pooled.items())
+        + "; "
+        + "; ".join(
             f"gamma {g:g}: identity err {ident[g]:.1e}, W "
             + ", ".join(f"{k} {v:+.2f}" for k, v in W[g].items())
             + f", RMS M_T {rep[g][0]:.4f} vs RMS sqrt(sum eta^2 m^2) {rep[g][1]:.4f}, "
@@ -126,15 +135,19 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
         status="fail" if bad else "pass",
         reason="; ".join(bad),
         details={
-            str(g): {
-                "identity_error": ident[g],
-                "W": W[g],
-                "threshold": x,
-                "rms_M_T": rep[g][0],
-                "rms_quadratic_variation": rep[g][1],
-                "max_m2": rep[g][2],
-            }
-            for g in runs
+            "pooled_W": pooled,
+            "threshold": x,
+            **{
+                str(g): {
+                    "identity_error": ident[g],
+                    "W": W[g],
+                    "threshold": x,
+                    "rms_M_T": rep[g][0],
+                    "rms_quadratic_variation": rep[g][1],
+                    "max_m2": rep[g][2],
+                }
+                for g in runs
+            },
         },
     )
 

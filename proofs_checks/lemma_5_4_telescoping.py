@@ -70,7 +70,9 @@ def check(quick: bool = True, seed: int = 0) -> CheckResult:
             eta = pc.eta
             mono = max(mono, float(np.max(np.diff(eta) / eta[:-1])), float(-np.min(eta)))
             B, K = telescoping(pc)
-            over = max(over, float(np.max(np.abs(B) / (2 * eta[0] * K))))
+            lim = 2 * eta[0] * K
+            ratio = np.where(lim > 0, np.abs(B) / np.where(lim > 0, lim, 1.0), np.inf)
+            over = max(over, float(np.max(np.where(np.abs(B) == 0, 0.0, ratio))))
             C54 = max(C54, float(np.max(np.abs(B))) / eta[0])
             Kend = max(Kend, float(K[-1]))
             ps = pc.partial_sums()
