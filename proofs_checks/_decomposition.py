@@ -139,7 +139,7 @@ def fluctuation_runs(quick: bool, seed: int = 0) -> dict:
 def window_size(quick: bool) -> int:
     """Steps (from the start of each run, where theta moves most) at which lemma-5.2 evaluates
     the closed-form theta-gradient of Pv (one ``Pv_theta_gradient`` per step, ~10 ms)."""
-    return 20 if quick else 100
+    return 10 if quick else 100
 
 
 def lipschitz_window(quick: bool, seed: int = 0) -> dict:

@@ -130,8 +130,9 @@ def linear_run_states(model, process, param_path, X, Y) -> LinearRunStates:
     -------
     LinearRunStates
     """
+    from types import SimpleNamespace
+
     from rtrl_theory.engine import advance_first_order, initial_sensitivities
-    from rtrl_theory.runners import ParticleState
 
     path = as_array(param_path, "param_path", ndim=2)
     T = path.shape[0] - 1
@@ -157,7 +158,7 @@ def linear_run_states(model, process, param_path, X, Y) -> LinearRunStates:
         st, _ = advance_first_order(model.cell, model.cell.prepare(tc), st, X[None, t])
         Xs[t + 1], tea[t + 1], S[t + 1], Jt[t + 1] = X[t], tstate[0], st.S[0], st.Jt[0]
         noise[t + 1] = Y[t] - float(target.output(tstate)[0])
-    z = ParticleState(Xs, noise, noise, S, Jt, None, tea, 0)  # Y unused by flatten_particles
+    z = SimpleNamespace(X=Xs, teacher=tea, S=S, Jt=Jt)  # what flatten_particles reads
     joint = linear_joint_system(model, path[0], process)
     u = joint.flatten_particles(z)
     direction = np.empty((T, path.shape[1]))
@@ -222,14 +223,16 @@ class FluctuationPieces:
         return out
 
     def ends(self) -> np.ndarray:
-        r"""Boundary term of the sums up to each T' = 1..T: :math:`\eta_0 Pv_0(Z_{-1}) -
-        \eta_{T'-1}Pv_{T'-1}(Z_{T'-1})`, (T,) (Lemma 5.4).
+        r"""Return the boundary term of the sums up to each T' = 1..T, (T,) (Lemma 5.4).
+
+        :math:`\eta_0 Pv_0(Z_{-1}) - \eta_{T'-1}Pv_{T'-1}(Z_{T'-1})`.
         """
         return self.eta[0] * self.pv_prev[0] - self.eta * self.pv_now
 
     def partial_sums(self) -> dict:
-        """Running sums of the fluctuation and of the three parts, each (T,): entry T'-1 is the
-        sum over t < T' (the Lemma 5.4 part includes the ends of that range).
+        """Return the running sums of the fluctuation and of the three parts, each (T,).
+
+        Entry T'-1 is the sum over t < T' (the Lemma 5.4 part includes the ends of that range).
         """
         return {
             "fluctuation": np.cumsum(self.eta * self.phi),
@@ -279,10 +282,11 @@ def fluctuation_pieces_linear(model, process, param_path, states, eta) -> Fluctu
 
 
 def _stein_many(lu, R: np.ndarray, *, adjoint: bool = False) -> np.ndarray:
-    r"""Solve :math:`X_k = MX_kM^\top + R_k` (or, ``adjoint``, :math:`X_k = M^\top X_kM + R_k`)
-    for a batch R (K, n, n) with one LU factorization ``lu`` of :math:`I - M\otimes M`
-    (row-major vec: :math:`\operatorname{vec}(MXM^\top) = (M\otimes M)\operatorname{vec}X`;
-    the adjoint operator is its transpose).
+    r"""Solve :math:`X_k = MX_kM^\top + R_k` for a batch R (K, n, n).
+
+    With ``adjoint``: :math:`X_k = M^\top X_kM + R_k`. One LU factorization ``lu`` of
+    :math:`I - M\otimes M` (row-major vec: :math:`\operatorname{vec}(MXM^\top) = (M\otimes
+    M)\operatorname{vec}X`; the adjoint operator is its transpose).
     """
     import scipy.linalg
 
