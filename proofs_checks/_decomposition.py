@@ -7,6 +7,13 @@ eta_t = 0.1 / (1 + t / 20)^gamma for gamma in (0.6, 0.8, 1.0) (Robbins-Monro), e
 recorded; each step decomposed (``estimators.descent_decomposition``) with the oracle. The inputs
 are Gaussian (unbounded), outside Assumption 2.3(3): the decomposition and its bounds are
 algebra plus Taylor's theorem and do not need it; the checks say so.
+
+The split of the fluctuation into the parts of Lemmas 5.2-5.4 (``fluctuation_runs``,
+``lipschitz_window``) reuses these runs: the data of each run is regenerated from its generator
+seed (``run_rng``; ``DataProcess.sample`` draws what the trainer's stream drew), the joint states
+are replayed along the recorded path (``oracles.linear_run_states``) and the replay must give the
+trainer's update directions (|difference| <= REPLAY_TOL, else RuntimeError: the split would not be
+that of this run). The pieces come from ``oracles.fluctuation_pieces_linear``.
 """
 
 from __future__ import annotations
@@ -45,6 +52,11 @@ def oracle_for(model, process):
     return oracle
 
 
+def run_rng(seed: int, s: int, gamma: float) -> np.random.Generator:
+    """The data generator of run ``s`` of schedule ``gamma`` (check seed ``seed``)."""
+    return np.random.default_rng([seed, s, int(100 * gamma)])
+
+
 def runs(quick: bool, seed: int = 0) -> dict:
     """``{gamma: [Decomposition per seed]}`` (cached on (quick, seed))."""
     from rtrl_theory.runners import PowerSchedule, train_online
@@ -54,20 +66,152 @@ def runs(quick: bool, seed: int = 0) -> dict:
         z = sizes(quick)
         model, params, process = system()
         oracle = oracle_for(model, process)
-        out = {}
+        out, paths = {}, {}
         for gamma in GAMMAS:
             sched = PowerSchedule(ETA0, T0, gamma)
             out[gamma] = []
             for s in range(z["n_seeds"]):
                 res = train_online(
-                    model, params, process, z["n_train"], schedule=sched,
-                    rng=np.random.default_rng([seed, s, int(100 * gamma)]), record_every=1,
+                    model,
+                    params,
+                    process,
+                    z["n_train"],
+                    schedule=sched,
+                    rng=run_rng(seed, s, gamma),
+                    record_every=1,
                 )
                 if res.status != "completed":
                     raise RuntimeError(f"gamma {gamma}, seed {s}: {res.message}")
                 out[gamma].append(estimators.descent_decomposition(res, sched, oracle))
+                paths.setdefault(gamma, []).append(np.asarray(res.param_path, dtype=float))
+        _CACHE[key] = out
+        _CACHE[("paths", quick, seed)] = paths
+    return _CACHE[key]
+
+
+#: Largest |replayed direction - trainer's direction| accepted: both are the same recursion in
+#: double precision (the trainer's compiled kernel, the NumPy engine), O(1) numbers over <= 2000
+#: steps of a contracting recursion; rounding is ~1e-14 (measured 4e-15), a wrong replay O(0.1).
+REPLAY_TOL = 1e-9
+#: Relative tolerance of the Poisson identity along the run (module docstrings of the checks).
+POISSON_RTOL = 1e-8
+
+
+def _states_and_pieces(model, process, params_path, sched, seed, s, gamma):
+    path = np.asarray(params_path, dtype=float)
+    T = path.shape[0] - 1
+    X, Y = process.sample(T, run_rng(seed, s, gamma))
+    states = oracles.linear_run_states(model, process, path, X, Y)
+    eta = np.asarray(sched(np.arange(T, dtype=float)), dtype=float)
+    recorded = -np.diff(path, axis=0) / eta[:, None]
+    err = float(np.max(np.abs(recorded - states.direction)))
+    if not err <= REPLAY_TOL:
+        raise RuntimeError(
+            f"gamma {gamma}, run {s}: the replayed joint states do not give the trainer's update "
+            f"directions (max difference {err:.3g} > {REPLAY_TOL:g})"
+        )
+    return states, oracles.fluctuation_pieces_linear(model, process, path, states, eta)
+
+
+def fluctuation_runs(quick: bool, seed: int = 0) -> dict:
+    """``{gamma: [(Decomposition, LinearRunStates, FluctuationPieces) per run]}`` (cached).
+
+    The runs of :func:`runs`; per run the replayed states and the split of the fluctuation into
+    the parts of Lemmas 5.2-5.4 (``rtrl_theory.oracles._fluctuation``)."""
+    from rtrl_theory.runners import PowerSchedule
+
+    key = ("pieces", quick, seed)
+    if key not in _CACHE:
+        model, _, process = system()
+        base = runs(quick, seed)
+        out = {}
+        for gamma, ds in base.items():
+            sched = PowerSchedule(ETA0, T0, gamma)
+            out[gamma] = []
+            for s, d in enumerate(ds):
+                path = _CACHE[("paths", quick, seed)][gamma][s]
+                st, pc = _states_and_pieces(model, process, path, sched, seed, s, gamma)
+                out[gamma].append((d, st, pc))
         _CACHE[key] = out
     return _CACHE[key]
+
+
+def window_size(quick: bool) -> int:
+    """Steps (from the start of each run, where theta moves most) at which lemma-5.2 evaluates
+    the closed-form theta-gradient of Pv (one ``Pv_theta_gradient`` per step, ~10 ms)."""
+    return 10 if quick else 100
+
+
+def lipschitz_window(quick: bool, seed: int = 0) -> dict:
+    """Per schedule, for steps t = 1..W of every run: ``a`` = Pv_t(Z_{t-1}) - Pv_{t-1}(Z_{t-1}),
+    ``dtheta`` = |theta_t - theta_{t-1}|, ``ell`` = max(|grad_theta Pv_{theta_{t-1}}(Z_{t-1})|,
+    |grad_theta Pv_{theta_t}(Z_{t-1})|), ``r`` = |difference of those two gradients| / ell,
+    ``cos`` = a / (ell dtheta) (cached)."""
+    key = ("window", quick, seed)
+    if key not in _CACHE:
+        model, _, process = system()
+        W = window_size(quick)
+        out = {}
+        for gamma, entries in fluctuation_runs(quick, seed).items():
+            rows = {k: [] for k in ("a", "dtheta", "ell", "r", "cos")}
+            for s, (_, st, pc) in enumerate(entries):
+                path = _CACHE[("paths", quick, seed)][gamma][s]
+                n = min(W, pc.eta.size - 1)
+                g_own, g_next = [], []
+                for j in range(n + 1):  # theta_j at Z_{j-1} (= u[j]) and at Z_j (= u[j + 1])
+                    g = oracles.Pv_theta_gradient(model, path[j], process, st.u[j : j + 2])
+                    g_own.append(g[0])
+                    g_next.append(g[1])
+                for t in range(1, n + 1):
+                    g0, g1 = g_next[t - 1], g_own[t]  # theta_{t-1}, theta_t, both at Z_{t-1}
+                    ell = max(np.linalg.norm(g0), np.linalg.norm(g1))
+                    a = pc.pv_prev[t] - pc.pv_now[t - 1]
+                    dth = float(np.linalg.norm(path[t] - path[t - 1]))
+                    rows["a"].append(a)
+                    rows["dtheta"].append(dth)
+                    rows["ell"].append(ell)
+                    rows["r"].append(float(np.linalg.norm(g1 - g0)) / ell)
+                    rows["cos"].append(abs(a) / (ell * dth))
+            out[gamma] = {k: np.asarray(v) for k, v in rows.items()}
+        _CACHE[key] = out
+    return _CACHE[key]
+
+
+def poisson_identity_errors(entries) -> np.ndarray:
+    """Per run, max_t |phi_t (oracle: (v - Pv)(Z_t)) - phi_t (trainer: grad L . (G~ - grad L))|
+    / (1 + |G_t| + Gbar_t): the relative error of the Poisson identity (4.1) along the run."""
+    out = []
+    for d, _, pc in entries:
+        phi_tr = -d.fluctuation / d.eta
+        out.append(float(np.max(np.abs(pc.phi - phi_tr) / (1.0 + np.abs(pc.G) + pc.Gbar))))
+    return np.asarray(out)
+
+
+def v_scaled(factor):
+    """Patch the closed-form Poisson solution so that v (not Pv) is multiplied by ``factor``."""
+    from unittest import mock
+
+    from rtrl_theory.oracles import LinearPoissonSolution
+
+    real = LinearPoissonSolution.__call__
+
+    def wrong(self, z, eta=None):
+        return factor * real(self, z, eta)
+
+    return mock.patch.object(LinearPoissonSolution, "__call__", wrong)
+
+
+def pv_dropped():
+    """Patch P v to 0 (the Poisson equation read as v = G - Gbar)."""
+    from unittest import mock
+
+    from rtrl_theory.oracles import LinearPoissonSolution
+
+    def wrong(self, z, eta=None):
+        u, _ = self._u_eta(z, eta)
+        return np.zeros(u.shape[0]) if self.V.ndim == 2 else np.zeros((u.shape[0], self.V.shape[0]))
+
+    return mock.patch.object(LinearPoissonSolution, "Pv", wrong)
 
 
 def oracle_mutant(*, grad_scale=1.0, grad_offset=0.0, hess_scale=1.0):

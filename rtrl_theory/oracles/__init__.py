@@ -22,6 +22,9 @@ tested against.
   :func:`expected_loss_bias` (E L_T - L, Lemma 3.12).
 * ``_poisson``: :func:`poisson_solution_linear`, the solution v of the Poisson equation (4.1)
   for the RTRL update in closed form (a quadratic form in the joint state, Lemma 4.2).
+* ``_fluctuation``: the fluctuation of Section 5 split into the parts of Lemmas 5.2-5.4
+  (:func:`fluctuation_pieces_linear`, along a run replayed by :func:`linear_run_states`) and
+  :func:`Pv_theta_gradient`, the theta-gradient of P v (Lemma 4.7).
 
 Conventions: parameters and gradients in the model's flat order ``(C, vec A, vec B)``
 (Notation 2.11); time as in ``rtrl_theory.runners.JointProcess`` (step t consumes X_t, the target
@@ -50,6 +53,13 @@ True
 
 from rtrl_theory._deprecation import moved_names as _moved_names
 
+from ._fluctuation import (
+    FluctuationPieces,
+    LinearRunStates,
+    Pv_theta_gradient,
+    fluctuation_pieces_linear,
+    linear_run_states,
+)
 from ._linear_sde import SENSITIVITY_KINDS, linear_sensitivity_map
 from ._poisson import LinearPoissonSolution, poisson_solution_linear
 from ._stationary import StationaryOracle, linear_stationary, stationary_update_mean
@@ -83,6 +93,12 @@ __all__ = [
     # the Poisson equation (4.1), Lemma 4.2
     "LinearPoissonSolution",
     "poisson_solution_linear",
+    # the fluctuation split into Lemmas 5.2-5.4 (replayed runs on the linear system)
+    "FluctuationPieces",
+    "LinearRunStates",
+    "Pv_theta_gradient",
+    "fluctuation_pieces_linear",
+    "linear_run_states",
 ]
 
 # The assembly of the linear system and the Lyapunov machinery behind the oracles (used by the
