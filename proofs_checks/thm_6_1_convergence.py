@@ -82,6 +82,33 @@ that keeps this mutant caught; not redesigned, reported (seed 3 also fails (B): 
 The mutant "RTRL with J~ zeroed at every step" was tried (not caught at 4e4 steps from
 init_params, ~200 s per run through the stepwise compiled chunk) and is left out of MUTANTS for
 the cost of verify --power; the TBPTT(1) control of full mode plays its part there.
+
+REDESIGN, PRE-REGISTERED (issue 12 follow-up, Dec 6 2026; committed before any run of the new rule
+on check seeds, and before the design pilot's results were looked at). The rule above has no
+derived overall level; it is replaced by two one-sided paired t-tests on means over independent
+seeds of unbiased per-seed estimates, with levels known by construction up to the t-test's normal
+approximation. Per seed s and checkpoint t, Q_s(t) = |g^|^2 - sum se^2 (NOT clamped at 0) is
+unbiased for |grad L(theta_t)|^2 (particles independent, se^2 with ddof = 1 unbiased for the
+variance of each coordinate's mean). A_s, B_s: means of Q_s over an early window W_a (from
+t_fit = 4 t0) and a late window W_b (ending at T) with the same number of checkpoints;
+r = mean_{W_b} eta^(2e) / mean_{W_a} eta^(2e), e = SGD_SPREAD_EXPONENT (1/2): the ratio
+E B / E A that the spread law predicts.
+* (A) rate, level alpha_A = 0.01: the claim's consequence E B <= c r E A, c = 2 fixed in advance
+  (linearised SGD with eta_t = a / (t0 + t), a = eta_0 t0 = 500, started from the eta_0 = 0.5
+  spread: a direction of curvature h has E delta^2 proportional to
+  [1 - (t0/u)^(2ah-1) / (2ah)] / u, u = t0 + t, so its ratio over r is 1.1 at 2ah = 2, 1.5 at
+  2ah = 1.2, 1.8 at 2ah = 1 (the log case) for [4e3, 4e4]: c = 2 covers every direction with
+  2ah >= 1 and mixtures dominated by them; for T / t_fit = 10 it is the former slope allowance
+  log(2) / (2 log 10) = 0.15). Fail iff the one-sided paired t-test of D_s = B_s - c r A_s
+  rejects mean(D) <= 0 at alpha_A.
+* (B) decrease demonstrated, alpha_B = 0.01: fail iff the one-sided paired t-test of
+  A_s - B_s does NOT reject mean <= 0 at alpha_B. False-failure rate = 1 - power, derived from
+  the spread law's effect size (E B = r E A) and a chi-square variance model; target >= 0.99.
+* Negative control (RTRL at the constant rate eta_0 = 0.5, outside Assumption 2.14; stationary
+  after the pretraining at that rate, so E B = E A): must fail the same rule; it passes only if
+  (B) rejects, probability about alpha_B by construction. TBPTT(1) in full mode.
+Design sizes (seeds, windows, particles) are chosen for power from a pilot on seeds 10**6 + i
+(disjoint from every check seed); alpha_A, alpha_B and c are not taken from it.
 """
 
 from __future__ import annotations
