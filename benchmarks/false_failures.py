@@ -12,7 +12,8 @@ A crash (the check raised) is counted as a fail and listed separately. A ``refut
 row is not a fail.
 
 With ``--mutants`` each seed also runs every catchable mutant of the check (``MUTANTS``) and counts
-it caught at that seed when the check does not pass under it; the catch rate gets the same Wilson
+it caught at that seed when the check does not pass under it (a crash, of the check or of the
+patch, is not a catch); the catch rate gets the same Wilson
 interval. By default the registered caches are cleared before each mutant run (a fresh run);
 ``--reuse-cache`` keeps the seed's cached simulations, which is equivalent and much cheaper only
 for mutants that act on the decision and not on the simulated data (thm-6.1's spread-exponent-1
@@ -113,9 +114,13 @@ def false_failures(
                         continue
                     if not reuse_cache:
                         clear_caches()
-                    with m.patch():
-                        (rm,) = run_checks([cid], quick=quick, seed=seed, package=package)
-                    caught.setdefault(m.name, []).append(rm.status != "pass")
+                    try:
+                        with m.patch():
+                            (rm,) = run_checks([cid], quick=quick, seed=seed, package=package)
+                        hit = rm.status != "pass" and not (rm.details or {}).get("crashed")
+                    except Exception:  # a patch that cannot be applied catches nothing
+                        hit = False
+                    caught.setdefault(m.name, []).append(hit)
             if not reuse_cache:
                 clear_caches()
         k = statuses.count("fail")

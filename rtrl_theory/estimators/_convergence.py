@@ -883,13 +883,13 @@ def theorem_6_1_windows(
 
     from ._limits import burn_in_for, limit_gradient
 
-    setup = theorem_6_1_setup() if setup is None else setup
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds: expected at least one seed")
     n_particles = positive_int(n_particles, "n_particles")
     if n_particles < 2:
         raise ValueError(f"n_particles: expected at least 2 (a standard error), got {n_particles}")
+    setup = theorem_6_1_setup() if setup is None else setup
     t0 = float(getattr(setup.schedule, "t0", 1.0))
     t_fit = 4.0 * t0 if t_fit is None else float(t_fit)
     early, late = window_checkpoints(n_train, n_window, t_fit, early_spacing, late_spacing)
