@@ -92,7 +92,7 @@ def false_failures(
     seeds = list(range(start, start + n_seeds))
     out = {}
     for cid, mod in seeded_checks(only, package=package).items():
-        statuses, seconds, crashed, reasons = [], [], [], {}
+        statuses, seconds, crashed, reasons, measured = [], [], [], {}, []
         caught: dict = {}
         controls: dict = {}
         for seed in seeds:
@@ -101,6 +101,7 @@ def false_failures(
             (res,) = run_checks([cid], quick=quick, seed=seed, package=package)
             statuses.append(res.status)
             seconds.append(res.seconds)
+            measured.append(" ".join(str(res.measured).split())[:1000])
             if (res.details or {}).get("crashed"):
                 crashed.append(seed)
             if res.status == "fail":
@@ -132,6 +133,7 @@ def false_failures(
             "share_fail": k / n_seeds,
             "wilson95": [lo, hi],
             "statuses": statuses,
+            "measured": measured,
             "crashed_seeds": crashed,
             "fail_reasons": reasons,
             "seconds_mean": sum(seconds) / n_seeds,

@@ -214,3 +214,21 @@ def test_thm_6_1_passes_at_seed_0_and_fails_on_the_spread_exponent_mutant():
         # the mutant acts on the prediction only: the same simulated windows were judged
         assert m.run(True, 0) is runs
         assert bad.status == "fail" and "(A)" in bad.reason
+
+
+def test_windows_are_deterministic_and_do_not_read_the_spread_exponent():
+    # Same seeds, same windows (seeded streams); the spread-exponent mutant changes only the
+    # prediction, so a cached simulation judged under it equals a fresh run under it (this is
+    # what ``false_failures.py --reuse-cache`` relies on for thm-6.1).
+    setup = estimators.theorem_6_1_setup(pretrain_steps=0)
+    kw = dict(setup=setup, n_train=3000, t_fit=1000, n_window=2, early_spacing=100,
+              late_spacing=500, n_particles=3, n_steps=5, burn_in=5)  # fmt: skip
+    a = estimators.theorem_6_1_windows([7, 8], **kw)
+    with mock.patch.object(estimators._convergence, "SGD_SPREAD_EXPONENT", 1.0):
+        b = estimators.theorem_6_1_windows([7, 8], **kw)
+        r_mut = b.predicted_ratio()
+    np.testing.assert_array_equal(a.q, b.q)
+    np.testing.assert_array_equal(a.noise2, b.noise2)
+    assert a.q.shape == (2, 4) and a.early_steps.tolist() == [1000, 1100]
+    assert a.late_steps.tolist() == [2500, 3000] and np.all(a.noise2 > 0)
+    assert r_mut < a.predicted_ratio() < 1
