@@ -54,7 +54,7 @@ def bootstrap_exponent(ds, fn, n_boot=400, seed=0):
 def martingale_exponent(entries):
     """Exponent of RMS |M_T| against V_T at the checkpoints of ``prop_5_1.growth``."""
     from proofs_checks import prop_5_1_fluctuation as p51
-    from rtrl_theory.estimators import log_log_slope
+    from rtrl_theory.estimators._convergence import log_log_slope
 
     ds = [d for d, _, _ in entries]
     _, T, _, V, _, _ = p51.growth(ds)

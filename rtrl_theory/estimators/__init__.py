@@ -25,10 +25,13 @@ from ._convergence import (
     ConvergenceTrace,
     SeedStatistics,
     Theorem61Setup,
+    WindowStatistics,
     delay_line_setup,
     theorem_6_1_experiment,
     theorem_6_1_seeds,
     theorem_6_1_setup,
+    theorem_6_1_windows,
+    window_checkpoints,
 )
 from ._couplings import coupled_block_distances
 from ._decomposition import Decomposition, descent_decomposition
@@ -116,6 +119,9 @@ __all__ = [
     "theorem_6_1_experiment",
     "theorem_6_1_seeds",
     "theorem_6_1_setup",
+    "theorem_6_1_windows",
+    "WindowStatistics",
+    "window_checkpoints",
     "Decomposition",
     "descent_decomposition",
 ]

@@ -41,8 +41,13 @@ __all__ = [
     "log_log_slope",
     "theorem_6_1_seeds",
     "Theorem61Setup",
+    "WindowStatistics",
     "delay_line_setup",
+    "fieller_ratio_interval",
     "geometric_checkpoints",
+    "one_sided_t",
+    "theorem_6_1_windows",
+    "window_checkpoints",
     "gradient_norm_trace",
     "theorem_6_1_experiment",
     "theorem_6_1_setup",
@@ -650,3 +655,373 @@ class _ThinnedResult:
         self.path_steps = np.asarray(res.path_steps)[idx]
         self.param_path = np.asarray(res.param_path)[idx]
         self.algo, self.status = res.algo, res.status
+
+
+def one_sided_t(x) -> tuple[float, float]:
+    r"""Return the one-sided Student t-test of :math:`H_0: E x \le 0` against :math:`E x > 0`.
+
+    Parameters
+    ----------
+    x : array_like (n,)
+        Independent observations, n >= 2 (e.g. one per training seed).
+
+    Returns
+    -------
+    tuple of float
+        ``(t, p)``: :math:`t = \bar x / (s / \sqrt n)` (sample sd with ddof = 1) and its upper
+        tail probability under :math:`t_{n-1}`. Exact level for normal x; for symmetric x the
+        level is close to nominal (conservative for heavy tails).
+    """
+    from scipy.stats import t as student
+
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x)):
+        raise ValueError(f"x: expected at least two finite values in one dimension, got {x!r}")
+    sd = float(x.std(ddof=1))
+    m = float(x.mean())
+    if sd == 0.0:
+        tt = np.inf if m > 0 else (-np.inf if m < 0 else 0.0)
+    else:
+        tt = m / (sd / np.sqrt(x.size))
+    return float(tt), float(student.sf(tt, x.size - 1))
+
+
+def fieller_ratio_interval(a, b, level: float = 0.95) -> tuple[float, float, float]:
+    r"""Return the ratio :math:`E b / E a` of paired means with its two-sided Fieller interval.
+
+    The interval is the set of :math:`\rho` at which the two-sided paired t-test of
+    :math:`b - \rho a` does not reject at ``1 - level`` (exact for bivariate normal pairs).
+
+    Parameters
+    ----------
+    a, b : array_like (n,)
+        Paired observations (one pair per seed), n >= 2.
+    level : float
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    tuple of float
+        ``(ratio, low, high)``; ``low = -inf`` and ``high = inf`` when the set is unbounded
+        (mean of a not significantly away from 0).
+    """
+    from scipy.stats import t as student
+
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or a.size < 2:
+        raise ValueError("a, b: expected two 1-d arrays of the same length >= 2")
+    if not 0 < level < 1:
+        raise ValueError(f"level: expected a number in (0, 1), got {level!r}")
+    n = a.size
+    q2 = float(student.ppf(0.5 + level / 2, n - 1)) ** 2 / n
+    C = np.cov(a, b, ddof=1)
+    ma, mb = float(a.mean()), float(b.mean())
+    # (mb - rho ma)^2 <= q2 (s_bb - 2 rho s_ab + rho^2 s_aa): A rho^2 - 2 B rho + K <= 0
+    A = ma * ma - q2 * C[0, 0]
+    B = ma * mb - q2 * C[0, 1]
+    K = mb * mb - q2 * C[1, 1]
+    ratio = mb / ma if ma != 0 else np.inf
+    disc = B * B - A * K
+    if A <= 0 or disc < 0:
+        return float(ratio), -np.inf, np.inf
+    root = np.sqrt(disc)
+    return float(ratio), float((B - root) / A), float((B + root) / A)
+
+
+@dataclass(frozen=True)
+class WindowStatistics:
+    r"""Unbiased :math:`|\nabla L(\theta_t)|^2` estimates over seeds in two windows of a run.
+
+    See :func:`theorem_6_1_windows` and the decision rule of ``proofs_checks/thm_6_1_convergence``.
+
+    Attributes
+    ----------
+    label : str
+    early_steps, late_steps : ndarray of int (J,)
+        Checkpoints of the early window :math:`W_a` and of the late window :math:`W_b`.
+    q : ndarray (n_seeds, 2 J)
+        :math:`Q_s(t) = |\hat g|^2 - \sum_i se_i^2` (not clamped), unbiased for
+        :math:`|\nabla L(\theta_t)|^2`; columns: early then late checkpoints.
+    noise2 : ndarray (n_seeds, 2 J)
+        :math:`\sum_i se_i^2`, the squared Monte Carlo floor of each estimate.
+    schedule : callable
+        The set-up's schedule :math:`\eta_t` (the spread law's prediction uses it; a negative
+        control is judged against the prediction of the schedule it breaks).
+    """
+
+    label: str
+    early_steps: np.ndarray
+    late_steps: np.ndarray
+    q: np.ndarray
+    noise2: np.ndarray
+    schedule: object
+
+    @property
+    def early(self) -> np.ndarray:
+        """:math:`A_s`: per-seed mean of Q over the early window, shape (n_seeds,)."""
+        return self.q[:, : self.early_steps.size].mean(axis=1)
+
+    @property
+    def late(self) -> np.ndarray:
+        """:math:`B_s`: per-seed mean of Q over the late window, shape (n_seeds,)."""
+        return self.q[:, self.early_steps.size :].mean(axis=1)
+
+    def predicted_ratio(self) -> float:
+        r"""Return :math:`r = \mathrm{mean}_{W_b}\eta^{2e} / \mathrm{mean}_{W_a}\eta^{2e}`.
+
+        Returns
+        -------
+        float
+            The spread law's :math:`E B / E A` with e = :data:`SGD_SPREAD_EXPONENT` (read at
+            call time).
+        """
+        p = 2.0 * SGD_SPREAD_EXPONENT
+        ea = np.asarray(self.schedule(self.early_steps.astype(float)), dtype=float) ** p
+        eb = np.asarray(self.schedule(self.late_steps.astype(float)), dtype=float) ** p
+        return float(eb.mean() / ea.mean())
+
+    def log_span(self) -> float:
+        """Return ``log(tau_b / tau_a)``, tau the geometric mean step of each window.
+
+        Returns
+        -------
+        float
+        """
+        return float(np.log(self.late_steps).mean() - np.log(self.early_steps).mean())
+
+    def expected_slope(self) -> float:
+        """Return the log-log slope of |grad L| that the spread law predicts between the windows.
+
+        Returns
+        -------
+        float
+            ``log(r) / (2 log(tau_b / tau_a))``.
+        """
+        return float(np.log(self.predicted_ratio()) / (2.0 * self.log_span()))
+
+    def rate_test(self, c: float) -> tuple[float, float]:
+        r"""Return the one-sided paired t-test of :math:`E B \le c\, r\, E A` (criterion (A)).
+
+        Parameters
+        ----------
+        c : float
+            The allowance on the predicted ratio.
+
+        Returns
+        -------
+        tuple of float
+            ``(t, p)`` of :func:`one_sided_t` on :math:`D_s = B_s - c r A_s`.
+        """
+        return one_sided_t(self.late - c * self.predicted_ratio() * self.early)
+
+    def log_ratios(self) -> np.ndarray:
+        r"""Return :math:`L_s = \log(A_s / B_s)`, window means clamped below at :math:`\epsilon_s`.
+
+        Returns
+        -------
+        ndarray (n_seeds,)
+            :math:`\epsilon_s` = median of the seed's 2J values of :math:`\sum se^2`, over J: a
+            function symmetric in the two windows, so exchangeable windows give a symmetric L.
+        """
+        eps = np.median(self.noise2, axis=1) / self.early_steps.size
+        return np.log(np.maximum(self.early, eps)) - np.log(np.maximum(self.late, eps))
+
+    def decrease_test(self) -> tuple[float, float]:
+        r"""Return the one-sided t-test of :math:`E L_s \le 0` (criterion (B): decrease shown).
+
+        Returns
+        -------
+        tuple of float
+            ``(t, p)`` of :func:`one_sided_t` on :meth:`log_ratios`.
+        """
+        return one_sided_t(self.log_ratios())
+
+    def slope_interval(self, level: float = 0.95) -> tuple[float, float, float]:
+        r"""Return the slope of |grad L| between the windows, with its Fieller interval.
+
+        Parameters
+        ----------
+        level : float
+            Two-sided confidence level.
+
+        Returns
+        -------
+        tuple of float
+            ``(slope, low, high)``: ``log(R) / (2 log(tau_b / tau_a))`` for the ratio of seed
+            means :math:`R = \bar B / \bar A` and the ends of its Fieller interval
+            (:func:`fieller_ratio_interval`; a non-positive end maps to -inf, an unbounded one
+            to +inf).
+        """
+        R, lo, hi = fieller_ratio_interval(self.early, self.late, level)
+        k = 2.0 * self.log_span()
+
+        def f(x):
+            return float(np.log(x) / k) if x > 0 and np.isfinite(x) else (
+                np.inf if x == np.inf else -np.inf
+            )
+
+        return f(R), f(lo), f(hi)
+
+    def final_over_floor(self) -> np.ndarray:
+        """Return the debiased final |grad L| over its Monte Carlo floor, per seed.
+
+        Returns
+        -------
+        ndarray (n_seeds,)
+        """
+        return np.sqrt(np.maximum(self.q[:, -1], 0.0) / self.noise2[:, -1])
+
+    def to_dict(self) -> dict:
+        """Return the arrays as lists, with A, B and the spread law's ratio (JSON-ready).
+
+        Returns
+        -------
+        dict
+        """
+        return {
+            "label": self.label,
+            "early_steps": self.early_steps.tolist(),
+            "late_steps": self.late_steps.tolist(),
+            "q": self.q.tolist(),
+            "noise2": self.noise2.tolist(),
+            "early_means": self.early.tolist(),
+            "late_means": self.late.tolist(),
+            "predicted_ratio": self.predicted_ratio(),
+        }
+
+
+def window_checkpoints(
+    n_train: int, n_window: int, t_fit: float, early_spacing: int, late_spacing: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the early window ``t_fit + early_spacing j`` and the late window ending at n_train.
+
+    Parameters
+    ----------
+    n_train : int
+    n_window : int
+        J, checkpoints per window.
+    t_fit : float
+        First checkpoint of the early window.
+    early_spacing, late_spacing : int
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(early, late)``, each of J increasing steps; the windows must not overlap.
+    """
+    n_train = positive_int(n_train, "n_train")
+    J = positive_int(n_window, "n_window")
+    early = int(t_fit) + positive_int(early_spacing, "early_spacing") * np.arange(J)
+    late = n_train - positive_int(late_spacing, "late_spacing") * np.arange(J)[::-1]
+    if early[0] <= 0 or early[-1] >= late[0]:
+        raise ValueError(
+            f"t_fit, spacings: the windows [{early[0]}, {early[-1]}] and [{late[0]}, {late[-1]}] "
+            "must be positive and disjoint, the early one first"
+        )
+    return early, late
+
+
+def theorem_6_1_windows(
+    seeds,
+    *,
+    setup: Theorem61Setup | None = None,
+    n_train: int = 40_000,
+    n_window: int = 6,
+    t_fit: float | None = None,
+    early_spacing: int = 250,
+    late_spacing: int = 1000,
+    algo: str = "rtrl",
+    tau: int | None = None,
+    n_particles: int = 25,
+    n_steps: int = 150,
+    burn_in: int | None = None,
+    schedule=None,
+    label: str | None = None,
+) -> WindowStatistics:
+    r"""Train on independent streams and estimate :math:`|\nabla L(\theta_t)|^2` in two windows.
+
+    One online run of ``n_train`` steps per seed from ``setup.params0``; at each checkpoint of
+    :func:`window_checkpoints` the particle estimate :math:`\hat g` of
+    :math:`\nabla L(\theta_t)` (:func:`~rtrl_theory.estimators.limit_gradient`, fresh data)
+    gives the unbiased :math:`Q = |\hat g|^2 - \sum se^2`.
+
+    Parameters
+    ----------
+    seeds : iterable of int
+        Seed s drives the training stream (``[s, 0]``) and the Monte Carlo (``[s, 1]``).
+    setup : Theorem61Setup, optional
+        Default :func:`theorem_6_1_setup`.
+    n_train, n_window, early_spacing, late_spacing : int
+        Run length, J and the windows' spacings (:func:`window_checkpoints`).
+    t_fit : float, optional
+        Start of the early window (default ``4 t0`` of the set-up's schedule).
+    algo, tau : str, int
+        Passed to :func:`~rtrl_theory.runners.train_online` (``"tbptt"`` with ``tau``).
+    n_particles, n_steps : int
+        Sizes of each stationary estimate.
+    burn_in : int, optional
+        Default ``burn_in_for(rho_bar, 1e-6)`` of the set-up's assumptions report.
+    schedule : callable, optional
+        Train with this schedule instead of the set-up's (a negative control; the prediction
+        stays the set-up's).
+    label : str, optional
+
+    Returns
+    -------
+    WindowStatistics
+    """
+    from rtrl_theory.runners import JointProcess, train_online
+
+    from ._limits import burn_in_for, limit_gradient
+
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds: expected at least one seed")
+    n_particles = positive_int(n_particles, "n_particles")
+    if n_particles < 2:
+        raise ValueError(f"n_particles: expected at least 2 (a standard error), got {n_particles}")
+    setup = theorem_6_1_setup() if setup is None else setup
+    t0 = float(getattr(setup.schedule, "t0", 1.0))
+    t_fit = 4.0 * t0 if t_fit is None else float(t_fit)
+    early, late = window_checkpoints(n_train, n_window, t_fit, early_spacing, late_spacing)
+    steps = np.r_[early, late]
+    record = int(np.gcd.reduce(np.r_[steps, n_train]))
+    if algo == "tbptt" and tau and record % tau:
+        raise ValueError(f"tau: the checkpoints must be multiples of tau = {tau}")
+    if burn_in is None:
+        burn_in = burn_in_for(setup.assumptions().rho_bar, 1e-6)
+    sched = setup.schedule if schedule is None else schedule
+    Q, N2 = [], []
+    for s in seeds:
+        res = train_online(
+            setup.model,
+            setup.params0,
+            setup.process,
+            int(n_train),
+            schedule=sched,
+            algo=algo,
+            tau=tau,
+            rng=np.random.default_rng([s, 0]),
+            allow_non_robbins_monro=schedule is not None,
+            record_every=record,
+        )
+        if res.status != "completed":
+            raise RuntimeError(f"seed {s}: the {algo} run {res.status}: {res.message}")
+        path_steps = np.asarray(res.path_steps)
+        idx = np.searchsorted(path_steps, steps)
+        if np.any(path_steps[np.minimum(idx, path_steps.size - 1)] != steps):
+            raise RuntimeError("a checkpoint was not recorded")  # pragma: no cover
+        rngs = np.random.default_rng([s, 1]).spawn(steps.size)
+        q, n2 = [], []
+        for i, r in zip(idx, rngs, strict=True):
+            jp = JointProcess(setup.model, res.param_path[i], setup.process)
+            g = limit_gradient(jp, n_particles=n_particles, n_steps=n_steps, burn_in=burn_in, rng=r)
+            v2 = float(g.stderr @ g.stderr)
+            q.append(float(g.value @ g.value) - v2)
+            n2.append(v2)
+        Q.append(q)
+        N2.append(n2)
+    return WindowStatistics(
+        label or algo, early, late, np.asarray(Q), np.asarray(N2), setup.schedule
+    )
