@@ -43,13 +43,17 @@ invalidated by changes to THIS file: the forward functions therefore live here t
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import math
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 
+from rtrl_theory.cells import _jit as _cjit
 from rtrl_theory.cells._base import SOURCES
+from rtrl_theory.cells._jit import FORWARDS
 
 __all__ = [
     "BLAS_MIN_N",
@@ -67,8 +71,6 @@ __all__ = [
 #: The one JIT configuration of the package: IEEE semantics (no fastmath, no FMA contraction),
 #: a divergent run yields inf/NaN instead of raising, the GIL released.
 JIT_OPTIONS = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
-#: Registered compiled forward functions, by the name a cell's ``compiled()`` gives.
-FORWARDS = {"preactivation": 0, "gru": 1, "lstm": 2, "sde": 3}
 #: From this many state entries on, the per-step product is a BLAS GEMM (measured crossover of
 #: the paper RNN's loops, ``benchmarks/bench_rtrl.py --crossover``: N = 5).
 BLAS_MIN_N = 5
@@ -83,84 +85,14 @@ REASONS = (
 _HEADS = {"SquaredErrorReadout": 0, "SoftmaxCrossEntropy": 1}
 _OPTIMIZERS = {"sgd": 0, "rmsprop": 1}
 _COMPILED: dict = {}
+_tanh = _cjit._tanh  # the compiled tanh once kernels() ran (tests compare it with np.tanh)
 _ANNOUNCED: list = []
 prange = range  # rebound to numba.prange in kernels()
-
-# Constants of _tanh: Cephes' rational approximation of tanh on |x| < 0.625 (tanh.c, S. L.
-# Moshier; peak relative error 1.5e-16) and a range-reduced exp for the rest.
-_TANH_P = (-9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3)
-_TANH_Q = (1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3)
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-_INV_LN2 = 1.44269504088896338700e00
-_POW2 = np.array([2.0**k for k in range(64)])
 
 
 # ------------------------------------------------------------------------------------------------
 # Scalar helpers (compiled)
 # ------------------------------------------------------------------------------------------------
-def _tanh(x):  # pragma: no cover - compiled by numba
-    """tanh without libm and without data-dependent branches: at most 2 ulp from np.tanh.
-
-    |x| < 0.625: Cephes' rational x + x^3 P(x^2)/Q(x^2); otherwise sign(x)(1 - 2/(e^{2|x|} + 1))
-    with e^y = 2^k e^r, |r| <= ln2/2, e^r by Taylor to degree 13 and |x| clipped at 20. About 3x
-    cheaper than libm's tanh, which matters in the online loop (maps re-evaluated every step).
-    """
-    a = abs(x)
-    z = x * x
-    small = x + x * z * (
-        ((_TANH_P[0] * z + _TANH_P[1]) * z + _TANH_P[2])
-        / (((z + _TANH_Q[0]) * z + _TANH_Q[1]) * z + _TANH_Q[2])
-    )
-    y = 2.0 * min(max(a, 0.625), 20.0)
-    k = math.floor(y * _INV_LN2 + 0.5)
-    r = (y - k * _LN2_HI) - k * _LN2_LO
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    ki = min(max(int(k), 0), 63)
-    large = math.copysign(1.0 - 2.0 / (p * _POW2[ki] + 1.0), x)
-    return large if a >= 0.625 else small
-
-
-def _sigmoid(x):  # pragma: no cover - compiled
-    """0.5 (1 + tanh(x/2)): the overflow-free sigmoid of cells._maps.Sigmoid."""
-    return 0.5 * (1.0 + _tanh(0.5 * x))
-
-
-def _act(code, z):  # pragma: no cover - compiled
-    """(phi(z), phi'(z), phi''(z)) for the codes of cells._base.ACTIVATION_CODES."""
-    if code == 0:
-        s = _sigmoid(z)
-        p1 = s * (1.0 - s)
-        return s, p1, p1 * (1.0 - 2.0 * s)
-    if code == 1:
-        t = _tanh(z)
-        q = 1.0 - t * t
-        return t, q, -2.0 * t * q
-    if code == 2:
-        if z > 0.0:
-            return z, 1.0, 0.0
-        return 0.0, 0.0, 0.0
-    if code == 3:
-        if z > 0.0:
-            return z, 1.0, 0.0
-        e = math.exp(z)
-        return math.expm1(z), e, e
-    return z, 1.0, 0.0
-
-
 def _map_params(raw, maps, mscale, th, g1, g2):  # pragma: no cover - compiled
     """Mapped parameters th = h(raw) and their derivatives g1 = h', g2 = h'' (cells._maps).
 
@@ -182,254 +114,19 @@ def _map_params(raw, maps, mscale, th, g1, g2):  # pragma: no cover - compiled
                 g2[p] = 0.0
         elif kind == 1:
             for p in range(a, e):
-                t = _tanh(raw[p])
+                t = _cjit._tanh(raw[p])
                 q = 1.0 - t * t
                 th[p] = c * t
                 g1[p] = c * q
                 g2[p] = -2.0 * c * t * q
         else:
             for p in range(a, e):
-                t = _tanh(0.5 * raw[p])
+                t = _cjit._tanh(0.5 * raw[p])
                 sg = 0.5 * (1.0 + t)
                 q = sg * (1.0 - sg)
                 th[p] = c * t
                 g1[p] = 2.0 * c * q
                 g2[p] = 2.0 * c * q * (1.0 - 2.0 * sg)
-
-
-# ------------------------------------------------------------------------------------------------
-# Forward functions of the registered cells: (ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac).
-# th: the cell's flat mapped parameters (column-stacked blocks); S the old state, s the new one;
-# coef (n_coef, .) the coefficient rows of the table; A (Ns + 1, Ns), rows :Ns = dS'/dS (if jac).
-# ------------------------------------------------------------------------------------------------
-def _fw_preactivation(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """S' = phi(Theta~ u~), u~ = (X, S, 1) in block order (paper RNN (2.17), Elman (7.4)).
-
-    ip = (M, activation, input column, state column, one column (-1: none), one-hot input).
-    coef[0] = phi'(z), coef[1] = phi''(z); work[:M] = u~ (dense inputs) for the second order.
-    """
-    M, act, cin, cst, cone, onehot = ip[0], ip[1], ip[2], ip[3], ip[4], ip[5]
-    for k in range(N):
-        s[k] = 0.0
-    if cin >= 0:
-        if onehot:
-            base = (cin + xi) * N
-            for k in range(N):
-                s[k] += th[base + k]
-        else:
-            for j in range(xd.shape[0]):
-                xj = xd[j]
-                work[cin + j] = xj
-                base = (cin + j) * N
-                for k in range(N):
-                    s[k] += th[base + k] * xj
-    for j in range(N):
-        hj = S[j]
-        work[cst + j] = hj
-        base = (cst + j) * N
-        for k in range(N):
-            s[k] += th[base + k] * hj
-    if cone >= 0:
-        work[cone] = 1.0
-        base = cone * N
-        for k in range(N):
-            s[k] += th[base + k]
-    for k in range(N):
-        v, d1, d2 = _act(act, s[k])
-        s[k] = v
-        coef[0, k] = d1
-        coef[1, k] = d2
-    if jac:
-        for j in range(N):
-            base = (cst + j) * N
-            for k in range(N):
-                A[k, j] = coef[0, k] * th[base + k]
-    return M
-
-
-def _fw_gru(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """GRU (cells._gru): coef = (a_z, a_r, e_n, a_hn); A[:N] = diag(z) + sum diag(a) U."""
-    d, onehot = ip[0], ip[1]
-    oWn = 2 * N * d
-    oUz = 3 * N * d
-    oUr = oUz + N * N
-    oUn = oUr + N * N
-    ob = oUn + N * N
-    for k in range(N):
-        work[k] = th[ob + k]
-        work[N + k] = th[ob + N + k]
-        work[2 * N + k] = th[ob + 3 * N + k]
-        work[3 * N + k] = th[ob + 2 * N + k]
-    if onehot:
-        for k in range(N):
-            work[k] += th[xi * N + k]
-            work[N + k] += th[N * d + xi * N + k]
-            work[3 * N + k] += th[oWn + xi * N + k]
-    else:
-        for j in range(d):
-            xj = xd[j]
-            for k in range(N):
-                work[k] += th[j * N + k] * xj
-                work[N + k] += th[N * d + j * N + k] * xj
-                work[3 * N + k] += th[oWn + j * N + k] * xj
-    for j in range(N):
-        hj = S[j]
-        for k in range(N):
-            work[k] += th[oUz + j * N + k] * hj
-            work[N + k] += th[oUr + j * N + k] * hj
-            work[2 * N + k] += th[oUn + j * N + k] * hj
-    for k in range(N):
-        z = _sigmoid(work[k])
-        r = _sigmoid(work[N + k])
-        q = work[2 * N + k]
-        n = _tanh(work[3 * N + k] + r * q)
-        s[k] = (1.0 - z) * n + z * S[k]
-        e_n = (1.0 - z) * (1.0 - n * n)
-        coef[0, k] = (S[k] - n) * (z * (1.0 - z))
-        coef[1, k] = e_n * q * (r * (1.0 - r))
-        coef[2, k] = e_n
-        coef[3, k] = e_n * r
-        work[k] = z
-    if jac:
-        for j in range(N):
-            for k in range(N):
-                A[k, j] = (
-                    coef[3, k] * th[oUn + j * N + k]
-                    + coef[1, k] * th[oUr + j * N + k]
-                    + coef[0, k] * th[oUz + j * N + k]
-                )
-        for k in range(N):
-            A[k, k] += work[k]
-    return 0
-
-
-def _fw_lstm(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """LSTM (cells._lstm), S = (h, c): coef rows 0-3 gates i, f, g, o on h', 4-6 i, f, g on c'."""
-    d, onehot = ip[0], ip[1]
-    N = Ns // 2
-    R = 4 * N
-    oU = R * d
-    ob = R * (d + N)
-    for r in range(R):
-        work[r] = th[ob + r]
-    if onehot:
-        base = xi * R
-        for r in range(R):
-            work[r] += th[base + r]
-    else:
-        for j in range(d):
-            xj = xd[j]
-            base = j * R
-            for r in range(R):
-                work[r] += th[base + r] * xj
-    for j in range(N):
-        hj = S[j]
-        base = oU + j * R
-        for r in range(R):
-            work[r] += th[base + r] * hj
-    for k in range(N):
-        gi = _sigmoid(work[k])
-        gf = _sigmoid(work[N + k])
-        gg = _tanh(work[2 * N + k])
-        go = _sigmoid(work[3 * N + k])
-        c_old = S[N + k]
-        cn = gf * c_old + gi * gg
-        tau = _tanh(cn)
-        s[k] = go * tau
-        s[N + k] = cn
-        e = go * (1.0 - tau * tau)
-        ki = gg * (gi * (1.0 - gi))
-        kf = c_old * (gf * (1.0 - gf))
-        kg = gi * (1.0 - gg * gg)
-        coef[0, k] = e * ki
-        coef[1, k] = e * kf
-        coef[2, k] = e * kg
-        coef[3, k] = tau * (go * (1.0 - go))
-        coef[4, k] = ki
-        coef[5, k] = kf
-        coef[6, k] = kg
-        work[k] = e * gf  # dh'/dc
-        work[N + k] = gf  # dc'/dc
-    if jac:
-        for j in range(Ns):
-            for k in range(Ns):
-                A[k, j] = 0.0
-        for j in range(N):
-            base = oU + j * R
-            for k in range(N):
-                wi = th[base + k]
-                wf = th[base + N + k]
-                wg = th[base + 2 * N + k]
-                wo = th[base + 3 * N + k]
-                A[k, j] = coef[0, k] * wi + coef[1, k] * wf + coef[2, k] * wg + coef[3, k] * wo
-                A[N + k, j] = coef[4, k] * wi + coef[5, k] * wf + coef[6, k] * wg
-        for k in range(N):
-            A[k, N + k] = work[k]
-            A[N + k, N + k] = work[N + k]
-    return 0
-
-
-def _fw_sde(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """Linear SDE (7.1), kind 0: S' = S + dt (A S + B X); neural SDE (7.6), kind 1:
-    S' = S + dt (phi(W S + U X) - A S). coef[0] = dt or -dt, coef[1] = dt phi'(z)."""
-    kind, act, d = ip[0], ip[1], ip[2]
-    dt = fp[0]
-    NN = N * N
-    if kind == 0:
-        for k in range(N):
-            s[k] = 0.0
-        for j in range(N):
-            hj = S[j]
-            for k in range(N):
-                s[k] += th[j * N + k] * hj
-        for j in range(d):
-            xj = xd[j]
-            for k in range(N):
-                s[k] += th[NN + j * N + k] * xj
-        for k in range(N):
-            s[k] = S[k] + dt * s[k]
-            coef[0, k] = dt
-        if jac:
-            for j in range(N):
-                for k in range(N):
-                    A[k, j] = dt * th[j * N + k]
-                A[j, j] += 1.0
-        return 0
-    for k in range(N):
-        work[k] = 0.0
-        s[k] = 0.0
-    for j in range(N):
-        hj = S[j]
-        for k in range(N):
-            work[k] += th[NN + j * N + k] * hj
-            s[k] += th[j * N + k] * hj
-    for j in range(d):
-        xj = xd[j]
-        for k in range(N):
-            work[k] += th[2 * NN + j * N + k] * xj
-    for k in range(N):
-        v, d1, d2 = _act(act, work[k])
-        s[k] = S[k] + dt * (v - s[k])
-        coef[0, k] = -dt
-        coef[1, k] = dt * d1
-    if jac:
-        for j in range(N):
-            for k in range(N):
-                A[k, j] = coef[1, k] * th[NN + j * N + k] - dt * th[j * N + k]
-            A[j, j] += 1.0
-    return 0
-
-
-def _cell_forward(code, ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """Dispatch to the registered forward function ``code`` (FORWARDS)."""
-    if code == 0:
-        _fw_preactivation(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac)
-    elif code == 1:
-        _fw_gru(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac)
-    elif code == 2:
-        _fw_lstm(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac)
-    else:
-        _fw_sde(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -612,18 +309,22 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
     """
     Ns = S.shape[0]
     nrow = Ns + 1 if grad_row else Ns
-    if grad_row:
+    if grad_row:  # row by row (contiguous, vectorises); per entry the same sum order in k
+        ag = A[Ns]
         for j in range(Ns):
-            acc = 0.0
-            for k in range(Ns):
-                acc += w[k] * A[k, j]
-            A[Ns, j] = acc
+            ag[j] = 0.0
+        for k in range(Ns):
+            wk = w[k]
+            ak = A[k]
+            for j in range(Ns):
+                ag[j] += wk * ak[j]
     if use_blas and grad_row:
         np.dot(A, J[:Ns], Jn)  # whole arrays: numba passes them to dgemm without a copy
     elif use_blas:
         np.dot(A[:Ns], J[:Ns], Jn[:Ns])
     else:
         _rows_product(A, J, Jn, nrow, Ns)
+    Jg = Jn[Ns]
     for b in range(terms.shape[0]):
         off, src, src0, m = terms[b, 0], terms[b, 1], terms[b, 2], terms[b, 3]
         cr = coef[terms[b, 4]]
@@ -638,14 +339,26 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
             else:
                 j, uj = jj, 1.0
             base = off + j * R + row0
-            for i in range(n):
-                p = base + i
-                val = cr[i] * uj
-                if wt:
-                    val *= g1[p]
-                Jn[st0 + i, p] += val
-                if grad_row:
-                    Jn[Ns, p] += w[st0 + i] * val
+            # the branches hoisted out of the walk over the n entries (same arithmetic)
+            if wt and grad_row:
+                for i in range(n):
+                    p = base + i
+                    val = cr[i] * uj * g1[p]
+                    Jn[st0 + i, p] += val
+                    Jg[p] += w[st0 + i] * val
+            elif wt:
+                for i in range(n):
+                    p = base + i
+                    Jn[st0 + i, p] += cr[i] * uj * g1[p]
+            elif grad_row:
+                for i in range(n):
+                    p = base + i
+                    val = cr[i] * uj
+                    Jn[st0 + i, p] += val
+                    Jg[p] += w[st0 + i] * val
+            else:
+                for i in range(n):
+                    Jn[st0 + i, base + i] += cr[i] * uj
 
 
 def _step2(ip, th, g1, g2, S, Js, Jn, Hs, Hn, coef, work, ThS, Az):  # pragma: no cover
@@ -726,91 +439,6 @@ def _state_rows(J, Ns):  # pragma: no cover - compiled
     return out
 
 
-def _sequence_loop(
-    fcode, ip, fp, th, g1, terms, n_coef, hcode, thh, n_out, C, Xd, Xi, Y, S0, J0, use_blas, grad
-):  # pragma: no cover - compiled
-    """Fixed theta over one sequence: per-step losses, summed (g_h, g_c), S_T, J_T (Ns, P_c)."""
-    Ns = S0.shape[0]
-    Pc = th.shape[0]
-    T = Y.shape[0]
-    J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
-    gh = np.empty(thh.shape[0])
-    losses = np.empty(T)
-    g_h = np.zeros(thh.shape[0])
-    g_c = np.zeros(Pc)
-    for t in range(T):
-        _cell_forward(fcode, ip, fp, th, Ns, Xd[t], Xi[t], S, s, coef, A, work, grad)
-        losses[t] = _head(hcode, thh, n_out, s, Y[t], gh, w, o)
-        if grad:
-            _step1(terms, coef, g1, Xd[t], Xi[t], S, w, A, J, Jn, True, use_blas)
-            grow = Jn[Ns]
-            for p in range(Pc):
-                g_c[p] += grow[p]
-            for p in range(gh.shape[0]):
-                g_h[p] += gh[p]
-            J, Jn = Jn, J
-        for k in range(Ns):
-            S[k] = s[k]
-    return losses, g_h, g_c, S, _state_rows(J, Ns)
-
-
-def _train_loop(
-    fcode, ip, fp, terms, n_coef, maps, mscale, hcode, Ph, n_out, C, theta0, Xd, Xi, Y, S0, J0,
-    opt, beta, eps, v0, etas, use_blas,
-):  # pragma: no cover - compiled
-    """Online RTRL (2.24)-(2.26) with SGD or RMSprop. Returns (theta, v, S, J (Ns, P_c), losses,
-    grad_norms, fail, reason): fail = -1 or the local step index, reason as REASONS."""
-    P = theta0.shape[0]
-    Pc = P - Ph
-    Ns = S0.shape[0]
-    T = Y.shape[0]
-    theta = theta0.copy()
-    theta_new = np.empty(P)
-    v = v0.copy()
-    v_new = np.empty(P)
-    th = np.empty(Pc)
-    g1 = np.empty(Pc)
-    g2 = np.empty(Pc)
-    acc = np.zeros(3)
-    J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
-    gh = np.empty(Ph)
-    losses = np.empty(T)
-    gnorms = np.empty(T)
-    n_run = 0
-    fail = -1
-    reason = 0
-    for t in range(T):
-        _map_params(theta[Ph:], maps, mscale, th, g1, g2)
-        _cell_forward(fcode, ip, fp, th, Ns, Xd[t], Xi[t], S, s, coef, A, work, True)
-        loss = _head(hcode, theta[:Ph], n_out, s, Y[t], gh, w, o)
-        acc[0] = 0.0
-        acc[1] = 0.0
-        acc[2] = 0.0
-        why = _diverged(loss, acc)
-        if why != 0:
-            fail = t
-            reason = why
-            break
-        _step1(terms, coef, g1, Xd[t], Xi[t], S, w, A, J, Jn, True, use_blas)
-        eta = etas[t]
-        _update(theta, theta_new, v, v_new, gh, 0, opt, beta, eps, eta, acc)
-        _update(theta, theta_new, v, v_new, Jn[Ns], Ph, opt, beta, eps, eta, acc)
-        losses[t] = loss
-        gnorms[t] = math.sqrt(acc[0])
-        n_run = t + 1
-        why = _diverged(loss, acc)
-        if why != 0:
-            fail = t
-            reason = why
-            break
-        theta, theta_new = theta_new, theta
-        v, v_new = v_new, v
-        J, Jn = Jn, J
-        for k in range(Ns):
-            S[k] = s[k]
-    return theta, v, S, _state_rows(J, Ns), losses[:n_run].copy(), gnorms[:n_run].copy(), fail, reason
-
-
 def _to_state_major(Ec, Xs):  # pragma: no cover - compiled
     """Xs[k, r] = Ec[r, k]: engine rows (R, N) to state-major (N, R)."""
     R, N = Ec.shape
@@ -829,77 +457,164 @@ def _to_engine(Xs, Ec):  # pragma: no cover - compiled
             Ec[r, k] = row[r]
 
 
-def _particles_loop(
-    fcode, ip, fp, th, g1, g2, terms, n_coef, S, Jt, Ht, Xd, Xi, n_chunks, second,
-    readout, hcode, thh, n_out, C, Y, loss_sum, grad_sum,
-):  # pragma: no cover - compiled
-    """n = Y.shape[0] steps of every particle (prange over contiguous chunks; each chunk
-    allocates its scratch once; per particle: engine layout -> state-major, n steps, back).
-    Every particle touches only its own rows: results do not depend on the thread count."""
-    Ns = S.shape[1]
-    Pc = th.shape[0]
-    K = S.shape[0]
-    n = Y.shape[0]
-    PP = Pc * Pc if second else 1
-    Ph = thh.shape[0]
-    for ch in prange(n_chunks):
-        s = np.empty(Ns)
-        coef = np.zeros((n_coef, Ns))
-        A = np.zeros((Ns + 1, Ns))
-        work = np.zeros(4 * Ns + Pc // max(Ns, 1) + Xd.shape[2] + 2)
-        w = np.zeros(Ns)
-        gh = np.empty(max(Ph, 1))
-        o = np.empty(max(C, 1))
-        Js = np.empty((Ns, Pc))
-        Jn = np.empty((Ns, Pc))
-        Az = np.empty((Ns, Pc))
-        ThS = np.empty((Ns, Ns))
-        Hs = np.empty((Ns, PP))
-        Hn = np.empty((Ns, PP))
-        for c in range((ch * K) // n_chunks, ((ch + 1) * K) // n_chunks):
-            Sc = S[c]
-            _to_state_major(Jt[c], Js)
-            if second:
-                _to_state_major(Ht[c], Hs)
-            for t in range(n):
-                _cell_forward(fcode, ip, fp, th, Ns, Xd[t, c], Xi[t, c], Sc, s, coef, A, work,
-                              not second)
+def _loops_for(forward):
+    """The three loops of one cell: closures over its forward function (``cells._jit``).
+
+    numba compiles each closure with ``forward`` as a constant, so every cell gets its own
+    specialised copy of each loop (the forward inlined; no dispatch on the cell per step), and
+    the on-disk cache keys them on the forward's source (:func:`_fingerprint`).
+    """
+
+    def _sequence_loop(
+        ip, fp, th, g1, terms, n_coef, hcode, thh, n_out, C, Xd, Xi, Y, S0, J0, use_blas, grad
+    ):  # pragma: no cover - compiled
+        """Fixed theta over one sequence: per-step losses, summed (g_h, g_c), S_T, J_T (Ns, P_c)."""
+        Ns = S0.shape[0]
+        Pc = th.shape[0]
+        T = Y.shape[0]
+        J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
+        gh = np.empty(thh.shape[0])
+        losses = np.empty(T)
+        g_h = np.zeros(thh.shape[0])
+        g_c = np.zeros(Pc)
+        for t in range(T):
+            forward(ip, fp, th, Ns, Xd[t], Xi[t], S, s, coef, A, work, grad)
+            losses[t] = _head(hcode, thh, n_out, s, Y[t], gh, w, o)
+            if grad:
+                _step1(terms, coef, g1, Xd[t], Xi[t], S, w, A, J, Jn, True, use_blas)
+                grow = Jn[Ns]
+                for p in range(Pc):
+                    g_c[p] += grow[p]
+                for p in range(gh.shape[0]):
+                    g_h[p] += gh[p]
+                J, Jn = Jn, J
+            for k in range(Ns):
+                S[k] = s[k]
+        return losses, g_h, g_c, S, _state_rows(J, Ns)
+
+
+    def _train_loop(
+        ip, fp, terms, n_coef, maps, mscale, hcode, Ph, n_out, C, theta0, Xd, Xi, Y, S0, J0,
+        opt, beta, eps, v0, etas, use_blas,
+    ):  # pragma: no cover - compiled
+        """Online RTRL (2.24)-(2.26) with SGD or RMSprop. Returns (theta, v, S, J (Ns, P_c), losses,
+        grad_norms, fail, reason): fail = -1 or the local step index, reason as REASONS."""
+        P = theta0.shape[0]
+        Pc = P - Ph
+        Ns = S0.shape[0]
+        T = Y.shape[0]
+        theta = theta0.copy()
+        theta_new = np.empty(P)
+        v = v0.copy()
+        v_new = np.empty(P)
+        th = np.empty(Pc)
+        g1 = np.empty(Pc)
+        g2 = np.empty(Pc)
+        acc = np.zeros(3)
+        J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
+        gh = np.empty(Ph)
+        losses = np.empty(T)
+        gnorms = np.empty(T)
+        n_run = 0
+        fail = -1
+        reason = 0
+        for t in range(T):
+            _map_params(theta[Ph:], maps, mscale, th, g1, g2)
+            forward(ip, fp, th, Ns, Xd[t], Xi[t], S, s, coef, A, work, True)
+            loss = _head(hcode, theta[:Ph], n_out, s, Y[t], gh, w, o)
+            acc[0] = 0.0
+            acc[1] = 0.0
+            acc[2] = 0.0
+            why = _diverged(loss, acc)
+            if why != 0:
+                fail = t
+                reason = why
+                break
+            _step1(terms, coef, g1, Xd[t], Xi[t], S, w, A, J, Jn, True, use_blas)
+            eta = etas[t]
+            _update(theta, theta_new, v, v_new, gh, 0, opt, beta, eps, eta, acc)
+            _update(theta, theta_new, v, v_new, Jn[Ns], Ph, opt, beta, eps, eta, acc)
+            losses[t] = loss
+            gnorms[t] = math.sqrt(acc[0])
+            n_run = t + 1
+            why = _diverged(loss, acc)
+            if why != 0:
+                fail = t
+                reason = why
+                break
+            theta, theta_new = theta_new, theta
+            v, v_new = v_new, v
+            J, Jn = Jn, J
+            for k in range(Ns):
+                S[k] = s[k]
+        return theta, v, S, _state_rows(J, Ns), losses[:n_run].copy(), gnorms[:n_run].copy(), fail, reason
+
+
+    def _particles_loop(
+        ip, fp, th, g1, g2, terms, n_coef, S, Jt, Ht, Xd, Xi, n_chunks, second,
+        readout, hcode, thh, n_out, C, Y, loss_sum, grad_sum,
+    ):  # pragma: no cover - compiled
+        """n = Y.shape[0] steps of every particle (prange over contiguous chunks; each chunk
+        allocates its scratch once; per particle: engine layout -> state-major, n steps, back).
+        Every particle touches only its own rows: results do not depend on the thread count."""
+        Ns = S.shape[1]
+        Pc = th.shape[0]
+        K = S.shape[0]
+        n = Y.shape[0]
+        PP = Pc * Pc if second else 1
+        Ph = thh.shape[0]
+        for ch in prange(n_chunks):
+            s = np.empty(Ns)
+            coef = np.zeros((n_coef, Ns))
+            A = np.zeros((Ns + 1, Ns))
+            work = np.zeros(4 * Ns + Pc // max(Ns, 1) + Xd.shape[2] + 2)
+            w = np.zeros(Ns)
+            gh = np.empty(max(Ph, 1))
+            o = np.empty(max(C, 1))
+            Js = np.empty((Ns, Pc))
+            Jn = np.empty((Ns, Pc))
+            Az = np.empty((Ns, Pc))
+            ThS = np.empty((Ns, Ns))
+            Hs = np.empty((Ns, PP))
+            Hn = np.empty((Ns, PP))
+            for c in range((ch * K) // n_chunks, ((ch + 1) * K) // n_chunks):
+                Sc = S[c]
+                _to_state_major(Jt[c], Js)
                 if second:
-                    _step2(ip, th, g1, g2, Sc, Js, Jn, Hs, Hn, coef, work, ThS, Az)
-                    Hs, Hn = Hn, Hs
-                else:
-                    _step1(terms, coef, g1, Xd[t, c], Xi[t, c], Sc, w, A, Js, Jn, False, False)
-                Js, Jn = Jn, Js
-                for k in range(Ns):
-                    Sc[k] = s[k]
-                if readout:
-                    loss_sum[c] += _head(hcode, thh, n_out, Sc, Y[t, c], gh, w, o)
-                    g = grad_sum[c]
-                    for p in range(Ph):
-                        g[p] += gh[p]
+                    _to_state_major(Ht[c], Hs)
+                for t in range(n):
+                    forward(ip, fp, th, Ns, Xd[t, c], Xi[t, c], Sc, s, coef, A, work,
+                                  not second)
+                    if second:
+                        _step2(ip, th, g1, g2, Sc, Js, Jn, Hs, Hn, coef, work, ThS, Az)
+                        Hs, Hn = Hn, Hs
+                    else:
+                        _step1(terms, coef, g1, Xd[t, c], Xi[t, c], Sc, w, A, Js, Jn, False, False)
+                    Js, Jn = Jn, Js
                     for k in range(Ns):
-                        wk = w[k]
-                        jk = Js[k]
-                        for p in range(Pc):
-                            g[Ph + p] += jk[p] * wk
-            _to_engine(Js, Jt[c])
-            if second:
-                _to_engine(Hs, Ht[c])
+                        Sc[k] = s[k]
+                    if readout:
+                        loss_sum[c] += _head(hcode, thh, n_out, Sc, Y[t, c], gh, w, o)
+                        g = grad_sum[c]
+                        for p in range(Ph):
+                            g[p] += gh[p]
+                        for k in range(Ns):
+                            wk = w[k]
+                            jk = Js[k]
+                            for p in range(Pc):
+                                g[Ph + p] += jk[p] * wk
+                _to_engine(Js, Jt[c])
+                if second:
+                    _to_engine(Hs, Ht[c])
+
+    return {"sequence": _sequence_loop, "train": _train_loop, "particles": _particles_loop}
 
 
 # ------------------------------------------------------------------------------------------------
 # Compilation (once per process; numba's cache across processes)
 # ------------------------------------------------------------------------------------------------
 _HELPERS = (
-    "_tanh",
-    "_sigmoid",
-    "_act",
     "_map_params",
-    "_fw_preactivation",
-    "_fw_gru",
-    "_fw_lstm",
-    "_fw_sde",
-    "_cell_forward",
     "_head",
     "_update",
     "_diverged",
@@ -914,18 +629,65 @@ _HELPERS = (
 
 
 #: Helpers inlined into the loops at numba's IR level: no call with some tens of array arguments
-#: (and their reference counts) per step.
-_INLINE = ("_act", "_cell_forward", "_head", "_step1")
+#: (and their reference counts) per step. Forward functions are inlined too.
+_INLINE = ("_act", "_head", "_step1")
 
 
-def _jit(numba, fn, **extra):
-    """numba.njit with JIT_OPTIONS; where no cache location is writable, without the cache."""
-    try:
-        return numba.njit(**JIT_OPTIONS, **extra)(fn)
-    except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
-        opts = {k: v for k, v in JIT_OPTIONS.items() if k != "cache"}
-        _announce(f"numba cannot cache here ({exc}); compiling in memory for this process")
-        return numba.njit(**opts, **extra)(fn)
+def _jit(numba, fn, tag=None, **extra):
+    """numba.njit with JIT_OPTIONS; where no cache location is writable, without the cache.
+
+    With ``tag`` (a string), the on-disk cache keys the function on it as well as on its own
+    source: numba's cache follows only the file a function is defined in, so a loop that inlines
+    a cell's forward function (another file) is keyed on that file's contents (:func:`_fingerprint`).
+    """
+    if tag is None:
+        try:
+            return numba.njit(**JIT_OPTIONS, **extra)(fn)
+        except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
+            _announce(f"numba cannot cache here ({exc}); compiling in memory for this process")
+    opts = {k: v for k, v in JIT_OPTIONS.items() if k != "cache"}
+    disp = numba.njit(**opts, **extra)(fn)
+    if tag is not None:
+        try:
+            disp._cache = _tagged_cache_class(numba)(fn, tag)
+        except RuntimeError as exc:
+            _announce(f"numba cannot cache here ({exc}); compiling in memory for this process")
+    return disp
+
+
+def _tagged_cache_class(numba):
+    """numba's FunctionCache with ``tag`` added to the index key (numba internals, 0.5x-0.6x)."""
+    if "tagged_cache" not in _COMPILED:
+        from numba.core.caching import FunctionCache
+
+        class _TaggedCache(FunctionCache):
+            def __init__(self, py_func, tag):
+                super().__init__(py_func)
+                self._tag = tag
+
+            def _index_key(self, sig, codegen):
+                return (*super()._index_key(sig, codegen), self._tag)
+
+        _COMPILED["tagged_cache"] = _TaggedCache
+    return _COMPILED["tagged_cache"]
+
+
+def _fingerprint(name: str) -> str:
+    """Key of the compiled code of the cell whose forward is registered as ``name``.
+
+    SHA-256 of the forward's name and qualified name and of the sources of its module and of
+    ``cells._jit`` (the helpers it may call). An edit of either file gives a new key, so the
+    loops and the forward are recompiled rather than loaded stale from numba's cache.
+    """
+    fn = FORWARDS[name]
+    h = hashlib.sha256(f"{name}:{fn.__module__}.{fn.__qualname__}".encode())
+    for path in (inspect.getsourcefile(_cjit), inspect.getsourcefile(fn)):
+        try:
+            with open(path, "rb") as fh:
+                h.update(fh.read())
+        except (OSError, TypeError):  # no source file: key on the bytecode
+            h.update(fn.__code__.co_code)
+    return h.hexdigest()
 
 
 def _announce(text: str) -> None:
@@ -933,8 +695,12 @@ def _announce(text: str) -> None:
 
 
 def kernels() -> dict:
-    """The compiled loops (compiled on first use, or loaded from numba's on-disk cache)."""
-    if not _COMPILED:
+    """The compiled helpers (compiled on first use, or loaded from numba's on-disk cache).
+
+    Returns the dict that also holds, under ``("loops", name)``, each cell's loops once built
+    (:func:`loops`), and ``"get_num_threads"``.
+    """
+    if "get_num_threads" not in _COMPILED:
         try:
             import numba
         except ImportError as exc:
@@ -942,26 +708,48 @@ def kernels() -> dict:
                 "the compiled engine needs numba (pip install 'rtrl-theory[fast]'); "
                 "use backend='numpy'"
             ) from exc
+        jit_module = vars(_cjit)
+        for name in _cjit.HELPERS:  # the scalar helpers first: everything else calls them
+            if not isinstance(jit_module[name], numba.core.dispatcher.Dispatcher):
+                extra = {"inline": "always"} if name in _INLINE else {}
+                jit_module[name] = _jit(numba, jit_module[name], **extra)
         module = globals()
         module["prange"] = numba.prange
+        module["_tanh"] = jit_module["_tanh"]
         for name in _HELPERS:
             if not isinstance(module[name], numba.core.dispatcher.Dispatcher):
                 extra = {"inline": "always"} if name in _INLINE else {}
                 module[name] = _jit(numba, module[name], **extra)
-        _COMPILED["sequence"] = _jit(numba, _sequence_loop)
-        _COMPILED["train"] = _jit(numba, _train_loop)
-        _COMPILED["particles"] = _jit(numba, _particles_loop, parallel=True)
         _COMPILED["get_num_threads"] = numba.get_num_threads
     return _COMPILED
 
 
-def _run(name: str, *args):
-    """Call kernel ``name``; the first time one must compile in this process, say so on stderr."""
-    disp = kernels()[name]
-    if name not in _ANNOUNCED:
-        _ANNOUNCED.append(name)
-        try:  # numba internals: does the on-disk index hold entries for the current source?
-            cached = bool(disp._cache._cache_file._load_index())
+def loops(forward: str) -> dict:
+    """The compiled loops ("sequence", "train", "particles") of the cell registered as ``forward``."""
+    kern = kernels()
+    key = ("loops", forward)
+    if key not in kern:
+        import numba
+
+        tag = _fingerprint(forward)
+        fw = _jit(numba, FORWARDS[forward], tag, inline="always")
+        raw = _loops_for(fw)
+        kern[key] = {
+            "sequence": _jit(numba, raw["sequence"], tag),
+            "train": _jit(numba, raw["train"], tag),
+            "particles": _jit(numba, raw["particles"], tag, parallel=True),
+        }
+    return kern[key]
+
+
+def _run(name: str, forward: str, *args):
+    """Call loop ``name`` of cell ``forward``; the first compilation in a process says so."""
+    disp = loops(forward)[name]
+    if (name, forward) not in _ANNOUNCED:
+        _ANNOUNCED.append((name, forward))
+        try:  # numba internals: does the on-disk index hold this cell's entry?
+            index = disp._cache._cache_file._load_index()
+            cached = any(k[-1] == disp._cache._tag for k in index)
         except Exception:
             cached = False
         if not cached and not disp.signatures and "compiling" not in _ANNOUNCED:
@@ -977,7 +765,7 @@ def _run(name: str, *args):
 class ModelDescription:
     """A model as the kernels see it: the cell's table as arrays and the head's code."""
 
-    fcode: int
+    forward: str
     ip: np.ndarray
     fp: np.ndarray
     terms: np.ndarray
@@ -1002,7 +790,10 @@ def describe_model(model, *, order: int = 1, task: str = "loss_and_grad"):
     if desc is None:
         return f"the cell {type(cell).__name__} has no compiled description (cell.compiled())"
     if desc.forward not in FORWARDS:
-        return f"the compiled forward {desc.forward!r} is not registered in engine._compiled"
+        return (
+            f"the compiled forward {desc.forward!r} is not registered "
+            f"(cells._jit.register_forward)"
+        )
     if task == "particles" and order == 2 and not desc.second_order:
         return (
             f"second order is compiled for pre-activation cells with u~ = (X; S) and a sigmoid or "
@@ -1018,7 +809,7 @@ def describe_model(model, *, order: int = 1, task: str = "loss_and_grad"):
     maps = np.array([m[:3] for m in desc.maps], dtype=np.int64).reshape(-1, 3)
     mscale = np.array([m[3] for m in desc.maps], dtype=float)
     return ModelDescription(
-        FORWARDS[desc.forward],
+        desc.forward,
         np.array(desc.ints, dtype=np.int64),
         np.array(desc.floats if desc.floats else (0.0,), dtype=float),
         np.array([t.row() for t in desc.terms], dtype=np.int64).reshape(-1, 10),
@@ -1079,7 +870,7 @@ def preactivation_description(shape, state_start: int, activation: str) -> Model
     )
     ip = np.array([M, ACTIVATION_CODES.index(activation), cin, state_start, -1, 0], np.int64)
     return ModelDescription(
-        FORWARDS["preactivation"], ip, np.zeros(1), terms, 2, np.zeros((0, 3), np.int64),
+        "preactivation", ip, np.zeros(1), terms, 2, np.zeros((0, 3), np.int64),
         np.zeros(0), True, False, 0, N, 0, N,
     )
 
@@ -1094,7 +885,7 @@ def run_sequence(desc, th, g1, th_h, X, Y, S0, J0, use_blas, grad=True):
     use_blas = bool(use_blas) and grad
     with blas_threads(threads_for_gemm(Ns + 1, Ns, Pc) if use_blas else None):
         losses, g_h, g_c, S, J = _run(
-            "sequence", desc.fcode, desc.ip, desc.fp, th, g1, desc.terms, desc.n_coef,
+            "sequence", desc.forward, desc.ip, desc.fp, th, g1, desc.terms, desc.n_coef,
             desc.hcode, np.ascontiguousarray(th_h, dtype=float), desc.n_out, desc.n_classes,
             Xd, Xi, np.ascontiguousarray(Y, dtype=float), S0, J0, use_blas, bool(grad),
         )
@@ -1187,7 +978,7 @@ def train_compiled(
     use_blas = _use_blas(Ns) if use_blas is None else bool(use_blas)
     with blas_threads(threads_for_gemm(Ns + 1, Ns, Pc) if use_blas else None):
         out = _run(
-            "train", desc.fcode, desc.ip, desc.fp, desc.terms, desc.n_coef, desc.maps,
+            "train", desc.forward, desc.ip, desc.fp, desc.terms, desc.n_coef, desc.maps,
             desc.mscale, desc.hcode, Ph, desc.n_out, desc.n_classes, theta, Xd, Xi,
             np.ascontiguousarray(Y, dtype=float), S0, J0, opt, beta, eps, v0,
             np.ascontiguousarray(etas, dtype=float), use_blas,
@@ -1221,7 +1012,7 @@ def particles_compiled(
     kern = kernels()
     n_chunks = min(K, 4 * kern["get_num_threads"]())
     _run(
-        "particles", desc.fcode, desc.ip, desc.fp, th, g1, g2, desc.terms, desc.n_coef, S, Jt,
+        "particles", desc.forward, desc.ip, desc.fp, th, g1, g2, desc.terms, desc.n_coef, S, Jt,
         H3, Xd, Xi, n_chunks, second, readout, desc.hcode, thh, desc.n_out, desc.n_classes, Yc,
         loss_sum, grad_sum,
     )
