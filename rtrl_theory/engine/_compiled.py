@@ -309,25 +309,22 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
     """
     Ns = S.shape[0]
     nrow = Ns + 1 if grad_row else Ns
-    if grad_row:  # row by row (contiguous, vectorises); per entry the same sum order in k
-        ag = A[Ns]
+    if grad_row:  # row Ns of A: w^T A (2-D indexing: no array views, no reference counts)
         for j in range(Ns):
-            ag[j] = 0.0
+            A[Ns, j] = 0.0
         for k in range(Ns):
             wk = w[k]
-            ak = A[k]
             for j in range(Ns):
-                ag[j] += wk * ak[j]
+                A[Ns, j] += wk * A[k, j]
     if use_blas and grad_row:
         np.dot(A, J[:Ns], Jn)  # whole arrays: numba passes them to dgemm without a copy
     elif use_blas:
         np.dot(A[:Ns], J[:Ns], Jn[:Ns])
     else:
         _rows_product(A, J, Jn, nrow, Ns)
-    Jg = Jn[Ns]
     for b in range(terms.shape[0]):
         off, src, src0, m = terms[b, 0], terms[b, 1], terms[b, 2], terms[b, 3]
-        cr = coef[terms[b, 4]]
+        cr = terms[b, 4]
         R, row0, st0, n, wt = terms[b, 5], terms[b, 6], terms[b, 7], terms[b, 8], terms[b, 9]
         for jj in range(m if src != 0 else 1):
             if src == 0:
@@ -343,22 +340,22 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
             if wt and grad_row:
                 for i in range(n):
                     p = base + i
-                    val = cr[i] * uj * g1[p]
+                    val = coef[cr, i] * uj * g1[p]
                     Jn[st0 + i, p] += val
-                    Jg[p] += w[st0 + i] * val
+                    Jn[Ns, p] += w[st0 + i] * val
             elif wt:
                 for i in range(n):
                     p = base + i
-                    Jn[st0 + i, p] += cr[i] * uj * g1[p]
+                    Jn[st0 + i, p] += coef[cr, i] * uj * g1[p]
             elif grad_row:
                 for i in range(n):
                     p = base + i
-                    val = cr[i] * uj
+                    val = coef[cr, i] * uj
                     Jn[st0 + i, p] += val
-                    Jg[p] += w[st0 + i] * val
+                    Jn[Ns, p] += w[st0 + i] * val
             else:
                 for i in range(n):
-                    Jn[st0 + i, base + i] += cr[i] * uj
+                    Jn[st0 + i, base + i] += coef[cr, i] * uj
 
 
 def _step2(ip, th, g1, g2, S, Js, Jn, Hs, Hn, coef, work, ThS, Az):  # pragma: no cover
@@ -656,7 +653,7 @@ def _jit(numba, fn, tag=None, **extra):
 
 
 def _tagged_cache_class(numba):
-    """numba's FunctionCache with ``tag`` added to the index key (numba internals, 0.5x-0.6x)."""
+    """numba's FunctionCache keyed on ``tag`` instead of the closure's variables (internals)."""
     if "tagged_cache" not in _COMPILED:
         from numba.core.caching import FunctionCache
 
@@ -666,7 +663,10 @@ def _tagged_cache_class(numba):
                 self._tag = tag
 
             def _index_key(self, sig, codegen):
-                return (*super()._index_key(sig, codegen), self._tag)
+                # numba's key pickles a closure's variables (here the forward's dispatcher,
+                # whose pickle differs between processes): the tag stands in for them.
+                code = hashlib.sha256(self._py_func.__code__.co_code).hexdigest()
+                return (sig, codegen.magic_tuple(), (code, self._tag))
 
         _COMPILED["tagged_cache"] = _TaggedCache
     return _COMPILED["tagged_cache"]
@@ -749,7 +749,7 @@ def _run(name: str, forward: str, *args):
         _ANNOUNCED.append((name, forward))
         try:  # numba internals: does the on-disk index hold this cell's entry?
             index = disp._cache._cache_file._load_index()
-            cached = any(k[-1] == disp._cache._tag for k in index)
+            cached = any(k[-1][-1] == disp._cache._tag for k in index)
         except Exception:
             cached = False
         if not cached and not disp.signatures and "compiling" not in _ANNOUNCED:
