@@ -30,9 +30,9 @@ from rtrl_theory.cells import (  # noqa: E402
     RowLocalTerm,
     SquaredErrorReadout,
     StateJacobian,
+    _jit,  # noqa: E402
 )
-from rtrl_theory.cells import _jit  # noqa: E402
-from rtrl_theory.cells._jit import register_forward  # noqa: E402
+from rtrl_theory.cells.seam import register_forward  # noqa: E402
 from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget  # noqa: E402
 from rtrl_theory.engine import select_backend  # noqa: E402
 from rtrl_theory.runners import JointProcess, PowerSchedule, train_online  # noqa: E402

@@ -45,9 +45,11 @@ entry (r, j) of the block at ``offset + j R + r``. One gate of the LSTM gives tw
 and on c). The defaults (R = n = N, row0 = state0 = 0) are the single-part case above.
 
 **Compiled description** (optional; :mod:`rtrl_theory.engine._compiled`). A cell reaches the
-compiled engine by a method ``compiled()`` returning a
-:class:`~rtrl_theory.engine._compiled.CompiledCell` (its numba-compilable forward function and the
-static table of its parameter blocks) and one registration line in that module.
+compiled engine from its own module: a method ``compiled()`` returning a :class:`CompiledCell`
+(the name of its numba-compilable forward function and the static table of its parameter
+blocks), the forward function itself, and one registration line,
+``register_forward("name", forward)`` (:mod:`rtrl_theory.cells._jit`, which documents the
+forward function's arguments).
 
 Cells of the pre-activation family :math:`S_{t+1} = \phi(z_t)`, :math:`z_t = \tilde\Theta\tilde u_t`
 with :math:`\tilde u_t` stacking the input, the state and optionally a constant 1, and each block of
@@ -321,8 +323,9 @@ class CompiledCell:
     Attributes
     ----------
     forward : str
-        Name of the cell's compiled forward function, registered in ``engine._compiled``: it
-        writes the next state, the coefficient rows ``coef`` (n_coef, .) and the state Jacobian.
+        Name of the cell's compiled forward function, registered with
+        ``cells._jit.register_forward``: it writes the next state, the coefficient rows ``coef``
+        (n_coef, .) and the state Jacobian.
     n_coef : int
         Number of coefficient rows the forward function writes.
     ints, floats : tuple
