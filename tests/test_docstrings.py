@@ -128,7 +128,6 @@ PENDING: dict[str, set[str]] = {
     },
     "rtrl_theory.engine": {
         "BPTTResult",
-        "BackendPlan",
         "SensitivityState",
         "SequenceResult",
         "add_row_local",

@@ -10,8 +10,9 @@ step of the first-order recursion (2.20)-(2.21) of [P1] (matrix form, THEORY.md 
         = \text{coef}[\text{row}, i]\ u_j\ (\tilde\Theta'\ \text{if weighted}),
 
 by a :class:`~rtrl_theory.cells.CompiledCell`: the name of its compiled forward function (which
-writes :math:`S_{t+1}`, the coefficient rows and :math:`A_t`) and the static table of its
-row-local terms (``cells._base``). The loops are written once each and take any cell and head:
+writes :math:`S_{t+1}`, the coefficient rows and :math:`A_t`; registered from the cell's own
+module with ``cells._jit.register_forward``) and the static table of its row-local terms
+(``cells._base``). The loops are written once each and take any cell and head:
 
 * :func:`sequence_compiled`: fixed :math:`\theta` over one sequence, the loss (1.2) and its exact
   gradient (2.22)-(2.23), or the losses alone (a forward pass);
@@ -21,11 +22,10 @@ row-local terms (``cells._base``). The loops are written once each and take any 
   order, or second order (Section 2.4) for pre-activation cells with :math:`\tilde u = (X; S)`,
   with ``numba.prange`` over chunks of particles and optional readout sums.
 
-Heads (squared-error readout, softmax cross-entropy), the weight maps, the activations, the
-optimizers' updates and the divergence rule are compiled here once. Registering a cell: write
-its forward function below (signature of :func:`_fw_preactivation`) and add ONE line to
-:data:`FORWARDS` and to :func:`_cell_forward`; the cell's module gives its table in
-``compiled()``.
+Heads (squared-error readout, softmax cross-entropy), the weight maps, the optimizers' updates
+and the divergence rule are compiled here once; the activations in ``cells._jit``. Registering a
+cell touches only its module (``cells._jit``): its forward function and one
+``register_forward`` line; :func:`loops` then builds that cell's specialised copy of each loop.
 
 Layout: inside the kernels the sensitivities are STATE-major, ``J[k, p]`` (N_s (+ 1), P_c), with
 an extra row :math:`w^\top J` (:math:`w = \partial_S\ell`) where a gradient is needed, so the
@@ -37,8 +37,13 @@ engine's parameter-major ``Jt[p, k]``. The product :math:`[A; w^\top A] J` is on
 JIT: numba is imported on first use; every kernel is compiled with :data:`JIT_OPTIONS`
 (``cache=True``: numba's on-disk cache, beside the sources or, from a read-only install, in the
 user's cache directory; without either the kernels compile in memory each process). The first
-compilation in a process says so on stderr ("compiling kernels (once)"). numba's cache is
-invalidated by changes to THIS file: the forward functions therefore live here too.
+compilation in a process says so on stderr ("compiling kernels (once)"). numba's cache follows
+only the file a function is defined in; each cell's loops (which inline its forward function
+from another file) are therefore keyed on the sources of that file and of ``cells._jit``
+(:func:`_fingerprint`), so an edit there recompiles them.
+
+Sizes: N_s state entries, P_c cell parameters, P_h head parameters, P = P_h + P_c, d inputs,
+T steps, K particles; equation numbers are [P1]'s.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ __all__ = [
     "ModelDescription",
     "describe_model",
     "kernels",
+    "loops",
     "particles_compiled",
     "sequence_compiled",
     "train_compiled",
@@ -94,10 +100,20 @@ prange = range  # rebound to numba.prange in kernels()
 # Scalar helpers (compiled)
 # ------------------------------------------------------------------------------------------------
 def _map_params(raw, maps, mscale, th, g1, g2):  # pragma: no cover - compiled
-    """Mapped parameters th = h(raw) and their derivatives g1 = h', g2 = h'' (cells._maps).
+    r"""Write the mapped parameters and their first two derivatives, block by block.
 
-    maps[b] = (start, stop, kind): 0 identity, 1 c tanh(x), 2 c tanh(x/2) = c (2 sigma(x) - 1).
-    Without maps th = raw and g1 = 1.
+    Parameters
+    ----------
+    raw : ndarray, shape (P_c,)
+        The raw flat cell parameters (column-stacked blocks, Notation 2.11 of [P1]).
+    maps : ndarray of int64, shape (n_maps, 3)
+        Rows ``(start, stop, kind)``: kind 0 identity, 1 :math:`c\tanh(x)`, 2
+        :math:`c\tanh(x/2) = c(2\sigma(x) - 1)` (``cells._maps``). Empty: every map the identity.
+    mscale : ndarray, shape (n_maps,)
+        The scale c of each map.
+    th, g1, g2 : ndarray, shape (P_c,)
+        Output: :math:`h(\text{raw})`, :math:`h'` and :math:`h''` (the :math:`\tilde\Theta`,
+        :math:`\tilde\Theta'` and :math:`\tilde\Theta''` of (2.17)-(2.18) for the paper's RNN).
     """
     if maps.shape[0] == 0:
         for p in range(raw.shape[0]):
@@ -133,9 +149,34 @@ def _map_params(raw, maps, mscale, th, g1, g2):  # pragma: no cover - compiled
 # Heads, the optimizer update, the step (compiled once, for every cell)
 # ------------------------------------------------------------------------------------------------
 def _head(hcode, thh, n_out, s, yv, gh, w, o):  # pragma: no cover - compiled
-    """Loss of the head on h = s[:n_out]; gh = d loss / d theta_h; w = d loss / dS (zero past
-    n_out). 0: readout alpha . h, loss (alpha . h - y)^2 / 2; 1: softmax cross-entropy
-    (cells._softmax: theta_h = (vec V, c), V (C, n_out) column-stacked)."""
+    r"""Evaluate the head's loss and its derivatives at one step (compiled).
+
+    Parameters
+    ----------
+    hcode : int
+        0: readout :math:`\hat Y = \alpha\cdot h`, loss :math:`\tfrac12(\hat Y - y)^2` ((1.2) of
+        [P1]); 1: softmax cross-entropy (``cells._softmax``, :math:`\theta_h = (\mathrm{vec}\,V,
+        c)` with V (C, n_out) column-stacked).
+    thh : ndarray, shape (P_h,)
+        Head parameters.
+    n_out : int
+        The head reads :math:`h = s_{:n_{out}}`.
+    s : ndarray, shape (N_s,)
+        The new state :math:`S_{t+1}`.
+    yv : float
+        Target (head 0) or symbol index (head 1).
+    gh : ndarray, shape (P_h,)
+        Output: :math:`\partial\ell/\partial\theta_h`.
+    w : ndarray, shape (N_s,)
+        Output: :math:`\partial\ell/\partial S_{t+1}` (zero past ``n_out``).
+    o : ndarray, shape (C,)
+        Scratch (head 1).
+
+    Returns
+    -------
+    float
+        The loss of the step (nats for head 1).
+    """
     Ns = w.shape[0]
     for k in range(n_out, Ns):
         w[k] = 0.0
@@ -184,11 +225,30 @@ def _head(hcode, thh, n_out, s, yv, gh, w, o):  # pragma: no cover - compiled
 
 
 def _update(theta, theta_new, v, v_new, gvec, start, opt, beta, eps, eta, acc):  # pragma: no cover
-    """theta' = theta - eta g (SGD, opt 0) or RMSprop (opt 1: v' = beta v + (1 - beta) g^2,
-    theta' = theta - eta g / (sqrt(v') + eps)) on ``start : start + len(g)``, the formulas of
-    runners._optimizers, in one pass. acc[0] += sum g^2; acc[1] (acc[2]) += 1 if some theta'
-    (v') is not finite: x - x is 0 for finite x and NaN otherwise, so the sums of x - x are NaN
-    exactly when some x is not finite."""
+    r"""Apply one optimizer update to a slice of the parameters, in one pass.
+
+    SGD (``opt`` 0): :math:`\theta' = \theta - \eta g` ((2.24)-(2.26) of [P1]); RMSprop (1):
+    :math:`v' = \beta v + (1 - \beta) g^2`, :math:`\theta' = \theta - \eta g/(\sqrt{v'} +
+    \epsilon)`: the formulas of ``rtrl_theory.optim``.
+
+    Parameters
+    ----------
+    theta, theta_new : ndarray, shape (P,)
+        Current parameters; output the updated ones on ``start : start + len(gvec)``.
+    v, v_new : ndarray, shape (P,)
+        RMSprop's running mean square, and the updated one (unused for SGD).
+    gvec : ndarray, shape (m,)
+        The gradient of the slice.
+    start : int
+        First index of the slice.
+    opt : int
+        0 SGD, 1 RMSprop.
+    beta, eps, eta : float
+        RMSprop's decay and epsilon, the learning rate.
+    acc : ndarray, shape (3,)
+        ``acc[0] += sum g^2``; ``acc[1]`` (``acc[2]``) ``+= 1`` if some new parameter (some
+        v') is not finite (x - x is 0 for finite x, NaN otherwise).
+    """
     m = gvec.shape[0]
     sq = 0.0
     chk = 0.0
@@ -218,7 +278,21 @@ def _update(theta, theta_new, v, v_new, gvec, start, opt, beta, eps, eta, acc): 
 
 
 def _diverged(loss, acc):  # pragma: no cover - compiled
-    """The divergence rule (REASONS): 1 loss not finite, 2 new parameters, 3 optimizer state."""
+    """Return the code of the divergence rule for one step (:data:`REASONS`).
+
+    Parameters
+    ----------
+    loss : float
+        The step's loss.
+    acc : ndarray, shape (3,)
+        The flags written by :func:`_update`.
+
+    Returns
+    -------
+    int
+        0 none, 1 loss not finite, 2 new parameters not finite, 3 optimizer state not finite
+        (checked in that order, as the NumPy trainer does).
+    """
     if not math.isfinite(loss):
         return 1
     if acc[1] > 0.0:
@@ -229,12 +303,22 @@ def _diverged(loss, acc):  # pragma: no cover - compiled
 
 
 def _rows_product(A, J, Jn, nrow, N):  # pragma: no cover - compiled
-    """Jn[k] = sum_l A[k, l] J[l] for k < nrow, by hand for small N (and inside prange).
+    """Compute ``Jn[k] = sum_m A[k, m] J[m]`` for ``k < nrow`` by hand (small N, ``prange``).
 
-    Two output rows at a time and four terms of l at a time, the remainder of l in one pass:
-    each source row is loaded nrow / 2 times and each output row N / 4 times instead of N
-    times; the loop over the row's L entries vectorises. (Measured: 1.7x the one-row version
-    at N = 10, P_c = 130.)
+    Two output rows at a time and four source rows at a time: each source row is loaded
+    nrow / 2 times and each output row N / 4 times instead of N times, and the loop over a
+    row's L entries vectorises (measured 1.7x the one-row version at N = 10, P_c = 130).
+
+    Parameters
+    ----------
+    A : ndarray, shape (>= nrow, >= N)
+        The left factor.
+    J : ndarray, shape (>= N, L)
+        The right factor (its first N rows).
+    Jn : ndarray, shape (>= nrow, L)
+        Output.
+    nrow, N : int
+        Rows of the product and inner dimension.
     """
     L = J.shape[1]
     k = 0
@@ -302,10 +386,41 @@ def _rows_product(A, J, Jn, nrow, N):  # pragma: no cover - compiled
 
 
 def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # pragma: no cover
-    """THE first-order step (2.20)-(2.21): Jn = A J + M (and row Ns: w^T Jn if ``grad_row``).
+    r"""Advance the first-order sensitivities one step: (2.20)-(2.21) of [P1].
 
-    A (Ns + 1, Ns) holds dS'/dS in rows :Ns (from the forward function); row Ns becomes w^T A,
-    so that one product gives J_{t+1} and the gradient row; M is added from the table.
+    In matrix form (THEORY.md section 4), :math:`J_{t+1} = A_t J_t + M_t` with
+    :math:`A_t = \partial S_{t+1}/\partial S_t` (from the cell's forward function) and
+    :math:`M_t` the immediate parameter Jacobian, added entry by entry from the cell's table
+    (``cells._base.CompiledTerm``). With ``grad_row``, row ``Ns`` of ``A`` becomes
+    :math:`w^\top A_t` first, so that the same product gives the gradient row
+    :math:`w^\top J_{t+1}` of (2.22)-(2.23) (the table adds :math:`w^\top M_t`).
+
+    Parameters
+    ----------
+    terms : ndarray of int64, shape (n_terms, 10)
+        The cell's table (``CompiledTerm.row()``).
+    coef : ndarray, shape (n_coef, Ns)
+        Coefficient rows written by the forward function.
+    g1 : ndarray, shape (P_c,)
+        :math:`\tilde\Theta'`, for weighted terms.
+    xd : ndarray, shape (d,)
+        Dense input :math:`X_t`.
+    xi : int
+        Symbol (one-hot cells).
+    S : ndarray, shape (Ns,)
+        The OLD state :math:`S_t`.
+    w : ndarray, shape (Ns,)
+        :math:`\partial\ell_t/\partial S_{t+1}`.
+    A : ndarray, shape (Ns + 1, Ns)
+        :math:`A_t` in rows ``:Ns``; row ``Ns`` is overwritten.
+    J : ndarray, shape (Ns + 1, P_c)
+        :math:`J_t`, state-major, in rows ``:Ns``.
+    Jn : ndarray, shape (Ns + 1, P_c)
+        Output: :math:`J_{t+1}` in rows ``:Ns``, :math:`w^\top J_{t+1}` in row ``Ns``.
+    grad_row : bool
+        Whether to compute the gradient row.
+    use_blas : bool
+        One BLAS GEMM (``np.dot``) or :func:`_rows_product`.
     """
     Ns = S.shape[0]
     nrow = Ns + 1 if grad_row else Ns
@@ -359,19 +474,43 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
 
 
 def _step2(ip, th, g1, g2, S, Js, Jn, Hs, Hn, coef, work, ThS, Az):  # pragma: no cover
-    """THE second-order step (Section 2.4), pre-activation cells with u~ = (X; S), after the
-    forward function (coef[0] = phi', coef[1] = phi'', work[:M] = u~, S the OLD state):
+    r"""Advance the second-order sensitivities one step (Section 2.4 of [P1]).
 
-    A = Theta~_S Js + M; Hn[k] = phi'_k (Theta~_S Hs + R^k) + phi''_k a^k a^k^T (R^k in the NumPy
-    engine's order: diagonal, rows, columns, its cross terms from the OLD Js); Jn = phi' A.
+    For pre-activation cells with :math:`\tilde u = (X; S)`, after the forward function
+    (``coef[0]`` = :math:`\phi'`, ``coef[1]`` = :math:`\phi''`, ``work[:M]`` =
+    :math:`\tilde u`): :math:`a = \tilde\Theta_S J_t + M_t`,
+    :math:`H^k_{t+1} = \phi'_k(\tilde\Theta_S H_t + R^k)^k + \phi''_k a^k a^{k\top}` (R in the
+    NumPy engine's order: diagonal, rows, columns, its cross terms from the OLD J), and
+    :math:`J_{t+1} = \phi' a`.
+
+    Parameters
+    ----------
+    ip : ndarray of int64
+        The cell's integers (``ip[0]`` = M, ``ip[3]`` = first state column).
+    th, g1, g2 : ndarray, shape (P_c,)
+        :math:`\tilde\Theta`, :math:`\tilde\Theta'`, :math:`\tilde\Theta''` (flat).
+    S : ndarray, shape (N,)
+        The OLD state.
+    Js, Jn : ndarray, shape (N, P_c)
+        :math:`J_t` and output :math:`J_{t+1}`, state-major.
+    Hs, Hn : ndarray, shape (N, P_c^2)
+        :math:`H_t` and output :math:`H_{t+1}`, state-major, each row a flattened (P_c, P_c).
+    coef : ndarray, shape (2, N)
+        :math:`\phi'`, :math:`\phi''`.
+    work : ndarray
+        ``work[:M]`` = :math:`\tilde u_t`.
+    ThS : ndarray, shape (N, N)
+        Scratch: :math:`\tilde\Theta_S`.
+    Az : ndarray, shape (N, P_c)
+        Scratch: a.
     """
     N = S.shape[0]
     M = ip[0]
     ss = ip[3]
     P = N * M
     for k in range(N):
-        for l in range(N):
-            ThS[k, l] = th[(ss + l) * N + k]
+        for j in range(N):
+            ThS[k, j] = th[(ss + j) * N + k]
     _rows_product(ThS, Js, Az, N, N)
     for k in range(N):
         for m in range(M):
@@ -411,8 +550,23 @@ def _step2(ip, th, g1, g2, S, Js, Jn, Hs, Hn, coef, work, ThS, Az):  # pragma: n
 # The loops, each written once
 # ------------------------------------------------------------------------------------------------
 def _scratch(S0, J0, n_coef, d, C):  # pragma: no cover - compiled
-    """Buffers of the one-chain loops: J, Jn (Ns + 1, P_c) with J[:Ns] = J0, S = S0 copy, s,
-    coef, A (Ns + 1, Ns), the forward's work array, w (Ns,), the head's o (C,)."""
+    """Allocate the buffers of the one-chain loops.
+
+    Parameters
+    ----------
+    S0 : ndarray, shape (Ns,)
+        Initial state.
+    J0 : ndarray, shape (Ns, P_c)
+        Initial sensitivities, state-major.
+    n_coef, d, C : int
+        Coefficient rows, input size, classes of the head.
+
+    Returns
+    -------
+    tuple
+        J, Jn (Ns + 1, P_c) with ``J[:Ns] = J0``; a copy of S0; s (Ns,); coef (n_coef, Ns);
+        A (Ns + 1, Ns); the forward's work array; w (Ns,); the head's o (C,).
+    """
     Ns, Pc = J0.shape
     J = np.zeros((Ns + 1, Pc))
     Jn = np.zeros((Ns + 1, Pc))
@@ -427,7 +581,17 @@ def _scratch(S0, J0, n_coef, d, C):  # pragma: no cover - compiled
 
 
 def _state_rows(J, Ns):  # pragma: no cover - compiled
-    """A copy of J[:Ns] (by loops: a slice copy costs seconds of numba compilation)."""
+    """Return a copy of ``J[:Ns]`` (by loops: a slice copy costs seconds of compilation).
+
+    Parameters
+    ----------
+    J : ndarray, shape (Ns + 1, P_c)
+    Ns : int
+
+    Returns
+    -------
+    ndarray, shape (Ns, P_c)
+    """
     Pc = J.shape[1]
     out = np.empty((Ns, Pc))
     for k in range(Ns):
@@ -437,7 +601,14 @@ def _state_rows(J, Ns):  # pragma: no cover - compiled
 
 
 def _to_state_major(Ec, Xs):  # pragma: no cover - compiled
-    """Xs[k, r] = Ec[r, k]: engine rows (R, N) to state-major (N, R)."""
+    """Copy engine rows (R, N) into the state-major layout: ``Xs[k, r] = Ec[r, k]``.
+
+    Parameters
+    ----------
+    Ec : ndarray, shape (R, N)
+    Xs : ndarray, shape (N, R)
+        Output.
+    """
     R, N = Ec.shape
     for k in range(N):
         row = Xs[k]
@@ -446,7 +617,14 @@ def _to_state_major(Ec, Xs):  # pragma: no cover - compiled
 
 
 def _to_engine(Xs, Ec):  # pragma: no cover - compiled
-    """Ec[r, k] = Xs[k, r]."""
+    """Copy the state-major layout back into engine rows: ``Ec[r, k] = Xs[k, r]``.
+
+    Parameters
+    ----------
+    Xs : ndarray, shape (N, R)
+    Ec : ndarray, shape (R, N)
+        Output.
+    """
     R, N = Ec.shape
     for k in range(N):
         row = Xs[k]
@@ -455,17 +633,65 @@ def _to_engine(Xs, Ec):  # pragma: no cover - compiled
 
 
 def _loops_for(forward):
-    """The three loops of one cell: closures over its forward function (``cells._jit``).
+    """Build the three loops of one cell as closures over its forward function.
 
     numba compiles each closure with ``forward`` as a constant, so every cell gets its own
     specialised copy of each loop (the forward inlined; no dispatch on the cell per step), and
     the on-disk cache keys them on the forward's source (:func:`_fingerprint`).
+
+    Parameters
+    ----------
+    forward : numba dispatcher
+        The cell's compiled forward function (signature: ``cells._jit``).
+
+    Returns
+    -------
+    dict
+        ``"sequence"``, ``"train"``, ``"particles"``: plain Python functions, compiled by
+        :func:`loops`.
     """
 
     def _sequence_loop(
         ip, fp, th, g1, terms, n_coef, hcode, thh, n_out, C, Xd, Xi, Y, S0, J0, use_blas, grad
     ):  # pragma: no cover - compiled
-        """Fixed theta over one sequence: per-step losses, summed (g_h, g_c), S_T, J_T (Ns, P_c)."""
+        r"""Run fixed :math:`\theta` over one sequence: (2.20)-(2.23) of [P1].
+
+        Parameters
+        ----------
+        ip, fp : ndarray
+            The cell's integers and floats.
+        th, g1 : ndarray, shape (P_c,)
+            Mapped cell parameters and their derivatives.
+        terms : ndarray of int64, shape (n_terms, 10)
+            The cell's table.
+        n_coef : int
+            Coefficient rows of the forward function.
+        hcode, thh, n_out, C
+            The head (:func:`_head`): code, parameters (P_h,), state entries read, classes.
+        Xd : ndarray, shape (T, d)
+            Dense inputs (empty (T, 0) for one-hot cells).
+        Xi : ndarray of int64, shape (T,)
+            Symbols (one-hot cells).
+        Y : ndarray, shape (T,)
+            Targets (or symbols).
+        S0 : ndarray, shape (Ns,)
+            Initial state.
+        J0 : ndarray, shape (Ns, P_c)
+            Initial sensitivities, state-major.
+        use_blas, grad : bool
+            GEMM or hand loops; whether to compute gradients (False: a forward pass).
+
+        Returns
+        -------
+        losses : ndarray, shape (T,)
+            Per-step losses.
+        g_h, g_c : ndarray, shape (P_h,), (P_c,)
+            SUMMED gradients of the head and of the cell (zero without ``grad``).
+        S : ndarray, shape (Ns,)
+            :math:`S_T`.
+        J : ndarray, shape (Ns, P_c)
+            :math:`J_T`, state-major.
+        """
         Ns = S0.shape[0]
         Pc = th.shape[0]
         T = Y.shape[0]
@@ -494,8 +720,41 @@ def _loops_for(forward):
         ip, fp, terms, n_coef, maps, mscale, hcode, Ph, n_out, C, theta0, Xd, Xi, Y, S0, J0,
         opt, beta, eps, v0, etas, use_blas,
     ):  # pragma: no cover - compiled
-        """Online RTRL (2.24)-(2.26) with SGD or RMSprop. Returns (theta, v, S, J (Ns, P_c), losses,
-        grad_norms, fail, reason): fail = -1 or the local step index, reason as REASONS."""
+        """Run online RTRL (2.24)-(2.26) of [P1] with SGD or RMSprop over one sequence.
+
+        Parameters
+        ----------
+        ip, fp, terms, n_coef
+            The cell (as in the fixed-theta loop).
+        maps, mscale
+            The weight maps (:func:`_map_params`), re-evaluated at every step.
+        hcode, Ph, n_out, C
+            The head: code, number of head parameters, state entries read, classes.
+        theta0 : ndarray, shape (P,)
+            Initial flat parameters (head, cell).
+        Xd, Xi, Y, S0, J0
+            Data and initial state, as in the fixed-theta loop.
+        opt, beta, eps : int, float, float
+            Optimizer (0 SGD, 1 RMSprop) and RMSprop's constants.
+        v0 : ndarray, shape (P,)
+            RMSprop's initial mean square.
+        etas : ndarray, shape (T,)
+            Learning rate of each step.
+        use_blas : bool
+
+        Returns
+        -------
+        theta, v : ndarray, shape (P,)
+            Final parameters (those before the failing step on divergence) and mean square.
+        S : ndarray, shape (Ns,)
+        J : ndarray, shape (Ns, P_c)
+            State-major.
+        losses, grad_norms : ndarray, shape (n_run,)
+        fail : int
+            -1, or the local index of the step at which the run stopped.
+        reason : int
+            Code of :data:`REASONS`.
+        """
         P = theta0.shape[0]
         Pc = P - Ph
         Ns = S0.shape[0]
@@ -551,9 +810,35 @@ def _loops_for(forward):
         ip, fp, th, g1, g2, terms, n_coef, S, Jt, Ht, Xd, Xi, n_chunks, second,
         readout, hcode, thh, n_out, C, Y, loss_sum, grad_sum,
     ):  # pragma: no cover - compiled
-        """n = Y.shape[0] steps of every particle (prange over contiguous chunks; each chunk
-        allocates its scratch once; per particle: engine layout -> state-major, n steps, back).
-        Every particle touches only its own rows: results do not depend on the thread count."""
+        r"""Advance every particle ``Y.shape[0]`` steps at fixed :math:`\theta`, in place.
+
+        First order (2.20)-(2.21) of [P1], or second order (Section 2.4). ``prange`` over
+        contiguous chunks of particles; each chunk allocates its scratch once; per particle:
+        engine layout to state-major, n steps, back. Every particle touches only its own rows:
+        the results do not depend on the thread count.
+
+        Parameters
+        ----------
+        ip, fp, th, g1, g2, terms, n_coef
+            The cell, as in the other loops (``g2`` = :math:`\tilde\Theta''`).
+        S : ndarray, shape (K, Ns)
+            States, updated in place.
+        Jt : ndarray, shape (K, P_c, Ns)
+            Sensitivities, engine layout, in place.
+        Ht : ndarray, shape (K, P_c^2, Ns)
+            Second-order sensitivities, in place (ignored at first order).
+        Xd : ndarray, shape (n, K, d)
+        Xi : ndarray of int64, shape (n, K)
+        n_chunks : int
+        second, readout : bool
+            Second order; whether to sum the head's loss and gradient.
+        hcode, thh, n_out, C
+            The head.
+        Y : ndarray, shape (n, K)
+        loss_sum : ndarray, shape (K,)
+        grad_sum : ndarray, shape (K, P_h + P_c)
+            Outputs of the readout sums.
+        """
         Ns = S.shape[1]
         Pc = th.shape[0]
         K = S.shape[0]
@@ -631,11 +916,22 @@ _INLINE = ("_act", "_head", "_step1")
 
 
 def _jit(numba, fn, tag=None, **extra):
-    """numba.njit with JIT_OPTIONS; where no cache location is writable, without the cache.
+    """Compile ``fn`` with :data:`JIT_OPTIONS` (without the cache where none is writable).
 
-    With ``tag`` (a string), the on-disk cache keys the function on it as well as on its own
-    source: numba's cache follows only the file a function is defined in, so a loop that inlines
-    a cell's forward function (another file) is keyed on that file's contents (:func:`_fingerprint`).
+    Parameters
+    ----------
+    numba : module
+    fn : function
+    tag : str, optional
+        Key the on-disk cache on it as well as on ``fn``'s own source: numba's cache follows
+        only the file a function is defined in, so a loop that inlines a cell's forward function
+        (another file) is keyed on that file's contents (:func:`_fingerprint`).
+    **extra
+        Further ``numba.njit`` options (``inline``, ``parallel``).
+
+    Returns
+    -------
+    numba dispatcher
     """
     if tag is None:
         try:
@@ -653,7 +949,20 @@ def _jit(numba, fn, tag=None, **extra):
 
 
 def _tagged_cache_class(numba):
-    """numba's FunctionCache keyed on ``tag`` instead of the closure's variables (internals)."""
+    """Return numba's FunctionCache keyed on a tag instead of a closure's variables.
+
+    numba's own key pickles a closure's variables (here the forward's dispatcher, whose pickle
+    differs between processes, so nothing would ever be loaded); the tag stands in for them.
+    Uses numba internals (``FunctionCache._index_key``).
+
+    Parameters
+    ----------
+    numba : module
+
+    Returns
+    -------
+    type
+    """
     if "tagged_cache" not in _COMPILED:
         from numba.core.caching import FunctionCache
 
@@ -673,11 +982,19 @@ def _tagged_cache_class(numba):
 
 
 def _fingerprint(name: str) -> str:
-    """Key of the compiled code of the cell whose forward is registered as ``name``.
+    """Return the key of the compiled code of the cell registered as ``name``.
 
-    SHA-256 of the forward's name and qualified name and of the sources of its module and of
-    ``cells._jit`` (the helpers it may call). An edit of either file gives a new key, so the
-    loops and the forward are recompiled rather than loaded stale from numba's cache.
+    Parameters
+    ----------
+    name : str
+        A key of ``cells._jit.FORWARDS``.
+
+    Returns
+    -------
+    str
+        SHA-256 of the forward's name and qualified name and of the sources of its module and
+        of ``cells._jit``: an edit of either file gives a new key, so the loops and the forward
+        are recompiled rather than loaded stale from numba's cache.
     """
     fn = FORWARDS[name]
     h = hashlib.sha256(f"{name}:{fn.__module__}.{fn.__qualname__}".encode())
@@ -691,14 +1008,28 @@ def _fingerprint(name: str) -> str:
 
 
 def _announce(text: str) -> None:
+    """Print ``text`` on stderr, prefixed with the package name.
+
+    Parameters
+    ----------
+    text : str
+    """
     print(f"rtrl-theory: {text}", file=sys.stderr, flush=True)
 
 
 def kernels() -> dict:
-    """The compiled helpers (compiled on first use, or loaded from numba's on-disk cache).
+    """Compile the shared helpers on first use (or load them from numba's on-disk cache).
 
-    Returns the dict that also holds, under ``("loops", name)``, each cell's loops once built
-    (:func:`loops`), and ``"get_num_threads"``.
+    Returns
+    -------
+    dict
+        The registry of compiled code: ``"get_num_threads"``, and each cell's loops under
+        ``("loops", name)`` once :func:`loops` built them.
+
+    Raises
+    ------
+    ImportError
+        numba is not installed.
     """
     if "get_num_threads" not in _COMPILED:
         try:
@@ -725,7 +1056,19 @@ def kernels() -> dict:
 
 
 def loops(forward: str) -> dict:
-    """The compiled loops ("sequence", "train", "particles") of the cell registered as ``forward``."""
+    """Return the compiled loops of the cell whose forward is registered as ``forward``.
+
+    Parameters
+    ----------
+    forward : str
+        A key of ``cells._jit.FORWARDS``.
+
+    Returns
+    -------
+    dict
+        ``"sequence"``, ``"train"``, ``"particles"``: numba dispatchers (compiled on first call,
+        or loaded from the cache keyed on :func:`_fingerprint`).
+    """
     kern = kernels()
     key = ("loops", forward)
     if key not in kern:
@@ -743,7 +1086,20 @@ def loops(forward: str) -> dict:
 
 
 def _run(name: str, forward: str, *args):
-    """Call loop ``name`` of cell ``forward``; the first compilation in a process says so."""
+    """Call loop ``name`` of cell ``forward``; the first compilation in a process says so.
+
+    Parameters
+    ----------
+    name : {"sequence", "train", "particles"}
+    forward : str
+    *args
+        The loop's arguments.
+
+    Returns
+    -------
+    object
+        What the loop returns.
+    """
     disp = loops(forward)[name]
     if (name, forward) not in _ANNOUNCED:
         _ANNOUNCED.append((name, forward))
@@ -763,7 +1119,32 @@ def _run(name: str, forward: str, *args):
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ModelDescription:
-    """A model as the kernels see it: the cell's table as arrays and the head's code."""
+    """A model as the kernels see it: the cell's table as arrays and the head's code.
+
+    Attributes
+    ----------
+    forward : str
+        Name of the cell's registered forward function.
+    ip : ndarray of int64
+        The cell's static integers.
+    fp : ndarray
+        The cell's static floats (at least one entry).
+    terms : ndarray of int64, shape (n_terms, 10)
+        The cell's table of row-local terms (:math:`M_t` of (2.20)-(2.21)).
+    n_coef : int
+        Coefficient rows of the forward function.
+    maps : ndarray of int64, shape (n_maps, 3)
+    mscale : ndarray, shape (n_maps,)
+        The weight maps (:func:`_map_params`).
+    second_order : bool
+        Whether the compiled second-order step applies.
+    onehot : bool
+        Symbols as inputs.
+    hcode : int
+        0 readout, 1 softmax cross-entropy.
+    n_out, n_classes, n_state : int
+        State entries the head reads, classes, state size N_s.
+    """
 
     forward: str
     ip: np.ndarray
@@ -781,8 +1162,22 @@ class ModelDescription:
 
 
 def describe_model(model, *, order: int = 1, task: str = "loss_and_grad"):
-    """The :class:`ModelDescription` of ``model``, or a phrase saying why the kernels do not
-    cover it (used by :func:`~rtrl_theory.engine.select_backend`)."""
+    """Describe ``model`` to the kernels, or say why they do not cover it.
+
+    Parameters
+    ----------
+    model : RNNModel
+    order : {1, 2}
+        Order of the sensitivities (``task="particles"``).
+    task : str
+        One of ``engine._backend.TASKS``.
+
+    Returns
+    -------
+    ModelDescription or str
+        The description, or a phrase saying why not (used by
+        :func:`~rtrl_theory.engine.select_backend`).
+    """
     cell = model.cell
     head = getattr(model.head, "inner", model.head)
     compiled = getattr(cell, "compiled", None)
@@ -826,6 +1221,23 @@ def describe_model(model, *, order: int = 1, task: str = "loss_and_grad"):
 
 
 def _description(model, **kw) -> ModelDescription:
+    """Return :func:`describe_model`'s description, or raise.
+
+    Parameters
+    ----------
+    model : RNNModel
+    **kw
+        ``order``, ``task``.
+
+    Returns
+    -------
+    ModelDescription
+
+    Raises
+    ------
+    ValueError
+        The kernels do not cover the model (the message says why).
+    """
     d = describe_model(model, **kw)
     if isinstance(d, str):
         raise ValueError(f"model: the compiled engine does not cover it ({d})")
@@ -833,7 +1245,19 @@ def _description(model, **kw) -> ModelDescription:
 
 
 def mapped_params(desc: ModelDescription, theta_c):
-    """(th, g1, g2): the flat cell parameters through their weight maps, and the derivatives."""
+    r"""Map the flat cell parameters through their weight maps.
+
+    Parameters
+    ----------
+    desc : ModelDescription
+    theta_c : array_like, shape (P_c,)
+        Raw cell parameters.
+
+    Returns
+    -------
+    th, g1, g2 : ndarray, shape (P_c,)
+        :math:`\tilde\Theta`, :math:`\tilde\Theta'`, :math:`\tilde\Theta''` (flat).
+    """
     raw = np.ascontiguousarray(theta_c, dtype=float)
     th, g1, g2 = np.empty_like(raw), np.empty_like(raw), np.empty_like(raw)
     kernels()
@@ -842,7 +1266,23 @@ def mapped_params(desc: ModelDescription, theta_c):
 
 
 def _inputs(desc: ModelDescription, X, lead: tuple):
-    """(Xd, Xi): dense inputs (lead, d) and symbols (lead) (the other one empty)."""
+    """Split the inputs into dense inputs and symbols for the kernels.
+
+    Parameters
+    ----------
+    desc : ModelDescription
+    X : array_like
+        Inputs (lead, d), or symbols (lead) for one-hot cells.
+    lead : tuple
+        Leading shape.
+
+    Returns
+    -------
+    Xd : ndarray, shape (lead, d)
+        Dense inputs ((lead, 0) for one-hot cells).
+    Xi : ndarray of int64, shape (lead)
+        Symbols (zeros for dense cells).
+    """
     if desc.onehot:
         Xi = np.ascontiguousarray(X, dtype=np.int64)
         return np.zeros((*lead, 0)), Xi
@@ -850,12 +1290,38 @@ def _inputs(desc: ModelDescription, X, lead: tuple):
 
 
 def _use_blas(Ns: int) -> bool:
+    """Return whether the per-step product is a BLAS GEMM (:data:`BLAS_MIN_N`).
+
+    Parameters
+    ----------
+    Ns : int
+
+    Returns
+    -------
+    bool
+    """
     return Ns >= BLAS_MIN_N
 
 
 def preactivation_description(shape, state_start: int, activation: str) -> ModelDescription:
-    """The table of a pre-activation cell given by its mapped (N, M) weights and u~ = (X; S)
-    (``state_start`` = d) or (S; X) (0), with the readout head: for the array-level wrappers."""
+    r"""Describe a pre-activation cell given by its mapped weights, with the readout head.
+
+    For the array-level wrappers (``_numba``, ``_numba_particles``): the weights are already
+    mapped, so the description has no maps.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (N, M) of :math:`\tilde\Theta`, M = d + N.
+    state_start : int
+        First state column of :math:`\tilde u`: d for :math:`(X; S)`, 0 for :math:`(S; X)`.
+    activation : str
+        A name of ``cells._base.ACTIVATION_CODES``.
+
+    Returns
+    -------
+    ModelDescription
+    """
     from rtrl_theory.cells._base import ACTIVATION_CODES
 
     N, M = shape
@@ -876,7 +1342,33 @@ def preactivation_description(shape, state_start: int, activation: str) -> Model
 
 
 def run_sequence(desc, th, g1, th_h, X, Y, S0, J0, use_blas, grad=True):
-    """The fixed-theta loop on prepared arrays: (losses, mean gradient, S_T, J_T (Ns, P_c))."""
+    """Run the fixed-theta loop on prepared arrays, with one BLAS thread where it pays.
+
+    Parameters
+    ----------
+    desc : ModelDescription
+    th, g1 : ndarray, shape (P_c,)
+        Mapped cell parameters and their derivatives.
+    th_h : ndarray, shape (P_h,)
+        Head parameters.
+    X : ndarray, shape (T, d) or (T,)
+    Y : ndarray, shape (T,)
+    S0 : ndarray, shape (N_s,)
+    J0 : ndarray, shape (N_s, P_c)
+        State-major.
+    use_blas : bool
+    grad : bool, optional
+        False: the losses only.
+
+    Returns
+    -------
+    losses : ndarray, shape (T,)
+    grad : ndarray, shape (P_h + P_c,) or None
+        MEAN gradient (2.22)-(2.23) of [P1].
+    S : ndarray, shape (N_s,)
+    J : ndarray, shape (N_s, P_c)
+        State-major.
+    """
     from ._blas import blas_threads, threads_for_gemm
 
     T = Y.shape[0]
@@ -894,13 +1386,34 @@ def run_sequence(desc, th, g1, th_h, X, Y, S0, J0, use_blas, grad=True):
 
 
 def sequence_compiled(model, theta, X, Y, *, S0=None, Jt0=None, grad: bool = True):
-    r"""Fixed :math:`\theta` over one sequence, compiled: ``(losses (T,), grad (P,), S_T, Jt_T)``.
+    r"""Compute the loss and exact gradient over one sequence at fixed :math:`\theta`, compiled.
 
-    ``grad`` is the MEAN gradient (2.22)-(2.23) (None when ``grad=False``: a forward pass only);
-    ``Jt_T`` (P_c, N_s) the final sensitivities in the engine layout. ``X``, ``Y`` validated.
+    Parameters
+    ----------
+    model : RNNModel
+        A model the kernels cover (:func:`describe_model`).
+    theta : array_like, shape (P,)
+        Flat parameters (head, cell).
+    X : ndarray, shape (T, d) or (T,)
+        Inputs (symbols for one-hot cells), validated by the caller.
+    Y : ndarray, shape (T,)
+    S0 : array_like, shape (N_s,), optional
+        Initial state (default 0).
+    Jt0 : array_like, shape (P_c, N_s), optional
+        Initial sensitivities, engine layout (default 0).
+    grad : bool, optional
+        False: a forward pass only.
+
+    Returns
+    -------
+    losses : ndarray, shape (T,)
+        Per-step losses; their mean is (1.2) of [P1].
+    grad : ndarray, shape (P,) or None
+        The MEAN gradient (2.22)-(2.23).
+    S_T : ndarray, shape (N_s,)
+    Jt_T : ndarray, shape (P_c, N_s)
+        Final sensitivities, engine layout.
     """
-    from ._blas import blas_threads, threads_for_gemm
-
     desc = _description(model)
     theta = np.asarray(theta, dtype=float)
     th_h, tc = model.split(theta)
@@ -918,14 +1431,15 @@ class CompiledTrainResult:
 
     Attributes
     ----------
-    theta : ndarray (P,)
+    theta : ndarray, shape (P,)
         Final flat parameters (head, cell): those before the failing step on divergence.
-    v : ndarray (P,) or None
+    v : ndarray, shape (P,), or None
         RMSprop's running mean square (None for SGD).
-    S : ndarray (N_s,)
-    Jt : ndarray (P_c, N_s)
+    S : ndarray, shape (N_s,)
+        Final state.
+    Jt : ndarray, shape (P_c, N_s)
         Final sensitivities, engine layout.
-    losses, grad_norms : ndarray (n_run,)
+    losses, grad_norms : ndarray, shape (n_run,)
         Per-step loss (nats for the softmax head) and gradient norm.
     fail : int
         -1, or the local index of the step at which the run stopped.
@@ -944,7 +1458,24 @@ class CompiledTrainResult:
 
 
 def optimizer_code(optimizer):
-    """(code, beta, eps) of an SGD / RMSprop object or name for the compiled update."""
+    """Return the compiled update's code and constants for an optimizer.
+
+    Parameters
+    ----------
+    optimizer : str or SGD or RMSprop
+        ``"sgd"``, ``"rmsprop"`` or an object with that ``name`` (and ``beta``, ``eps``).
+
+    Returns
+    -------
+    code : int
+        0 SGD, 1 RMSprop.
+    beta, eps : float
+
+    Raises
+    ------
+    ValueError
+        Any other optimizer.
+    """
     if isinstance(optimizer, str):
         name, beta, eps = optimizer, 0.9, 1e-8
     else:
@@ -961,7 +1492,31 @@ def optimizer_code(optimizer):
 def train_compiled(
     model, theta, X, Y, etas, optimizer="sgd", *, S0=None, Jt0=None, v0=None, use_blas=None
 ):
-    """Online RTRL over one sequence with SGD or RMSprop, compiled (:func:`_train_loop`)."""
+    """Run online RTRL (2.24)-(2.26) of [P1] over one sequence with SGD or RMSprop, compiled.
+
+    Parameters
+    ----------
+    model : RNNModel
+        A model the kernels cover for ``task="train_online"``.
+    theta : array_like, shape (P,)
+        Initial flat parameters (head, cell).
+    X : ndarray, shape (T, d) or (T,)
+    Y : ndarray, shape (T,)
+    etas : array_like, shape (T,)
+        Learning rate of each step.
+    optimizer : str or SGD or RMSprop, optional
+    S0 : array_like, shape (N_s,), optional
+    Jt0 : array_like, shape (P_c, N_s), optional
+        Engine layout.
+    v0 : array_like, shape (P,), optional
+        RMSprop's initial mean square (default 0).
+    use_blas : bool, optional
+        Default: :data:`BLAS_MIN_N` decides.
+
+    Returns
+    -------
+    CompiledTrainResult
+    """
     from ._blas import blas_threads, threads_for_gemm
 
     desc = _description(model, task="train_online")
@@ -992,10 +1547,28 @@ def train_compiled(
 def particles_compiled(
     desc: ModelDescription, th, g1, g2, S, Jt, Ht, X, *, theta_h=None, Y=None
 ):
-    """Advance K particles n steps in place (:func:`_particles_loop`); X (n, K, d).
+    r"""Advance K particles n steps in place at fixed :math:`\theta`, compiled.
 
-    With ``theta_h`` and ``Y`` (n, K) returns the per-particle sums (loss (K,), gradient
-    (K, P_h + P_c)) of the head along the way, else None.
+    First order (2.20)-(2.21) of [P1], or second order (Section 2.4) when ``Ht`` is given.
+
+    Parameters
+    ----------
+    desc : ModelDescription
+    th, g1, g2 : ndarray, shape (P_c,)
+        :func:`mapped_params`.
+    S : ndarray, shape (K, N_s)
+    Jt : ndarray, shape (K, P_c, N_s)
+    Ht : ndarray, shape (K, P_c, P_c, N_s), or None
+        Updated in place.
+    X : ndarray, shape (n, K, d)
+    theta_h : ndarray, shape (P_h,), optional
+    Y : ndarray, shape (n, K), optional
+        With both, the head's sums along the way.
+
+    Returns
+    -------
+    tuple or None
+        (loss sums (K,), gradient sums (K, P_h + P_c)) with ``theta_h`` and ``Y``, else None.
     """
     K = S.shape[0]
     n = X.shape[0]
