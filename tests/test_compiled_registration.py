@@ -1,8 +1,9 @@
 """A cell defined only here reaches the compiled engine by its own code and ONE registration line.
 
 The cell (a gated recurrence with a diagonal state-Jacobian term and two shared matrices, the
-shape of a GRU's Jacobian) is written in this file: its NumPy side (``prepare``, ``step``,
-``linearize``), its table (``compiled()``) and its compiled forward function, registered with
+shape of a GRU's Jacobian) lives in the tests only: its NumPy side (``prepare``, ``step``,
+``linearize``) is ``test_cell_interface.GatedToyCell``; its table (``compiled()``) and its
+compiled forward function are written here, the forward registered with
 ``register_forward("test-gated", _fw_gated)``. No file of the package names it.
 
 Truth: the NumPy engine, an independent implementation of the same recursions (module docstring
@@ -20,17 +21,14 @@ import pytest
 
 pytest.importorskip("numba")
 
+from test_cell_interface import GatedToyCell  # noqa: E402
+
 from rtrl_theory import RNNModel, loss_and_grad  # noqa: E402
 from rtrl_theory.cells import (  # noqa: E402
-    Cell,
     CompiledCell,
     CompiledTerm,
-    Linearization,
-    ParamBlock,
-    RowLocalTerm,
     SquaredErrorReadout,
-    StateJacobian,
-    _jit,  # noqa: E402
+    _jit,
 )
 from rtrl_theory.cells.seam import register_forward  # noqa: E402
 from rtrl_theory.data import DataProcess, ExampleChain, LipschitzTarget  # noqa: E402
@@ -80,46 +78,15 @@ def _fw_gated(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac):  # pragma: no c
 register_forward("test-gated", _fw_gated)  # the one registration line
 
 
-class GatedCell(Cell):
-    """S' = z S + (1 - z) n, z = sigma(V S + c), n = tanh(W S + U X); blocks W, U, V, c."""
+class GatedCell(GatedToyCell):
+    """The gated cell of ``test_cell_interface`` (its NumPy side), plus the compiled table.
+
+    S' = z S + (1 - z) n, z = sigma(V S + c), n = tanh(W S + U X); blocks W, U, V, c.
+    """
 
     def __init__(self, N, d, forward="test-gated", mutant=0):
-        self.n_state, self.n_input = N, d
-        off, blocks = 0, []
-        for name, m in (("W", N), ("U", d), ("V", N), ("c", 1)):
-            blocks.append(ParamBlock(name, N, m, off))
-            off += N * m
-        self.blocks = tuple(blocks)
-        self.n_params = off
+        super().__init__(N, d)
         self._forward, self._mutant = forward, mutant
-
-    def prepare(self, theta):
-        return {b.name: b.unflatten(theta) for b in self.blocks}
-
-    def _parts(self, p, S, X):
-        z = 1.0 / (1.0 + np.exp(-(S @ p["V"].T + p["c"][:, 0])))
-        n = np.tanh(S @ p["W"].T + X @ p["U"].T)
-        return z, n
-
-    def step(self, p, S, X):
-        z, n = self._parts(p, S, X)
-        return z * S + (1 - z) * n
-
-    def linearize(self, p, S, X):
-        z, n = self._parts(p, S, X)
-        a_n, a_z = (1 - z) * (1 - n * n), (S - n) * (z * (1 - z))
-        ones = np.ones((S.shape[0], 1))
-        off = {b.name: b.offset for b in self.blocks}
-        return Linearization(
-            S_next=z * S + (1 - z) * n,
-            state_jac=StateJacobian(diag=z, coefs=(a_z, a_n), mats=(p["V"], p["W"])),
-            param_terms=(
-                RowLocalTerm(off["W"], a_n, S),
-                RowLocalTerm(off["U"], a_n, X),
-                RowLocalTerm(off["V"], a_z, S),
-                RowLocalTerm(off["c"], a_z, ones),
-            ),
-        )
 
     def compiled(self):
         N, d = self.n_state, self.n_input
