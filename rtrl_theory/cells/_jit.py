@@ -29,6 +29,8 @@ forward function calls to their compiled versions) on first use.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import math
 
 import numpy as np
@@ -39,6 +41,28 @@ __all__ = ["FORWARDS", "HELPERS", "register_forward"]
 FORWARDS: dict = {}
 #: The scalar helpers of this module a forward function may call (compiled by the engine).
 HELPERS = ("_tanh", "_sigmoid", "_act")
+#: SHA-256 of the source file of each registered forward (and of this module, under ""), read
+#: when it is registered (imported): the engine keys its compiled code on them, and reading
+#: them at import rather than at compilation keeps the key of the code that is running.
+SOURCE_HASHES: dict = {}
+
+
+def _source_hash(obj) -> str:
+    """Return the SHA-256 of the source file of ``obj`` (of its bytecode where there is none).
+
+    Parameters
+    ----------
+    obj : module or function
+
+    Returns
+    -------
+    str
+    """
+    try:
+        with open(inspect.getsourcefile(obj), "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except (OSError, TypeError):
+        return hashlib.sha256(obj.__code__.co_code).hexdigest()
 
 
 def register_forward(name: str, forward):
@@ -83,6 +107,7 @@ def register_forward(name: str, forward):
             f"name: {name!r} is already registered for {old.__module__}.{old.__qualname__}"
         )
     FORWARDS[name] = forward
+    SOURCE_HASHES[name] = _source_hash(forward)
     return forward
 
 
@@ -156,3 +181,6 @@ def _act(code, z):  # pragma: no cover - compiled
         e = math.exp(z)
         return math.expm1(z), e, e
     return z, 1.0, 0.0
+
+
+SOURCE_HASHES[""] = _source_hash(_act)

@@ -49,7 +49,6 @@ T steps, K particles; equation numbers are [P1]'s.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import math
 import sys
 from dataclasses import dataclass
@@ -993,17 +992,14 @@ def _fingerprint(name: str) -> str:
     -------
     str
         SHA-256 of the forward's name and qualified name and of the sources of its module and
-        of ``cells._jit``: an edit of either file gives a new key, so the loops and the forward
-        are recompiled rather than loaded stale from numba's cache.
+        of ``cells._jit`` as they were when imported (``cells._jit.SOURCE_HASHES``): an edit
+        of either file gives a new key, so the loops and the forward are recompiled rather than
+        loaded stale from numba's cache.
     """
     fn = FORWARDS[name]
-    h = hashlib.sha256(f"{name}:{fn.__module__}.{fn.__qualname__}".encode())
-    for path in (inspect.getsourcefile(_cjit), inspect.getsourcefile(fn)):
-        try:
-            with open(path, "rb") as fh:
-                h.update(fh.read())
-        except (OSError, TypeError):  # no source file: key on the bytecode
-            h.update(fn.__code__.co_code)
+    key = f"{name}:{fn.__module__}.{fn.__qualname__}:"
+    key += f"{_cjit.SOURCE_HASHES[name]}:{_cjit.SOURCE_HASHES['']}"
+    h = hashlib.sha256(key.encode())
     return h.hexdigest()
 
 
