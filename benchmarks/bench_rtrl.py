@@ -40,6 +40,14 @@ step (the GEMM of the J update; P_c = N d + N^2). Quiet measurements of 2026-12-
   the GEMM inside it about 0.7 us (a latency-bound 11 x 10 x 130 product), the rest the forward
   pass, the table walk and the gradient sums: within reach only by shaving the non-GEMM half.
 
+With ``--load 2`` (2026-12-06 00:40, the shared machine already at load 3-4; dgemm measured at
+46.7 GFLOP/s in that run) the fixed-theta ratios to JAX were 1.40 (N = 10), 2.03 (N = 32) and
+0.98 (N = 64); online SGD 1.17, 1.54, 1.18. At N = 64 the compiled loop runs its GEMM on ONE
+BLAS thread when the machine is busy (``engine._blas``: two threads spin against the busy
+processes, issue 14), 35.1 MFLOP in 1357 us = 25.9 GFLOP/s, while the GEMM of that shape alone on
+two threads took 907.6 us in the same run: 1.5x JAX (886 us per step) would need the whole step
+faster than the two-thread GEMM alone.
+
 Usage::
 
     python benchmarks/bench_rtrl.py              # the real measurement (about a minute)
