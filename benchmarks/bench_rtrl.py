@@ -22,6 +22,32 @@ several rounds, with a short pause before each call, and each case keeps its bes
 shared 2-core machine a transient slowdown then hits one round of every case instead of all the
 repeats of one case.
 
+Targets (issue 14: at least 2x the JAX scan at every N when quiet) and why N = 32 and 64 cannot
+meet them on the 2-core development machine. Both implementations do the same 2 N^2 P_c flops per
+step (the GEMM of the J update; P_c = N d + N^2). Quiet measurements of 2026-12-05 23:46
+(this script, ``NUMBA_NUM_THREADS=1``; dgemm 1024^3 at 96.66 GFLOP/s with BLAS's 2 threads):
+
+* N = 64: 2 * 64^2 * 4288 = 35.13 MFLOP per step; JAX 707.6 us, so 2x JAX is 353.8 us per step,
+  i.e. 99.3 GFLOP/s = 1.03 of the dgemm peak, for the whole step. The GEMM of that shape alone
+  (numpy, 2 threads) takes 419.9 us (83.7 GFLOP/s, 0.87 of peak): more than the budget before
+  anything else is computed. Unreachable without fewer flops (the exact recursion has no cheaper
+  form: J_t is dense).
+* N = 32: 2 * 32^2 * 1120 = 2.29 MFLOP; JAX 74.3 us, so 2x is 37.1 us; the GEMM of that shape
+  alone takes 36.5 us at 2 threads (62.9 GFLOP/s), leaving 0.6 us for the forward pass, the
+  O(N P_c) row-local terms and gradient row (about 4,500 scattered updates) and the loss:
+  unreachable by the same count.
+* N = 10: 28.6 kFLOP; JAX 2.77 us, 2x is 1.38 us. The compiled step measured 1.67 us (1.66x);
+  the GEMM inside it about 0.7 us (a latency-bound 11 x 10 x 130 product), the rest the forward
+  pass, the table walk and the gradient sums: within reach only by shaving the non-GEMM half.
+
+With ``--load 2`` (2026-12-06 00:40, the shared machine already at load 3-4; dgemm measured at
+46.7 GFLOP/s in that run) the fixed-theta ratios to JAX were 1.40 (N = 10), 2.03 (N = 32) and
+0.98 (N = 64); online SGD 1.17, 1.54, 1.18. At N = 64 the compiled loop runs its GEMM on ONE
+BLAS thread when the machine is busy (``engine._blas``: two threads spin against the busy
+processes, issue 14), 35.1 MFLOP in 1357 us = 25.9 GFLOP/s, while the GEMM of that shape alone on
+two threads took 907.6 us in the same run: 1.5x JAX (886 us per step) would need the whole step
+faster than the two-thread GEMM alone.
+
 Usage::
 
     python benchmarks/bench_rtrl.py              # the real measurement (about a minute)

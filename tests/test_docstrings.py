@@ -97,7 +97,6 @@ PENDING: dict[str, set[str]] = {
     },
     "rtrl_theory.engine": {
         "BPTTResult",
-        "BackendPlan",
         "SensitivityState",
         "SequenceResult",
         "add_row_local",

@@ -45,9 +45,11 @@ entry (r, j) of the block at ``offset + j R + r``. One gate of the LSTM gives tw
 and on c). The defaults (R = n = N, row0 = state0 = 0) are the single-part case above.
 
 **Compiled description** (optional; :mod:`rtrl_theory.engine._compiled`). A cell reaches the
-compiled engine by a method ``compiled()`` returning a
-:class:`~rtrl_theory.engine._compiled.CompiledCell` (its numba-compilable forward function and the
-static table of its parameter blocks) and one registration line in that module.
+compiled engine from its own module: a method ``compiled()`` returning a :class:`CompiledCell`
+(the name of its numba-compilable forward function and the static table of its parameter
+blocks), the forward function itself, and one registration line,
+``register_forward("name", forward)`` (:mod:`rtrl_theory.cells._jit`, which documents the
+forward function's arguments).
 
 Cells of the pre-activation family :math:`S_{t+1} = \phi(z_t)`, :math:`z_t = \tilde\Theta\tilde u_t`
 with :math:`\tilde u_t` stacking the input, the state and optionally a constant 1, and each block of
@@ -63,6 +65,8 @@ import numpy as np
 
 from rtrl_theory._validate import as_array
 
+from . import _jit
+from ._jit import register_forward
 from ._maps import ScalarMap
 
 __all__ = [
@@ -319,8 +323,9 @@ class CompiledCell:
     Attributes
     ----------
     forward : str
-        Name of the cell's compiled forward function, registered in ``engine._compiled``: it
-        writes the next state, the coefficient rows ``coef`` (n_coef, .) and the state Jacobian.
+        Name of the cell's compiled forward function, registered with
+        ``cells._jit.register_forward``: it writes the next state, the coefficient rows ``coef``
+        (n_coef, .) and the state Jacobian.
     n_coef : int
         Number of coefficient rows the forward function writes.
     ints, floats : tuple
@@ -577,3 +582,54 @@ class PreactivationCell(Cell):
         S = as_array(S, name_S, shape=(None, self.n_state))
         X = as_array(X, name_X, shape=(S.shape[0], self.n_input))
         return S, X
+
+# ------------------------------------------------------------------------------------------------
+# The compiled forward function (numba subset; signature and arguments: cells._jit), registered
+# with its one line: the compiled engine's loops run this cell with it.
+# ------------------------------------------------------------------------------------------------
+def _fw_preactivation(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
+    """S' = phi(Theta~ u~), u~ = (X, S, 1) in block order (paper RNN (2.17), Elman (7.4)).
+
+    ip = (M, activation, input column, state column, one column (-1: none), one-hot input).
+    coef[0] = phi'(z), coef[1] = phi''(z); work[:M] = u~ (dense inputs) for the second order.
+    """
+    M, act, cin, cst, cone, onehot = ip[0], ip[1], ip[2], ip[3], ip[4], ip[5]
+    for k in range(N):
+        s[k] = 0.0
+    if cin >= 0:
+        if onehot:
+            base = (cin + xi) * N
+            for k in range(N):
+                s[k] += th[base + k]
+        else:
+            for j in range(xd.shape[0]):
+                xj = xd[j]
+                work[cin + j] = xj
+                base = (cin + j) * N
+                for k in range(N):
+                    s[k] += th[base + k] * xj
+    for j in range(N):
+        hj = S[j]
+        work[cst + j] = hj
+        base = (cst + j) * N
+        for k in range(N):
+            s[k] += th[base + k] * hj
+    if cone >= 0:
+        work[cone] = 1.0
+        base = cone * N
+        for k in range(N):
+            s[k] += th[base + k]
+    for k in range(N):
+        v, d1, d2 = _jit._act(act, s[k])
+        s[k] = v
+        coef[0, k] = d1
+        coef[1, k] = d2
+    if jac:
+        for j in range(N):
+            base = (cst + j) * N
+            for k in range(N):
+                A[k, j] = coef[0, k] * th[base + k]
+    return M
+
+
+register_forward("preactivation", _fw_preactivation)

@@ -60,6 +60,7 @@ import numpy as np
 
 from rtrl_theory._validate import as_array, as_rng, positive, positive_int
 
+from . import _jit
 from ._base import (
     ACTIVATION_CODES,
     Cell,
@@ -72,6 +73,7 @@ from ._base import (
     StateJacobian,
 )
 from ._heads import SquaredErrorReadout
+from ._jit import register_forward
 from ._model import RNNModel
 from ._section7 import ElmanCell, activation_map
 from ._softmax import SoftmaxCrossEntropy, as_index_array
@@ -613,3 +615,65 @@ def char_rnn(cell: str, n_hidden: int, n_vocab: int, *, input_kind: str = "oneho
     if isinstance(cell, str) and cell.startswith("elman-") and cell in CHAR_CELLS:
         return CharElmanRNN(n_hidden, n_vocab, n_vocab, activation=cell[6:], input_kind=input_kind)
     raise ValueError(f"cell: expected one of {CHAR_CELLS}, got {cell!r}")
+
+# ------------------------------------------------------------------------------------------------
+# The compiled forward function (numba subset; signature and arguments: cells._jit), registered
+# with its one line: the compiled engine's loops run this cell with it.
+# ------------------------------------------------------------------------------------------------
+def _fw_gru(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
+    """GRU (cells._gru): coef = (a_z, a_r, e_n, a_hn); A[:N] = diag(z) + sum diag(a) U."""
+    d, onehot = ip[0], ip[1]
+    oWn = 2 * N * d
+    oUz = 3 * N * d
+    oUr = oUz + N * N
+    oUn = oUr + N * N
+    ob = oUn + N * N
+    for k in range(N):
+        work[k] = th[ob + k]
+        work[N + k] = th[ob + N + k]
+        work[2 * N + k] = th[ob + 3 * N + k]
+        work[3 * N + k] = th[ob + 2 * N + k]
+    if onehot:
+        for k in range(N):
+            work[k] += th[xi * N + k]
+            work[N + k] += th[N * d + xi * N + k]
+            work[3 * N + k] += th[oWn + xi * N + k]
+    else:
+        for j in range(d):
+            xj = xd[j]
+            for k in range(N):
+                work[k] += th[j * N + k] * xj
+                work[N + k] += th[N * d + j * N + k] * xj
+                work[3 * N + k] += th[oWn + j * N + k] * xj
+    for j in range(N):
+        hj = S[j]
+        for k in range(N):
+            work[k] += th[oUz + j * N + k] * hj
+            work[N + k] += th[oUr + j * N + k] * hj
+            work[2 * N + k] += th[oUn + j * N + k] * hj
+    for k in range(N):
+        z = _jit._sigmoid(work[k])
+        r = _jit._sigmoid(work[N + k])
+        q = work[2 * N + k]
+        n = _jit._tanh(work[3 * N + k] + r * q)
+        s[k] = (1.0 - z) * n + z * S[k]
+        e_n = (1.0 - z) * (1.0 - n * n)
+        coef[0, k] = (S[k] - n) * (z * (1.0 - z))
+        coef[1, k] = e_n * q * (r * (1.0 - r))
+        coef[2, k] = e_n
+        coef[3, k] = e_n * r
+        work[k] = z
+    if jac:
+        for j in range(N):
+            for k in range(N):
+                A[k, j] = (
+                    coef[3, k] * th[oUn + j * N + k]
+                    + coef[1, k] * th[oUr + j * N + k]
+                    + coef[0, k] * th[oUz + j * N + k]
+                )
+        for k in range(N):
+            A[k, k] += work[k]
+    return 0
+
+
+register_forward("gru", _fw_gru)

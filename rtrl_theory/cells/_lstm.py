@@ -45,6 +45,7 @@ import numpy as np
 
 from rtrl_theory._validate import as_rng, positive_int
 
+from . import _jit
 from ._base import (
     Cell,
     CompiledCell,
@@ -57,6 +58,7 @@ from ._base import (
 )
 from ._gru import _KindModel
 from ._heads import SquaredErrorReadout, StateSliceHead
+from ._jit import register_forward
 from ._softmax import SoftmaxCrossEntropy
 
 __all__ = ["LSTMCell", "LSTMRNN", "PreparedLSTM"]
@@ -321,3 +323,75 @@ class LSTMRNN(_KindModel):
             f"LSTMRNN(n_hidden={self.n_hidden}, n_input={self.n_input}, head={head!r}, "
             f"n_classes={self.n_classes!r}, input_kind={self.input_kind!r})"
         )
+
+# ------------------------------------------------------------------------------------------------
+# The compiled forward function (numba subset; signature and arguments: cells._jit), registered
+# with its one line: the compiled engine's loops run this cell with it.
+# ------------------------------------------------------------------------------------------------
+def _fw_lstm(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
+    """LSTM (cells._lstm), S = (h, c): coef rows 0-3 gates i, f, g, o on h', 4-6 i, f, g on c'."""
+    d, onehot = ip[0], ip[1]
+    N = Ns // 2
+    R = 4 * N
+    oU = R * d
+    ob = R * (d + N)
+    for r in range(R):
+        work[r] = th[ob + r]
+    if onehot:
+        base = xi * R
+        for r in range(R):
+            work[r] += th[base + r]
+    else:
+        for j in range(d):
+            xj = xd[j]
+            base = j * R
+            for r in range(R):
+                work[r] += th[base + r] * xj
+    for j in range(N):
+        hj = S[j]
+        base = oU + j * R
+        for r in range(R):
+            work[r] += th[base + r] * hj
+    for k in range(N):
+        gi = _jit._sigmoid(work[k])
+        gf = _jit._sigmoid(work[N + k])
+        gg = _jit._tanh(work[2 * N + k])
+        go = _jit._sigmoid(work[3 * N + k])
+        c_old = S[N + k]
+        cn = gf * c_old + gi * gg
+        tau = _jit._tanh(cn)
+        s[k] = go * tau
+        s[N + k] = cn
+        e = go * (1.0 - tau * tau)
+        ki = gg * (gi * (1.0 - gi))
+        kf = c_old * (gf * (1.0 - gf))
+        kg = gi * (1.0 - gg * gg)
+        coef[0, k] = e * ki
+        coef[1, k] = e * kf
+        coef[2, k] = e * kg
+        coef[3, k] = tau * (go * (1.0 - go))
+        coef[4, k] = ki
+        coef[5, k] = kf
+        coef[6, k] = kg
+        work[k] = e * gf  # dh'/dc
+        work[N + k] = gf  # dc'/dc
+    if jac:
+        for j in range(Ns):
+            for k in range(Ns):
+                A[k, j] = 0.0
+        for j in range(N):
+            base = oU + j * R
+            for k in range(N):
+                wi = th[base + k]
+                wf = th[base + N + k]
+                wg = th[base + 2 * N + k]
+                wo = th[base + 3 * N + k]
+                A[k, j] = coef[0, k] * wi + coef[1, k] * wf + coef[2, k] * wg + coef[3, k] * wo
+                A[N + k, j] = coef[4, k] * wi + coef[5, k] * wf + coef[6, k] * wg
+        for k in range(N):
+            A[k, N + k] = work[k]
+            A[N + k, N + k] = work[N + k]
+    return 0
+
+
+register_forward("lstm", _fw_lstm)

@@ -41,6 +41,7 @@ import numpy as np
 
 from rtrl_theory._validate import as_array, as_rng, positive, positive_int
 
+from . import _jit
 from ._base import (
     ACTIVATION_CODES,
     Cell,
@@ -54,6 +55,7 @@ from ._base import (
     StateJacobian,
 )
 from ._heads import SquaredErrorReadout
+from ._jit import register_forward
 from ._maps import ELU, Identity, ReLU, ScalarMap, Tanh
 from ._model import RNNModel, deprecated_flat
 
@@ -739,3 +741,63 @@ class NeuralSDE(_Section7Model):
             f"NeuralSDE(n_hidden={self.n_hidden}, n_input={self.n_input}, dt={self.dt!r}, "
             f"activation={self.activation!r})"
         )
+
+# ------------------------------------------------------------------------------------------------
+# The compiled forward function (numba subset; signature and arguments: cells._jit), registered
+# with its one line: the compiled engine's loops run this cell with it.
+# ------------------------------------------------------------------------------------------------
+def _fw_sde(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
+    """Linear SDE (7.1) (kind 0) or neural SDE (7.6) (kind 1), one Euler step.
+
+    Kind 0: S' = S + dt (A S + B X); kind 1: S' = S + dt (phi(W S + U X) - A S).
+    coef[0] = dt or -dt, coef[1] = dt phi'(z).
+    """
+    kind, act, d = ip[0], ip[1], ip[2]
+    dt = fp[0]
+    NN = N * N
+    if kind == 0:
+        for k in range(N):
+            s[k] = 0.0
+        for j in range(N):
+            hj = S[j]
+            for k in range(N):
+                s[k] += th[j * N + k] * hj
+        for j in range(d):
+            xj = xd[j]
+            for k in range(N):
+                s[k] += th[NN + j * N + k] * xj
+        for k in range(N):
+            s[k] = S[k] + dt * s[k]
+            coef[0, k] = dt
+        if jac:
+            for j in range(N):
+                for k in range(N):
+                    A[k, j] = dt * th[j * N + k]
+                A[j, j] += 1.0
+        return 0
+    for k in range(N):
+        work[k] = 0.0
+        s[k] = 0.0
+    for j in range(N):
+        hj = S[j]
+        for k in range(N):
+            work[k] += th[NN + j * N + k] * hj
+            s[k] += th[j * N + k] * hj
+    for j in range(d):
+        xj = xd[j]
+        for k in range(N):
+            work[k] += th[2 * NN + j * N + k] * xj
+    for k in range(N):
+        v, d1, d2 = _jit._act(act, work[k])
+        s[k] = S[k] + dt * (v - s[k])
+        coef[0, k] = -dt
+        coef[1, k] = dt * d1
+    if jac:
+        for j in range(N):
+            for k in range(N):
+                A[k, j] = coef[1, k] * th[NN + j * N + k] - dt * th[j * N + k]
+            A[j, j] += 1.0
+    return 0
+
+
+register_forward("sde", _fw_sde)

@@ -4,7 +4,8 @@ A cell (:class:`Cell`, or :class:`PreactivationCell` for second order) declares 
 blocks (:class:`ParamBlock`), returns its state Jacobian (:class:`StateJacobian`) and its immediate
 parameter Jacobian as row-local terms (:class:`RowLocalTerm`, :class:`IndexedRowLocalTerm`)
 inside a :class:`Linearization`, and for second order the :class:`SecondOrderPieces`; a compiled
-path is described by a :class:`CompiledCell` with one :class:`CompiledTerm` per row-local term. A
+path is described by a :class:`CompiledCell` with one :class:`CompiledTerm` per row-local term,
+and its forward function is registered with :func:`register_forward` (``cells._jit``). A
 head (e.g. :class:`StateSliceHead`) returns its loss derivatives as :class:`HeadDerivatives`.
 The common ones are also on :mod:`rtrl_theory.cells`; this namespace has the complete set.
 """
@@ -22,6 +23,7 @@ from ._base import (
     StateJacobian,
 )
 from ._heads import HeadDerivatives, StateSliceHead
+from ._jit import register_forward
 
 __all__ = [
     "Cell",
@@ -36,4 +38,5 @@ __all__ = [
     "SecondOrderPieces",
     "StateJacobian",
     "StateSliceHead",
+    "register_forward",
 ]

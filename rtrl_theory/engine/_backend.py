@@ -22,19 +22,58 @@ TASKS = ("loss_and_grad", "train_online", "particles", "losses")
 
 @dataclass(frozen=True)
 class BackendPlan:
-    """The chosen engine, ``name`` in {"numpy", "numba"}, and ``reason``, a sentence saying why."""
+    """The chosen engine and why: what :func:`select_backend` returns.
+
+    Attributes
+    ----------
+    name : {"numpy", "numba"}
+        The engine that runs the task.
+    reason : str
+        A sentence saying why (recorded as ``TrainResult.backend_reason`` and in JSON records).
+    """
 
     name: str
     reason: str
 
     def to_dict(self) -> dict:
+        """Return the plan as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``{"name": ..., "reason": ...}``.
+        """
         return {"name": self.name, "reason": self.reason}
 
 
 def compiled_unsupported_reason(
     model, task: str, *, optimizer=None, batch_size: int = 1, order: int = 1, algo: str = "rtrl"
 ) -> str | None:
-    """None if the compiled engine covers ``task`` for ``model``, else why not (a phrase)."""
+    """Say why the compiled engine does not cover ``task`` for ``model`` (None if it does).
+
+    Parameters
+    ----------
+    model : RNNModel
+    task : {"loss_and_grad", "train_online", "particles", "losses"}
+    optimizer : SGD or RMSprop or other, optional
+        ``train_online``: the compiled trainer runs SGD and RMSprop.
+    batch_size : int, optional
+        ``train_online``: the compiled trainer runs one sequence.
+    order : {1, 2}, optional
+        ``particles``: the order of the sensitivities.
+    algo : {"rtrl", "tbptt"}, optional
+        ``train_online``: TBPTT runs on the NumPy engine only.
+
+    Returns
+    -------
+    str or None
+        A phrase saying why not, or None.
+
+    Raises
+    ------
+    ValueError
+        ``task`` not one of :data:`TASKS`.
+    """
     from ._compiled import describe_model
     from ._numba import numba_available
 
@@ -67,7 +106,7 @@ def select_backend(
     order: int = 1,
     algo: str = "rtrl",
 ) -> BackendPlan:
-    """Decide which engine runs ``task`` for ``model``: the ONLY place that decides.
+    r"""Decide which engine runs ``task`` for ``model``: the ONLY place that decides.
 
     Parameters
     ----------
@@ -80,7 +119,7 @@ def select_backend(
         ``train_online`` only: the compiled trainer runs RTRL on one sequence with SGD or RMSprop.
     order : {1, 2}
         ``particles`` only: second order is compiled for pre-activation cells
-        :math:`S' = \\phi(\\tilde\\Theta\\tilde u)` with :math:`\\tilde u = (X; S)`.
+        :math:`S' = \phi(\tilde\Theta\tilde u)` ((2.17) of [P1]) with :math:`\tilde u = (X; S)`.
 
     Returns
     -------
@@ -119,6 +158,16 @@ def select_backend(
 
 
 def _describe(model) -> str:
+    """Name the model's cell and head (for the plan's reason).
+
+    Parameters
+    ----------
+    model : RNNModel
+
+    Returns
+    -------
+    str
+    """
     cell = type(model.cell).__name__
     head = type(getattr(model.head, "inner", model.head)).__name__
     return f"{cell} with {head}"

@@ -10,8 +10,9 @@ step of the first-order recursion (2.20)-(2.21) of [P1] (matrix form, THEORY.md 
         = \text{coef}[\text{row}, i]\ u_j\ (\tilde\Theta'\ \text{if weighted}),
 
 by a :class:`~rtrl_theory.cells.CompiledCell`: the name of its compiled forward function (which
-writes :math:`S_{t+1}`, the coefficient rows and :math:`A_t`) and the static table of its
-row-local terms (``cells._base``). The loops are written once each and take any cell and head:
+writes :math:`S_{t+1}`, the coefficient rows and :math:`A_t`; registered from the cell's own
+module with ``cells._jit.register_forward``) and the static table of its row-local terms
+(``cells._base``). The loops are written once each and take any cell and head:
 
 * :func:`sequence_compiled`: fixed :math:`\theta` over one sequence, the loss (1.2) and its exact
   gradient (2.22)-(2.23), or the losses alone (a forward pass);
@@ -21,11 +22,10 @@ row-local terms (``cells._base``). The loops are written once each and take any 
   order, or second order (Section 2.4) for pre-activation cells with :math:`\tilde u = (X; S)`,
   with ``numba.prange`` over chunks of particles and optional readout sums.
 
-Heads (squared-error readout, softmax cross-entropy), the weight maps, the activations, the
-optimizers' updates and the divergence rule are compiled here once. Registering a cell: write
-its forward function below (signature of :func:`_fw_preactivation`) and add ONE line to
-:data:`FORWARDS` and to :func:`_cell_forward`; the cell's module gives its table in
-``compiled()``.
+Heads (squared-error readout, softmax cross-entropy), the weight maps, the optimizers' updates
+and the divergence rule are compiled here once; the activations in ``cells._jit``. Registering a
+cell touches only its module (``cells._jit``): its forward function and one
+``register_forward`` line; :func:`loops` then builds that cell's specialised copy of each loop.
 
 Layout: inside the kernels the sensitivities are STATE-major, ``J[k, p]`` (N_s (+ 1), P_c), with
 an extra row :math:`w^\top J` (:math:`w = \partial_S\ell`) where a gradient is needed, so the
@@ -37,19 +37,27 @@ engine's parameter-major ``Jt[p, k]``. The product :math:`[A; w^\top A] J` is on
 JIT: numba is imported on first use; every kernel is compiled with :data:`JIT_OPTIONS`
 (``cache=True``: numba's on-disk cache, beside the sources or, from a read-only install, in the
 user's cache directory; without either the kernels compile in memory each process). The first
-compilation in a process says so on stderr ("compiling kernels (once)"). numba's cache is
-invalidated by changes to THIS file: the forward functions therefore live here too.
+compilation in a process says so on stderr ("compiling kernels (once)"). numba's cache follows
+only the file a function is defined in; each cell's loops (which inline its forward function
+from another file) are therefore keyed on the sources of that file and of ``cells._jit``
+(:func:`_fingerprint`), so an edit there recompiles them.
+
+Sizes: N_s state entries, P_c cell parameters, P_h head parameters, P = P_h + P_c, d inputs,
+T steps, K particles; equation numbers are [P1]'s.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 
+from rtrl_theory.cells import _jit as _cjit
 from rtrl_theory.cells._base import SOURCES
+from rtrl_theory.cells._jit import FORWARDS
 
 __all__ = [
     "BLAS_MIN_N",
@@ -59,6 +67,7 @@ __all__ = [
     "ModelDescription",
     "describe_model",
     "kernels",
+    "loops",
     "particles_compiled",
     "sequence_compiled",
     "train_compiled",
@@ -67,8 +76,6 @@ __all__ = [
 #: The one JIT configuration of the package: IEEE semantics (no fastmath, no FMA contraction),
 #: a divergent run yields inf/NaN instead of raising, the GIL released.
 JIT_OPTIONS = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
-#: Registered compiled forward functions, by the name a cell's ``compiled()`` gives.
-FORWARDS = {"preactivation": 0, "gru": 1, "lstm": 2, "sde": 3}
 #: From this many state entries on, the per-step product is a BLAS GEMM (measured crossover of
 #: the paper RNN's loops, ``benchmarks/bench_rtrl.py --crossover``: N = 5).
 BLAS_MIN_N = 5
@@ -83,89 +90,29 @@ REASONS = (
 _HEADS = {"SquaredErrorReadout": 0, "SoftmaxCrossEntropy": 1}
 _OPTIMIZERS = {"sgd": 0, "rmsprop": 1}
 _COMPILED: dict = {}
+_tanh = _cjit._tanh  # the compiled tanh once kernels() ran (tests compare it with np.tanh)
 _ANNOUNCED: list = []
 prange = range  # rebound to numba.prange in kernels()
-
-# Constants of _tanh: Cephes' rational approximation of tanh on |x| < 0.625 (tanh.c, S. L.
-# Moshier; peak relative error 1.5e-16) and a range-reduced exp for the rest.
-_TANH_P = (-9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3)
-_TANH_Q = (1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3)
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-_INV_LN2 = 1.44269504088896338700e00
-_POW2 = np.array([2.0**k for k in range(64)])
 
 
 # ------------------------------------------------------------------------------------------------
 # Scalar helpers (compiled)
 # ------------------------------------------------------------------------------------------------
-def _tanh(x):  # pragma: no cover - compiled by numba
-    """tanh without libm and without data-dependent branches: at most 2 ulp from np.tanh.
-
-    |x| < 0.625: Cephes' rational x + x^3 P(x^2)/Q(x^2); otherwise sign(x)(1 - 2/(e^{2|x|} + 1))
-    with e^y = 2^k e^r, |r| <= ln2/2, e^r by Taylor to degree 13 and |x| clipped at 20. About 3x
-    cheaper than libm's tanh, which matters in the online loop (maps re-evaluated every step).
-    """
-    a = abs(x)
-    z = x * x
-    small = x + x * z * (
-        ((_TANH_P[0] * z + _TANH_P[1]) * z + _TANH_P[2])
-        / (((z + _TANH_Q[0]) * z + _TANH_Q[1]) * z + _TANH_Q[2])
-    )
-    y = 2.0 * min(max(a, 0.625), 20.0)
-    k = math.floor(y * _INV_LN2 + 0.5)
-    r = (y - k * _LN2_HI) - k * _LN2_LO
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    ki = min(max(int(k), 0), 63)
-    large = math.copysign(1.0 - 2.0 / (p * _POW2[ki] + 1.0), x)
-    return large if a >= 0.625 else small
-
-
-def _sigmoid(x):  # pragma: no cover - compiled
-    """0.5 (1 + tanh(x/2)): the overflow-free sigmoid of cells._maps.Sigmoid."""
-    return 0.5 * (1.0 + _tanh(0.5 * x))
-
-
-def _act(code, z):  # pragma: no cover - compiled
-    """(phi(z), phi'(z), phi''(z)) for the codes of cells._base.ACTIVATION_CODES."""
-    if code == 0:
-        s = _sigmoid(z)
-        p1 = s * (1.0 - s)
-        return s, p1, p1 * (1.0 - 2.0 * s)
-    if code == 1:
-        t = _tanh(z)
-        q = 1.0 - t * t
-        return t, q, -2.0 * t * q
-    if code == 2:
-        if z > 0.0:
-            return z, 1.0, 0.0
-        return 0.0, 0.0, 0.0
-    if code == 3:
-        if z > 0.0:
-            return z, 1.0, 0.0
-        e = math.exp(z)
-        return math.expm1(z), e, e
-    return z, 1.0, 0.0
-
-
 def _map_params(raw, maps, mscale, th, g1, g2):  # pragma: no cover - compiled
-    """Mapped parameters th = h(raw) and their derivatives g1 = h', g2 = h'' (cells._maps).
+    r"""Write the mapped parameters and their first two derivatives, block by block.
 
-    maps[b] = (start, stop, kind): 0 identity, 1 c tanh(x), 2 c tanh(x/2) = c (2 sigma(x) - 1).
-    Without maps th = raw and g1 = 1.
+    Parameters
+    ----------
+    raw : ndarray, shape (P_c,)
+        The raw flat cell parameters (column-stacked blocks, Notation 2.11 of [P1]).
+    maps : ndarray of int64, shape (n_maps, 3)
+        Rows ``(start, stop, kind)``: kind 0 identity, 1 :math:`c\tanh(x)`, 2
+        :math:`c\tanh(x/2) = c(2\sigma(x) - 1)` (``cells._maps``). Empty: every map the identity.
+    mscale : ndarray, shape (n_maps,)
+        The scale c of each map.
+    th, g1, g2 : ndarray, shape (P_c,)
+        Output: :math:`h(\text{raw})`, :math:`h'` and :math:`h''` (the :math:`\tilde\Theta`,
+        :math:`\tilde\Theta'` and :math:`\tilde\Theta''` of (2.17)-(2.18) for the paper's RNN).
     """
     if maps.shape[0] == 0:
         for p in range(raw.shape[0]):
@@ -182,14 +129,14 @@ def _map_params(raw, maps, mscale, th, g1, g2):  # pragma: no cover - compiled
                 g2[p] = 0.0
         elif kind == 1:
             for p in range(a, e):
-                t = _tanh(raw[p])
+                t = _cjit._tanh(raw[p])
                 q = 1.0 - t * t
                 th[p] = c * t
                 g1[p] = c * q
                 g2[p] = -2.0 * c * t * q
         else:
             for p in range(a, e):
-                t = _tanh(0.5 * raw[p])
+                t = _cjit._tanh(0.5 * raw[p])
                 sg = 0.5 * (1.0 + t)
                 q = sg * (1.0 - sg)
                 th[p] = c * t
@@ -198,247 +145,37 @@ def _map_params(raw, maps, mscale, th, g1, g2):  # pragma: no cover - compiled
 
 
 # ------------------------------------------------------------------------------------------------
-# Forward functions of the registered cells: (ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac).
-# th: the cell's flat mapped parameters (column-stacked blocks); S the old state, s the new one;
-# coef (n_coef, .) the coefficient rows of the table; A (Ns + 1, Ns), rows :Ns = dS'/dS (if jac).
-# ------------------------------------------------------------------------------------------------
-def _fw_preactivation(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """S' = phi(Theta~ u~), u~ = (X, S, 1) in block order (paper RNN (2.17), Elman (7.4)).
-
-    ip = (M, activation, input column, state column, one column (-1: none), one-hot input).
-    coef[0] = phi'(z), coef[1] = phi''(z); work[:M] = u~ (dense inputs) for the second order.
-    """
-    M, act, cin, cst, cone, onehot = ip[0], ip[1], ip[2], ip[3], ip[4], ip[5]
-    for k in range(N):
-        s[k] = 0.0
-    if cin >= 0:
-        if onehot:
-            base = (cin + xi) * N
-            for k in range(N):
-                s[k] += th[base + k]
-        else:
-            for j in range(xd.shape[0]):
-                xj = xd[j]
-                work[cin + j] = xj
-                base = (cin + j) * N
-                for k in range(N):
-                    s[k] += th[base + k] * xj
-    for j in range(N):
-        hj = S[j]
-        work[cst + j] = hj
-        base = (cst + j) * N
-        for k in range(N):
-            s[k] += th[base + k] * hj
-    if cone >= 0:
-        work[cone] = 1.0
-        base = cone * N
-        for k in range(N):
-            s[k] += th[base + k]
-    for k in range(N):
-        v, d1, d2 = _act(act, s[k])
-        s[k] = v
-        coef[0, k] = d1
-        coef[1, k] = d2
-    if jac:
-        for j in range(N):
-            base = (cst + j) * N
-            for k in range(N):
-                A[k, j] = coef[0, k] * th[base + k]
-    return M
-
-
-def _fw_gru(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """GRU (cells._gru): coef = (a_z, a_r, e_n, a_hn); A[:N] = diag(z) + sum diag(a) U."""
-    d, onehot = ip[0], ip[1]
-    oWn = 2 * N * d
-    oUz = 3 * N * d
-    oUr = oUz + N * N
-    oUn = oUr + N * N
-    ob = oUn + N * N
-    for k in range(N):
-        work[k] = th[ob + k]
-        work[N + k] = th[ob + N + k]
-        work[2 * N + k] = th[ob + 3 * N + k]
-        work[3 * N + k] = th[ob + 2 * N + k]
-    if onehot:
-        for k in range(N):
-            work[k] += th[xi * N + k]
-            work[N + k] += th[N * d + xi * N + k]
-            work[3 * N + k] += th[oWn + xi * N + k]
-    else:
-        for j in range(d):
-            xj = xd[j]
-            for k in range(N):
-                work[k] += th[j * N + k] * xj
-                work[N + k] += th[N * d + j * N + k] * xj
-                work[3 * N + k] += th[oWn + j * N + k] * xj
-    for j in range(N):
-        hj = S[j]
-        for k in range(N):
-            work[k] += th[oUz + j * N + k] * hj
-            work[N + k] += th[oUr + j * N + k] * hj
-            work[2 * N + k] += th[oUn + j * N + k] * hj
-    for k in range(N):
-        z = _sigmoid(work[k])
-        r = _sigmoid(work[N + k])
-        q = work[2 * N + k]
-        n = _tanh(work[3 * N + k] + r * q)
-        s[k] = (1.0 - z) * n + z * S[k]
-        e_n = (1.0 - z) * (1.0 - n * n)
-        coef[0, k] = (S[k] - n) * (z * (1.0 - z))
-        coef[1, k] = e_n * q * (r * (1.0 - r))
-        coef[2, k] = e_n
-        coef[3, k] = e_n * r
-        work[k] = z
-    if jac:
-        for j in range(N):
-            for k in range(N):
-                A[k, j] = (
-                    coef[3, k] * th[oUn + j * N + k]
-                    + coef[1, k] * th[oUr + j * N + k]
-                    + coef[0, k] * th[oUz + j * N + k]
-                )
-        for k in range(N):
-            A[k, k] += work[k]
-    return 0
-
-
-def _fw_lstm(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """LSTM (cells._lstm), S = (h, c): coef rows 0-3 gates i, f, g, o on h', 4-6 i, f, g on c'."""
-    d, onehot = ip[0], ip[1]
-    N = Ns // 2
-    R = 4 * N
-    oU = R * d
-    ob = R * (d + N)
-    for r in range(R):
-        work[r] = th[ob + r]
-    if onehot:
-        base = xi * R
-        for r in range(R):
-            work[r] += th[base + r]
-    else:
-        for j in range(d):
-            xj = xd[j]
-            base = j * R
-            for r in range(R):
-                work[r] += th[base + r] * xj
-    for j in range(N):
-        hj = S[j]
-        base = oU + j * R
-        for r in range(R):
-            work[r] += th[base + r] * hj
-    for k in range(N):
-        gi = _sigmoid(work[k])
-        gf = _sigmoid(work[N + k])
-        gg = _tanh(work[2 * N + k])
-        go = _sigmoid(work[3 * N + k])
-        c_old = S[N + k]
-        cn = gf * c_old + gi * gg
-        tau = _tanh(cn)
-        s[k] = go * tau
-        s[N + k] = cn
-        e = go * (1.0 - tau * tau)
-        ki = gg * (gi * (1.0 - gi))
-        kf = c_old * (gf * (1.0 - gf))
-        kg = gi * (1.0 - gg * gg)
-        coef[0, k] = e * ki
-        coef[1, k] = e * kf
-        coef[2, k] = e * kg
-        coef[3, k] = tau * (go * (1.0 - go))
-        coef[4, k] = ki
-        coef[5, k] = kf
-        coef[6, k] = kg
-        work[k] = e * gf  # dh'/dc
-        work[N + k] = gf  # dc'/dc
-    if jac:
-        for j in range(Ns):
-            for k in range(Ns):
-                A[k, j] = 0.0
-        for j in range(N):
-            base = oU + j * R
-            for k in range(N):
-                wi = th[base + k]
-                wf = th[base + N + k]
-                wg = th[base + 2 * N + k]
-                wo = th[base + 3 * N + k]
-                A[k, j] = coef[0, k] * wi + coef[1, k] * wf + coef[2, k] * wg + coef[3, k] * wo
-                A[N + k, j] = coef[4, k] * wi + coef[5, k] * wf + coef[6, k] * wg
-        for k in range(N):
-            A[k, N + k] = work[k]
-            A[N + k, N + k] = work[N + k]
-    return 0
-
-
-def _fw_sde(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """Linear SDE (7.1), kind 0: S' = S + dt (A S + B X); neural SDE (7.6), kind 1:
-    S' = S + dt (phi(W S + U X) - A S). coef[0] = dt or -dt, coef[1] = dt phi'(z)."""
-    kind, act, d = ip[0], ip[1], ip[2]
-    dt = fp[0]
-    NN = N * N
-    if kind == 0:
-        for k in range(N):
-            s[k] = 0.0
-        for j in range(N):
-            hj = S[j]
-            for k in range(N):
-                s[k] += th[j * N + k] * hj
-        for j in range(d):
-            xj = xd[j]
-            for k in range(N):
-                s[k] += th[NN + j * N + k] * xj
-        for k in range(N):
-            s[k] = S[k] + dt * s[k]
-            coef[0, k] = dt
-        if jac:
-            for j in range(N):
-                for k in range(N):
-                    A[k, j] = dt * th[j * N + k]
-                A[j, j] += 1.0
-        return 0
-    for k in range(N):
-        work[k] = 0.0
-        s[k] = 0.0
-    for j in range(N):
-        hj = S[j]
-        for k in range(N):
-            work[k] += th[NN + j * N + k] * hj
-            s[k] += th[j * N + k] * hj
-    for j in range(d):
-        xj = xd[j]
-        for k in range(N):
-            work[k] += th[2 * NN + j * N + k] * xj
-    for k in range(N):
-        v, d1, d2 = _act(act, work[k])
-        s[k] = S[k] + dt * (v - s[k])
-        coef[0, k] = -dt
-        coef[1, k] = dt * d1
-    if jac:
-        for j in range(N):
-            for k in range(N):
-                A[k, j] = coef[1, k] * th[NN + j * N + k] - dt * th[j * N + k]
-            A[j, j] += 1.0
-    return 0
-
-
-def _cell_forward(code, ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
-    """Dispatch to the registered forward function ``code`` (FORWARDS)."""
-    if code == 0:
-        _fw_preactivation(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac)
-    elif code == 1:
-        _fw_gru(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac)
-    elif code == 2:
-        _fw_lstm(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac)
-    else:
-        _fw_sde(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac)
-
-
-# ------------------------------------------------------------------------------------------------
 # Heads, the optimizer update, the step (compiled once, for every cell)
 # ------------------------------------------------------------------------------------------------
 def _head(hcode, thh, n_out, s, yv, gh, w, o):  # pragma: no cover - compiled
-    """Loss of the head on h = s[:n_out]; gh = d loss / d theta_h; w = d loss / dS (zero past
-    n_out). 0: readout alpha . h, loss (alpha . h - y)^2 / 2; 1: softmax cross-entropy
-    (cells._softmax: theta_h = (vec V, c), V (C, n_out) column-stacked)."""
+    r"""Evaluate the head's loss and its derivatives at one step (compiled).
+
+    Parameters
+    ----------
+    hcode : int
+        0: readout :math:`\hat Y = \alpha\cdot h`, loss :math:`\tfrac12(\hat Y - y)^2` ((1.2) of
+        [P1]); 1: softmax cross-entropy (``cells._softmax``, :math:`\theta_h = (\mathrm{vec}\,V,
+        c)` with V (C, n_out) column-stacked).
+    thh : ndarray, shape (P_h,)
+        Head parameters.
+    n_out : int
+        The head reads :math:`h = s_{:n_{out}}`.
+    s : ndarray, shape (N_s,)
+        The new state :math:`S_{t+1}`.
+    yv : float
+        Target (head 0) or symbol index (head 1).
+    gh : ndarray, shape (P_h,)
+        Output: :math:`\partial\ell/\partial\theta_h`.
+    w : ndarray, shape (N_s,)
+        Output: :math:`\partial\ell/\partial S_{t+1}` (zero past ``n_out``).
+    o : ndarray, shape (C,)
+        Scratch (head 1).
+
+    Returns
+    -------
+    float
+        The loss of the step (nats for head 1).
+    """
     Ns = w.shape[0]
     for k in range(n_out, Ns):
         w[k] = 0.0
@@ -487,11 +224,30 @@ def _head(hcode, thh, n_out, s, yv, gh, w, o):  # pragma: no cover - compiled
 
 
 def _update(theta, theta_new, v, v_new, gvec, start, opt, beta, eps, eta, acc):  # pragma: no cover
-    """theta' = theta - eta g (SGD, opt 0) or RMSprop (opt 1: v' = beta v + (1 - beta) g^2,
-    theta' = theta - eta g / (sqrt(v') + eps)) on ``start : start + len(g)``, the formulas of
-    runners._optimizers, in one pass. acc[0] += sum g^2; acc[1] (acc[2]) += 1 if some theta'
-    (v') is not finite: x - x is 0 for finite x and NaN otherwise, so the sums of x - x are NaN
-    exactly when some x is not finite."""
+    r"""Apply one optimizer update to a slice of the parameters, in one pass.
+
+    SGD (``opt`` 0): :math:`\theta' = \theta - \eta g` ((2.24)-(2.26) of [P1]); RMSprop (1):
+    :math:`v' = \beta v + (1 - \beta) g^2`, :math:`\theta' = \theta - \eta g/(\sqrt{v'} +
+    \epsilon)`: the formulas of ``rtrl_theory.optim``.
+
+    Parameters
+    ----------
+    theta, theta_new : ndarray, shape (P,)
+        Current parameters; output the updated ones on ``start : start + len(gvec)``.
+    v, v_new : ndarray, shape (P,)
+        RMSprop's running mean square, and the updated one (unused for SGD).
+    gvec : ndarray, shape (m,)
+        The gradient of the slice.
+    start : int
+        First index of the slice.
+    opt : int
+        0 SGD, 1 RMSprop.
+    beta, eps, eta : float
+        RMSprop's decay and epsilon, the learning rate.
+    acc : ndarray, shape (3,)
+        ``acc[0] += sum g^2``; ``acc[1]`` (``acc[2]``) ``+= 1`` if some new parameter (some
+        v') is not finite (x - x is 0 for finite x, NaN otherwise).
+    """
     m = gvec.shape[0]
     sq = 0.0
     chk = 0.0
@@ -521,7 +277,21 @@ def _update(theta, theta_new, v, v_new, gvec, start, opt, beta, eps, eta, acc): 
 
 
 def _diverged(loss, acc):  # pragma: no cover - compiled
-    """The divergence rule (REASONS): 1 loss not finite, 2 new parameters, 3 optimizer state."""
+    """Return the code of the divergence rule for one step (:data:`REASONS`).
+
+    Parameters
+    ----------
+    loss : float
+        The step's loss.
+    acc : ndarray, shape (3,)
+        The flags written by :func:`_update`.
+
+    Returns
+    -------
+    int
+        0 none, 1 loss not finite, 2 new parameters not finite, 3 optimizer state not finite
+        (checked in that order, as the NumPy trainer does).
+    """
     if not math.isfinite(loss):
         return 1
     if acc[1] > 0.0:
@@ -532,12 +302,22 @@ def _diverged(loss, acc):  # pragma: no cover - compiled
 
 
 def _rows_product(A, J, Jn, nrow, N):  # pragma: no cover - compiled
-    """Jn[k] = sum_l A[k, l] J[l] for k < nrow, by hand for small N (and inside prange).
+    """Compute ``Jn[k] = sum_m A[k, m] J[m]`` for ``k < nrow`` by hand (small N, ``prange``).
 
-    Two output rows at a time and four terms of l at a time, the remainder of l in one pass:
-    each source row is loaded nrow / 2 times and each output row N / 4 times instead of N
-    times; the loop over the row's L entries vectorises. (Measured: 1.7x the one-row version
-    at N = 10, P_c = 130.)
+    Two output rows at a time and four source rows at a time: each source row is loaded
+    nrow / 2 times and each output row N / 4 times instead of N times, and the loop over a
+    row's L entries vectorises (measured 1.7x the one-row version at N = 10, P_c = 130).
+
+    Parameters
+    ----------
+    A : ndarray, shape (>= nrow, >= N)
+        The left factor.
+    J : ndarray, shape (>= N, L)
+        The right factor (its first N rows).
+    Jn : ndarray, shape (>= nrow, L)
+        Output.
+    nrow, N : int
+        Rows of the product and inner dimension.
     """
     L = J.shape[1]
     k = 0
@@ -605,19 +385,51 @@ def _rows_product(A, J, Jn, nrow, N):  # pragma: no cover - compiled
 
 
 def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # pragma: no cover
-    """THE first-order step (2.20)-(2.21): Jn = A J + M (and row Ns: w^T Jn if ``grad_row``).
+    r"""Advance the first-order sensitivities one step: (2.20)-(2.21) of [P1].
 
-    A (Ns + 1, Ns) holds dS'/dS in rows :Ns (from the forward function); row Ns becomes w^T A,
-    so that one product gives J_{t+1} and the gradient row; M is added from the table.
+    In matrix form (THEORY.md section 4), :math:`J_{t+1} = A_t J_t + M_t` with
+    :math:`A_t = \partial S_{t+1}/\partial S_t` (from the cell's forward function) and
+    :math:`M_t` the immediate parameter Jacobian, added entry by entry from the cell's table
+    (``cells._base.CompiledTerm``). With ``grad_row``, row ``Ns`` of ``A`` becomes
+    :math:`w^\top A_t` first, so that the same product gives the gradient row
+    :math:`w^\top J_{t+1}` of (2.22)-(2.23) (the table adds :math:`w^\top M_t`).
+
+    Parameters
+    ----------
+    terms : ndarray of int64, shape (n_terms, 10)
+        The cell's table (``CompiledTerm.row()``).
+    coef : ndarray, shape (n_coef, Ns)
+        Coefficient rows written by the forward function.
+    g1 : ndarray, shape (P_c,)
+        :math:`\tilde\Theta'`, for weighted terms.
+    xd : ndarray, shape (d,)
+        Dense input :math:`X_t`.
+    xi : int
+        Symbol (one-hot cells).
+    S : ndarray, shape (Ns,)
+        The OLD state :math:`S_t`.
+    w : ndarray, shape (Ns,)
+        :math:`\partial\ell_t/\partial S_{t+1}`.
+    A : ndarray, shape (Ns + 1, Ns)
+        :math:`A_t` in rows ``:Ns``; row ``Ns`` is overwritten.
+    J : ndarray, shape (Ns + 1, P_c)
+        :math:`J_t`, state-major, in rows ``:Ns``.
+    Jn : ndarray, shape (Ns + 1, P_c)
+        Output: :math:`J_{t+1}` in rows ``:Ns``, :math:`w^\top J_{t+1}` in row ``Ns``.
+    grad_row : bool
+        Whether to compute the gradient row.
+    use_blas : bool
+        One BLAS GEMM (``np.dot``) or :func:`_rows_product`.
     """
     Ns = S.shape[0]
     nrow = Ns + 1 if grad_row else Ns
-    if grad_row:
+    if grad_row:  # row Ns of A: w^T A (2-D indexing: no array views, no reference counts)
         for j in range(Ns):
-            acc = 0.0
-            for k in range(Ns):
-                acc += w[k] * A[k, j]
-            A[Ns, j] = acc
+            A[Ns, j] = 0.0
+        for k in range(Ns):
+            wk = w[k]
+            for j in range(Ns):
+                A[Ns, j] += wk * A[k, j]
     if use_blas and grad_row:
         np.dot(A, J[:Ns], Jn)  # whole arrays: numba passes them to dgemm without a copy
     elif use_blas:
@@ -626,7 +438,7 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
         _rows_product(A, J, Jn, nrow, Ns)
     for b in range(terms.shape[0]):
         off, src, src0, m = terms[b, 0], terms[b, 1], terms[b, 2], terms[b, 3]
-        cr = coef[terms[b, 4]]
+        cr = terms[b, 4]
         R, row0, st0, n, wt = terms[b, 5], terms[b, 6], terms[b, 7], terms[b, 8], terms[b, 9]
         for jj in range(m if src != 0 else 1):
             if src == 0:
@@ -638,30 +450,66 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
             else:
                 j, uj = jj, 1.0
             base = off + j * R + row0
-            for i in range(n):
-                p = base + i
-                val = cr[i] * uj
-                if wt:
-                    val *= g1[p]
-                Jn[st0 + i, p] += val
-                if grad_row:
+            # the branches hoisted out of the walk over the n entries (same arithmetic)
+            if wt and grad_row:
+                for i in range(n):
+                    p = base + i
+                    val = coef[cr, i] * uj * g1[p]
+                    Jn[st0 + i, p] += val
                     Jn[Ns, p] += w[st0 + i] * val
+            elif wt:
+                for i in range(n):
+                    p = base + i
+                    Jn[st0 + i, p] += coef[cr, i] * uj * g1[p]
+            elif grad_row:
+                for i in range(n):
+                    p = base + i
+                    val = coef[cr, i] * uj
+                    Jn[st0 + i, p] += val
+                    Jn[Ns, p] += w[st0 + i] * val
+            else:
+                for i in range(n):
+                    Jn[st0 + i, base + i] += coef[cr, i] * uj
 
 
 def _step2(ip, th, g1, g2, S, Js, Jn, Hs, Hn, coef, work, ThS, Az):  # pragma: no cover
-    """THE second-order step (Section 2.4), pre-activation cells with u~ = (X; S), after the
-    forward function (coef[0] = phi', coef[1] = phi'', work[:M] = u~, S the OLD state):
+    r"""Advance the second-order sensitivities one step (Section 2.4 of [P1]).
 
-    A = Theta~_S Js + M; Hn[k] = phi'_k (Theta~_S Hs + R^k) + phi''_k a^k a^k^T (R^k in the NumPy
-    engine's order: diagonal, rows, columns, its cross terms from the OLD Js); Jn = phi' A.
+    For pre-activation cells with :math:`\tilde u = (X; S)`, after the forward function
+    (``coef[0]`` = :math:`\phi'`, ``coef[1]`` = :math:`\phi''`, ``work[:M]`` =
+    :math:`\tilde u`): :math:`a = \tilde\Theta_S J_t + M_t`,
+    :math:`H^k_{t+1} = \phi'_k(\tilde\Theta_S H_t + R^k)^k + \phi''_k a^k a^{k\top}` (R in the
+    NumPy engine's order: diagonal, rows, columns, its cross terms from the OLD J), and
+    :math:`J_{t+1} = \phi' a`.
+
+    Parameters
+    ----------
+    ip : ndarray of int64
+        The cell's integers (``ip[0]`` = M, ``ip[3]`` = first state column).
+    th, g1, g2 : ndarray, shape (P_c,)
+        :math:`\tilde\Theta`, :math:`\tilde\Theta'`, :math:`\tilde\Theta''` (flat).
+    S : ndarray, shape (N,)
+        The OLD state.
+    Js, Jn : ndarray, shape (N, P_c)
+        :math:`J_t` and output :math:`J_{t+1}`, state-major.
+    Hs, Hn : ndarray, shape (N, P_c^2)
+        :math:`H_t` and output :math:`H_{t+1}`, state-major, each row a flattened (P_c, P_c).
+    coef : ndarray, shape (2, N)
+        :math:`\phi'`, :math:`\phi''`.
+    work : ndarray
+        ``work[:M]`` = :math:`\tilde u_t`.
+    ThS : ndarray, shape (N, N)
+        Scratch: :math:`\tilde\Theta_S`.
+    Az : ndarray, shape (N, P_c)
+        Scratch: a.
     """
     N = S.shape[0]
     M = ip[0]
     ss = ip[3]
     P = N * M
     for k in range(N):
-        for l in range(N):
-            ThS[k, l] = th[(ss + l) * N + k]
+        for j in range(N):
+            ThS[k, j] = th[(ss + j) * N + k]
     _rows_product(ThS, Js, Az, N, N)
     for k in range(N):
         for m in range(M):
@@ -701,8 +549,23 @@ def _step2(ip, th, g1, g2, S, Js, Jn, Hs, Hn, coef, work, ThS, Az):  # pragma: n
 # The loops, each written once
 # ------------------------------------------------------------------------------------------------
 def _scratch(S0, J0, n_coef, d, C):  # pragma: no cover - compiled
-    """Buffers of the one-chain loops: J, Jn (Ns + 1, P_c) with J[:Ns] = J0, S = S0 copy, s,
-    coef, A (Ns + 1, Ns), the forward's work array, w (Ns,), the head's o (C,)."""
+    """Allocate the buffers of the one-chain loops.
+
+    Parameters
+    ----------
+    S0 : ndarray, shape (Ns,)
+        Initial state.
+    J0 : ndarray, shape (Ns, P_c)
+        Initial sensitivities, state-major.
+    n_coef, d, C : int
+        Coefficient rows, input size, classes of the head.
+
+    Returns
+    -------
+    tuple
+        J, Jn (Ns + 1, P_c) with ``J[:Ns] = J0``; a copy of S0; s (Ns,); coef (n_coef, Ns);
+        A (Ns + 1, Ns); the forward's work array; w (Ns,); the head's o (C,).
+    """
     Ns, Pc = J0.shape
     J = np.zeros((Ns + 1, Pc))
     Jn = np.zeros((Ns + 1, Pc))
@@ -717,7 +580,17 @@ def _scratch(S0, J0, n_coef, d, C):  # pragma: no cover - compiled
 
 
 def _state_rows(J, Ns):  # pragma: no cover - compiled
-    """A copy of J[:Ns] (by loops: a slice copy costs seconds of numba compilation)."""
+    """Return a copy of ``J[:Ns]`` (by loops: a slice copy costs seconds of compilation).
+
+    Parameters
+    ----------
+    J : ndarray, shape (Ns + 1, P_c)
+    Ns : int
+
+    Returns
+    -------
+    ndarray, shape (Ns, P_c)
+    """
     Pc = J.shape[1]
     out = np.empty((Ns, Pc))
     for k in range(Ns):
@@ -726,93 +599,15 @@ def _state_rows(J, Ns):  # pragma: no cover - compiled
     return out
 
 
-def _sequence_loop(
-    fcode, ip, fp, th, g1, terms, n_coef, hcode, thh, n_out, C, Xd, Xi, Y, S0, J0, use_blas, grad
-):  # pragma: no cover - compiled
-    """Fixed theta over one sequence: per-step losses, summed (g_h, g_c), S_T, J_T (Ns, P_c)."""
-    Ns = S0.shape[0]
-    Pc = th.shape[0]
-    T = Y.shape[0]
-    J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
-    gh = np.empty(thh.shape[0])
-    losses = np.empty(T)
-    g_h = np.zeros(thh.shape[0])
-    g_c = np.zeros(Pc)
-    for t in range(T):
-        _cell_forward(fcode, ip, fp, th, Ns, Xd[t], Xi[t], S, s, coef, A, work, grad)
-        losses[t] = _head(hcode, thh, n_out, s, Y[t], gh, w, o)
-        if grad:
-            _step1(terms, coef, g1, Xd[t], Xi[t], S, w, A, J, Jn, True, use_blas)
-            grow = Jn[Ns]
-            for p in range(Pc):
-                g_c[p] += grow[p]
-            for p in range(gh.shape[0]):
-                g_h[p] += gh[p]
-            J, Jn = Jn, J
-        for k in range(Ns):
-            S[k] = s[k]
-    return losses, g_h, g_c, S, _state_rows(J, Ns)
-
-
-def _train_loop(
-    fcode, ip, fp, terms, n_coef, maps, mscale, hcode, Ph, n_out, C, theta0, Xd, Xi, Y, S0, J0,
-    opt, beta, eps, v0, etas, use_blas,
-):  # pragma: no cover - compiled
-    """Online RTRL (2.24)-(2.26) with SGD or RMSprop. Returns (theta, v, S, J (Ns, P_c), losses,
-    grad_norms, fail, reason): fail = -1 or the local step index, reason as REASONS."""
-    P = theta0.shape[0]
-    Pc = P - Ph
-    Ns = S0.shape[0]
-    T = Y.shape[0]
-    theta = theta0.copy()
-    theta_new = np.empty(P)
-    v = v0.copy()
-    v_new = np.empty(P)
-    th = np.empty(Pc)
-    g1 = np.empty(Pc)
-    g2 = np.empty(Pc)
-    acc = np.zeros(3)
-    J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
-    gh = np.empty(Ph)
-    losses = np.empty(T)
-    gnorms = np.empty(T)
-    n_run = 0
-    fail = -1
-    reason = 0
-    for t in range(T):
-        _map_params(theta[Ph:], maps, mscale, th, g1, g2)
-        _cell_forward(fcode, ip, fp, th, Ns, Xd[t], Xi[t], S, s, coef, A, work, True)
-        loss = _head(hcode, theta[:Ph], n_out, s, Y[t], gh, w, o)
-        acc[0] = 0.0
-        acc[1] = 0.0
-        acc[2] = 0.0
-        why = _diverged(loss, acc)
-        if why != 0:
-            fail = t
-            reason = why
-            break
-        _step1(terms, coef, g1, Xd[t], Xi[t], S, w, A, J, Jn, True, use_blas)
-        eta = etas[t]
-        _update(theta, theta_new, v, v_new, gh, 0, opt, beta, eps, eta, acc)
-        _update(theta, theta_new, v, v_new, Jn[Ns], Ph, opt, beta, eps, eta, acc)
-        losses[t] = loss
-        gnorms[t] = math.sqrt(acc[0])
-        n_run = t + 1
-        why = _diverged(loss, acc)
-        if why != 0:
-            fail = t
-            reason = why
-            break
-        theta, theta_new = theta_new, theta
-        v, v_new = v_new, v
-        J, Jn = Jn, J
-        for k in range(Ns):
-            S[k] = s[k]
-    return theta, v, S, _state_rows(J, Ns), losses[:n_run].copy(), gnorms[:n_run].copy(), fail, reason
-
-
 def _to_state_major(Ec, Xs):  # pragma: no cover - compiled
-    """Xs[k, r] = Ec[r, k]: engine rows (R, N) to state-major (N, R)."""
+    """Copy engine rows (R, N) into the state-major layout: ``Xs[k, r] = Ec[r, k]``.
+
+    Parameters
+    ----------
+    Ec : ndarray, shape (R, N)
+    Xs : ndarray, shape (N, R)
+        Output.
+    """
     R, N = Ec.shape
     for k in range(N):
         row = Xs[k]
@@ -821,7 +616,14 @@ def _to_state_major(Ec, Xs):  # pragma: no cover - compiled
 
 
 def _to_engine(Xs, Ec):  # pragma: no cover - compiled
-    """Ec[r, k] = Xs[k, r]."""
+    """Copy the state-major layout back into engine rows: ``Ec[r, k] = Xs[k, r]``.
+
+    Parameters
+    ----------
+    Xs : ndarray, shape (N, R)
+    Ec : ndarray, shape (R, N)
+        Output.
+    """
     R, N = Ec.shape
     for k in range(N):
         row = Xs[k]
@@ -829,77 +631,271 @@ def _to_engine(Xs, Ec):  # pragma: no cover - compiled
             Ec[r, k] = row[r]
 
 
-def _particles_loop(
-    fcode, ip, fp, th, g1, g2, terms, n_coef, S, Jt, Ht, Xd, Xi, n_chunks, second,
-    readout, hcode, thh, n_out, C, Y, loss_sum, grad_sum,
-):  # pragma: no cover - compiled
-    """n = Y.shape[0] steps of every particle (prange over contiguous chunks; each chunk
-    allocates its scratch once; per particle: engine layout -> state-major, n steps, back).
-    Every particle touches only its own rows: results do not depend on the thread count."""
-    Ns = S.shape[1]
-    Pc = th.shape[0]
-    K = S.shape[0]
-    n = Y.shape[0]
-    PP = Pc * Pc if second else 1
-    Ph = thh.shape[0]
-    for ch in prange(n_chunks):
-        s = np.empty(Ns)
-        coef = np.zeros((n_coef, Ns))
-        A = np.zeros((Ns + 1, Ns))
-        work = np.zeros(4 * Ns + Pc // max(Ns, 1) + Xd.shape[2] + 2)
-        w = np.zeros(Ns)
-        gh = np.empty(max(Ph, 1))
-        o = np.empty(max(C, 1))
-        Js = np.empty((Ns, Pc))
-        Jn = np.empty((Ns, Pc))
-        Az = np.empty((Ns, Pc))
-        ThS = np.empty((Ns, Ns))
-        Hs = np.empty((Ns, PP))
-        Hn = np.empty((Ns, PP))
-        for c in range((ch * K) // n_chunks, ((ch + 1) * K) // n_chunks):
-            Sc = S[c]
-            _to_state_major(Jt[c], Js)
-            if second:
-                _to_state_major(Ht[c], Hs)
-            for t in range(n):
-                _cell_forward(fcode, ip, fp, th, Ns, Xd[t, c], Xi[t, c], Sc, s, coef, A, work,
-                              not second)
+def _loops_for(forward):
+    """Build the three loops of one cell as closures over its forward function.
+
+    numba compiles each closure with ``forward`` as a constant, so every cell gets its own
+    specialised copy of each loop (the forward inlined; no dispatch on the cell per step), and
+    the on-disk cache keys them on the forward's source (:func:`_fingerprint`).
+
+    Parameters
+    ----------
+    forward : numba dispatcher
+        The cell's compiled forward function (signature: ``cells._jit``).
+
+    Returns
+    -------
+    dict
+        ``"sequence"``, ``"train"``, ``"particles"``: plain Python functions, compiled by
+        :func:`loops`.
+    """
+
+    def _sequence_loop(
+        ip, fp, th, g1, terms, n_coef, hcode, thh, n_out, C, Xd, Xi, Y, S0, J0, use_blas, grad
+    ):  # pragma: no cover - compiled
+        r"""Run fixed :math:`\theta` over one sequence: (2.20)-(2.23) of [P1].
+
+        Parameters
+        ----------
+        ip, fp : ndarray
+            The cell's integers and floats.
+        th, g1 : ndarray, shape (P_c,)
+            Mapped cell parameters and their derivatives.
+        terms : ndarray of int64, shape (n_terms, 10)
+            The cell's table.
+        n_coef : int
+            Coefficient rows of the forward function.
+        hcode, thh, n_out, C
+            The head (:func:`_head`): code, parameters (P_h,), state entries read, classes.
+        Xd : ndarray, shape (T, d)
+            Dense inputs (empty (T, 0) for one-hot cells).
+        Xi : ndarray of int64, shape (T,)
+            Symbols (one-hot cells).
+        Y : ndarray, shape (T,)
+            Targets (or symbols).
+        S0 : ndarray, shape (Ns,)
+            Initial state.
+        J0 : ndarray, shape (Ns, P_c)
+            Initial sensitivities, state-major.
+        use_blas, grad : bool
+            GEMM or hand loops; whether to compute gradients (False: a forward pass).
+
+        Returns
+        -------
+        losses : ndarray, shape (T,)
+            Per-step losses.
+        g_h, g_c : ndarray, shape (P_h,), (P_c,)
+            SUMMED gradients of the head and of the cell (zero without ``grad``).
+        S : ndarray, shape (Ns,)
+            :math:`S_T`.
+        J : ndarray, shape (Ns, P_c)
+            :math:`J_T`, state-major.
+        """
+        Ns = S0.shape[0]
+        Pc = th.shape[0]
+        T = Y.shape[0]
+        J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
+        gh = np.empty(thh.shape[0])
+        losses = np.empty(T)
+        g_h = np.zeros(thh.shape[0])
+        g_c = np.zeros(Pc)
+        for t in range(T):
+            forward(ip, fp, th, Ns, Xd[t], Xi[t], S, s, coef, A, work, grad)
+            losses[t] = _head(hcode, thh, n_out, s, Y[t], gh, w, o)
+            if grad:
+                _step1(terms, coef, g1, Xd[t], Xi[t], S, w, A, J, Jn, True, use_blas)
+                grow = Jn[Ns]
+                for p in range(Pc):
+                    g_c[p] += grow[p]
+                for p in range(gh.shape[0]):
+                    g_h[p] += gh[p]
+                J, Jn = Jn, J
+            for k in range(Ns):
+                S[k] = s[k]
+        return losses, g_h, g_c, S, _state_rows(J, Ns)
+
+
+    def _train_loop(
+        ip, fp, terms, n_coef, maps, mscale, hcode, Ph, n_out, C, theta0, Xd, Xi, Y, S0, J0,
+        opt, beta, eps, v0, etas, use_blas,
+    ):  # pragma: no cover - compiled
+        """Run online RTRL (2.24)-(2.26) of [P1] with SGD or RMSprop over one sequence.
+
+        Parameters
+        ----------
+        ip, fp, terms, n_coef
+            The cell (as in the fixed-theta loop).
+        maps, mscale
+            The weight maps (:func:`_map_params`), re-evaluated at every step.
+        hcode, Ph, n_out, C
+            The head: code, number of head parameters, state entries read, classes.
+        theta0 : ndarray, shape (P,)
+            Initial flat parameters (head, cell).
+        Xd, Xi, Y, S0, J0
+            Data and initial state, as in the fixed-theta loop.
+        opt, beta, eps : int, float, float
+            Optimizer (0 SGD, 1 RMSprop) and RMSprop's constants.
+        v0 : ndarray, shape (P,)
+            RMSprop's initial mean square.
+        etas : ndarray, shape (T,)
+            Learning rate of each step.
+        use_blas : bool
+
+        Returns
+        -------
+        theta, v : ndarray, shape (P,)
+            Final parameters (those before the failing step on divergence) and mean square.
+        S : ndarray, shape (Ns,)
+        J : ndarray, shape (Ns, P_c)
+            State-major.
+        losses, grad_norms : ndarray, shape (n_run,)
+        fail : int
+            -1, or the local index of the step at which the run stopped.
+        reason : int
+            Code of :data:`REASONS`.
+        """
+        P = theta0.shape[0]
+        Pc = P - Ph
+        Ns = S0.shape[0]
+        T = Y.shape[0]
+        theta = theta0.copy()
+        theta_new = np.empty(P)
+        v = v0.copy()
+        v_new = np.empty(P)
+        th = np.empty(Pc)
+        g1 = np.empty(Pc)
+        g2 = np.empty(Pc)
+        acc = np.zeros(3)
+        J, Jn, S, s, coef, A, work, w, o = _scratch(S0, J0, n_coef, Xd.shape[1], C)
+        gh = np.empty(Ph)
+        losses = np.empty(T)
+        gnorms = np.empty(T)
+        n_run = 0
+        fail = -1
+        reason = 0
+        for t in range(T):
+            _map_params(theta[Ph:], maps, mscale, th, g1, g2)
+            forward(ip, fp, th, Ns, Xd[t], Xi[t], S, s, coef, A, work, True)
+            loss = _head(hcode, theta[:Ph], n_out, s, Y[t], gh, w, o)
+            acc[0] = 0.0
+            acc[1] = 0.0
+            acc[2] = 0.0
+            why = _diverged(loss, acc)
+            if why != 0:
+                fail = t
+                reason = why
+                break
+            _step1(terms, coef, g1, Xd[t], Xi[t], S, w, A, J, Jn, True, use_blas)
+            eta = etas[t]
+            _update(theta, theta_new, v, v_new, gh, 0, opt, beta, eps, eta, acc)
+            _update(theta, theta_new, v, v_new, Jn[Ns], Ph, opt, beta, eps, eta, acc)
+            losses[t] = loss
+            gnorms[t] = math.sqrt(acc[0])
+            n_run = t + 1
+            why = _diverged(loss, acc)
+            if why != 0:
+                fail = t
+                reason = why
+                break
+            theta, theta_new = theta_new, theta
+            v, v_new = v_new, v
+            J, Jn = Jn, J
+            for k in range(Ns):
+                S[k] = s[k]
+        return theta, v, S, _state_rows(J, Ns), losses[:n_run].copy(), gnorms[:n_run].copy(), fail, reason
+
+
+    def _particles_loop(
+        ip, fp, th, g1, g2, terms, n_coef, S, Jt, Ht, Xd, Xi, n_chunks, second,
+        readout, hcode, thh, n_out, C, Y, loss_sum, grad_sum,
+    ):  # pragma: no cover - compiled
+        r"""Advance every particle ``Y.shape[0]`` steps at fixed :math:`\theta`, in place.
+
+        First order (2.20)-(2.21) of [P1], or second order (Section 2.4). ``prange`` over
+        contiguous chunks of particles; each chunk allocates its scratch once; per particle:
+        engine layout to state-major, n steps, back. Every particle touches only its own rows:
+        the results do not depend on the thread count.
+
+        Parameters
+        ----------
+        ip, fp, th, g1, g2, terms, n_coef
+            The cell, as in the other loops (``g2`` = :math:`\tilde\Theta''`).
+        S : ndarray, shape (K, Ns)
+            States, updated in place.
+        Jt : ndarray, shape (K, P_c, Ns)
+            Sensitivities, engine layout, in place.
+        Ht : ndarray, shape (K, P_c^2, Ns)
+            Second-order sensitivities, in place (ignored at first order).
+        Xd : ndarray, shape (n, K, d)
+        Xi : ndarray of int64, shape (n, K)
+        n_chunks : int
+        second, readout : bool
+            Second order; whether to sum the head's loss and gradient.
+        hcode, thh, n_out, C
+            The head.
+        Y : ndarray, shape (n, K)
+        loss_sum : ndarray, shape (K,)
+        grad_sum : ndarray, shape (K, P_h + P_c)
+            Outputs of the readout sums.
+        """
+        Ns = S.shape[1]
+        Pc = th.shape[0]
+        K = S.shape[0]
+        n = Y.shape[0]
+        PP = Pc * Pc if second else 1
+        Ph = thh.shape[0]
+        for ch in prange(n_chunks):
+            s = np.empty(Ns)
+            coef = np.zeros((n_coef, Ns))
+            A = np.zeros((Ns + 1, Ns))
+            work = np.zeros(4 * Ns + Pc // max(Ns, 1) + Xd.shape[2] + 2)
+            w = np.zeros(Ns)
+            gh = np.empty(max(Ph, 1))
+            o = np.empty(max(C, 1))
+            Js = np.empty((Ns, Pc))
+            Jn = np.empty((Ns, Pc))
+            Az = np.empty((Ns, Pc))
+            ThS = np.empty((Ns, Ns))
+            Hs = np.empty((Ns, PP))
+            Hn = np.empty((Ns, PP))
+            for c in range((ch * K) // n_chunks, ((ch + 1) * K) // n_chunks):
+                Sc = S[c]
+                _to_state_major(Jt[c], Js)
                 if second:
-                    _step2(ip, th, g1, g2, Sc, Js, Jn, Hs, Hn, coef, work, ThS, Az)
-                    Hs, Hn = Hn, Hs
-                else:
-                    _step1(terms, coef, g1, Xd[t, c], Xi[t, c], Sc, w, A, Js, Jn, False, False)
-                Js, Jn = Jn, Js
-                for k in range(Ns):
-                    Sc[k] = s[k]
-                if readout:
-                    loss_sum[c] += _head(hcode, thh, n_out, Sc, Y[t, c], gh, w, o)
-                    g = grad_sum[c]
-                    for p in range(Ph):
-                        g[p] += gh[p]
+                    _to_state_major(Ht[c], Hs)
+                for t in range(n):
+                    forward(ip, fp, th, Ns, Xd[t, c], Xi[t, c], Sc, s, coef, A, work,
+                                  not second)
+                    if second:
+                        _step2(ip, th, g1, g2, Sc, Js, Jn, Hs, Hn, coef, work, ThS, Az)
+                        Hs, Hn = Hn, Hs
+                    else:
+                        _step1(terms, coef, g1, Xd[t, c], Xi[t, c], Sc, w, A, Js, Jn, False, False)
+                    Js, Jn = Jn, Js
                     for k in range(Ns):
-                        wk = w[k]
-                        jk = Js[k]
-                        for p in range(Pc):
-                            g[Ph + p] += jk[p] * wk
-            _to_engine(Js, Jt[c])
-            if second:
-                _to_engine(Hs, Ht[c])
+                        Sc[k] = s[k]
+                    if readout:
+                        loss_sum[c] += _head(hcode, thh, n_out, Sc, Y[t, c], gh, w, o)
+                        g = grad_sum[c]
+                        for p in range(Ph):
+                            g[p] += gh[p]
+                        for k in range(Ns):
+                            wk = w[k]
+                            jk = Js[k]
+                            for p in range(Pc):
+                                g[Ph + p] += jk[p] * wk
+                _to_engine(Js, Jt[c])
+                if second:
+                    _to_engine(Hs, Ht[c])
+
+    return {"sequence": _sequence_loop, "train": _train_loop, "particles": _particles_loop}
 
 
 # ------------------------------------------------------------------------------------------------
 # Compilation (once per process; numba's cache across processes)
 # ------------------------------------------------------------------------------------------------
 _HELPERS = (
-    "_tanh",
-    "_sigmoid",
-    "_act",
     "_map_params",
-    "_fw_preactivation",
-    "_fw_gru",
-    "_fw_lstm",
-    "_fw_sde",
-    "_cell_forward",
     "_head",
     "_update",
     "_diverged",
@@ -914,27 +910,124 @@ _HELPERS = (
 
 
 #: Helpers inlined into the loops at numba's IR level: no call with some tens of array arguments
-#: (and their reference counts) per step.
-_INLINE = ("_act", "_cell_forward", "_head", "_step1")
+#: (and their reference counts) per step. Forward functions are inlined too.
+_INLINE = ("_act", "_head", "_step1")
 
 
-def _jit(numba, fn, **extra):
-    """numba.njit with JIT_OPTIONS; where no cache location is writable, without the cache."""
-    try:
-        return numba.njit(**JIT_OPTIONS, **extra)(fn)
-    except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
-        opts = {k: v for k, v in JIT_OPTIONS.items() if k != "cache"}
-        _announce(f"numba cannot cache here ({exc}); compiling in memory for this process")
-        return numba.njit(**opts, **extra)(fn)
+def _jit(numba, fn, tag=None, **extra):
+    """Compile ``fn`` with :data:`JIT_OPTIONS` (without the cache where none is writable).
+
+    Parameters
+    ----------
+    numba : module
+    fn : function
+    tag : str, optional
+        Key the on-disk cache on it as well as on ``fn``'s own source: numba's cache follows
+        only the file a function is defined in, so a loop that inlines a cell's forward function
+        (another file) is keyed on that file's contents (:func:`_fingerprint`).
+    **extra
+        Further ``numba.njit`` options (``inline``, ``parallel``).
+
+    Returns
+    -------
+    numba dispatcher
+    """
+    if tag is None:
+        try:
+            return numba.njit(**JIT_OPTIONS, **extra)(fn)
+        except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"
+            _announce(f"numba cannot cache here ({exc}); compiling in memory for this process")
+    opts = {k: v for k, v in JIT_OPTIONS.items() if k != "cache"}
+    disp = numba.njit(**opts, **extra)(fn)
+    if tag is not None:
+        try:
+            disp._cache = _tagged_cache_class(numba)(fn, tag)
+        except RuntimeError as exc:
+            _announce(f"numba cannot cache here ({exc}); compiling in memory for this process")
+    return disp
+
+
+def _tagged_cache_class(numba):
+    """Return numba's FunctionCache keyed on a tag instead of a closure's variables.
+
+    numba's own key pickles a closure's variables (here the forward's dispatcher, whose pickle
+    differs between processes, so nothing would ever be loaded); the tag stands in for them.
+    Uses numba internals (``FunctionCache._index_key``).
+
+    Parameters
+    ----------
+    numba : module
+
+    Returns
+    -------
+    type
+    """
+    if "tagged_cache" not in _COMPILED:
+        from numba.core.caching import FunctionCache
+
+        class _TaggedCache(FunctionCache):
+            def __init__(self, py_func, tag):
+                super().__init__(py_func)
+                self._tag = tag
+
+            def _index_key(self, sig, codegen):
+                # numba's key pickles a closure's variables (here the forward's dispatcher,
+                # whose pickle differs between processes): the tag stands in for them.
+                code = hashlib.sha256(self._py_func.__code__.co_code).hexdigest()
+                return (sig, codegen.magic_tuple(), (code, self._tag))
+
+        _COMPILED["tagged_cache"] = _TaggedCache
+    return _COMPILED["tagged_cache"]
+
+
+def _fingerprint(name: str) -> str:
+    """Return the key of the compiled code of the cell registered as ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``cells._jit.FORWARDS``.
+
+    Returns
+    -------
+    str
+        SHA-256 of the forward's name and qualified name and of the sources of its module and
+        of ``cells._jit`` as they were when imported (``cells._jit.SOURCE_HASHES``): an edit
+        of either file gives a new key, so the loops and the forward are recompiled rather than
+        loaded stale from numba's cache.
+    """
+    fn = FORWARDS[name]
+    key = f"{name}:{fn.__module__}.{fn.__qualname__}:"
+    key += f"{_cjit.SOURCE_HASHES[name]}:{_cjit.SOURCE_HASHES['']}"
+    h = hashlib.sha256(key.encode())
+    return h.hexdigest()
 
 
 def _announce(text: str) -> None:
+    """Print ``text`` on stderr, prefixed with the package name.
+
+    Parameters
+    ----------
+    text : str
+    """
     print(f"rtrl-theory: {text}", file=sys.stderr, flush=True)
 
 
 def kernels() -> dict:
-    """The compiled loops (compiled on first use, or loaded from numba's on-disk cache)."""
-    if not _COMPILED:
+    """Compile the shared helpers on first use (or load them from numba's on-disk cache).
+
+    Returns
+    -------
+    dict
+        The registry of compiled code: ``"get_num_threads"``, and each cell's loops under
+        ``("loops", name)`` once :func:`loops` built them.
+
+    Raises
+    ------
+    ImportError
+        numba is not installed.
+    """
+    if "get_num_threads" not in _COMPILED:
         try:
             import numba
         except ImportError as exc:
@@ -942,26 +1035,73 @@ def kernels() -> dict:
                 "the compiled engine needs numba (pip install 'rtrl-theory[fast]'); "
                 "use backend='numpy'"
             ) from exc
+        jit_module = vars(_cjit)
+        for name in _cjit.HELPERS:  # the scalar helpers first: everything else calls them
+            if not isinstance(jit_module[name], numba.core.dispatcher.Dispatcher):
+                extra = {"inline": "always"} if name in _INLINE else {}
+                jit_module[name] = _jit(numba, jit_module[name], **extra)
         module = globals()
         module["prange"] = numba.prange
+        module["_tanh"] = jit_module["_tanh"]
         for name in _HELPERS:
             if not isinstance(module[name], numba.core.dispatcher.Dispatcher):
                 extra = {"inline": "always"} if name in _INLINE else {}
                 module[name] = _jit(numba, module[name], **extra)
-        _COMPILED["sequence"] = _jit(numba, _sequence_loop)
-        _COMPILED["train"] = _jit(numba, _train_loop)
-        _COMPILED["particles"] = _jit(numba, _particles_loop, parallel=True)
         _COMPILED["get_num_threads"] = numba.get_num_threads
     return _COMPILED
 
 
-def _run(name: str, *args):
-    """Call kernel ``name``; the first time one must compile in this process, say so on stderr."""
-    disp = kernels()[name]
-    if name not in _ANNOUNCED:
-        _ANNOUNCED.append(name)
-        try:  # numba internals: does the on-disk index hold entries for the current source?
-            cached = bool(disp._cache._cache_file._load_index())
+def loops(forward: str) -> dict:
+    """Return the compiled loops of the cell whose forward is registered as ``forward``.
+
+    Parameters
+    ----------
+    forward : str
+        A key of ``cells._jit.FORWARDS``.
+
+    Returns
+    -------
+    dict
+        ``"sequence"``, ``"train"``, ``"particles"``: numba dispatchers (compiled on first call,
+        or loaded from the cache keyed on :func:`_fingerprint`).
+    """
+    kern = kernels()
+    key = ("loops", forward)
+    if key not in kern:
+        import numba
+
+        tag = _fingerprint(forward)
+        fw = _jit(numba, FORWARDS[forward], tag, inline="always")
+        raw = _loops_for(fw)
+        kern[key] = {
+            "sequence": _jit(numba, raw["sequence"], tag),
+            "train": _jit(numba, raw["train"], tag),
+            "particles": _jit(numba, raw["particles"], tag, parallel=True),
+        }
+    return kern[key]
+
+
+def _run(name: str, forward: str, *args):
+    """Call loop ``name`` of cell ``forward``; the first compilation in a process says so.
+
+    Parameters
+    ----------
+    name : {"sequence", "train", "particles"}
+    forward : str
+    *args
+        The loop's arguments.
+
+    Returns
+    -------
+    object
+        What the loop returns.
+    """
+    disp = loops(forward)[name]
+    if (name, forward) not in _ANNOUNCED:
+        _ANNOUNCED.append((name, forward))
+        try:  # numba internals: does the on-disk index hold this cell's entry?
+            index = disp._cache._cache_file._load_index()
+            cached = any(k[-1][-1] == disp._cache._tag for k in index)
         except Exception:
             cached = False
         if not cached and not disp.signatures and "compiling" not in _ANNOUNCED:
@@ -975,9 +1115,34 @@ def _run(name: str, *args):
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ModelDescription:
-    """A model as the kernels see it: the cell's table as arrays and the head's code."""
+    """A model as the kernels see it: the cell's table as arrays and the head's code.
 
-    fcode: int
+    Attributes
+    ----------
+    forward : str
+        Name of the cell's registered forward function.
+    ip : ndarray of int64
+        The cell's static integers.
+    fp : ndarray
+        The cell's static floats (at least one entry).
+    terms : ndarray of int64, shape (n_terms, 10)
+        The cell's table of row-local terms (:math:`M_t` of (2.20)-(2.21)).
+    n_coef : int
+        Coefficient rows of the forward function.
+    maps : ndarray of int64, shape (n_maps, 3)
+    mscale : ndarray, shape (n_maps,)
+        The weight maps (:func:`_map_params`).
+    second_order : bool
+        Whether the compiled second-order step applies.
+    onehot : bool
+        Symbols as inputs.
+    hcode : int
+        0 readout, 1 softmax cross-entropy.
+    n_out, n_classes, n_state : int
+        State entries the head reads, classes, state size N_s.
+    """
+
+    forward: str
     ip: np.ndarray
     fp: np.ndarray
     terms: np.ndarray
@@ -993,8 +1158,22 @@ class ModelDescription:
 
 
 def describe_model(model, *, order: int = 1, task: str = "loss_and_grad"):
-    """The :class:`ModelDescription` of ``model``, or a phrase saying why the kernels do not
-    cover it (used by :func:`~rtrl_theory.engine.select_backend`)."""
+    """Describe ``model`` to the kernels, or say why they do not cover it.
+
+    Parameters
+    ----------
+    model : RNNModel
+    order : {1, 2}
+        Order of the sensitivities (``task="particles"``).
+    task : str
+        One of ``engine._backend.TASKS``.
+
+    Returns
+    -------
+    ModelDescription or str
+        The description, or a phrase saying why not (used by
+        :func:`~rtrl_theory.engine.select_backend`).
+    """
     cell = model.cell
     head = getattr(model.head, "inner", model.head)
     compiled = getattr(cell, "compiled", None)
@@ -1002,7 +1181,10 @@ def describe_model(model, *, order: int = 1, task: str = "loss_and_grad"):
     if desc is None:
         return f"the cell {type(cell).__name__} has no compiled description (cell.compiled())"
     if desc.forward not in FORWARDS:
-        return f"the compiled forward {desc.forward!r} is not registered in engine._compiled"
+        return (
+            f"the compiled forward {desc.forward!r} is not registered "
+            f"(cells._jit.register_forward)"
+        )
     if task == "particles" and order == 2 and not desc.second_order:
         return (
             f"second order is compiled for pre-activation cells with u~ = (X; S) and a sigmoid or "
@@ -1018,7 +1200,7 @@ def describe_model(model, *, order: int = 1, task: str = "loss_and_grad"):
     maps = np.array([m[:3] for m in desc.maps], dtype=np.int64).reshape(-1, 3)
     mscale = np.array([m[3] for m in desc.maps], dtype=float)
     return ModelDescription(
-        FORWARDS[desc.forward],
+        desc.forward,
         np.array(desc.ints, dtype=np.int64),
         np.array(desc.floats if desc.floats else (0.0,), dtype=float),
         np.array([t.row() for t in desc.terms], dtype=np.int64).reshape(-1, 10),
@@ -1035,6 +1217,23 @@ def describe_model(model, *, order: int = 1, task: str = "loss_and_grad"):
 
 
 def _description(model, **kw) -> ModelDescription:
+    """Return :func:`describe_model`'s description, or raise.
+
+    Parameters
+    ----------
+    model : RNNModel
+    **kw
+        ``order``, ``task``.
+
+    Returns
+    -------
+    ModelDescription
+
+    Raises
+    ------
+    ValueError
+        The kernels do not cover the model (the message says why).
+    """
     d = describe_model(model, **kw)
     if isinstance(d, str):
         raise ValueError(f"model: the compiled engine does not cover it ({d})")
@@ -1042,7 +1241,19 @@ def _description(model, **kw) -> ModelDescription:
 
 
 def mapped_params(desc: ModelDescription, theta_c):
-    """(th, g1, g2): the flat cell parameters through their weight maps, and the derivatives."""
+    r"""Map the flat cell parameters through their weight maps.
+
+    Parameters
+    ----------
+    desc : ModelDescription
+    theta_c : array_like, shape (P_c,)
+        Raw cell parameters.
+
+    Returns
+    -------
+    th, g1, g2 : ndarray, shape (P_c,)
+        :math:`\tilde\Theta`, :math:`\tilde\Theta'`, :math:`\tilde\Theta''` (flat).
+    """
     raw = np.ascontiguousarray(theta_c, dtype=float)
     th, g1, g2 = np.empty_like(raw), np.empty_like(raw), np.empty_like(raw)
     kernels()
@@ -1051,7 +1262,23 @@ def mapped_params(desc: ModelDescription, theta_c):
 
 
 def _inputs(desc: ModelDescription, X, lead: tuple):
-    """(Xd, Xi): dense inputs (lead, d) and symbols (lead) (the other one empty)."""
+    """Split the inputs into dense inputs and symbols for the kernels.
+
+    Parameters
+    ----------
+    desc : ModelDescription
+    X : array_like
+        Inputs (lead, d), or symbols (lead) for one-hot cells.
+    lead : tuple
+        Leading shape.
+
+    Returns
+    -------
+    Xd : ndarray, shape (lead, d)
+        Dense inputs ((lead, 0) for one-hot cells).
+    Xi : ndarray of int64, shape (lead)
+        Symbols (zeros for dense cells).
+    """
     if desc.onehot:
         Xi = np.ascontiguousarray(X, dtype=np.int64)
         return np.zeros((*lead, 0)), Xi
@@ -1059,12 +1286,38 @@ def _inputs(desc: ModelDescription, X, lead: tuple):
 
 
 def _use_blas(Ns: int) -> bool:
+    """Return whether the per-step product is a BLAS GEMM (:data:`BLAS_MIN_N`).
+
+    Parameters
+    ----------
+    Ns : int
+
+    Returns
+    -------
+    bool
+    """
     return Ns >= BLAS_MIN_N
 
 
 def preactivation_description(shape, state_start: int, activation: str) -> ModelDescription:
-    """The table of a pre-activation cell given by its mapped (N, M) weights and u~ = (X; S)
-    (``state_start`` = d) or (S; X) (0), with the readout head: for the array-level wrappers."""
+    r"""Describe a pre-activation cell given by its mapped weights, with the readout head.
+
+    For the array-level wrappers (``_numba``, ``_numba_particles``): the weights are already
+    mapped, so the description has no maps.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (N, M) of :math:`\tilde\Theta`, M = d + N.
+    state_start : int
+        First state column of :math:`\tilde u`: d for :math:`(X; S)`, 0 for :math:`(S; X)`.
+    activation : str
+        A name of ``cells._base.ACTIVATION_CODES``.
+
+    Returns
+    -------
+    ModelDescription
+    """
     from rtrl_theory.cells._base import ACTIVATION_CODES
 
     N, M = shape
@@ -1079,13 +1332,39 @@ def preactivation_description(shape, state_start: int, activation: str) -> Model
     )
     ip = np.array([M, ACTIVATION_CODES.index(activation), cin, state_start, -1, 0], np.int64)
     return ModelDescription(
-        FORWARDS["preactivation"], ip, np.zeros(1), terms, 2, np.zeros((0, 3), np.int64),
+        "preactivation", ip, np.zeros(1), terms, 2, np.zeros((0, 3), np.int64),
         np.zeros(0), True, False, 0, N, 0, N,
     )
 
 
 def run_sequence(desc, th, g1, th_h, X, Y, S0, J0, use_blas, grad=True):
-    """The fixed-theta loop on prepared arrays: (losses, mean gradient, S_T, J_T (Ns, P_c))."""
+    """Run the fixed-theta loop on prepared arrays, with one BLAS thread where it pays.
+
+    Parameters
+    ----------
+    desc : ModelDescription
+    th, g1 : ndarray, shape (P_c,)
+        Mapped cell parameters and their derivatives.
+    th_h : ndarray, shape (P_h,)
+        Head parameters.
+    X : ndarray, shape (T, d) or (T,)
+    Y : ndarray, shape (T,)
+    S0 : ndarray, shape (N_s,)
+    J0 : ndarray, shape (N_s, P_c)
+        State-major.
+    use_blas : bool
+    grad : bool, optional
+        False: the losses only.
+
+    Returns
+    -------
+    losses : ndarray, shape (T,)
+    grad : ndarray, shape (P_h + P_c,) or None
+        MEAN gradient (2.22)-(2.23) of [P1].
+    S : ndarray, shape (N_s,)
+    J : ndarray, shape (N_s, P_c)
+        State-major.
+    """
     from ._blas import blas_threads, threads_for_gemm
 
     T = Y.shape[0]
@@ -1094,7 +1373,7 @@ def run_sequence(desc, th, g1, th_h, X, Y, S0, J0, use_blas, grad=True):
     use_blas = bool(use_blas) and grad
     with blas_threads(threads_for_gemm(Ns + 1, Ns, Pc) if use_blas else None):
         losses, g_h, g_c, S, J = _run(
-            "sequence", desc.fcode, desc.ip, desc.fp, th, g1, desc.terms, desc.n_coef,
+            "sequence", desc.forward, desc.ip, desc.fp, th, g1, desc.terms, desc.n_coef,
             desc.hcode, np.ascontiguousarray(th_h, dtype=float), desc.n_out, desc.n_classes,
             Xd, Xi, np.ascontiguousarray(Y, dtype=float), S0, J0, use_blas, bool(grad),
         )
@@ -1103,13 +1382,34 @@ def run_sequence(desc, th, g1, th_h, X, Y, S0, J0, use_blas, grad=True):
 
 
 def sequence_compiled(model, theta, X, Y, *, S0=None, Jt0=None, grad: bool = True):
-    r"""Fixed :math:`\theta` over one sequence, compiled: ``(losses (T,), grad (P,), S_T, Jt_T)``.
+    r"""Compute the loss and exact gradient over one sequence at fixed :math:`\theta`, compiled.
 
-    ``grad`` is the MEAN gradient (2.22)-(2.23) (None when ``grad=False``: a forward pass only);
-    ``Jt_T`` (P_c, N_s) the final sensitivities in the engine layout. ``X``, ``Y`` validated.
+    Parameters
+    ----------
+    model : RNNModel
+        A model the kernels cover (:func:`describe_model`).
+    theta : array_like, shape (P,)
+        Flat parameters (head, cell).
+    X : ndarray, shape (T, d) or (T,)
+        Inputs (symbols for one-hot cells), validated by the caller.
+    Y : ndarray, shape (T,)
+    S0 : array_like, shape (N_s,), optional
+        Initial state (default 0).
+    Jt0 : array_like, shape (P_c, N_s), optional
+        Initial sensitivities, engine layout (default 0).
+    grad : bool, optional
+        False: a forward pass only.
+
+    Returns
+    -------
+    losses : ndarray, shape (T,)
+        Per-step losses; their mean is (1.2) of [P1].
+    grad : ndarray, shape (P,) or None
+        The MEAN gradient (2.22)-(2.23).
+    S_T : ndarray, shape (N_s,)
+    Jt_T : ndarray, shape (P_c, N_s)
+        Final sensitivities, engine layout.
     """
-    from ._blas import blas_threads, threads_for_gemm
-
     desc = _description(model)
     theta = np.asarray(theta, dtype=float)
     th_h, tc = model.split(theta)
@@ -1127,14 +1427,15 @@ class CompiledTrainResult:
 
     Attributes
     ----------
-    theta : ndarray (P,)
+    theta : ndarray, shape (P,)
         Final flat parameters (head, cell): those before the failing step on divergence.
-    v : ndarray (P,) or None
+    v : ndarray, shape (P,), or None
         RMSprop's running mean square (None for SGD).
-    S : ndarray (N_s,)
-    Jt : ndarray (P_c, N_s)
+    S : ndarray, shape (N_s,)
+        Final state.
+    Jt : ndarray, shape (P_c, N_s)
         Final sensitivities, engine layout.
-    losses, grad_norms : ndarray (n_run,)
+    losses, grad_norms : ndarray, shape (n_run,)
         Per-step loss (nats for the softmax head) and gradient norm.
     fail : int
         -1, or the local index of the step at which the run stopped.
@@ -1153,7 +1454,24 @@ class CompiledTrainResult:
 
 
 def optimizer_code(optimizer):
-    """(code, beta, eps) of an SGD / RMSprop object or name for the compiled update."""
+    """Return the compiled update's code and constants for an optimizer.
+
+    Parameters
+    ----------
+    optimizer : str or SGD or RMSprop
+        ``"sgd"``, ``"rmsprop"`` or an object with that ``name`` (and ``beta``, ``eps``).
+
+    Returns
+    -------
+    code : int
+        0 SGD, 1 RMSprop.
+    beta, eps : float
+
+    Raises
+    ------
+    ValueError
+        Any other optimizer.
+    """
     if isinstance(optimizer, str):
         name, beta, eps = optimizer, 0.9, 1e-8
     else:
@@ -1170,7 +1488,31 @@ def optimizer_code(optimizer):
 def train_compiled(
     model, theta, X, Y, etas, optimizer="sgd", *, S0=None, Jt0=None, v0=None, use_blas=None
 ):
-    """Online RTRL over one sequence with SGD or RMSprop, compiled (:func:`_train_loop`)."""
+    """Run online RTRL (2.24)-(2.26) of [P1] over one sequence with SGD or RMSprop, compiled.
+
+    Parameters
+    ----------
+    model : RNNModel
+        A model the kernels cover for ``task="train_online"``.
+    theta : array_like, shape (P,)
+        Initial flat parameters (head, cell).
+    X : ndarray, shape (T, d) or (T,)
+    Y : ndarray, shape (T,)
+    etas : array_like, shape (T,)
+        Learning rate of each step.
+    optimizer : str or SGD or RMSprop, optional
+    S0 : array_like, shape (N_s,), optional
+    Jt0 : array_like, shape (P_c, N_s), optional
+        Engine layout.
+    v0 : array_like, shape (P,), optional
+        RMSprop's initial mean square (default 0).
+    use_blas : bool, optional
+        Default: :data:`BLAS_MIN_N` decides.
+
+    Returns
+    -------
+    CompiledTrainResult
+    """
     from ._blas import blas_threads, threads_for_gemm
 
     desc = _description(model, task="train_online")
@@ -1187,7 +1529,7 @@ def train_compiled(
     use_blas = _use_blas(Ns) if use_blas is None else bool(use_blas)
     with blas_threads(threads_for_gemm(Ns + 1, Ns, Pc) if use_blas else None):
         out = _run(
-            "train", desc.fcode, desc.ip, desc.fp, desc.terms, desc.n_coef, desc.maps,
+            "train", desc.forward, desc.ip, desc.fp, desc.terms, desc.n_coef, desc.maps,
             desc.mscale, desc.hcode, Ph, desc.n_out, desc.n_classes, theta, Xd, Xi,
             np.ascontiguousarray(Y, dtype=float), S0, J0, opt, beta, eps, v0,
             np.ascontiguousarray(etas, dtype=float), use_blas,
@@ -1201,10 +1543,28 @@ def train_compiled(
 def particles_compiled(
     desc: ModelDescription, th, g1, g2, S, Jt, Ht, X, *, theta_h=None, Y=None
 ):
-    """Advance K particles n steps in place (:func:`_particles_loop`); X (n, K, d).
+    r"""Advance K particles n steps in place at fixed :math:`\theta`, compiled.
 
-    With ``theta_h`` and ``Y`` (n, K) returns the per-particle sums (loss (K,), gradient
-    (K, P_h + P_c)) of the head along the way, else None.
+    First order (2.20)-(2.21) of [P1], or second order (Section 2.4) when ``Ht`` is given.
+
+    Parameters
+    ----------
+    desc : ModelDescription
+    th, g1, g2 : ndarray, shape (P_c,)
+        :func:`mapped_params`.
+    S : ndarray, shape (K, N_s)
+    Jt : ndarray, shape (K, P_c, N_s)
+    Ht : ndarray, shape (K, P_c, P_c, N_s), or None
+        Updated in place.
+    X : ndarray, shape (n, K, d)
+    theta_h : ndarray, shape (P_h,), optional
+    Y : ndarray, shape (n, K), optional
+        With both, the head's sums along the way.
+
+    Returns
+    -------
+    tuple or None
+        (loss sums (K,), gradient sums (K, P_h + P_c)) with ``theta_h`` and ``Y``, else None.
     """
     K = S.shape[0]
     n = X.shape[0]
@@ -1221,7 +1581,7 @@ def particles_compiled(
     kern = kernels()
     n_chunks = min(K, 4 * kern["get_num_threads"]())
     _run(
-        "particles", desc.fcode, desc.ip, desc.fp, th, g1, g2, desc.terms, desc.n_coef, S, Jt,
+        "particles", desc.forward, desc.ip, desc.fp, th, g1, g2, desc.terms, desc.n_coef, S, Jt,
         H3, Xd, Xi, n_chunks, second, readout, desc.hcode, thh, desc.n_out, desc.n_classes, Yc,
         loss_sum, grad_sum,
     )
