@@ -486,7 +486,7 @@ class TrainSetup:
     schedule_defaults : tuple of (float, float)
         ``(eta0, t0)`` of the :class:`~rtrl_theory.optim.PowerSchedule` (2.24)-(2.26) when the
         options give none.
-    optimizer_default : tuple of (str, float or None)
+    optimizer_default : tuple of (str, float)
         ``(name, rmsprop beta)``: the optimizer when the options give none.
     model_config : dict
         The model's description for the run record.
