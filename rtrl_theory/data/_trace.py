@@ -155,8 +155,10 @@ def leaky_trace_teacher(n_input: int, beta: float, c: float, *, rng=None, w=None
     Returns
     -------
     Teacher
-        A :class:`LeakyTraceCell` with the readout w on M (``lipschitz`` 0: no parameters);
-        ``teacher.target(noise)`` gives the targets :math:`Y_t = w\cdot M_t + \eta_t`.
+        A :class:`LeakyTraceCell` with the readout w on M; ``teacher.target(noise)`` gives the
+        targets :math:`Y_t = w\cdot M_t + \eta_t`. Its ``lipschitz`` field is recorded as 0.0,
+        as for the delay line, although the trace forgets its start only at rate
+        :math:`\beta` per step.
 
     See Also
     --------

@@ -168,7 +168,8 @@ def load_checkpoint(path) -> Checkpoint:
     Returns
     -------
     Checkpoint
-        ``path``, ``meta`` (the JSON metadata: schema, configuration, step counter) and
+        ``path``, ``meta`` (the JSON metadata: ``schema``, the steps ``done``, ``status``, the
+        run's configuration) and
         ``arrays`` (parameters, sensitivities or carried state, optimizer state, records).
 
     Raises
