@@ -42,11 +42,14 @@ API_PACKAGES = [
     "rtrl_theory.engine",
     "rtrl_theory.data",
     "rtrl_theory.bounds",
+    "rtrl_theory.optim",
     "rtrl_theory.runners",
+    "rtrl_theory.setups",
     "rtrl_theory.estimators",
     "rtrl_theory.oracles",
     "rtrl_theory.checks",
     "rtrl_theory.symbolic",
+    "rtrl_theory.plotting",
 ]
 # Packages that may appear later from other branches; listed when importable.
 API_PACKAGES_OPTIONAL = ["rtrl_theory.online"]

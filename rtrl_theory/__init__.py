@@ -1,4 +1,4 @@
-"""rtrl-theory: symbolic and numerical checks of the convergence theory of RTRL ([P1]).
+r"""rtrl-theory: symbolic and numerical checks of the convergence theory of RTRL ([P1]).
 
 The curated public API: what the README uses, importable from ``rtrl_theory`` alone. The
 subpackages hold the rest (``cells``, ``engine``, ``data``, ``runners``, ``bounds``,
@@ -15,7 +15,7 @@ subpackages hold the rest (``cells``, ``engine``, ``data``, ``runners``, ``bound
   :func:`elman_teacher`, :func:`neural_sde_teacher`.
 * **Training** ((2.24)-(2.26), Section 7): :func:`train_online`, :class:`PowerSchedule`,
   :class:`RMSprop`, :class:`TrainResult`.
-* **The joint process** :math:`Z_t = (X, \\eta, S, J, H)` at fixed theta and its limits
+* **The joint process** :math:`Z_t = (X, \eta, S, J, H)` at fixed theta and its limits
   (Section 3): :class:`JointProcess`, :func:`estimate_contraction_rate`,
   :func:`limit_gradient`, :func:`limit_loss`, :func:`finite_difference_limit_gradient`,
   :func:`tbptt_bias`.
@@ -29,7 +29,8 @@ Only the models and the engine are imported with the package; the other names ar
 first use (the estimators pull in POT and scipy.stats), so ``import rtrl_theory`` stays light.
 """
 
-from .cells import ElmanRNN, LinearSDE, LSTMRNN, NeuralSDE, PaperParams, PaperRNN, RNNModel
+from ._version import __version__
+from .cells import LSTMRNN, ElmanRNN, LinearSDE, NeuralSDE, PaperParams, PaperRNN, RNNModel
 from .engine import (
     finite_difference_grad,
     finite_difference_hessian,
@@ -37,8 +38,6 @@ from .engine import (
     loss_grad_hessian,
     sequence_loss,
 )
-
-from ._version import __version__
 
 #: Names imported on first use, with the subpackage that defines them.
 _LAZY = {

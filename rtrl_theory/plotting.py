@@ -47,6 +47,15 @@ def plot_contraction(estimates: dict, *, rho_bar=None, lam=None, ax=None, title=
     rho_bar, lam : float, optional
         Theoretical :math:`\bar\rho = \max(\lambda, \rho)` and the data's :math:`\lambda`: drawn as
         :math:`d_0\,\bar\rho^t` (and :math:`d_0\lambda^t`) from each curve's first point.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+    title : str, optional
+        The axes' title (default: "Contraction of the joint process").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
     """
     plt = _plt()
     fig = None
@@ -107,7 +116,26 @@ def plot_contraction(estimates: dict, *, rho_bar=None, lam=None, ax=None, title=
 
 
 def plot_marginals(samples: dict, *, bins: int = 40, title=None):
-    """Histograms of marginal samples, one panel per ``{label: 1-D array}`` entry."""
+    """Plot histograms of marginal samples, one panel per ``{label: 1-D array}`` entry.
+
+    Used for the marginals of the (near) stationary law of the joint process
+    (:class:`~rtrl_theory.setups.ContractionReport`).
+
+    Parameters
+    ----------
+    samples : dict of str -> array_like
+        ``{label: samples}``, each flattened to one dimension (K values); panels in that order,
+        four per row.
+    bins : int, default 40
+        Histogram bins per panel (densities, not counts).
+    title : str, optional
+        A figure title (default: none).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The new figure.
+    """
     plt = _plt()
     n = len(samples)
     cols = min(n, 4)
@@ -133,6 +161,15 @@ def plot_estimator_costs(estimates, *, ax=None, title=None):
     estimates : sequence of BiasEstimate (``rtrl_theory.online``) or of their ``to_dict()``
         Each gives ``estimator``, ``cost_per_step`` (seconds per particle and step),
         ``rel_bias`` and ``rel_bias_ci``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+    title : str, optional
+        A title (default: none).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
 
     Notes
     -----
@@ -174,7 +211,23 @@ def plot_estimator_costs(estimates, *, ax=None, title=None):
 
 
 def save_figure(fig, path, *, pdf: bool = False) -> Path:
-    """Write ``fig`` to ``path`` (format from the suffix) atomically; also a PDF if ``pdf``."""
+    """Write ``fig`` to ``path`` (format from the suffix) atomically; also a PDF if ``pdf``.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, written at 150 dpi.
+    path : str or os.PathLike
+        The output file; its parent folders are created, and a partial file never appears at
+        ``path`` (written to a temporary name, then renamed).
+    pdf : bool, default False
+        Also write a PDF beside it (``path`` with the suffix ``.pdf``), unless ``path`` is one.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     targets = [path] + ([path.with_suffix(".pdf")] if pdf and path.suffix != ".pdf" else [])
@@ -200,6 +253,15 @@ def plot_block_distances(
     references : dict, optional
         ``{label: (d0, rate)}``: the geometric references :math:`d_0\,\mathrm{rate}^t`, dashed
         (e.g. the claimed :math:`\rho` from the first mean of ``y``, :math:`\lambda` from ``X``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+    title : str, optional
+        The axes' title (default: "Synchronous coupling, block by block").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
     """
     plt = _plt()
     fig = None
@@ -235,6 +297,17 @@ def plot_tightness(series: dict, *, lines=(1.0,), ax=None, title=None, ylabel=No
     lines : sequence of float
         Horizontal reference lines (1: the claim is attained; 1/2: a halved claim is caught
         exactly when the bar is above it).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+    title : str, optional
+        The axes' title (default: "Tightness of the claimed constants").
+    ylabel : str, optional
+        The y label (default: "measured / claimed").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
     """
     plt = _plt()
     fig = None
@@ -276,6 +349,10 @@ def plot_w1_ratio(
     brackets : dict, optional
         ``{label: (lower, upper)}``: a bracket of the one-step ratio, drawn at t = 1 as a bar
         between its two ends (a lower end above :math:`\bar\rho` contradicts the one-step form).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+    title : str, optional
+        The axes' title (default: "One-step and multi-step W1 contraction").
 
     Returns
     -------
@@ -317,9 +394,20 @@ def plot_p_values(p_values: dict, *, names, level: float, ax=None, title=None):
     ----------
     p_values : dict
         ``{comparison: (n,) p-values}``, one per statistic of ``names`` (n of them).
+    names : sequence of str
+        The n statistics, one group of bars each (the x ticks).
     level : float
         The per-test level (e.g. Bonferroni's alpha / number of tests): a bar above
         :math:`-\log_{10}` level is a rejection.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+    title : str, optional
+        The axes' title (default: "Two-sample tests").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
     """
     plt = _plt()
     fig = None
@@ -348,6 +436,15 @@ def plot_bias_against_exact(estimates: dict, exact: dict, stderr: dict, *, ax=No
     estimates, exact, stderr : dict
         ``{label: (P,) array}`` each (e.g. the particle TBPTT(tau) bias, the oracle's exact bias
         and the particle standard errors); points on the diagonal agree.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+    title : str, optional
+        The axes' title (default: "Estimates against the exact answer").
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
     """
     plt = _plt()
     fig = None
@@ -392,8 +489,18 @@ def plot_estimate_comparison(
     reference : array_like, shape (n,)
         An exact value (``reference_stderr`` None or 0) or another estimate.
     reference_stderr : array_like, shape (n,), optional
-    labels : (str, str)
-    xlabel, ylabel, title : str
+        The reference's standard error (default None: an exact reference, no error).
+    labels : (str, str), default ("estimate", "reference")
+        Legend labels of the two series.
+    xlabel, ylabel : str, default "coordinate", "value"
+        The shared x label (under the lower panel) and the upper panel's y label.
+    title : str, optional
+        A title of the upper panel (default: none).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The new figure: the two series above, the z-scores below.
 
     Notes
     -----
@@ -434,6 +541,7 @@ def plot_expected_path(t, mean, stderr, exact=None, limit=None, *, components=No
     Parameters
     ----------
     t : array_like, shape (T,)
+        The steps (the x axis).
     mean, stderr : array_like, shape (T, m)
         The particles' mean and standard error at each t (``expected_function_curve``).
     exact : array_like, shape (T, m), optional
@@ -442,6 +550,13 @@ def plot_expected_path(t, mean, stderr, exact=None, limit=None, *, components=No
         The limit (e.g. :math:`\nabla L`, Theorem 3.16).
     components : sequence of int, optional
         Components drawn in the left panel (default: the first three).
+    title : str, optional
+        A figure title (default: none).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The new figure, two panels.
 
     Notes
     -----
@@ -492,10 +607,20 @@ def plot_bias_curve(T, bias, stderr, *, exact=None, title=None, ax=None):
     Parameters
     ----------
     T : array_like, shape (n,)
+        The horizons T (positive; the x axis).
     bias, stderr : array_like, shape (n,)
         Monte Carlo bias and standard error (drawn with 2 s.e. bars).
     exact : array_like, shape (n,), optional
         The exact bias (e.g. ``oracles.expected_loss_bias(...).bias``).
+    title : str, optional
+        A title (default: none).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
 
     Notes
     -----
@@ -531,8 +656,18 @@ def plot_measured_vs_bound(labels, measured, bound, *, title=None, ax=None):
     Parameters
     ----------
     labels : sequence of str
+        One label per quantity (n of them).
     measured, bound : array_like, shape (n,)
         Non-negative measured values and the bounds that [P1] claims for them.
+    title : str, optional
+        A title (default: none).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
     """
     plt = _plt()
     fig = None
@@ -560,10 +695,23 @@ def plot_poisson_solution(v, stderr, exact=None, bound=None, *, labels=None, tit
     Parameters
     ----------
     v, stderr : array_like, shape (M,)
+        The Monte Carlo values of v at M points and their standard errors (2 s.e. bars).
     exact : array_like, shape (M,), optional
+        The exact solution at the same points (default: not drawn).
     bound : array_like, shape (M,), optional
+        The bound (4.6) on :math:`|v|` at the points, shaded as :math:`\pm` bound (default: not
+        drawn).
     labels : sequence of str, optional
-        Tick labels of the points.
+        Tick labels of the points (default: 0, ..., M - 1).
+    title : str, optional
+        A title (default: none).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; None (the default) makes a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (``ax.figure`` when ``ax`` is given).
     """
     plt = _plt()
     fig = None

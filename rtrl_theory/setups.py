@@ -1,6 +1,6 @@
 """Experiment set-ups as library objects: what the commands, figure scripts and notebooks build.
 
-- :class:`PaperConfig` / :class:`PaperSetup` -- the paper RNN of [P1] (eq. 2.1) on the data
+- :class:`PaperConfig` / :class:`PaperSetup` -- the paper RNN of [P1] (2.17)-(2.19) on the data
   process of Example 2.4 with a Lipschitz target: model, parameters, process, the report of the
   convergence theorem's hypotheses (Assumptions 2.3, 2.10, 2.14) and the joint process
   Z_t = (X, eta, S, J, H) of [P1] eq. (3.3).
@@ -68,9 +68,34 @@ def _failed(report) -> list[str]:
 
 @dataclass(frozen=True)
 class PaperConfig:
-    """The paper RNN and its data process (Example 2.4 with a Lipschitz target).
+    r"""The paper RNN and its data process (Example 2.4 with a Lipschitz target).
 
-    ``c_f=None`` means 0.5 / N.
+    ``c_f=None`` means 0.5 / N. A configuration only; :meth:`PaperSetup.build` draws the
+    target's weights and the initial parameters.
+
+    Parameters
+    ----------
+    n_hidden : int, default 4
+        N, the hidden units of the RNN (2.17)-(2.19) of [P1].
+    n_input : int, default 2
+        d, the input dimension.
+    c_f : float, optional
+        Scale of the recurrent bounded map f (C_f = c_f); None (the default) gives 0.5 / N,
+        so N C_f = 0.5 < 4 (Lemmas 3.5, 3.7).
+    c_g : float, default 1.0
+        Scale of the input bounded map g.
+    bounded_map : {"tanh", "sigmoid"}, default "tanh"
+        The form of f and g: ``c tanh`` or ``c (2 sigma - 1)``.
+    lam : float, default 0.5
+        :math:`\lambda`, the contraction of the input chain (2.8), Assumption 2.3 (1).
+    noise : float, default 0.5
+        Half-width of the chain's uniform noise :math:`\varepsilon`.
+    target_noise : float, default 0.1
+        :math:`c_\eta`, half-width of the target noise of :class:`~rtrl_theory.data.LipschitzTarget`.
+
+    See Also
+    --------
+    PaperSetup : the built set-up.
     """
 
     n_hidden: int = 4
@@ -85,7 +110,32 @@ class PaperConfig:
 
 @dataclass(frozen=True)
 class PaperSetup:
-    """A built :class:`PaperConfig`: model, parameters, process, assumptions, joint process."""
+    r"""A built :class:`PaperConfig`: model, parameters, process, assumptions, joint process.
+
+    Made by :meth:`build`; the fields are what the commands, figures and checks use.
+
+    Parameters
+    ----------
+    config : PaperConfig
+        The configuration it was built from.
+    model : PaperRNN
+        The RNN (2.17)-(2.19) of [P1].
+    params : PaperParams
+        Initial parameters :math:`\theta = (\alpha, W, B)` (``model.init_params``).
+    process : DataProcess
+        The :class:`~rtrl_theory.data.ExampleChain` of Example 2.4 with a
+        :class:`~rtrl_theory.data.LipschitzTarget`.
+    assumptions : AssumptionsReport
+        The hypotheses of the convergence theorem (Assumptions 2.3, 2.10, 2.14), from
+        :func:`check_assumptions`.
+    joint : JointProcess, optional
+        The joint process :math:`Z_t = (X_t, \eta_t, S_t, J_t, H_t)` at fixed :math:`\theta`
+        (Section 3 of [P1]); None (the default) until :meth:`joint_process` builds it.
+
+    See Also
+    --------
+    ContractionExperiment : measures the contraction of ``joint``.
+    """
 
     config: PaperConfig
     model: Any
@@ -153,6 +203,26 @@ class ContractionReport:
     ``estimates`` maps a coupling to its ContractionEstimate; ``rows`` to the record's row
     (rate, 95% CI, floor, points, block, verdict ``consistent_with_rho_bar``: True, False or None
     when rho_bar is undefined). ``ok`` is False when a rate lies above rho_bar.
+
+    Parameters
+    ----------
+    setup : PaperSetup
+        The set-up the couplings ran on (with its joint process).
+    experiment : ContractionExperiment
+        The experiment's settings.
+    estimates : dict of str -> ContractionEstimate
+        Per coupling (``"synchronous"``, ``"independent"``), the fitted W1 decay rate with its
+        distances and CI (:func:`~rtrl_theory.estimators.estimate_contraction_rate`).
+    rows : dict of str -> dict
+        Per coupling, the JSON row: ``rate``, ``rate_ci``, ``floor``, ``n_used``, ``block``,
+        ``consistent_with_rho_bar`` and ``distances``.
+    ok : bool
+        False when some rate lies above rho_bar = max(lam, rho) (Proposition 3.10 of [P1]).
+    marginals : dict, optional
+        With ``marginals=True``: summaries (``burn_in``, ``labels``, ``mean``, ``std``) of S and
+        of the four largest entries of J under the (near) stationary law; else None.
+    marginal_samples : dict of str -> ndarray, optional
+        The K particle values behind ``marginals``, each of shape (K,); else None.
     """
 
     setup: PaperSetup
@@ -269,6 +339,36 @@ class ContractionExperiment:
 
     Seeds: ``SeedSequence(seed).spawn(6)`` -- target, parameters, the two initial laws, the two
     couplings' noise.
+
+    Parameters
+    ----------
+    config : PaperConfig, default PaperConfig()
+        The model and data process.
+    seed : int, default 0
+        Root of the six random streams above.
+    order : {1, 2}, default 1
+        Order of the joint process (2 adds the second-order states H).
+    particles : int, default 1000
+        K, the particles of each ensemble.
+    steps : int, default 60
+        Steps of the synchronous coupling.
+    indep_steps : int, default 60
+        Steps of the independent coupling.
+    coupling : {"both", "synchronous", "independent"}, default "both"
+        Which couplings to run.
+    block : str, default "S"
+        The block of Z (or comma-separated blocks) whose W1 the independent coupling measures.
+    force : bool, default False
+        Run even when the memory estimate exceeds the limit.
+    progress : bool, default False
+        Show progress bars.
+    marginals : bool, default False
+        Also run K particles to near stationarity and summarise S and J
+        (:attr:`ContractionReport.marginals`).
+
+    See Also
+    --------
+    ContractionReport : what :meth:`run` returns.
     """
 
     config: PaperConfig = field(default_factory=PaperConfig)
@@ -398,6 +498,38 @@ class TrainSetup:
     ``data`` is a DataProcess (with ``rng`` its generator) or arrays ``(X, Y)``; ``evaluate`` maps
     parameters to held-out metrics (None for synthetic data); ``schedule_defaults`` is
     ``(eta0, t0)`` and ``optimizer_default`` ``(name, rmsprop beta)``.
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model to train (the paper RNN, a character-level GRU or Elman, the LOB Elman).
+    params : object
+        Its initial parameters (structured or flat, shape (P,)).
+    data : DataProcess or tuple of ndarray
+        A process (synthetic data) or arrays ``(X, Y)``: (T, d) and (T,), or integer symbols
+        (T,) / (B, T) for text.
+    rng : numpy.random.Generator or None
+        The data process's generator (None for arrays).
+    n_steps : int
+        Default number of training steps.
+    schedule_defaults : tuple of (float, float)
+        ``(eta0, t0)`` of the :class:`~rtrl_theory.optim.PowerSchedule` (2.24)-(2.26) when the
+        options give none.
+    optimizer_default : tuple of (str, float)
+        ``(name, rmsprop beta)``: the optimizer when the options give none.
+    model_config : dict
+        The model's description for the run record.
+    data_config : dict
+        The data's description for the run record.
+    evaluate : callable, optional
+        ``evaluate(params) -> dict`` of held-out metrics (bits per character, LOB scores); None
+        (the default) for synthetic data.
+    extra : dict, optional
+        Further record fields (loss unit, class balance, baselines); empty by default.
+
+    See Also
+    --------
+    rtrl_theory.runners.train_online : runs the recipe.
     """
 
     model: Any

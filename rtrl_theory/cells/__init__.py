@@ -19,7 +19,7 @@ from ._base import (
 )
 from ._gru import CHAR_CELLS, GRURNN, CharElmanRNN, GRUCell, OneHotElmanCell, char_rnn
 from ._heads import SquaredErrorReadout, StateSliceHead
-from ._lstm import LSTMCell, LSTMRNN
+from ._lstm import LSTMRNN, LSTMCell
 from ._maps import (
     BOUNDED_MAPS,
     ELU,

@@ -85,7 +85,24 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ParamBlock:
-    """A named parameter matrix of shape ``(n_rows, n_cols)`` stored column-stacked at ``offset``."""
+    """A named parameter matrix of shape ``(n_rows, n_cols)`` stored column-stacked at ``offset``.
+
+    The flat parameter vector of a cell concatenates its blocks in the order of Notation 2.11 of
+    [P1]: entry (i, j) of the block sits at ``offset + j n_rows + i`` (``vec``, column-stacked).
+
+    Parameters
+    ----------
+    name : str
+        The block's name in the cell's parameter type (``"alpha"``, ``"W"``, ``"B"``, ...).
+    n_rows, n_cols : int
+        Shape of the matrix, e.g. (N, d) for the input weights W of (2.17).
+    offset : int
+        Position of entry (0, 0) in the flat parameter vector, in ``[0, P)``.
+
+    See Also
+    --------
+    RowLocalTerm : an immediate Jacobian term addressing a block through its ``offset``.
+    """
 
     name: str
     n_rows: int
@@ -110,10 +127,23 @@ class ParamBlock:
 
 @dataclass(frozen=True)
 class StateJacobian:
-    r"""``dS_next/dS = diag(diag) + sum_r diag(coefs[r]) @ mats[r]`` for each chain.
+    r"""Structured state Jacobian ``dS_next/dS = diag(diag) + sum_r diag(coefs[r]) @ mats[r]``.
 
-    ``diag`` is (K, N) or None; ``coefs`` a tuple of (K, N) arrays; ``mats`` a tuple of (N, N)
-    arrays shared by every chain.
+    .. math:: \frac{\partial S_{t+1}}{\partial S_t}
+              = \mathrm{diag}(c^{(0)}) + \sum_r \mathrm{diag}(c^{(r)})\, M_r
+
+    one per chain; for the paper RNN (2.17) it is :math:`\mathrm{diag}(f'(\cdot))\,B`, the
+    factor that multiplies :math:`\tilde J_t` in (2.20). The engine applies it to all K chains
+    through one GEMM per matrix :math:`M_r` (:func:`rtrl_theory.engine.apply_state_jacobian`).
+
+    Parameters
+    ----------
+    diag : ndarray, shape (K, N), or None
+        The diagonal part :math:`c^{(0)}` per chain (None: no diagonal part).
+    coefs : tuple of ndarray, each shape (K, N)
+        The row scalings :math:`c^{(r)}` per chain.
+    mats : tuple of ndarray, each shape (N, N)
+        The matrices :math:`M_r`, shared by every chain; as many as ``coefs``.
     """
 
     diag: np.ndarray | None
@@ -135,10 +165,33 @@ class StateJacobian:
 class RowLocalTerm:
     r"""Immediate Jacobian term ``dS^k/dTheta^{ij} = delta_{ki} a[c, i] u[c, j] w[i, j]``.
 
-    ``offset`` is the position of :math:`\Theta^{00}` in the cell's flat parameters, ``a`` is
-    (K, n), ``u`` is (K, m) and ``w`` is (n, m) or None (all ones); n = N for a single-part state.
-    ``n_rows``, ``row0``, ``state0`` place a term of a gate-stacked block on a part of a
-    multi-part state (module docstring); the defaults are the single-part case.
+    The "diagonal blocks" of the immediate Jacobian in (2.20)-(2.21) of [P1]: row i of the
+    parameter matrix :math:`\Theta` (n, m) acts on state entry i only. For the paper RNN (2.17),
+    the block W has :math:`a = \sigma'(z_t)`, :math:`u = X_t` and :math:`w = g'(W)`.
+
+    Parameters
+    ----------
+    offset : int
+        Position of :math:`\Theta^{00}` in the cell's flat parameters (entry (r, j) of the block
+        at ``offset + j R + r``, R = :attr:`block_rows`).
+    a : ndarray, shape (K, n)
+        Per-chain row factor, e.g. the activation derivative at the pre-activation.
+    u : ndarray, shape (K, m)
+        Per-chain column factor, e.g. the input :math:`X_t` or the old state :math:`S_t`.
+    w : ndarray, shape (n, m), optional
+        Entrywise derivative of the weight map defining the effective matrix from the raw
+        parameters (None, the default: all ones).
+    n_rows : int, optional
+        R, the row count of the parameter block (default None: n, the term's width). Larger for
+        a gate-stacked block (the LSTM's (4N, d) ``W_ih``).
+    row0 : int, default 0
+        First block row the term covers.
+    state0 : int, default 0
+        First state entry the term drives (n = N and the defaults give the single-part case).
+
+    See Also
+    --------
+    IndexedRowLocalTerm : the same term for a one-hot input, storing the symbol instead of u.
     """
 
     offset: int
@@ -192,6 +245,16 @@ class IndexedRowLocalTerm:
         V, the number of columns of :math:`\Theta` (the vocabulary size).
     w : ndarray, shape (N, V), optional
         Entrywise weight-map derivative (None: all ones).
+    n_rows : int, optional
+        R, the row count of the block (default None: the term's width n = ``a.shape[1]``).
+    row0 : int, default 0
+        First block row the term covers.
+    state0 : int, default 0
+        First state entry the term drives (multi-part states, module docstring).
+
+    See Also
+    --------
+    RowLocalTerm : the dense-input form; :meth:`to_dense` converts to it.
     """
 
     offset: int
@@ -241,7 +304,22 @@ class IndexedRowLocalTerm:
 
 @dataclass(frozen=True)
 class Linearization:
-    """One step of a cell with its structured Jacobians (see the module docstring)."""
+    r"""One step of a cell with its structured Jacobians (see the module docstring).
+
+    What :meth:`Cell.linearize` returns: the pieces of the first-order recursion (2.20) of [P1],
+    :math:`\tilde J_{t+1} = \frac{\partial S_{t+1}}{\partial S_t}\tilde J_t
+    + \frac{\partial S_{t+1}}{\partial\vartheta}`.
+
+    Parameters
+    ----------
+    S_next : ndarray, shape (K, N)
+        The next state :math:`S_{t+1}` of each chain.
+    state_jac : StateJacobian
+        :math:`\partial S_{t+1}/\partial S_t`, structured.
+    param_terms : tuple of RowLocalTerm or IndexedRowLocalTerm
+        The immediate parameter Jacobian :math:`\partial S_{t+1}/\partial\vartheta` at fixed
+        :math:`S_t`, one term per parameter block (or gate part of one).
+    """
 
     S_next: np.ndarray
     state_jac: StateJacobian
@@ -288,6 +366,34 @@ class CompiledTerm:
     ``dS^{state0 + i} / dTheta^{row0 + i, j} = coef[coef_row, i] * u_j * (G1 entry if weighted)``
     for ``0 <= i < n``, ``0 <= j < n_cols``, entry (r, j) of the block at ``offset + j n_rows + r``;
     ``u_j`` is ``source[source0 + j]`` (``"onehot"``: only the column of the symbol, u = 1).
+    The compiled counterpart of :class:`RowLocalTerm` / :class:`IndexedRowLocalTerm`, terms of
+    the immediate Jacobian of (2.20)-(2.21) of [P1].
+
+    Parameters
+    ----------
+    offset : int
+        Position of the block's entry (0, 0) in the flat cell parameters.
+    source : str
+        Where u comes from, one of :data:`SOURCES`: ``"onehot"`` (the input symbol's column),
+        ``"input"`` (the dense input :math:`X_t`), ``"state"`` (the old state :math:`S_t`) or
+        ``"one"`` (the constant 1 of a bias).
+    n_cols : int
+        m, the block's column count.
+    coef_row : int
+        Row of the forward function's coefficient array ``coef`` (n_coef, K, n) holding the
+        row factor a of this term.
+    n : int
+        The term's width (number of state entries it drives).
+    n_rows : int
+        R, the block's row count.
+    row0 : int, default 0
+        First block row the term covers.
+    state0 : int, default 0
+        First state entry the term drives.
+    source0 : int, default 0
+        First entry of the source vector read as ``u_0``.
+    weighted : bool, default False
+        Whether the term is multiplied by the derivative G1 of the block's entrywise weight map.
     """
 
     offset: int

@@ -39,7 +39,16 @@ class SquaredErrorReadout:
     :math:`\partial_S\ell = r\alpha`, :math:`\partial_\alpha\ell = rS`,
     :math:`\partial^2_{SS}\ell = \alpha\alpha^\top`,
     :math:`\partial^2_{\alpha S}\ell = S\alpha^\top + r I`,
-    :math:`\partial^2_{\alpha\alpha}\ell = SS^\top`.
+    :math:`\partial^2_{\alpha\alpha}\ell = SS^\top`. The readout (2.18) and loss (2.23) of [P1].
+
+    Parameters
+    ----------
+    n_state : int
+        N, the width of the state it reads (its parameter count too).
+
+    See Also
+    --------
+    PaperRNN : the model (2.17)-(2.19) built on this head.
     """
 
     names = ("alpha",)

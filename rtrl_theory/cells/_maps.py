@@ -129,7 +129,19 @@ class Tanh(ScalarMap):
 class ScaledTanh(ScalarMap):
     r"""The bounded map :math:`h(x) = c \tanh(x)` (project default for f and g).
 
-    Constants: :math:`C = c`, :math:`C' = c`, :math:`C'' = c \cdot 4\sqrt{3}/9`.
+    Constants: :math:`C = c`, :math:`C' = c`, :math:`C'' = c \cdot 4\sqrt{3}/9`: the sup-norms
+    :math:`C_f, C_f', C_f''` (or :math:`C_g, \dots`) of Assumption 2.6 of [P1], in
+    :attr:`sup_abs`.
+
+    Parameters
+    ----------
+    c : float, default 1.0
+        The scale, :math:`\sup_x |h(x)| = c` (for f, the ``c_f`` of ``N C_f < 4``, Lemma 3.5).
+
+    See Also
+    --------
+    ScaledSigmoid : the other bounded map, :math:`c\,(2\sigma - 1)`.
+    bounded_map : build either by name.
     """
 
     c: float = 1.0
@@ -154,7 +166,17 @@ class ScaledSigmoid(ScalarMap):
     r"""The bounded map :math:`h(x) = c (2\sigma(x) - 1) = c \tanh(x/2)`.
 
     Constants: :math:`C = c`, :math:`C' = c/2`, :math:`C'' = c\sqrt{3}/9`,
-    :math:`C''' = c/4` (twice the sigmoid's, Lemma 2.9).
+    :math:`C''' = c/4` (twice the sigmoid's, Lemma 2.9), in :attr:`sup_abs`.
+
+    Parameters
+    ----------
+    c : float, default 1.0
+        The scale, :math:`\sup_x |h(x)| = c`.
+
+    See Also
+    --------
+    ScaledTanh : the project's default bounded map, :math:`c \tanh`.
+    bounded_map : build either by name.
     """
 
     c: float = 1.0
@@ -234,8 +256,19 @@ def bounded_map(kind: str, c: float, *, name: str = "bounded_map") -> ScalarMap:
     kind : {"tanh", "sigmoid"}
     c : float
         Scale, ``sup |h| = c``; must be positive and finite.
-    name : str
+    name : str, default "bounded_map"
         Argument name used in error messages.
+
+    Returns
+    -------
+    ScalarMap
+        :class:`ScaledTanh` or :class:`ScaledSigmoid` with scale ``c``: the f or g of (2.17) of
+        [P1] (Assumption 2.6), with its sup-norms in ``sup_abs``.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not ``"tanh"`` or ``"sigmoid"``, or ``c`` is not positive and finite.
     """
     c = _positive_finite(c, "c" if name == "bounded_map" else name)
     if kind == "tanh":

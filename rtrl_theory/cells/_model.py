@@ -18,10 +18,25 @@ __all__ = ["RNNModel"]
 
 
 class RNNModel:
-    """A cell and a head sharing one flat parameter vector ``(theta_head, theta_cell)``.
+    r"""A cell and a head sharing one flat parameter vector ``(theta_head, theta_cell)``.
 
     Subclasses (for example :class:`~rtrl_theory.PaperRNN`) add a structured parameter type
-    through :meth:`unflatten` / :meth:`flatten`; the base class works with flat vectors.
+    through :meth:`unflatten` / :meth:`flatten`; the base class works with flat vectors. The
+    flat vector :math:`\theta` (P,) puts the head's parameters first, as :math:`\alpha` comes
+    first in Notation 2.11 of [P1]: ``P = head.n_params + cell.n_params``.
+
+    Parameters
+    ----------
+    cell : Cell
+        The state update :math:`S_{t+1} = F(S_t, X_t; \vartheta)` (e.g. (2.17)); its state has
+        width ``cell.n_state`` (N).
+    head : object
+        The readout and loss (e.g. :class:`SquaredErrorReadout`, (2.18) and (2.23)), with
+        ``n_params``, ``predict`` and ``derivatives``.
+
+    See Also
+    --------
+    PaperRNN : the paper's model, an RNNModel with a structured parameter type.
     """
 
     def __init__(self, cell: Cell, head) -> None:

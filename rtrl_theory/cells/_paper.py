@@ -31,7 +31,23 @@ class PaperCell(PreactivationCell):
     r"""State recursion (2.17): :math:`S_{t+1} = \sigma(f(B) S_t + g(W) X_t)`.
 
     Cell parameters are ``(vec W, vec B)``, i.e. ``vec([W | B])``: the pre-activation is
-    :math:`[g(W)\,|\,f(B)]\,(X_t; S_t)`.
+    :math:`[g(W)\,|\,f(B)]\,(X_t; S_t)`. The readout :math:`\alpha` lives in the head
+    (:class:`~rtrl_theory.cells.SquaredErrorReadout`); :class:`PaperRNN` joins the two.
+
+    Parameters
+    ----------
+    n_hidden : int
+        N, the number of hidden units.
+    n_input : int
+        d, the input dimension.
+    f : ScalarMap
+        The bounded map on the recurrent weights B (Assumption 2.6), e.g. ``c_f tanh``.
+    g : ScalarMap
+        The bounded map on the input weights W, e.g. ``c_g tanh``.
+
+    See Also
+    --------
+    PaperRNN : the model (2.17)-(2.19), this cell with its squared-error readout.
     """
 
     def __init__(self, n_hidden: int, n_input: int, f, g) -> None:

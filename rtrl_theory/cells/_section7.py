@@ -78,7 +78,25 @@ ACTIVATIONS = {"tanh": Tanh, "relu": ReLU, "elu": ELU}
 
 
 def activation_map(activation) -> ScalarMap:
-    r"""Return the activation :math:`\phi` from a name in :data:`ACTIVATIONS` or a ScalarMap instance."""
+    r"""Return the activation :math:`\phi` from a name in :data:`ACTIVATIONS` or a ScalarMap instance.
+
+    Parameters
+    ----------
+    activation : str or ScalarMap
+        A name, ``"tanh"``, ``"relu"`` or ``"elu"`` (the keys of :data:`ACTIVATIONS`), or a
+        :class:`ScalarMap` returned as it is.
+
+    Returns
+    -------
+    ScalarMap
+        The activation :math:`\phi` of the Section 7 cells, applied entrywise with its
+        derivatives.
+
+    Raises
+    ------
+    ValueError
+        If ``activation`` is neither a known name nor a ScalarMap.
+    """
     if isinstance(activation, ScalarMap):
         return activation
     if isinstance(activation, str) and activation in ACTIVATIONS:

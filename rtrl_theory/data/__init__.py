@@ -1,6 +1,10 @@
-"""Data processes (Section 2.1 of [P1]): contracting input chains and bounded-noise targets; the
-Section 7 set-ups (Gaussian inputs, Wishart and rescaled-Gaussian teachers); LOBSTER order books
-(reader, features, baselines, synthetic order flow)."""
+"""Data processes of [P1]: input chains, targets, the Section 7 set-ups and real data.
+
+Contracting input chains and bounded-noise targets (Section 2.1, Example 2.4); the Section 7
+set-ups (Gaussian inputs, Wishart and rescaled-Gaussian teachers); tiny shakespeare (Section 7.4);
+LOBSTER order books (reader, features, baselines, synthetic order flow; Section 7.5); the data
+directory and its checksums.
+"""
 
 from rtrl_theory._deprecation import moved_names as _moved_names
 
@@ -48,13 +52,6 @@ from ._teachers import (
     rescaled_gaussian_matrix,
     wishart_matrix,
 )
-from ._trace import (
-    LeakyTraceCell,
-    leaky_trace_teacher,
-    lifted_chain_step,
-    lifted_lambda,
-    trace_process,
-)
 from ._text import (
     TINY_SHAKESPEARE,
     CharVocabulary,
@@ -66,6 +63,13 @@ from ._text import (
     parallel_streams,
     tiny_shakespeare,
     train_heldout_split,
+)
+from ._trace import (
+    LeakyTraceCell,
+    leaky_trace_teacher,
+    lifted_chain_step,
+    lifted_lambda,
+    trace_process,
 )
 
 __all__ = [

@@ -129,7 +129,23 @@ class TeacherTarget:
 
     The teacher is any model of the package (usually the student's own class, e.g.
     :class:`~rtrl_theory.PaperRNN`) with fixed parameters, run on the same inputs from
-    :math:`S^*_0 = 0`; :math:`\eta_t\sim U[-c_\eta, c_\eta]`.
+    :math:`S^*_0 = 0`; :math:`\eta_t\sim U[-c_\eta, c_\eta]`. The targets of the data model of
+    Section 2.1 of [P1] with a teacher that the student can represent (realisable case); the
+    bound :math:`|\eta_t|\le C_\eta` of Assumption 2.3 (3) is :attr:`C_eta`.
+
+    Parameters
+    ----------
+    model : RNNModel
+        The teacher's architecture, e.g. :class:`~rtrl_theory.PaperRNN`.
+    params : PaperParams or ndarray of shape (P,)
+        The teacher's fixed parameters :math:`\theta^*` (flattened and frozen).
+    noise : float, default 0.1
+        :math:`c_\eta \ge 0`, the half-width of the uniform noise.
+
+    See Also
+    --------
+    LipschitzTarget : a memoryless target :math:`c\tanh(w\cdot X_t) + \eta_t`.
+    DataProcess : joins an input chain and a target.
     """
 
     model: object
@@ -171,7 +187,21 @@ class LipschitzTarget:
     r"""Targets :math:`Y_t = c\tanh(w\cdot X_t) + \eta_t`, an instance of (2.7).
 
     :math:`f^*(x) = c\tanh(w\cdot x)` is Lipschitz in the max-norm with
-    :math:`L = c\|w\|_1` (:attr:`lipschitz`).
+    :math:`L = c\|w\|_1` (:attr:`lipschitz`), the L of Assumption 2.3 (2) of [P1];
+    :math:`\eta_t\sim U[-c_\eta, c_\eta]` i.i.d.
+
+    Parameters
+    ----------
+    w : array_like, shape (d,)
+        The direction :math:`w` (copied, read-only); its length must be the input dimension.
+    scale : float, default 1.0
+        c > 0, so that :math:`|f^*| \le c`.
+    noise : float, default 0.1
+        :math:`c_\eta \ge 0`, the half-width of the uniform noise.
+
+    See Also
+    --------
+    TeacherTarget : targets from a teacher network (realisable).
     """
 
     w: np.ndarray
@@ -265,7 +295,26 @@ class DataStream:
     """A realisation of a :class:`DataProcess` produced piece by piece (see ``DataProcess.stream``).
 
     Each call of :meth:`next` continues where the previous one stopped; the concatenation of the
-    pieces does not depend on how the run was cut.
+    pieces does not depend on how the run was cut. The input chain (Example 2.4 of [P1] for
+    :class:`ExampleChain`) and the targets draw from two independent streams spawned from
+    ``rng``.
+
+    Parameters
+    ----------
+    process : DataProcess
+        The input chain and target rule.
+    rng : numpy.random.Generator or int, optional
+        The randomness; None draws fresh entropy.
+    x0 : array_like, shape (d,) or (K, d), optional
+        Starting point of the input chain (default 0), broadcast to the chains; the first
+        input returned is one chain step after it.
+    n_chains : int, optional
+        K: None (the default) gives one realisation and ``next`` returns ``X`` (T, d) and ``Y``
+        (T,); an int gives K independent realisations, ``X`` (K, T, d) and ``Y`` (K, T).
+
+    See Also
+    --------
+    DataProcess.sample : a whole realisation at once.
     """
 
     def __init__(self, process: DataProcess, rng=None, *, x0=None, n_chains=None) -> None:

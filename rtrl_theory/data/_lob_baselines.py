@@ -28,7 +28,28 @@ __all__ = [
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
 class BaselineResult:
-    """Test-set scores of a baseline: accuracy and mean cross-entropy (nats per event)."""
+    r"""Test-set scores of a baseline: accuracy and mean cross-entropy (nats per event).
+
+    The reference rows of the limit-order-book comparison of [P1] Section 7.5 (Fig. 11).
+
+    Parameters
+    ----------
+    name : str
+        The baseline's name (``"prior"``, ``"logistic"``).
+    accuracy : float
+        Share of test events whose most probable class is the true one, in [0, 1].
+    cross_entropy : float
+        Mean of :math:`-\ln p(y_i)` over the test events (nats; inf if a true class got
+        probability 0).
+    n_train, n_test : int
+        Sizes of the training and test parts.
+    probabilities : ndarray, shape (n_test, 3)
+        Predicted class probabilities on the test part (classes 0 down, 1 unchanged, 2 up).
+
+    See Also
+    --------
+    prior_baseline, logistic_baseline : the two baselines.
+    """
 
     name: str
     accuracy: float
@@ -83,6 +104,21 @@ class LogisticFit:
 
     ``coef`` (3, n_features) and ``intercept`` (3,) are in the units of the raw features; row 1
     (unchanged) is the reference class, fixed at zero.
+
+    Parameters
+    ----------
+    coef : ndarray, shape (3, n_features)
+        W, one row per class; row 1 is zero.
+    intercept : ndarray, shape (3,)
+        c; entry 1 is zero.
+    n_iter : int
+        Newton iterations run by :func:`fit_multinomial_logistic`.
+    converged : bool
+        Whether the Newton iterations met their tolerance.
+
+    See Also
+    --------
+    fit_multinomial_logistic : fits it.
     """
 
     coef: np.ndarray

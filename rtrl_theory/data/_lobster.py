@@ -563,7 +563,17 @@ def lob_features(day: LobsterDay, *, tick: float = 100) -> tuple[np.ndarray, np.
 
 
 def class_balance(y) -> np.ndarray:
-    """Fractions of the classes 0 (down), 1 (unchanged), 2 (up) in ``y``, shape (3,), summing to 1.
+    """Return the fractions of the classes 0 (down), 1 (unchanged), 2 (up) in ``y``.
+
+    Parameters
+    ----------
+    y : array_like of int, shape (n,)
+        Labels in {0, 1, 2}, n >= 1.
+
+    Returns
+    -------
+    ndarray, shape (3,)
+        The class frequencies, summing to 1.
 
     Examples
     --------
@@ -587,7 +597,23 @@ def _labels(y, name: str) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class TimeSplit:
-    """A chronological split: the first ``n_train`` rows train, the rest test."""
+    """A chronological split: the first ``n_train`` rows train, the rest test.
+
+    Parameters
+    ----------
+    X_train : ndarray, shape (n_train, n_features)
+        Features of the training part (the past).
+    y_train : ndarray of int64, shape (n_train,)
+        Labels 0 (down), 1 (unchanged), 2 (up) of the training part.
+    X_test : ndarray, shape (n_test, n_features)
+        Features of the test part (the future).
+    y_test : ndarray of int64, shape (n_test,)
+        Labels of the test part.
+
+    See Also
+    --------
+    split_by_time : builds it.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray

@@ -464,6 +464,19 @@ class DelayLineCell(Cell):
     :math:`Y_t = w\cdot X_{t-\text{delay}} + \eta_t` (:func:`delayed_input_teacher`), a Lipschitz
     function of the Markov chain :math:`(X_t, \dots, X_{t-\text{delay}})` (Assumption 2.3 on the
     augmented chain) that a model can only fit by carrying information through its recurrence.
+    The state has width ``n_input * (delay + 1)``.
+
+    Parameters
+    ----------
+    n_input : int
+        d, the input dimension.
+    delay : int, default 1
+        How many steps back the register reaches (>= 1).
+
+    See Also
+    --------
+    delayed_input_teacher : the teacher built on this cell.
+    LeakyTraceCell : a trace that decays instead of a hard delay.
     """
 
     def __init__(self, n_input: int, delay: int = 1) -> None:
@@ -499,6 +512,23 @@ def delayed_input_teacher(n_input: int, delay: int = 1, *, rng=None, w=None) -> 
     ``w`` defaults to i.i.d. standard normal entries normalised to :math:`|w|_1 = 1` (so the
     target is 1-Lipschitz in the max-norm of the delayed input). ``lipschitz`` is 0: the delay
     line forgets its start after ``delay`` steps exactly.
+
+    Parameters
+    ----------
+    n_input : int
+        d, the input dimension.
+    delay : int, default 1
+        The delay (>= 1).
+    rng : numpy.random.Generator or int, optional
+        Draws ``w`` when it is not given.
+    w : array_like, shape (d,), optional
+        The readout of the delayed input (default: random, :math:`|w|_1 = 1`).
+
+    Returns
+    -------
+    Teacher
+        A :class:`DelayLineCell` with the readout w on its oldest block;
+        ``teacher.target(noise)`` gives :math:`Y_t = w\cdot X_{t-\text{delay}} + \eta_t`.
     """
     from rtrl_theory.cells import RNNModel, SquaredErrorReadout
 

@@ -146,7 +146,23 @@ class CharVocabulary:
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TextSplit:
-    """A text encoded with its vocabulary and split into a training head and a held-out tail."""
+    """A text encoded with its vocabulary and split into a training head and a held-out tail.
+
+    The data of the character-level experiment of [P1] Section 7.4 (Fig. 10).
+
+    Parameters
+    ----------
+    vocab : CharVocabulary
+        The vocabulary of the whole text (V symbols).
+    train : ndarray of int64, shape (n_train,)
+        The training head, as symbols in ``[0, V)``.
+    heldout : ndarray of int64, shape (n_heldout,)
+        The held-out tail, as symbols.
+
+    See Also
+    --------
+    tiny_shakespeare : builds the split of the tiny-shakespeare corpus.
+    """
 
     vocab: CharVocabulary
     train: np.ndarray
@@ -176,6 +192,15 @@ def load_tiny_shakespeare(data_dir=None) -> str:
         If the directory or the file is missing (the message says where to get it).
     ChecksumError
         If the file is not the expected 1,115,394-byte corpus.
+
+    Returns
+    -------
+    str
+        The corpus (ASCII), 1,115,394 characters.
+
+    See Also
+    --------
+    tiny_shakespeare : the text encoded and split.
     """
     f = TINY_SHAKESPEARE
     path = data_file(f.relpath, f.sha256, data_dir=data_dir, source=f.source)
@@ -187,6 +212,25 @@ def train_heldout_split(indices, train_fraction: float = 0.9) -> tuple[np.ndarra
 
     The floor is taken in exact arithmetic for fractions with few decimals (0.9 of 1,115,394 is
     1,003,854.6: 1,003,854 training characters).
+
+    Parameters
+    ----------
+    indices : array_like, shape (n,)
+        The sequence to split (any dtype; symbols of a text, in practice).
+    train_fraction : float, default 0.9
+        The share of the head, in (0, 1).
+
+    Returns
+    -------
+    train : ndarray, shape (floor(train_fraction n),)
+        The head ``indices[:n_train]``.
+    heldout : ndarray, shape (n - n_train,)
+        The tail.
+
+    Raises
+    ------
+    ValueError
+        If ``train_fraction`` is not in (0, 1).
     """
     idx = np.asarray(indices)
     tf = float(train_fraction)
@@ -197,7 +241,17 @@ def train_heldout_split(indices, train_fraction: float = 0.9) -> tuple[np.ndarra
 
 
 def tiny_shakespeare(data_dir=None, *, train_fraction: float = 0.9) -> TextSplit:
-    """Tiny shakespeare encoded with its 65-character vocabulary and split 90 / 10.
+    """Return tiny shakespeare encoded with its 65-character vocabulary and split 90 / 10.
+
+    The corpus of [P1] Section 7.4 (Fig. 10), read by :func:`load_tiny_shakespeare`.
+
+    Parameters
+    ----------
+    data_dir : str or os.PathLike, optional
+        The data directory (default: ``$RTRL_THEORY_DATA``, then ``../shared/data`` of the
+        project).
+    train_fraction : float, default 0.9
+        The share of the training head (:func:`train_heldout_split`).
 
     Returns
     -------
@@ -233,7 +287,23 @@ def _symbols(indices, name: str = "indices") -> np.ndarray:
 
 
 def next_char_pairs(indices) -> tuple[np.ndarray, np.ndarray]:
-    """Split into inputs ``indices[:-1]`` and next-character targets ``indices[1:]`` (n - 1 steps).
+    r"""Split into inputs ``indices[:-1]`` and next-character targets ``indices[1:]`` (n - 1 steps).
+
+    Parameters
+    ----------
+    indices : ndarray of int, shape (n,)
+        A text as symbols, n >= 2.
+
+    Returns
+    -------
+    X : ndarray of int64, shape (n - 1,)
+        The inputs :math:`x_0, \dots, x_{n-2}`.
+    Y : ndarray of int64, shape (n - 1,)
+        The targets, the next characters :math:`x_1, \dots, x_{n-1}`.
+
+    See Also
+    --------
+    parallel_streams : the same for B parallel streams.
 
     Examples
     --------
@@ -251,10 +321,22 @@ def parallel_streams(indices, n_streams: int) -> tuple[np.ndarray, np.ndarray]:
     Segment c covers ``indices[c L : (c + 1) L + 1]`` with ``L = (n - 1) // B``, so that every
     step of every stream has its next character; the last ``(n - 1) - B L`` steps are dropped.
 
+    Parameters
+    ----------
+    indices : ndarray of int, shape (n,)
+        A text as symbols.
+    n_streams : int
+        B >= 1, the number of streams; n >= B + 1 is needed.
+
     Returns
     -------
     X, Y : ndarray of int64, shape (B, L)
         Inputs and next-character targets for ``train_online(..., batch_size=B)``.
+
+    See Also
+    --------
+    next_char_pairs : the single-stream case.
+    iter_text_chunks : the streams in chunks of steps.
     """
     idx = _symbols(indices)
     B = positive_int(n_streams, "n_streams")
@@ -272,6 +354,21 @@ def iter_text_chunks(
 
     ``X``, ``Y`` are (m,) for one stream, (B, m) for ``n_streams = B`` (see
     :func:`parallel_streams`).
+
+    Parameters
+    ----------
+    indices : ndarray of int, shape (n,)
+        A text as symbols.
+    chunk : int
+        The largest number of steps per chunk (m <= chunk; the last chunk may be shorter).
+    n_streams : int, default 1
+        B, the number of parallel streams.
+
+    Yields
+    ------
+    X, Y : ndarray of int64, shape (m,) or (B, m)
+        Consecutive inputs and next-character targets; their concatenation is the output of
+        :func:`next_char_pairs` (B = 1) or :func:`parallel_streams`.
     """
     chunk = positive_int(chunk, "chunk")
     if n_streams == 1:

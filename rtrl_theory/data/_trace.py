@@ -61,6 +61,17 @@ def lifted_lambda(lam: float, beta: float, c: float) -> float:
         Leak and gain of the trace :math:`M_{t+1} = \beta M_t + c X_t` (``beta = 0, c = 1``: the
         delay line).
 
+    Returns
+    -------
+    float
+        :math:`\lambda_\xi = \max(\lambda, \beta + c)`, the constant of Assumption 2.3 (1), (2.6),
+        for the lifted chain; < 1 exactly when :math:`\lambda < 1` and :math:`\beta + c < 1`.
+
+    Raises
+    ------
+    ValueError
+        If ``lam <= 0``, ``beta < 0`` or ``c < 0``.
+
     Examples
     --------
     >>> lifted_lambda(0.5, 0.25, 0.6), lifted_lambda(0.5, 0.0, 1.0)
@@ -78,7 +89,21 @@ class LeakyTraceCell(Cell):
 
     Parameter-free teacher cell: state after step t is :math:`(X_t, M_t)`,
     :math:`M_t = \beta M_{t-1} + c X_{t-1}` (module docstring). ``beta = 0, c = 1`` is
-    :class:`~rtrl_theory.data.DelayLineCell` with delay 1.
+    :class:`~rtrl_theory.data.DelayLineCell` with delay 1. The state has width 2d.
+
+    Parameters
+    ----------
+    n_input : int
+        d, the input dimension.
+    beta : float
+        The leak :math:`\beta \ge 0`.
+    c : float
+        The gain :math:`c \ge 0` (:math:`\beta + c < 1` keeps the lifted chain inside
+        Assumption 2.3, :func:`lifted_lambda`).
+
+    See Also
+    --------
+    leaky_trace_teacher : the teacher built on this cell.
     """
 
     def __init__(self, n_input: int, beta: float, c: float) -> None:
@@ -115,6 +140,30 @@ def leaky_trace_teacher(n_input: int, beta: float, c: float, *, rng=None, w=None
     r"""Return a teacher whose output is :math:`w\cdot M_t`, :math:`M_t = c\sum_k \beta^k X_{t-1-k}`.
 
     ``w`` defaults to i.i.d. standard normal entries normalised to :math:`|w|_1 = 1`.
+
+    Parameters
+    ----------
+    n_input : int
+        d, the input dimension.
+    beta, c : float
+        Leak and gain of the trace, as in :class:`LeakyTraceCell`.
+    rng : numpy.random.Generator or int, optional
+        Draws ``w`` when it is not given.
+    w : array_like, shape (d,), optional
+        The readout of the trace (default: random, :math:`|w|_1 = 1`).
+
+    Returns
+    -------
+    Teacher
+        A :class:`LeakyTraceCell` with the readout w on M; ``teacher.target(noise)`` gives the
+        targets :math:`Y_t = w\cdot M_t + \eta_t`. Its ``lipschitz`` field is recorded as 0.0,
+        as for the delay line, although the trace forgets its start only at rate
+        :math:`\beta` per step.
+
+    See Also
+    --------
+    trace_process : the data process with this teacher.
+    delayed_input_teacher : the case :math:`\beta = 0`, c = 1 (delay 1).
     """
     from rtrl_theory.cells import RNNModel, SquaredErrorReadout
 
@@ -138,6 +187,23 @@ def lifted_chain_step(process: DataProcess):
     ``step(xi, rng)`` of the lifted chain :math:`\xi = (X, M)` (K, 2d) of a process whose
     target is a :func:`leaky_trace_teacher` (or a delay-line teacher of delay 1), for
     :func:`~rtrl_theory.estimators.estimate_contraction_rate` (synchronous coupling: same noise).
+
+    Parameters
+    ----------
+    process : DataProcess
+        A process with an :class:`~rtrl_theory.data.ExampleChain` input chain and a target of
+        :func:`leaky_trace_teacher` (or of a delay-line teacher of delay 1).
+
+    Returns
+    -------
+    callable
+        ``step(xi, rng) -> xi_next``, ``xi`` of shape (K, 2d): one step of the lifted chain,
+        whose one-step constant is :func:`lifted_lambda`.
+
+    Raises
+    ------
+    TypeError
+        If the chain or the target is of another kind.
     """
     from ._teachers import DelayLineCell
 
@@ -162,6 +228,30 @@ def lifted_chain_step(process: DataProcess):
 
 
 def trace_process(n_input, lam, noise, beta, c, target_noise, *, rng=None) -> DataProcess:
-    """``DataProcess(ExampleChain(n_input, lam, noise), leaky_trace_teacher(...).target(...))``."""
+    r"""Return the data process with a leaky-trace target (module docstring).
+
+    ``DataProcess(ExampleChain(n_input, lam, noise), leaky_trace_teacher(...).target(...))``:
+    inputs of Example 2.4 (2.8) of [P1] and targets :math:`Y_t = w\cdot M_t + \eta_t` with memory.
+
+    Parameters
+    ----------
+    n_input : int
+        d, the input dimension.
+    lam : float
+        :math:`\lambda`, the contraction of the input chain (Example 2.4).
+    noise : float
+        Half-width a of the chain's noise :math:`\varepsilon\sim U[-a, a]^d` (:class:`ExampleChain`).
+    beta, c : float
+        Leak and gain of the trace (:class:`LeakyTraceCell`).
+    target_noise : float
+        :math:`c_\eta`, half-width of the uniform target noise.
+    rng : numpy.random.Generator or int, optional
+        Draws the teacher's readout w.
+
+    Returns
+    -------
+    DataProcess
+        The process; :func:`lifted_chain_step` gives its lifted chain.
+    """
     teacher = leaky_trace_teacher(n_input, beta, c, rng=rng)
     return DataProcess(ExampleChain(n_input, lam, noise), teacher.target(target_noise))

@@ -28,7 +28,26 @@ __all__ = ["BPTTResult", "bptt_sequences"]
 
 @dataclass(frozen=True)
 class BPTTResult:
-    """``loss`` (K,) and ``grad`` (K, P) averaged over T, ``S_T`` (K, N), ``step_losses`` (K, T)."""
+    r"""Result of :func:`bptt_sequences`: ``loss`` (K,), ``grad`` (K, P), ``S_T`` (K, N), ``step_losses`` (K, T).
+
+    Unpacks as ``loss, grad, S_T = bptt_sequences(...)`` (``step_losses`` by attribute only).
+
+    Parameters
+    ----------
+    loss : ndarray, shape (K,)
+        :math:`L_T(\theta)` of (1.2) of [P1] per sequence, averaged over the T steps.
+    grad : ndarray, shape (K, P)
+        :math:`\nabla_\theta L_T` per sequence, (2.22)-(2.23), averaged over T; flat, in the
+        order of Notation 2.11.
+    S_T : ndarray, shape (K, N)
+        The final states.
+    step_losses : ndarray, shape (K, T)
+        The per-step losses :math:`\tfrac12(Y_t - \alpha\cdot S_{t+1})^2` (or the head's loss).
+
+    See Also
+    --------
+    SequenceResult : the forward route's result.
+    """
 
     loss: np.ndarray
     grad: np.ndarray

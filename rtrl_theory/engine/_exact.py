@@ -116,12 +116,31 @@ def loss_grad_hessian(model, params, X, Y):
     + (\hat Y_t - Y_t)\nabla^2\hat Y_t]` with :math:`\nabla^2\hat Y` built from J and the
     second-order states :math:`H^k` of Section 2.4.
 
+    Parameters
+    ----------
+    model : RNNModel, for example :class:`~rtrl_theory.PaperRNN`
+        A model whose cell has ``has_second_order`` (the pre-activation cells).
+    params : PaperParams or ndarray of shape (P,)
+        The parameters :math:`\theta`, structured or flat.
+    X : array, shape (T, d)
+        Inputs :math:`X_0, \dots, X_{T-1}`.
+    Y : array, shape (T,)
+        Targets; step t compares :math:`\alpha\cdot S_{t+1}` with ``Y[t]``.
+
     Returns
     -------
     loss : float
+        :math:`L_T(\theta)` of (1.2).
     grad : ndarray, shape (P,)
         In the order of Notation 2.11, ``(alpha, vec W, vec B)``.
     hess : ndarray, shape (P, P)
+        :math:`\nabla^2 L_T(\theta)`, (3.56), same order; symmetric up to rounding.
+
+    See Also
+    --------
+    loss_and_grad : the loss and gradient alone (RTRL or BPTT).
+    finite_difference_hessian : an independent route to the Hessian.
+    advance_second_order : one step of the second-order recursion.
     """
     theta, Xb, Yb = _prepare(model, params, X, Y)
     res = rtrl_sequences(model, theta, Xb, Yb, order=2)
@@ -129,7 +148,35 @@ def loss_grad_hessian(model, params, X, Y):
 
 
 def sequence_loss(model, params, X, Y, *, S0=None) -> float:
-    """:math:`L_T` by a plain forward pass (``cell.step`` and the head only; no derivatives)."""
+    r"""Compute :math:`L_T` by a plain forward pass (``cell.step`` and the head only; no derivatives).
+
+    :math:`L_T(\theta) = \frac1T\sum_{t=0}^{T-1}\tfrac12 (Y_t - \alpha\cdot S_{t+1})^2`, (1.2) of
+    [P1] (a head with its own ``loss`` uses it instead of the squared error). Shares no code with
+    the derivative routes, so it is the reference of the finite differences.
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model, e.g. :class:`~rtrl_theory.PaperRNN`.
+    params : PaperParams or ndarray of shape (P,)
+        The parameters :math:`\theta`.
+    X : array, shape (T, d)
+        Inputs (integer symbols, shape (T,), for a model with one-hot inputs).
+    Y : array, shape (T,)
+        Targets.
+    S0 : array_like, shape (N,), optional
+        Initial state :math:`S_0`; None (the default) starts from the cell's initial state (0
+        for the paper's RNN).
+
+    Returns
+    -------
+    float
+        :math:`L_T(\theta)`, the mean loss over the T steps.
+
+    See Also
+    --------
+    loss_and_grad : the same loss with its exact gradient.
+    """
     theta = model.flatten(params)
     X, Y = model.check_sequence(X, Y)
     return float(_plain_loss(model, theta, X, Y, S0))
@@ -158,6 +205,29 @@ def finite_difference_grad(model, params, X, Y, *, h: float = 1e-5) -> np.ndarra
     Uses only the plain forward pass, so it is independent of the derivative code. Error
     :math:`O(h^2)` plus rounding :math:`O(\epsilon/h)`; ``h = 1e-5`` gives about 1e-9 relative
     error for the models here. Cost: 2P forward passes.
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model, e.g. :class:`~rtrl_theory.PaperRNN`.
+    params : PaperParams or ndarray of shape (P,)
+        The parameters :math:`\theta`.
+    X : array, shape (T, d)
+        Inputs.
+    Y : array, shape (T,)
+        Targets.
+    h : float, default 1e-5
+        The step, positive.
+
+    Returns
+    -------
+    ndarray, shape (P,)
+        The approximate :math:`\nabla_\theta L_T` (flat, order of Notation 2.11).
+
+    See Also
+    --------
+    loss_and_grad : the exact gradient (RTRL or BPTT) this checks.
+    sequence_loss : the forward pass it differences.
     """
     h = positive(h, "h")
     theta = model.flatten(params)
@@ -178,7 +248,33 @@ def finite_difference_hessian(model, params, X, Y, *, h: float = 1e-4, method: s
     :math:`(\nabla L_T(\theta + h e_i) - \nabla L_T(\theta - h e_i)) / 2h`.
 
     The gradient comes from ``method`` ("bptt" by default, so that the check of the second-order
-    forward recursion does not reuse it). The result is not symmetrised.
+    forward recursion does not reuse it). The result is not symmetrised. Error
+    :math:`O(h^2)` plus rounding :math:`O(\epsilon/h)`; cost 2P gradient evaluations.
+
+    Parameters
+    ----------
+    model : RNNModel
+        The model, e.g. :class:`~rtrl_theory.PaperRNN`.
+    params : PaperParams or ndarray of shape (P,)
+        The parameters :math:`\theta`.
+    X : array, shape (T, d)
+        Inputs.
+    Y : array, shape (T,)
+        Targets.
+    h : float, default 1e-4
+        The step, positive.
+    method : {"bptt", "rtrl"}, default "bptt"
+        The route of the exact gradient that is differenced.
+
+    Returns
+    -------
+    ndarray, shape (P, P)
+        The approximate Hessian :math:`\nabla^2 L_T(\theta)`, column i the difference along
+        :math:`e_i`.
+
+    See Also
+    --------
+    loss_grad_hessian : the Hessian (3.56) by the second-order forward recursion.
     """
     h = positive(h, "h")
     if method not in METHODS:

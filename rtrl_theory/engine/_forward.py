@@ -58,6 +58,24 @@ class SensitivityState:
     r"""State of K chains: ``S`` (K, N), ``Jt`` (K, P_c, N) and ``Ht`` (K, P_c, P_c, N) or None.
 
     See the module docstring for the layout; :attr:`J` and :attr:`H` give [P1]'s orientation.
+    The derivative states are those of the cell's parameters :math:`\vartheta` (P_c of them, the
+    head's excluded: :math:`\alpha` does not enter J).
+
+    Parameters
+    ----------
+    S : ndarray, shape (K, N)
+        The states :math:`S_t` of the K chains.
+    Jt : ndarray, shape (K, P_c, N)
+        :math:`J_t^\top` per chain, :math:`J_t = \partial S_t/\partial\vartheta` of (2.20)-(2.21)
+        of [P1]; C-contiguous (the engine adds row-local terms through a diagonal view).
+    Ht : ndarray, shape (K, P_c, P_c, N), optional
+        ``Ht[c, p, q, k]`` = :math:`\partial^2 S^k_t/\partial\vartheta_p\partial\vartheta_q`, the
+        second-order states of Section 2.4; None (the default) for a first-order run.
+
+    See Also
+    --------
+    initial_sensitivities : the state at t = 0.
+    advance_first_order, advance_second_order : one step of the recursions.
     """
 
     S: np.ndarray
@@ -82,7 +100,31 @@ class SensitivityState:
 def initial_sensitivities(
     cell: Cell, n_chains: int = 1, *, order: int = 1, S0: np.ndarray | None = None
 ) -> SensitivityState:
-    """S_0 (zero unless given) and zero derivative states (THEORY.md section 2, CONVENTION)."""
+    r"""Return S_0 (zero unless given) and zero derivative states (THEORY.md section 2, CONVENTION).
+
+    [P1] starts the recursions (2.20)-(2.21) and those of Section 2.4 from
+    :math:`J_0 = 0`, :math:`H_0 = 0`; the project's convention is also :math:`S_0 = 0`.
+
+    Parameters
+    ----------
+    cell : Cell
+        The cell, with N = ``cell.n_state`` and P_c = ``cell.n_params``.
+    n_chains : int, default 1
+        K, the number of chains sharing the parameters.
+    order : {1, 2}, default 1
+        1 allocates ``Jt`` only; 2 also the second-order states ``Ht`` (K P_c^2 N floats).
+    S0 : array_like, shape (K, N), optional
+        Initial states (copied); None (the default) gives ``cell.initial_state(n_chains)``.
+
+    Returns
+    -------
+    SensitivityState
+        ``S`` (K, N), ``Jt`` zeros (K, P_c, N), ``Ht`` zeros (K, P_c, P_c, N) or None.
+
+    See Also
+    --------
+    advance_first_order : advances this state one step.
+    """
     N, P = cell.n_state, cell.n_params
     S = cell.initial_state(n_chains) if S0 is None else np.array(S0, dtype=float, copy=True)
     Jt = np.zeros((n_chains, P, N))
@@ -97,7 +139,26 @@ def apply_state_jacobian(sj: StateJacobian, Jt: np.ndarray) -> np.ndarray:
     ``Jt.reshape(K P, N) @ [M_1^T | ... | M_R^T]``. For a single chain the coefficients are
     folded into the small matrix first: ``Jt @ (M^T diag(c))`` for a single term (the paper's
     RNN), ``Jt @ (diag(c0) + sum_r M_r^T diag(c_r))`` otherwise, so no extra pass over Jt is
-    needed.
+    needed. For the paper's RNN this is the :math:`f(B) J_t` of (2.20) with :math:`D_t` folded
+    into the coefficients.
+
+    Parameters
+    ----------
+    sj : StateJacobian
+        :math:`\partial S_{t+1}/\partial S_t` in structured form: ``diag`` (K, N) or None,
+        ``coefs`` R arrays (K, N), ``mats`` R arrays (N, N).
+    Jt : ndarray, shape (K, P, N)
+        :math:`J_t^\top` per chain (any P: the cell's derivative states, or the rows of an
+        online estimator's sensitivity).
+
+    Returns
+    -------
+    ndarray, shape (K, P, N)
+        :math:`\big((\partial S_{t+1}/\partial S_t)\, J_t\big)^\top` per chain, a new array.
+
+    See Also
+    --------
+    add_row_local : adds the immediate term :math:`M_t` to the result.
     """
     K, P, N = Jt.shape
     R = len(sj.mats)
@@ -135,6 +196,23 @@ def add_row_local(Jt: np.ndarray, term: RowLocalTerm | IndexedRowLocalTerm) -> N
     :class:`~rtrl_theory.cells.IndexedRowLocalTerm` (one-hot input :math:`u = e_{x_c}`) only
     column ``j = index[c]`` is touched: ``Jt[c, offset + x_c N + i, i] += a[c, i] w[i, x_c]``,
     O(K N) work.
+
+    Parameters
+    ----------
+    Jt : ndarray, shape (K, P, N)
+        The derivative states being advanced, modified in place; must be C-contiguous.
+    term : RowLocalTerm or IndexedRowLocalTerm
+        One block of :math:`M_t = \partial S_{t+1}/\partial\vartheta` (``a`` (K, n), ``u``
+        (K, m) or ``index`` (K,), ``w`` (n, m) or None), placed by its ``offset``.
+
+    Raises
+    ------
+    ValueError
+        If ``Jt`` is not C-contiguous.
+
+    See Also
+    --------
+    apply_state_jacobian : the other half of the step (2.20).
     """
     if not Jt.flags.c_contiguous:
         raise ValueError("Jt: expected a C-contiguous array (the diagonal view must not copy)")
@@ -196,9 +274,43 @@ def advance_first_order(cell: Cell, prep, state: SensitivityState, X: np.ndarray
 
 
 def advance_second_order(cell: Cell, prep, state: SensitivityState, X: np.ndarray):
-    r"""One step of the first- and second-order recursions (Section 2.4) for K chains.
+    r"""Advance one step of the first- and second-order recursions (Section 2.4) for K chains.
 
-    Returns ``(SensitivityState, At)`` with ``At[c, p, k]`` = :math:`\partial z^k/\partial\vartheta_p`.
+    For a pre-activation cell :math:`S_{t+1} = \phi(z_t)`, :math:`z_t = \tilde\Theta\tilde u_t`,
+    with :math:`A_t = \partial z_t/\partial\vartheta` (for the paper's RNN,
+    :math:`A_t = f(B) J_t + M_t`):
+
+    .. math:: J_{t+1} = \mathrm{diag}(\phi'(z_t))\, A_t, \qquad
+              H^k_{t+1} = \phi''(z^k_t)\, a^k_t a^{k\top}_t
+              + \phi'(z^k_t)\Big(\sum_l \tilde\Theta^{kl} H^l_t + R^k_t\Big),
+
+    :math:`a^k_t` the row k of :math:`A_t` and :math:`R^k_t` the delta terms of the second
+    derivatives of the pre-activation (THEORY.md section 5). The Hessian of the loss (3.56)
+    and of the prediction (3.57) are built from these states.
+
+    Parameters
+    ----------
+    cell : Cell
+        A cell with ``has_second_order`` true (the pre-activation cells, e.g. the paper's RNN),
+        which provides ``second_order_pieces``.
+    prep : object
+        ``cell.prepare(theta_c)``: what depends on the cell's parameters only.
+    state : SensitivityState
+        ``S`` (K, N), ``Jt`` (K, P_c, N) and ``Ht`` (K, P_c, P_c, N), not None.
+    X : ndarray, shape (K, d)
+        The inputs :math:`X_t`.
+
+    Returns
+    -------
+    state : SensitivityState
+        :math:`S_{t+1}`, :math:`J_{t+1}^\top` (K, P_c, N) and the new ``Ht`` (K, P_c, P_c, N).
+    At : ndarray, shape (K, P_c, N)
+        ``At[c, p, k]`` = :math:`\partial z^k_t/\partial\vartheta_p`.
+
+    See Also
+    --------
+    advance_first_order : the first-order step alone, (2.20)-(2.21).
+    loss_grad_hessian : the Hessian (3.56) of a whole sequence, built on these steps.
     """
     pieces = cell.second_order_pieces(prep, state.S, X)
     Jt, Ht = state.Jt, state.Ht

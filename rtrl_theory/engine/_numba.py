@@ -85,7 +85,17 @@ _METHODS = ("auto", "blas", "loops")
 
 
 def numba_available() -> bool:
-    """Whether numba can be imported (the fast path needs it; the rest of the package does not)."""
+    """Say whether numba can be imported (the fast path needs it; the rest of the package does not).
+
+    Returns
+    -------
+    bool
+        True when ``import numba`` succeeds.
+
+    See Also
+    --------
+    select_backend : the one decision between the compiled and the NumPy engine.
+    """
     try:
         import numba  # noqa: F401
     except ImportError:

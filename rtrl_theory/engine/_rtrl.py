@@ -35,10 +35,24 @@ __all__ = ["SequenceResult", "rtrl_sequences"]
 
 @dataclass(frozen=True)
 class SequenceResult:
-    """Per-chain results of :func:`rtrl_sequences` over a sequence.
+    r"""Per-chain results of :func:`rtrl_sequences` over a sequence.
 
-    Per-chain results over a sequence: ``loss`` (K,), ``grad`` (K, P), ``hess`` (K, P, P) or None,
-    and the final :class:`SensitivityState`.
+    Parameters
+    ----------
+    loss : ndarray, shape (K,)
+        :math:`L_T(\theta)` of (1.2) of [P1] per chain, averaged over the T steps.
+    grad : ndarray, shape (K, P)
+        :math:`\nabla_\theta L_T` per chain by the forward sensitivities, (2.20)-(2.23); flat,
+        in the order of Notation 2.11.
+    hess : ndarray, shape (K, P, P), or None
+        :math:`\nabla^2_\theta L_T` per chain, (3.56), for ``order=2``; None for ``order=1``.
+    state : SensitivityState
+        The final state: ``S`` (K, N), ``Jt`` (K, P_c, N) and ``Ht`` or None, from which a
+        later call can continue (``state=``).
+
+    See Also
+    --------
+    BPTTResult : the reverse route's result.
     """
 
     loss: np.ndarray

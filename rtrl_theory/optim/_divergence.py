@@ -160,7 +160,30 @@ def divergence_step(losses, rule: DivergenceRule | None = None, *, start: int = 
 
 
 def is_diverged(losses, rule: DivergenceRule | None = None, final_theta=None) -> bool:
-    """Return True when ``losses`` (and ``final_theta``, if given) are diverged under ``rule``."""
+    """Return True when ``losses`` (and ``final_theta``, if given) are diverged under ``rule``.
+
+    Applies rules 1-2 of the module docstring to the whole loss array (:func:`divergence_step`)
+    and, when ``final_theta`` is given, rule 3 and finiteness to it.
+
+    Parameters
+    ----------
+    losses : array_like, shape (T,)
+        Per-step losses from step 0 of the run.
+    rule : DivergenceRule or dict, optional
+        The thresholds; None (the default) is :data:`DEFAULT_DIVERGENCE` (``loss_factor``
+        1000, ``theta_bound`` 1e6, ``window`` 100).
+    final_theta : array_like, shape (P,), optional
+        The parameters at the end of the run; None (the default) checks the losses only.
+
+    Returns
+    -------
+    bool
+        True if a rule declares the run diverged.
+
+    See Also
+    --------
+    divergence_step : the first diverged step and the reason.
+    """
     rule = DivergenceRule.coerce(rule)
     if divergence_step(losses, rule)[0] is not None:
         return True

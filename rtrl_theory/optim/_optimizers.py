@@ -57,7 +57,23 @@ OPTIMIZERS = ("sgd", "rmsprop")
 
 @runtime_checkable
 class Optimizer(Protocol):
-    """What :func:`~rtrl_theory.runners.train_online` needs from an optimizer (module docstring)."""
+    """What :func:`~rtrl_theory.runners.train_online` needs from an optimizer (module docstring).
+
+    A structural type (:class:`typing.Protocol`, checkable at run time with ``isinstance``):
+    any object with ``init(theta) -> state`` and ``update(theta, grad, eta, state) ->
+    (theta_new, state_new)`` is an optimizer; :class:`SGD` (the update (2.24)-(2.26) of [P1])
+    and :class:`RMSprop` are the two the package provides.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        None: a Protocol describes a type and is not instantiated (calling it raises
+        ``TypeError``).
+
+    See Also
+    --------
+    make_optimizer : an optimizer from a name.
+    """
 
     def init(self, theta: np.ndarray): ...
 
@@ -98,7 +114,15 @@ class SGD:
 
 @dataclass(frozen=True)
 class RMSpropState:
-    """Running state of :class:`RMSprop`: the mean square ``v`` (P,) and the number of updates."""
+    """Running state of :class:`RMSprop`: the mean square ``v`` (P,) and the number of updates.
+
+    Parameters
+    ----------
+    v : ndarray, shape (P,)
+        The running mean :math:`v_t` of the squared gradient, entrywise (:math:`v_0 = 0`).
+    n_updates : int, default 0
+        The number of updates applied so far.
+    """
 
     v: np.ndarray
     n_updates: int = 0
@@ -161,6 +185,18 @@ class RMSprop:
 
 def make_optimizer(spec) -> Optimizer:
     """Return an optimizer for ``spec``: ``"sgd"``, ``"rmsprop"`` (default settings) or an object.
+
+    Parameters
+    ----------
+    spec : {"sgd", "rmsprop"} or Optimizer
+        A name (``"sgd"``: the update of [P1] (2.24)-(2.26); ``"rmsprop"``: RMSprop with
+        ``beta=0.9``, ``eps=1e-8``, as in Section 7) or an object with ``init`` and
+        ``update``, returned as it is.
+
+    Returns
+    -------
+    Optimizer
+        :class:`SGD`, :class:`RMSprop` or ``spec``.
 
     Raises
     ------

@@ -95,10 +95,26 @@ class PowerSchedule:
 
 
 def robbins_monro_violations(schedule) -> list[str]:
-    """Reasons why ``schedule`` violates Assumption 2.14 (empty if it satisfies it).
+    r"""Return the reasons why ``schedule`` violates Assumption 2.14 (empty if it satisfies it).
 
     A :class:`PowerSchedule` is decided exactly from gamma. Any other callable cannot be decided
     from finitely many values and is reported as unverifiable.
+
+    Parameters
+    ----------
+    schedule : PowerSchedule or callable
+        The learning rate :math:`t \mapsto \eta_t`. For :math:`\eta_t = \eta_0/(1 + t/t_0)^\gamma`
+        Assumption 2.14 of [P1] (monotone decrease, :math:`\sum\eta_t = \infty`,
+        :math:`\sum\eta_t^2 < \infty`) holds exactly when :math:`1/2 < \gamma \le 1`.
+
+    Returns
+    -------
+    list of str
+        One sentence per violated condition; empty when the schedule satisfies Assumption 2.14.
+
+    See Also
+    --------
+    validate_schedule : raises on a violation.
     """
     if not isinstance(schedule, PowerSchedule):
         return [
@@ -117,13 +133,33 @@ def robbins_monro_violations(schedule) -> list[str]:
 
 
 def validate_schedule(schedule, *, allow_non_robbins_monro: bool = False):
-    """Return ``schedule`` if it satisfies Assumption 2.14, else raise (unless allowed).
+    r"""Return ``schedule`` if it satisfies Assumption 2.14, else raise (unless allowed).
+
+    Parameters
+    ----------
+    schedule : PowerSchedule or callable
+        The learning rate :math:`t \mapsto \eta_t` of (2.24)-(2.26) of [P1]; ``schedule(0)``
+        must be a positive finite number.
+    allow_non_robbins_monro : bool, default False
+        Accept a schedule that violates Assumption 2.14 (or cannot be checked) instead of
+        raising.
+
+    Returns
+    -------
+    PowerSchedule or callable
+        ``schedule`` itself, unchanged.
 
     Raises
     ------
     ValueError
         Naming each violated condition; pass ``allow_non_robbins_monro=True`` to run anyway
         (the convergence theorem of [P1] then does not apply).
+    TypeError
+        If ``schedule`` is not callable.
+
+    See Also
+    --------
+    robbins_monro_violations : the list of violated conditions.
     """
     if not callable(schedule):
         raise TypeError(

@@ -1,12 +1,29 @@
-"""Runners: online RTRL and TBPTT trainers (SGD or RMSprop, mini-batches of sequences; checkpoint
-and resume), particles of the joint process, schedules, records, the resumable RTRL-vs-TBPTT sweep
-of Section 7, and the real-data experiments of Sections 7.4-7.5 (text, limit order book)."""
+"""Runners: online trainers, particles of the joint process, sweeps and real-data experiments.
+
+Online RTRL ((2.24)-(2.26) of [P1]) and TBPTT trainers (SGD or RMSprop, mini-batches of
+sequences; checkpoint and resume), particles of the joint process (Section 3), schedules,
+records, the resumable RTRL-vs-TBPTT sweep of Section 7, and the real-data experiments of
+Sections 7.4-7.5 (text, limit order book).
+"""
 
 from rtrl_theory._deprecation import moved_names as _moved_names
+from rtrl_theory.optim import (
+    DEFAULT_DIVERGENCE,
+    OPTIMIZERS,
+    SGD,
+    DivergenceRule,
+    Optimizer,
+    PowerSchedule,
+    RMSprop,
+    RMSpropState,
+    divergence_step,
+    is_diverged,
+    make_optimizer,
+    robbins_monro_violations,
+    validate_schedule,
+)
 
 from ._checkpoint import Checkpoint, CheckpointError, load_checkpoint
-from rtrl_theory.optim import DEFAULT_DIVERGENCE, DivergenceRule, divergence_step, is_diverged
-from rtrl_theory.optim import OPTIMIZERS, SGD, Optimizer, RMSprop, RMSpropState, make_optimizer
 from ._particles import BLOCK_NAMES, INITIAL_LAWS, JointProcess, ParticleState
 from ._real_data import (
     LOB_SOURCES,
@@ -19,7 +36,6 @@ from ._real_data import (
     train_lob,
     train_text,
 )
-from rtrl_theory.optim import PowerSchedule, robbins_monro_violations, validate_schedule
 from ._sweep import (
     RunConfig,
     SweepRun,

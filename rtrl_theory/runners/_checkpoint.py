@@ -160,6 +160,18 @@ def load_checkpoint(path) -> Checkpoint:
 
     Every array is read (so the CRC-32 of every member is checked) before anything is returned.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint's ``.npz`` file.
+
+    Returns
+    -------
+    Checkpoint
+        ``path``, ``meta`` (the JSON metadata: ``schema``, the steps ``done``, ``status``, the
+        run's configuration) and
+        ``arrays`` (parameters, sensitivities or carried state, optimizer state, records).
+
     Raises
     ------
     FileNotFoundError
@@ -167,6 +179,10 @@ def load_checkpoint(path) -> Checkpoint:
     CheckpointError (a ValueError)
         When the file is empty, truncated, corrupted, not a checkpoint or of another schema; the
         message says which.
+
+    See Also
+    --------
+    train_online : writes checkpoints (``checkpoint=``) and resumes from them (``resume=True``).
     """
     path = Path(path)
     if not path.is_file():

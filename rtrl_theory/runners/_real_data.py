@@ -173,6 +173,13 @@ def load_lob_split(
     rng : Generator, int or None
         For the synthetic day.
 
+    Returns
+    -------
+    LOBSplit
+        ``X_train`` (n_train, 2), ``y_train`` (n_train,), ``X_test`` (n_test, 2), ``y_test``
+        (n_test,), the features scaled by :func:`scale_lob_features`, with ``source``,
+        ``description`` and ``mid_change_clip``.
+
     Raises
     ------
     FileNotFoundError, ValueError
@@ -214,6 +221,21 @@ def lob_model(n_hidden: int = 10):
     :class:`~rtrl_theory.cells.ElmanCell` under the softmax cross-entropy head); its
     ``init_params`` draws :math:`W = 0.5\,G/\sqrt N`, :math:`U_{ij}\sim N(0, 1/2)`, b = 0, head
     weights :math:`N(0, 1/N)`, head bias 0.
+
+    Parameters
+    ----------
+    n_hidden : int, default 10
+        N, the number of hidden units (10 in the project's Fig. 11).
+
+    Returns
+    -------
+    CharElmanRNN
+        The model, with 2 dense inputs (scaled previous mid change, imbalance) and 3 classes
+        (down, unchanged, up); P = 3 N + 3 + 2 N + N^2 + N parameters.
+
+    See Also
+    --------
+    lob_metrics : scores a trained model of this kind.
 
     Examples
     --------
@@ -269,6 +291,35 @@ def lob_metrics(model, params, split: LOBSplit, *, warmup: int = 1000) -> dict:
     The network first runs over the last ``warmup`` training events with ``params`` (module
     docstring), then scores ``split.X_test``. ``per_class[k]["accuracy"]`` is the recall of
     class k (the fraction of its events predicted as k).
+
+    Parameters
+    ----------
+    model : RNNModel
+        A classifier with a softmax head over 3 classes, e.g. :func:`lob_model`.
+    params : array_like, shape (P,), or the model's parameter type
+        The (trained) parameters, held fixed.
+    split : LOBSplit
+        The data; the warm-up reads ``split.X_train``, the score ``X_test`` and ``y_test``.
+    warmup : int, default 1000
+        Number of final training events run before scoring (0: start the test part from
+        the zero state).
+
+    Returns
+    -------
+    dict
+        ``accuracy`` and ``cross_entropy`` (nats per event) over the n test events,
+        ``per_class`` (``"down"``, ``"unchanged"``, ``"up"``: ``n``, ``accuracy``,
+        ``cross_entropy``, None for an absent class), ``predicted_fractions`` (3 floats) and
+        ``n``.
+
+    Raises
+    ------
+    ValueError
+        If ``warmup`` is negative.
+
+    See Also
+    --------
+    lob_baselines : the same scores for the class prior and logistic regressions.
     """
     warmup = int(warmup)
     if warmup < 0:
@@ -281,7 +332,23 @@ def lob_metrics(model, params, split: LOBSplit, *, warmup: int = 1000) -> dict:
 
 
 def lob_baselines(split: LOBSplit) -> dict:
-    """Return the class prior and logistic regressions (imbalance; both inputs), scored like the RNN."""
+    """Return the class prior and logistic regressions (imbalance; both inputs), scored like the RNN.
+
+    Parameters
+    ----------
+    split : LOBSplit
+        The data: fitted on the training part, scored on the test part.
+
+    Returns
+    -------
+    dict
+        ``"prior"``, ``"logistic_imbalance"`` (column 1 only) and ``"logistic_both"`` (both
+        columns), each a dict as :func:`lob_metrics` returns plus ``name``.
+
+    See Also
+    --------
+    rtrl_theory.data.prior_baseline, rtrl_theory.data.logistic_baseline : the baselines.
+    """
     from rtrl_theory.data import logistic_baseline, prior_baseline
 
     out = {}

@@ -49,6 +49,15 @@ class TrainResult:
         Only with ``train_online(log_sensitivities=True)`` (RTRL): ``{"steps": (n_log,),
         "max_abs_J": (n_log, P_c)}``, the largest :math:`|\tilde J|` of each recurrent-parameter
         column over the chains and neurons after each record interval (Remark 2.15).
+    config : dict
+        The run's configuration as recorded (JSON-ready, checked on resume): ``algo``, ``tau``,
+        ``block_reduction``, ``optimizer``, ``batch_size``, ``n_steps``, ``record_every``,
+        ``schedule``, ``allow_non_robbins_monro``, ``divergence``, and for a checkpointed or
+        resumed run ``checkpoint`` and ``resumed_at``.
+
+    See Also
+    --------
+    train_online : produces it, RTRL (2.24)-(2.26) of [P1] or TBPTT.
     """
 
     algo: str

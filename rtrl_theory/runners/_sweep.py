@@ -333,6 +333,24 @@ def replicate_seed(seed, replicate: int) -> np.random.SeedSequence:
     Equal to ``np.random.SeedSequence(seed).spawn(replicate + 1)[replicate]`` (built directly,
     so it does not depend on how many children were spawned before).
 
+    Parameters
+    ----------
+    seed : int or numpy.random.SeedSequence
+        The sweep's root seed (a non-negative int, or a SeedSequence used as it is).
+    replicate : int
+        The replicate's index r >= 0.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        Child r of the root: independent streams for distinct replicates (STYLE.md section 4,
+        ``SeedSequence.spawn``, never ``seed + r``).
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is not a non-negative int or a SeedSequence.
+
     Examples
     --------
     >>> import numpy as np
@@ -768,6 +786,11 @@ def run_sweep(
 
 def sweep_to_arrays(runs: list[SweepRun]) -> dict[str, np.ndarray]:
     """Flatten sweep records into arrays (for ``np.savez``), curves padded with NaN.
+
+    Parameters
+    ----------
+    runs : list of SweepRun
+        The records of a sweep, in any order (n_runs of them).
 
     Returns
     -------

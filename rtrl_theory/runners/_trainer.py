@@ -327,6 +327,10 @@ def train_online(
     schedule : PowerSchedule or callable t -> eta_t
         Must satisfy Assumption 2.14 unless ``allow_non_robbins_monro=True``; it drives every
         optimizer. [P1]'s convergence theorem covers the SGD update only.
+    allow_non_robbins_monro : bool, default False
+        Run with a schedule that violates Assumption 2.14 (or cannot be checked), outside the
+        hypotheses of [P1]'s convergence theorem; by default such a schedule raises ValueError
+        (:func:`~rtrl_theory.optim.validate_schedule`). Recorded in ``config``.
     algo : {"rtrl", "tbptt"} or an online estimator name
         Any other name of ``rtrl_theory.online.ESTIMATOR_NAMES`` ("uoro", "kf-rtrl",
         "snap-2", "tbptt-8", ...) trains with that approximate estimator
