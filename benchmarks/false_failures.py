@@ -83,7 +83,8 @@ def false_failures(
     """Run each chosen check for seeds ``start..start+n_seeds-1``; return per check the statuses,
     the number and share of fails, the Wilson interval and the run times (with ``mutants``, also
     each catchable mutant's catch rate; controls' catch rates when the check reports them)."""
-    from rtrl_theory.checks import clear_caches, run_checks
+    from rtrl_theory.checks import run_checks
+    from rtrl_theory.checks._power import clear_caches
 
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
         raise ValueError(f"n_seeds: expected a positive integer, got {n_seeds!r}")

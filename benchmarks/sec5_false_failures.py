@@ -25,7 +25,8 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from false_failures import wilson_interval
 
-    from rtrl_theory.checks import clear_caches, discover
+    from rtrl_theory.checks import discover
+    from rtrl_theory.checks._power import clear_caches
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=20, metavar="N", help="seeds 0..N-1")
