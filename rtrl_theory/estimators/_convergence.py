@@ -791,7 +791,7 @@ class WindowStatistics:
         return float(np.log(self.late_steps).mean() - np.log(self.early_steps).mean())
 
     def expected_slope(self) -> float:
-        """Return the log-log slope of |grad L| that the spread law predicts between the windows.
+        """Return the log-log slope of ``|grad L|`` that the spread law predicts between the windows.
 
         Returns
         -------
@@ -838,7 +838,7 @@ class WindowStatistics:
         return one_sided_t(self.log_ratios())
 
     def slope_interval(self, level: float = 0.95) -> tuple[float, float, float]:
-        r"""Return the slope of |grad L| between the windows, with its Fieller interval.
+        r"""Return the slope of ``|grad L|`` between the windows, with its Fieller interval.
 
         Parameters
         ----------
@@ -864,7 +864,7 @@ class WindowStatistics:
         return f(R), f(lo), f(hi)
 
     def final_over_floor(self) -> np.ndarray:
-        """Return the debiased final |grad L| over its Monte Carlo floor, per seed.
+        """Return the debiased final ``|grad L|`` over its Monte Carlo floor, per seed.
 
         Returns
         -------
