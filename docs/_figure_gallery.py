@@ -8,7 +8,9 @@ so a rebuild of the site only replots.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import os
 from pathlib import Path
 
@@ -21,6 +23,15 @@ CACHE = Path(
 
 
 _PENDING: list = []
+
+
+def _display(path: Path) -> str:
+    """``path`` relative to the repository root when it lies inside it, else its name only."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return path.name
 
 
 def scraper(block, block_vars, gallery_conf):
@@ -58,12 +69,20 @@ def show(name: str) -> None:
     from rtrl_theory.data import MissingDataError
 
     module = importlib.import_module(f"paper_figures.{name}")
+    buffer, missing = io.StringIO(), None
     try:
-        info = module.main(["--quick", "--out", str(CACHE)])
+        with contextlib.redirect_stdout(buffer):
+            info = module.main(["--quick", "--out", str(CACHE)])
     except MissingDataError as err:
+        missing = err
+    finally:
+        # the page shows the script's summary; the cache's absolute path is the builder's, not
+        # the reader's: show it relative to the repository (build/docs/figure-cache)
+        print(buffer.getvalue().replace(str(CACHE), _display(CACHE)), end="")
+    if missing is not None:
         # A figure on real data, built where the data directory is absent (a fresh clone): the
         # page says so instead of failing the whole site.
-        print(f"Not drawn in this build: its data are missing.\n{err}")
+        print(f"Not drawn in this build: its data are missing.\n{missing}")
         return
     config = _common.figure_config(module, True, module.DEFAULT_SEED)
     data, _ = _common.load_cache(info["npz"], config)
