@@ -71,7 +71,7 @@ def show(name: str) -> None:
     module = importlib.import_module(f"paper_figures.{name}")
     buffer, missing = io.StringIO(), None
     try:
-        with contextlib.redirect_stdout(buffer):
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
             info = module.main(["--quick", "--out", str(CACHE)])
     except MissingDataError as err:
         missing = err
