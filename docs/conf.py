@@ -17,6 +17,7 @@ none of it is committed):
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -98,11 +99,14 @@ html_theme_options = {
     "sidebar_width": "240px",
 }
 
-# MathJax from its CDN by default; RTRL_THEORY_MATHJAX_PATH (a URL, e.g. a local copy such as
+# MathJax: RTRL_THEORY_MATHJAX_PATH (a URL, e.g. a local copy such as
 # file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS_HTML from Debian's
-# libjs-mathjax) renders the formulas offline.
+# libjs-mathjax) if set; else the MathJax 3 files of sphinx-mathjax-offline (the docs extra),
+# copied into the site's _static, so the formulas render without a network; else its CDN.
 if os.environ.get("RTRL_THEORY_MATHJAX_PATH"):
     mathjax_path = os.environ["RTRL_THEORY_MATHJAX_PATH"]
+elif importlib.util.find_spec("sphinx-mathjax-offline") is not None:
+    extensions.append("sphinx-mathjax-offline")  # sets mathjax_path = "mathjax/tex-chtml.js"
 
 # --- autodoc / numpydoc ----------------------------------------------------------------------
 autodoc_default_options = {"members": True, "member-order": "bysource"}
