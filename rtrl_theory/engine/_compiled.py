@@ -436,13 +436,20 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
         np.dot(A[:Ns], J[:Ns], Jn[:Ns])
     else:
         _rows_product(A, J, Jn, nrow, Ns)
+    # The table walk with unsigned indices: numba then emits no negative-index wraparound
+    # for them (an int64 index read from an array costs a shift, a mask and an add per access,
+    # which doubled the walk at N = 10).
+    nsu = np.uint64(Ns)
     for b in range(terms.shape[0]):
-        off, src, src0, m = terms[b, 0], terms[b, 1], terms[b, 2], terms[b, 3]
-        cr = terms[b, 4]
-        R, row0, st0, n, wt = terms[b, 5], terms[b, 6], terms[b, 7], terms[b, 8], terms[b, 9]
-        for jj in range(m if src != 0 else 1):
+        off, src, src0 = np.uint64(terms[b, 0]), terms[b, 1], np.uint64(terms[b, 2])
+        m, cr, R = np.uint64(terms[b, 3]), np.uint64(terms[b, 4]), np.uint64(terms[b, 5])
+        row0, st0, n = np.uint64(terms[b, 6]), np.uint64(terms[b, 7]), np.uint64(terms[b, 8])
+        wt = terms[b, 9] != 0
+        if src == 0:
+            m = np.uint64(1)
+        for jj in range(m):
             if src == 0:
-                j, uj = xi, 1.0
+                j, uj = np.uint64(xi), 1.0
             elif src == 1:
                 j, uj = jj, xd[src0 + jj]
             elif src == 2:
@@ -456,7 +463,7 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
                     p = base + i
                     val = coef[cr, i] * uj * g1[p]
                     Jn[st0 + i, p] += val
-                    Jn[Ns, p] += w[st0 + i] * val
+                    Jn[nsu, p] += w[st0 + i] * val
             elif wt:
                 for i in range(n):
                     p = base + i
@@ -466,7 +473,7 @@ def _step1(terms, coef, g1, xd, xi, S, w, A, J, Jn, grad_row, use_blas):  # prag
                     p = base + i
                     val = coef[cr, i] * uj
                     Jn[st0 + i, p] += val
-                    Jn[Ns, p] += w[st0 + i] * val
+                    Jn[nsu, p] += w[st0 + i] * val
             else:
                 for i in range(n):
                     Jn[st0 + i, base + i] += coef[cr, i] * uj
