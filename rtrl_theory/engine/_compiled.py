@@ -309,7 +309,9 @@ def _rows_product(A, J, Jn, nrow, N):  # pragma: no cover - compiled
 
     Two output rows at a time and four source rows at a time: each source row is loaded
     nrow / 2 times and each output row N / 4 times instead of N times, and the loop over a
-    row's L entries vectorises (measured 1.7x the one-row version at N = 10, P_c = 130).
+    row's L entries vectorises (measured 1.7x the one-row version at N = 10, P_c = 130). The
+    first four source rows of a pair are written rather than added to zeroed rows (1.25x alone
+    at N = 10; the same values, up to the sign of a zero).
 
     Parameters
     ----------
@@ -328,12 +330,22 @@ def _rows_product(A, J, Jn, nrow, N):  # pragma: no cover - compiled
         two = k + 1 < nrow
         o0 = Jn[k]
         o1 = Jn[k + 1] if two else Jn[k]
-        for i in range(L):
-            o0[i] = 0.0
-        if two:
-            for i in range(L):
-                o1[i] = 0.0
         l0 = 0
+        if N >= 4 and two:  # the first four source rows written, not added to zeros
+            a00, a01, a02, a03 = A[k, 0], A[k, 1], A[k, 2], A[k, 3]
+            a10, a11, a12, a13 = A[k + 1, 0], A[k + 1, 1], A[k + 1, 2], A[k + 1, 3]
+            s0, s1, s2, s3 = J[0], J[1], J[2], J[3]
+            for i in range(L):
+                x0, x1, x2, x3 = s0[i], s1[i], s2[i], s3[i]
+                o0[i] = (a00 * x0 + a01 * x1) + (a02 * x2 + a03 * x3)
+                o1[i] = (a10 * x0 + a11 * x1) + (a12 * x2 + a13 * x3)
+            l0 = 4
+        else:
+            for i in range(L):
+                o0[i] = 0.0
+            if two:
+                for i in range(L):
+                    o1[i] = 0.0
         while l0 < N:
             r = min(N - l0, 4)
             a00, a10 = A[k, l0], A[k + 1 if two else k, l0]
