@@ -39,6 +39,13 @@ step (the GEMM of the J update; P_c = N d + N^2). Quiet measurements of 2026-12-
 * N = 10: 28.6 kFLOP; JAX 2.77 us, 2x is 1.38 us. The compiled step measured 1.67 us (1.66x);
   the GEMM inside it about 0.7 us (a latency-bound 11 x 10 x 130 product), the rest the forward
   pass, the table walk and the gradient sums: within reach only by shaving the non-GEMM half.
+  Shaved on 2026-12-06 (``bench_vs_commit.py --ref main --rtrl 10``, machine loaded, ratios of
+  the same rounds): 0.80 of main's time at fixed theta (2.29x JAX in that run, main 1.83x), 0.72
+  online (1.81x JAX, main 1.30x). The non-GEMM half had two costs LLVM could not remove: numba's
+  negative-index wraparound on every index read from the cell's table (unsigned indices now, in
+  the table walk, the weight maps and the pre-activation forward; the maps alone ran 4x faster),
+  and the activation written from one array into another that might overlap it (scalar code; now
+  in place, ``cells._jit._act_rows``, vectorised).
 
 With ``--load 2`` (2026-12-06 00:40, the shared machine already at load 3-4; dgemm measured at
 46.7 GFLOP/s in that run) the fixed-theta ratios to JAX were 1.40 (N = 10), 2.03 (N = 32) and

@@ -699,41 +699,41 @@ def _fw_preactivation(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragm
     ip = (M, activation, input column, state column, one column (-1: none), one-hot input).
     coef[0] = phi'(z), coef[1] = phi''(z); work[:M] = u~ (dense inputs) for the second order.
     """
-    M, act, cin, cst, cone, onehot = ip[0], ip[1], ip[2], ip[3], ip[4], ip[5]
+    M, act, cin, cone, onehot = ip[0], ip[1], ip[2], ip[4], ip[5]
+    # unsigned column offsets: numba emits no negative-index wraparound for them
+    cst, nu = np.uint64(ip[3]), np.uint64(N)
     for k in range(N):
         s[k] = 0.0
     if cin >= 0:
+        cu = np.uint64(cin)
         if onehot:
-            base = (cin + xi) * N
-            for k in range(N):
+            base = (cu + np.uint64(xi)) * nu
+            for k in range(nu):
                 s[k] += th[base + k]
         else:
-            for j in range(xd.shape[0]):
+            for j in range(np.uint64(xd.shape[0])):
                 xj = xd[j]
-                work[cin + j] = xj
-                base = (cin + j) * N
-                for k in range(N):
+                work[cu + j] = xj
+                base = (cu + j) * nu
+                for k in range(nu):
                     s[k] += th[base + k] * xj
-    for j in range(N):
+    for j in range(nu):
         hj = S[j]
         work[cst + j] = hj
-        base = (cst + j) * N
-        for k in range(N):
+        base = (cst + j) * nu
+        for k in range(nu):
             s[k] += th[base + k] * hj
     if cone >= 0:
-        work[cone] = 1.0
-        base = cone * N
-        for k in range(N):
+        ou = np.uint64(cone)
+        work[ou] = 1.0
+        base = ou * nu
+        for k in range(nu):
             s[k] += th[base + k]
-    for k in range(N):
-        v, d1, d2 = _jit._act(act, s[k])
-        s[k] = v
-        coef[0, k] = d1
-        coef[1, k] = d2
+    _jit._act_rows(act, N, s, coef)
     if jac:
-        for j in range(N):
-            base = (cst + j) * N
-            for k in range(N):
+        for j in range(nu):
+            base = (cst + j) * nu
+            for k in range(nu):
                 A[k, j] = coef[0, k] * th[base + k]
     return M
 

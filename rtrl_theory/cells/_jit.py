@@ -4,10 +4,10 @@ A cell reaches the compiled engine (:mod:`rtrl_theory.engine._compiled`) with tw
 own module: a ``compiled()`` method returning a :class:`~rtrl_theory.cells.CompiledCell`, whose
 ``forward`` names its forward function, and ONE registration line,
 ``register_forward("name", forward)``. The forward function is plain Python in the subset numba
-compiles; it may call :func:`_tanh`, :func:`_sigmoid` and :func:`_act` (import them from this
-module). The engine compiles it when first needed, inlines it into one specialised copy of each
-loop, and caches those on disk keyed on the source of the forward's module and of this one (so an
-edit to either recompiles them; nothing else is needed).
+compiles; it may call :func:`_tanh`, :func:`_sigmoid`, :func:`_act` and :func:`_act_rows`
+(import them from this module). The engine compiles it when first needed, inlines it into one
+specialised copy of each loop, and caches those on disk keyed on the source of the forward's
+module and of this one (so an edit to either recompiles them; nothing else is needed).
 
 Signature of a forward function (every argument but ``jac`` an array; nothing returned):
 ``forward(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac)``
@@ -40,7 +40,7 @@ __all__ = ["FORWARDS", "HELPERS", "register_forward"]
 #: The registered compiled forward functions, by the name a cell's ``compiled()`` gives.
 FORWARDS: dict = {}
 #: The scalar helpers of this module a forward function may call (compiled by the engine).
-HELPERS = ("_tanh", "_sigmoid", "_act")
+HELPERS = ("_tanh", "_sigmoid", "_act", "_act_rows")
 #: SHA-256 of the source file of each registered forward (and of this module, under ""), read
 #: when it is registered (imported): the engine keys its compiled code on them, and reading
 #: them at import rather than at compilation keeps the key of the code that is running.
@@ -181,6 +181,37 @@ def _act(code, z):  # pragma: no cover - compiled
         e = math.exp(z)
         return math.expm1(z), e, e
     return z, 1.0, 0.0
+
+
+def _act_rows(code, n, s, coef):  # pragma: no cover - compiled
+    """In place: s[k], coef[0, k], coef[1, k] = phi(s[k]), phi'(s[k]), phi''(s[k]) for k < n.
+
+    The same values as :func:`_act`, with its branch taken once outside the loop over k and
+    the pre-activations read and overwritten in the same array: the loop of a sigmoid or tanh
+    is then straight-line code that LLVM vectorises (with z and s as two arguments it must
+    assume they may overlap, and an in-place call falls back to scalar code: 3x slower, 0.12
+    us of the paper RNN's 1.3 us step at N = 10).
+    """
+    if code == 0:
+        for k in range(n):
+            v = _sigmoid(s[k])
+            p1 = v * (1.0 - v)
+            s[k] = v
+            coef[0, k] = p1
+            coef[1, k] = p1 * (1.0 - 2.0 * v)
+    elif code == 1:
+        for k in range(n):
+            t = _tanh(s[k])
+            q = 1.0 - t * t
+            s[k] = t
+            coef[0, k] = q
+            coef[1, k] = -2.0 * t * q
+    else:
+        for k in range(n):
+            v, d1, d2 = _act(code, s[k])
+            s[k] = v
+            coef[0, k] = d1
+            coef[1, k] = d2
 
 
 SOURCE_HASHES[""] = _source_hash(_act)
