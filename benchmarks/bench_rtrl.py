@@ -60,6 +60,7 @@ Usage::
     python benchmarks/bench_rtrl.py              # the real measurement (about a minute)
     python benchmarks/bench_rtrl.py --quick      # a few seconds, a smoke test
     python benchmarks/bench_rtrl.py --crossover  # loops vs BLAS, behind _numba.BLAS_MIN_N
+    python benchmarks/bench_rtrl.py --crossover --sizes 4 5 6 8 10 12  # those N only
     python benchmarks/bench_rtrl.py --crossover-threads  # 1 BLAS thread vs default
     python benchmarks/bench_rtrl.py --load 2     # the same table beside 2 busy processes
     python benchmarks/bench_rtrl.py --seed 7
@@ -563,12 +564,12 @@ def j_alone_cases(rng, quick) -> list[Case]:
 # ------------------------------------------------------------------------------------------------
 # Loops vs BLAS crossover (the measurement behind rtrl_theory.engine._numba.BLAS_MIN_N)
 # ------------------------------------------------------------------------------------------------
-def crossover(timer: Timer, rng: np.random.Generator, rounds: int) -> None:
+def crossover(timer: Timer, rng: np.random.Generator, rounds: int, sizes=None) -> None:
     print(
         "\nloops vs BLAS inside the numba kernels, microseconds per step "
         f"(method='auto' uses BLAS for N >= {BLAS_MIN_N})"
     )
-    sizes = (1, 2, 3, 4, 5, 6, 8, 10, 16, 32)
+    sizes = sizes or (1, 2, 3, 4, 5, 6, 8, 10, 16, 32)
     table = {}
     cases = []
     for N in sizes:
@@ -818,6 +819,14 @@ def main(argv=None) -> int:
         help="only the loops-vs-BLAS table behind _numba.BLAS_MIN_N",
     )
     ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="the state sizes of --crossover (default 1 2 3 4 5 6 8 10 16 32)",
+    )
+    ap.add_argument(
         "--crossover-threads",
         action="store_true",
         help="only the one-BLAS-thread vs default table behind _blas.BLAS_MULTI_MIN_FLOPS",
@@ -865,7 +874,7 @@ def _run(args) -> int:
     )
     print(f"# load: {args.load} busy process(es) started by the benchmark beside it")
     if args.crossover:
-        crossover(timer, streams["a"], rounds)
+        crossover(timer, streams["a"], rounds, args.sizes)
         return 0
     if args.crossover_threads:
         crossover_threads(timer, streams["a"], rounds)

@@ -622,56 +622,70 @@ def char_rnn(cell: str, n_hidden: int, n_vocab: int, *, input_kind: str = "oneho
 # ------------------------------------------------------------------------------------------------
 def _fw_gru(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
     """GRU (cells._gru): coef = (a_z, a_r, e_n, a_hn); A[:N] = diag(z) + sum diag(a) U."""
-    d, onehot = ip[0], ip[1]
-    oWn = 2 * N * d
-    oUz = 3 * N * d
-    oUr = oUz + N * N
-    oUn = oUr + N * N
-    ob = oUn + N * N
-    for k in range(N):
+    onehot = ip[1]
+    # unsigned offsets and indices: numba emits no negative-index wraparound for them (all of
+    # one type: uint64 mixed with int64 would give float64)
+    d, nu = np.uint64(ip[0]), np.uint64(N)
+    two, three = np.uint64(2), np.uint64(3)
+    oWr = nu * d
+    oWn = two * nu * d
+    oUz = three * nu * d
+    oUr = oUz + nu * nu
+    oUn = oUr + nu * nu
+    ob = oUn + nu * nu
+    for k in range(nu):
         work[k] = th[ob + k]
-        work[N + k] = th[ob + N + k]
-        work[2 * N + k] = th[ob + 3 * N + k]
-        work[3 * N + k] = th[ob + 2 * N + k]
+        work[nu + k] = th[ob + nu + k]
+        work[two * nu + k] = th[ob + three * nu + k]
+        work[three * nu + k] = th[ob + two * nu + k]
     if onehot:
-        for k in range(N):
-            work[k] += th[xi * N + k]
-            work[N + k] += th[N * d + xi * N + k]
-            work[3 * N + k] += th[oWn + xi * N + k]
+        base = np.uint64(xi) * nu
+        for k in range(nu):
+            work[k] += th[base + k]
+            work[nu + k] += th[oWr + base + k]
+            work[three * nu + k] += th[oWn + base + k]
     else:
-        for j in range(d):
+        for j in range(np.uint64(xd.shape[0])):
             xj = xd[j]
-            for k in range(N):
-                work[k] += th[j * N + k] * xj
-                work[N + k] += th[N * d + j * N + k] * xj
-                work[3 * N + k] += th[oWn + j * N + k] * xj
-    for j in range(N):
+            base = j * nu
+            for k in range(nu):
+                work[k] += th[base + k] * xj
+                work[nu + k] += th[oWr + base + k] * xj
+                work[three * nu + k] += th[oWn + base + k] * xj
+    for j in range(nu):
         hj = S[j]
-        for k in range(N):
-            work[k] += th[oUz + j * N + k] * hj
-            work[N + k] += th[oUr + j * N + k] * hj
-            work[2 * N + k] += th[oUn + j * N + k] * hj
-    for k in range(N):
-        z = _jit._sigmoid(work[k])
-        r = _jit._sigmoid(work[N + k])
-        q = work[2 * N + k]
-        n = _jit._tanh(work[3 * N + k] + r * q)
+        base = j * nu
+        for k in range(nu):
+            work[k] += th[oUz + base + k] * hj
+            work[nu + k] += th[oUr + base + k] * hj
+            work[two * nu + k] += th[oUn + base + k] * hj
+    # the gates in place, each loop over one array (LLVM vectorises them; one loop reading
+    # work and writing s, coef and work stayed scalar): z, r, then n = tanh(. + r q)
+    for k in range(two * nu):
+        work[k] = _jit._sigmoid(work[k])
+    for k in range(nu):
+        work[three * nu + k] = _jit._tanh(work[three * nu + k] + work[nu + k] * work[two * nu + k])
+    for k in range(nu):
+        z = work[k]
+        r = work[nu + k]
+        q = work[two * nu + k]
+        n = work[three * nu + k]
         s[k] = (1.0 - z) * n + z * S[k]
         e_n = (1.0 - z) * (1.0 - n * n)
         coef[0, k] = (S[k] - n) * (z * (1.0 - z))
         coef[1, k] = e_n * q * (r * (1.0 - r))
         coef[2, k] = e_n
         coef[3, k] = e_n * r
-        work[k] = z
     if jac:
-        for j in range(N):
-            for k in range(N):
+        for j in range(nu):
+            base = j * nu
+            for k in range(nu):
                 A[k, j] = (
-                    coef[3, k] * th[oUn + j * N + k]
-                    + coef[1, k] * th[oUr + j * N + k]
-                    + coef[0, k] * th[oUz + j * N + k]
+                    coef[3, k] * th[oUn + base + k]
+                    + coef[1, k] * th[oUr + base + k]
+                    + coef[0, k] * th[oUz + base + k]
                 )
-        for k in range(N):
+        for k in range(nu):
             A[k, k] += work[k]
     return 0
 

@@ -330,19 +330,22 @@ class LSTMRNN(_KindModel):
 # ------------------------------------------------------------------------------------------------
 def _fw_lstm(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac):  # pragma: no cover
     """LSTM (cells._lstm), S = (h, c): coef rows 0-3 gates i, f, g, o on h', 4-6 i, f, g on c'."""
-    d, onehot = ip[0], ip[1]
-    N = Ns // 2
-    R = 4 * N
+    onehot = ip[1]
+    # unsigned offsets and indices: numba emits no negative-index wraparound for them (all of
+    # one type: uint64 mixed with int64 would give float64)
+    d, nsu = np.uint64(ip[0]), np.uint64(Ns)
+    N = nsu // np.uint64(2)
+    R = np.uint64(4) * N
     oU = R * d
     ob = R * (d + N)
     for r in range(R):
         work[r] = th[ob + r]
     if onehot:
-        base = xi * R
+        base = np.uint64(xi) * R
         for r in range(R):
             work[r] += th[base + r]
     else:
-        for j in range(d):
+        for j in range(np.uint64(xd.shape[0])):
             xj = xd[j]
             base = j * R
             for r in range(R):
@@ -352,16 +355,27 @@ def _fw_lstm(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac):  # pragma: no co
         base = oU + j * R
         for r in range(R):
             work[r] += th[base + r] * hj
+    # the gates in place, each loop over one array (LLVM vectorises them; one loop reading
+    # work and writing s, coef and work stayed scalar): i, f, g, o; then c' and tanh(c')
+    N2, N3 = N + N, R - N
+    for k in range(N2):
+        work[k] = _jit._sigmoid(work[k])
+    for k in range(N2, N3):
+        work[k] = _jit._tanh(work[k])
+    for k in range(N3, R):
+        work[k] = _jit._sigmoid(work[k])
     for k in range(N):
-        gi = _jit._sigmoid(work[k])
-        gf = _jit._sigmoid(work[N + k])
-        gg = _jit._tanh(work[2 * N + k])
-        go = _jit._sigmoid(work[3 * N + k])
+        s[N + k] = work[N + k] * S[N + k] + work[k] * work[N2 + k]
+    for k in range(N):
+        s[k] = _jit._tanh(s[N + k])
+    for k in range(N):
+        gi = work[k]
+        gf = work[N + k]
+        gg = work[N2 + k]
+        go = work[N3 + k]
         c_old = S[N + k]
-        cn = gf * c_old + gi * gg
-        tau = _jit._tanh(cn)
+        tau = s[k]
         s[k] = go * tau
-        s[N + k] = cn
         e = go * (1.0 - tau * tau)
         ki = gg * (gi * (1.0 - gi))
         kf = c_old * (gf * (1.0 - gf))
@@ -376,16 +390,16 @@ def _fw_lstm(ip, fp, th, Ns, xd, xi, S, s, coef, A, work, jac):  # pragma: no co
         work[k] = e * gf  # dh'/dc
         work[N + k] = gf  # dc'/dc
     if jac:
-        for j in range(Ns):
-            for k in range(Ns):
+        for j in range(nsu):
+            for k in range(nsu):
                 A[k, j] = 0.0
         for j in range(N):
             base = oU + j * R
             for k in range(N):
                 wi = th[base + k]
                 wf = th[base + N + k]
-                wg = th[base + 2 * N + k]
-                wo = th[base + 3 * N + k]
+                wg = th[base + N2 + k]
+                wo = th[base + N3 + k]
                 A[k, j] = coef[0, k] * wi + coef[1, k] * wf + coef[2, k] * wg + coef[3, k] * wo
                 A[N + k, j] = coef[4, k] * wi + coef[5, k] * wf + coef[6, k] * wg
         for k in range(N):

@@ -793,27 +793,37 @@ def _fw_sde(ip, fp, th, N, xd, xi, S, s, coef, A, work, jac):  # pragma: no cove
                     A[k, j] = dt * th[j * N + k]
                 A[j, j] += 1.0
         return 0
-    for k in range(N):
+    # kind 1: unsigned offsets and indices (numba emits no negative-index wraparound for them;
+    # all of one type: uint64 mixed with int64 would give float64). Kind 0 keeps signed ones:
+    # unsigned, it ran no faster (1.107 against 1.116 us/step, online 2.61 against 2.59).
+    nu, du = np.uint64(N), np.uint64(d)
+    NU = nu * nu
+    NU2 = NU + NU
+    for k in range(nu):
         work[k] = 0.0
         s[k] = 0.0
-    for j in range(N):
+    for j in range(nu):
         hj = S[j]
-        for k in range(N):
-            work[k] += th[NN + j * N + k] * hj
-            s[k] += th[j * N + k] * hj
-    for j in range(d):
+        base = j * nu
+        for k in range(nu):
+            work[k] += th[NU + base + k] * hj
+            s[k] += th[base + k] * hj
+    for j in range(du):
         xj = xd[j]
-        for k in range(N):
-            work[k] += th[2 * NN + j * N + k] * xj
-    for k in range(N):
-        v, d1, d2 = _jit._act(act, work[k])
-        s[k] = S[k] + dt * (v - s[k])
+        base = NU2 + j * nu
+        for k in range(nu):
+            work[k] += th[base + k] * xj
+    # phi, phi', phi'' in place (work[k], coef[0, k], coef[1, k]; vectorised), then the step
+    _jit._act_rows(act, N, work, coef)
+    for k in range(nu):
+        s[k] = S[k] + dt * (work[k] - s[k])
+        coef[1, k] = dt * coef[0, k]
         coef[0, k] = -dt
-        coef[1, k] = dt * d1
     if jac:
-        for j in range(N):
-            for k in range(N):
-                A[k, j] = coef[1, k] * th[NN + j * N + k] - dt * th[j * N + k]
+        for j in range(nu):
+            base = j * nu
+            for k in range(nu):
+                A[k, j] = coef[1, k] * th[NU + base + k] - dt * th[base + k]
             A[j, j] += 1.0
     return 0
 

@@ -77,7 +77,14 @@ __all__ = [
 #: a divergent run yields inf/NaN instead of raising, the GIL released.
 JIT_OPTIONS = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
 #: From this many state entries on, the per-step product is a BLAS GEMM (measured crossover of
-#: the paper RNN's loops, ``benchmarks/bench_rtrl.py --crossover``: N = 5).
+#: the paper RNN's loops, ``benchmarks/bench_rtrl.py --crossover``: N = 5). Re-measured
+#: 2026-12-06 after the faster hand loops (unsigned indices, ``_rows_product``), fixed theta,
+#: ``--crossover --sizes 4 5 6 7 8 10 12``, one numba and BLAS thread, best of 5 alternating
+#: rounds, shared 2-core machine at load 2.5-3.4: loops/BLAS time ratio, quiet (two runs) and
+#: beside ``--load 2`` (two runs): N = 4: 0.95, 0.96 | 0.99, 0.86 (loops faster); N = 5: 1.02,
+#: 1.00 | 0.99, 1.12 (a tie); N = 6: 1.16, 1.22 | 0.84, 1.59; N = 7-12: 1.06-1.36 quiet (BLAS
+#: faster), 0.87-1.32 under load. Online SGD the same pattern quiet (N = 4: 0.96, 0.99; N = 5:
+#: 0.96, 1.04; N = 6: 1.15, 1.12). No clear case to move it: 5 kept.
 BLAS_MIN_N = 5
 #: Divergence messages by reason code (1, 2, 3), shared by every compiled loop (the trainer adds
 #: the step). The NumPy trainer's rule is the same: loss first, then parameters, then optimizer.
