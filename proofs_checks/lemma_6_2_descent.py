@@ -47,7 +47,7 @@ GL(2) symmetry), its relaxation margins (below) are -0.99, and the slow directio
 their sqrt(eta) spread, so |grad L|^2 decays more slowly than eta. Full mode now has its own
 set-up, inside the premise, which the check computes at run time.
 
-Premise, derived (before any run). Near a minimum theta*, linearised SGD reads
+Premise, derived ((i)-(iii) before any run; (iv) added after the v1 crashes, see History). Near a minimum theta*, linearised SGD reads
 theta_{t+1} - theta* = (I - eta_t H)(theta_t - theta*) - eta_t xi_t with noise of long-run
 covariance Sigma. In H's eigenbasis the variance V of a direction of curvature h obeys
 dV/dt = -2 h eta V + eta^2 Sigma_ii; with w = V / eta and eta_t = eta0 (1 + t/T0)^-gamma
@@ -66,30 +66,44 @@ V_pre = eta_pre Sigma / (2 h) (1 - exp(-2 h eta_pre n_pre)) (the discrete recurs
 eta Sigma / (h (2 - eta h)) is larger still), while the schedule's target at t = 0 is
 eta0 Sigma (1 + M) / (2 h M); their ratio (eta_pre / eta0) (M / (1 + M)) (1 - exp(-2 h eta_pre
 n_pre)) must be >= 1 (smallest at h_min). Starting at theta* itself (ratio 0) would make the
-transient an increase, i.e. Q_last larger; (iv) the largest step eta h_max <= 1 (no overshoot of
-the linearised step). Directions in the kernel of H (the GL(N) orbit S -> M S of the linear
-state-space model: a line of minima, expected dimension N^2, checked) need no relaxation:
-grad L = 0 along the orbit and the per-sample loss is invariant, so the update is orthogonal to
-it. Remaining corrections are O(eta h_max) and not in the level: the discrete one and the O(eta)
-bias of the online estimator make Q fall as eta falls; the time correlation of the data noise
-can make w rise by O(eta h_max x its correlation time); at the first block eta <= 0.024, so
-eta h_max <= 0.1, and the change between the blocks is smaller.
+transient an increase, i.e. Q_last larger; (iv) no single step overshoots: a step is
+theta -= eta (yhat_t - Y_t) J_t with per-sample curvature |J_t|^2 (J_t = d yhat_t / d theta), of
+mean tr(H) at a realizable minimum, and eta |J_t|^2 > 2 amplifies; required eta_max tr(H) <=
+0.35, a threshold set from divergence rates measured on pilot seeds (below), not derived.
+Directions in the kernel of H (the GL(N) orbit S -> M S of the linear state-space model: a line
+of minima, expected dimension N^2, checked) need no relaxation: grad L = 0 along the orbit and
+the per-sample loss is invariant, so the update is orthogonal to it. Remaining corrections are
+O(eta h_max) and not in the level: the discrete one and the O(eta) bias of the online estimator
+make Q fall as eta falls; the time correlation of the data noise can make w rise by
+O(eta h_max x its correlation time); at the first block eta <= 0.016, so eta h_max <= 0.07, and
+the change between the blocks is smaller.
 
 Full-mode set-up (``_decomposition.l62_system``; sizes ``l62_sizes``; constants L62_*): student
 LinearSDE N = 1, d = 2, dt = 1; AR(1) inputs (0.5); teacher linear_sde_teacher(1, 2, rng=11,
 dt=1, dof=20) (state map S -> 0.36 S + ...) plus U[-0.2, 0.2] noise; theta* = the balanced point
 |C| = |B| of the teacher's orbit. It was chosen among teacher draws 0-19 and dt in (0.5, 0.7, 1)
-from the closed-form spectrum at theta* alone: transverse 0.788, 1.522, 4.271 (kappa 5.4),
-kernel dimension 1 (|h| ~ 3e-16). Schedules eta_t = 0.05 / (1 + t / 100)^gamma, gamma 0.6, 0.8,
-1: margins M = 12.1, 8.9, 6.9; transient factors 2.5e-7, 1.5e-5, 1.8e-4; pretraining 200 steps
-at 0.1: spread ratios 1.85, 1.80, 1.75, step eta_pre h_max = 0.43. 12 runs per schedule, 2000
-steps each: N = 36, fail iff K >= 25 (level P(Bin(36, 1/2) >= 25) = 1.4%). If the premise fails
-(``premise()``) the check fails at once with "premise of the sign test fails: ...". Pilots ran on
-seeds >= 10**6 only: a first choice (teacher rng=3, whose state map is S -> -0.53 S + ...;
-eta0 = 0.1, T0 = 50, pretraining at 0.2) diverged in one pretraining at seed 10**6 (A crossed the
-stability boundary after one large step) and was replaced by the above; the above gave, at seed
-10**6, K = 16 of 36 (pass) in 91 s on a loaded 2-core machine. Check seeds 0, 1, ... were run only
-after this paragraph was committed; their numbers follow.
+from the closed-form spectrum at theta* alone: transverse 0.788, 1.522, 4.271 (kappa 5.4,
+tr 6.58), kernel dimension 1 (|h| ~ 3e-16). Schedules eta_t = 0.025 / (1 + t / 200)^gamma,
+gamma 0.6, 0.8, 1: margins M = 12.1, 8.9, 6.9; transient factors 5.3e-5, 7.6e-4, 3.8e-3;
+pretraining 400 steps at 0.05: spread ratios 1.85, 1.80, 1.75; eta_max tr(H) = 0.33. 12 runs per
+schedule, 2000 steps each: N = 36, fail iff K >= 25 (level P(Bin(36, 1/2) >= 25) = 1.4%). If the
+premise fails (``premise()``) the check fails at once with "premise of the sign test fails: ...".
+
+History of this set-up, kept honest. Pilots on seeds >= 10**6: a first choice (teacher rng=3,
+state map S -> -0.53 S + ...; eta0 = 0.1, T0 = 50, pretraining at 0.2) diverged in a pretraining
+at seed 10**6 and was replaced by v1: the system above with eta0 = 0.05, T0 = 100, pretraining
+200 steps at 0.1 (then eta_max tr(H) = 0.66; no condition (iv) yet, only eta_pre h_max <= 1).
+v1 gave K = 16 and 12 of 36 at pilot seeds 10**6, 10**6 + 1 (the gradient-offset mutant: 36 of
+36), and was committed (43c0f26) before check seeds. On check seeds 0-3 it gave: pass (K = 16),
+pass (K = 19), and two crashes (seeds 2, 3: a pretraining at 0.1 diverged: one step with large
+|J_t|^2 overshot and threw the recurrence A past its stability boundary). Divergence rates of
+the pretraining alone, measured then on pilot seeds (1000 or 300 runs of constant-rate online
+RTRL from theta*): eta tr(H) = 0.66: 24 of 1000 runs of 200 steps (1.2e-4 per step); 0.46: 2 of
+300 runs of 2400 steps (3e-6 per step); 0.33: 0 of 1000 runs of 2400 steps (< 1.3e-6 per step,
+95%). Hence v2, the set-up above: condition (iv), all rates halved, T0 doubled (the margins
+unchanged) and the pretraining doubled to 400 steps; the decision rule and its level unchanged.
+v2 was committed before its runs on check seeds 0-9 (the same seeds: the change is to the step
+size, not chosen to make any seed pass; v2's paths differ from v1's at every seed).
 
 Full-mode false failures: not yet measured.
 """

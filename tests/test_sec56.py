@@ -259,14 +259,14 @@ def test_lemma_6_2_relaxation_margin_of_the_variance_recursion(h, expect_trackin
 
 @pytest.mark.slow
 def test_lemma_6_2_full_mode_fails_on_the_gradient_offset():
-    # The full-mode path (premise, pretraining, own runs) on reduced sizes, 3 runs x 1000 steps per
+    # The full-mode path (premise, pretraining, own runs) on reduced sizes, 3 runs x 2000 steps per
     # schedule (N = 9, fail iff K >= 8): a gradient offset c makes Q_k ~ c^2 x (block length) /
     # (eta-mass), larger in the later (longer) block of every run, so K = 9.
     from proofs_checks import _decomposition as dec
 
     mod = REGISTRY["lemma-6.2"]
     m = {x.name: x for x in mod.MUTANTS}["gradient-offset"]
-    small = {"n_seeds": 3, "n_train": 1000}  # the premise holds: transient factor 3.8e-3
+    small = {"n_seeds": 3, "n_train": 2000}
     with (mock.patch.object(dec, "_CACHE", {}), mock.patch.object(dec, "l62_sizes",
                                                                  lambda quick: small), m.patch()):
         res = mod.check(quick=False)
