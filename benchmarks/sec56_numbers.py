@@ -21,7 +21,8 @@ Tables:
    sum_t eta_t phi_t, M_T, A_T, B_T), C_52 = max |a_t| / eta_{t-1}, sum eta |a| / sum eta eta',
    C_54 = max |B_T| / eta_0, and lemma-5.3's pooled self-normalized W.
 4. Lemma 6.2, on its own full-mode runs (``_decomposition.l62_runs``: N = 1, d = 2 linear system
-   pretrained near its minimum, eta_t = 0.025 (1 + t/200)^-gamma; same ``--runs`` x ``--steps``):
+   pretrained near its minimum, eta_t = 0.025 (1 + t/200)^-gamma; always the check's full
+   size, 12 x 2000: its premise needs 2000 steps, and its sizes are not patched):
    sum_t eta_t |grad L(theta_t)|^2 at T/4, T/2, T (mean over runs), L(theta_t) at 0, T/2, T,
    and |grad L| over the first and last quarters (min / max: liminf and limsup proxies), with
    the premise (transverse Hessian spectrum at theta*, relaxation margins) and lemma-6.2's
@@ -87,7 +88,7 @@ def main(argv=None) -> int:
         return real_sizes(True) if quick else {"n_seeds": args.runs, "n_train": args.steps}
 
     t0 = time.perf_counter()
-    with mock.patch.object(dec, "sizes", sizes), mock.patch.object(dec, "l62_sizes", sizes):
+    with mock.patch.object(dec, "sizes", sizes):
         runs = dec.runs(False, args.seed)
         runs62 = dec.l62_runs(False, args.seed)
         pieces = dec.fluctuation_runs(False, args.seed)
