@@ -105,14 +105,15 @@ unchanged) and the pretraining doubled to 400 steps; the decision rule and its l
 v2 was committed before its runs on check seeds 0-9 (the same seeds: the change is to the step
 size, not chosen to make any seed pass; v2's paths differ from v1's at every seed).
 
-Full mode v2, measured after its commit (benchmarks/false_failures.py --full --only lemma-6.2
---mutants, check seeds 0-9, one seed per command, 2026-12-06): 0 fails of 10, 95% Wilson
-interval [0%, 27.8%] (nominal 1.4%); K = 17, 20, 20, 15, 18, 20, 14, 17, 14, 18 of 36; pooled
-173 of 360 runs had Q_last > Q_first (48.1%; per schedule gamma 0.6: 49 of 120, 0.8: 57 of 120,
-1: 65 of 120 -- 54%, within Binomial noise of 1/2: P(>= 65 of 120) = 0.21). Mutant
-gradient-offset caught at 10 of 10 seeds, 95% Wilson [72.2%, 100%] (K = 36 of 36 at the pilot
-seed 10**6 under v1). Run time of one full-mode check: 75-89 s (mean 81 s) on the shared 2-core
-machine under load from other jobs (one thread).
+Full mode v2, measured after its commit (benchmarks/false_failures.py --full --only lemma-6.2,
+one seed per command, 2026-12-06): check seeds 0-19, 0 fails of 20, 95% Wilson interval
+[0%, 16.1%] (nominal 1.4%); K = 17, 20, 20, 15, 18, 20, 14, 17, 14, 18 (seeds 0-9), 20, 19, 14,
+15, 11, 16, 16, 12, 8, 17 (seeds 10-19) of 36, pooled 321 of 720 runs with Q_last > Q_first
+(44.6%; per schedule, from the printed 3-digit Q values, gamma 0.6: 98, 0.8: 99, 1: 121 of 240
+-- gamma 1 at 50.4%, as expected where w* is constant in tau). Mutant gradient-offset (with
+--mutants, seeds 0-9): caught at 10 of 10 seeds, 95% Wilson [72.2%, 100%]. Run time of one
+full-mode check: 75-152 s (mean 89 s) on the shared 2-core machine under load from other jobs
+(one thread); `verify --full --only lemma-6.2`: 2 min 34 s wall (87 s CPU).
 """
 
 from __future__ import annotations
