@@ -20,9 +20,13 @@ Tables:
 3. Lemmas 5.2-5.4: per-part sizes at the end of the runs (RMS over runs of the fluctuation
    sum_t eta_t phi_t, M_T, A_T, B_T), C_52 = max |a_t| / eta_{t-1}, sum eta |a| / sum eta eta',
    C_54 = max |B_T| / eta_0, and lemma-5.3's pooled self-normalized W.
-4. Lemma 6.2: sum_t eta_t |grad L(theta_t)|^2 at T/4, T/2, T (mean over runs), L(theta_t) at
-   0, T/2, T, and |grad L| over the first and last quarters (min / max: liminf and limsup
-   proxies), with lemma-6.2's sign-test count.
+4. Lemma 6.2, on its own full-mode runs (``_decomposition.l62_runs``: N = 1, d = 2 linear system
+   pretrained near its minimum, eta_t = 0.025 (1 + t/200)^-gamma; always the check's full
+   size, 12 x 2000: its premise needs 2000 steps, and its sizes are not patched):
+   sum_t eta_t |grad L(theta_t)|^2 at T/4, T/2, T (mean over runs), L(theta_t) at 0, T/2, T,
+   and |grad L| over the first and last quarters (min / max: liminf and limsup proxies), with
+   the premise (transverse Hessian spectrum at theta*, relaxation margins) and lemma-6.2's
+   sign-test count.
 
 Usage::
 
@@ -86,6 +90,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     with mock.patch.object(dec, "sizes", sizes):
         runs = dec.runs(False, args.seed)
+        runs62 = dec.l62_runs(False, args.seed)
         pieces = dec.fluctuation_runs(False, args.seed)
         r55 = l55.check(quick=False, seed=args.seed)
         r53 = l53.check(quick=False, seed=args.seed)
@@ -133,10 +138,15 @@ def main(argv=None) -> int:
         + f" ({r53.status})"
     )
 
-    print("\n## 4. Lemma 6.2: sum eta_t |grad L|^2 and |grad L| (mean over runs)")
+    print("\n## 4. Lemma 6.2 (own set-up): sum eta_t |grad L|^2 and |grad L| (mean over runs)")
+    prem = r62.details.get("premise", {})
+    if prem.get("ok"):
+        print(f"premise: transverse Hessian spectrum at theta* {prem['h_min']:.4f} .. "
+              f"{prem['h_max']:.4f}, kernel dimension {prem['kernel_dim']}; relaxation margins "
+              + ", ".join(f"gamma {g}: {m:.2f}" for g, m in prem["margins"].items()))
     print(f"{'gamma':>6s} {'S(T/4)':>8s} {'S(T/2)':>8s} {'S(T)':>8s} {'L_0':>7s} {'L_T/2':>7s} "
           f"{'L_T':>7s} {'|gL| first q min/max':>21s} {'last q min/max':>16s}")  # fmt: skip
-    for g, ds in runs.items():
+    for g, ds in runs62.items():
         n = ds[0].eta.size
         S = np.array([np.cumsum(d.eta * np.sum(d.grad[:-1] ** 2, axis=1)) for d in ds])
         gn = np.array([np.linalg.norm(d.grad[:-1], axis=1) for d in ds])

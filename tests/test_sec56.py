@@ -168,3 +168,107 @@ def test_lemma_6_2_sign_test_and_equal_mass_blocks():
     a, mid, n = m.equal_mass_blocks(eta)
     assert (a, n) == (25, 200) and a < mid < n
     assert abs(eta[a:mid].sum() - eta[mid:n].sum()) <= eta[mid - 1]
+
+
+def _old_full_system():
+    """The former full-mode set-up of lemma-6.2: the shared N = 2, d = 1 system, theta* = the
+    teacher's parameters (realizable), eta_t = 0.1 / (1 + t / 20)^gamma, no pretraining."""
+    from proofs_checks import _decomposition as dec
+    from rtrl_theory.data import linear_sde_teacher
+
+    model, _, process = dec.system()
+    teacher = linear_sde_teacher(2, 1, rng=0, dt=0.3, dof=20)  # the teacher of dec.system()
+    return model, model.flatten(teacher.params), process
+
+
+def test_lemma_6_2_full_setup_is_inside_the_premise():
+    # Truth: the closed-form oracle (differentiated Lyapunov equations) for grad L = 0 at the
+    # teacher's balanced point; a finite-difference Hessian of the closed-form loss (a route
+    # that shares no derivative computation with the oracle's Hessian) for the spectrum; the
+    # analytic GL(1) generator (-C, 0, B) for the kernel; the margins by hand from h_min.
+    from proofs_checks import _decomposition as dec
+    from rtrl_theory import oracles
+
+    model, th, process = dec.l62_system()
+    p = model.unflatten(th)
+    assert np.linalg.norm(p.C) == pytest.approx(np.linalg.norm(p.B), rel=1e-12)  # balanced
+    o = oracles.linear_stationary(model, th, process)
+    assert np.linalg.norm(o.grad) < 1e-10  # a minimum: L is a rational function, exact to ~1e-15
+    h, P = 1e-4, th.size
+    E = np.eye(P) * h
+    loss = lambda x: oracles.linear_stationary(model, x, process).loss  # noqa: E731
+    Hfd = np.array([[(loss(th + E[i] + E[j]) - loss(th + E[i] - E[j]) - loss(th - E[i] + E[j])
+                      + loss(th - E[i] - E[j])) / (4 * h * h) for j in range(P)] for i in range(P)])
+    # central second differences: truncation O(h^2 L'''') ~ 1e-8, rounding 1e-16 / h^2 ~ 1e-8
+    np.testing.assert_allclose(Hfd, o.hessian, atol=1e-6)
+    gen = np.concatenate([-p.C, np.zeros(1), p.B.ravel()])  # d/dm (C / m, A, m B) at m = 1
+    assert np.linalg.norm(o.hessian @ gen) < 1e-10 * np.linalg.norm(gen)
+    ev = np.linalg.eigvalsh(Hfd)
+    prem = dec.l62_premise(model, th, process)
+    assert prem["ok"], prem["failures"]
+    assert prem["kernel_dim"] == 1 == prem["kernel_expected"]
+    assert prem["h_min"] == pytest.approx(ev[1], abs=1e-5) and prem["h_min"] > 0.5
+    for g in dec.GAMMAS:
+        M = 2 * ev[1] * dec.L62_ETA0 * dec.L62_T0 / g - 1
+        assert prem["margins"][str(g)] == pytest.approx(M, abs=1e-3) and M >= dec.L62_MIN_MARGIN
+
+
+def test_lemma_6_2_premise_flags_the_old_full_setup():
+    # The old set-up: transverse curvature 0.0012 at the minimum, eta0 T0 = 2, so the margin
+    # 2 h_min eta0 T0 - 1 < 0; no pretraining (spread ratio 0). The check fails on the premise
+    # at once, before any run.
+    from proofs_checks import _decomposition as dec
+
+    model, th, process = _old_full_system()
+    prem = dec.l62_premise(model, th, process, eta0=0.1, t0=20.0, pre_steps=0)
+    assert not prem["ok"] and prem["kernel_dim"] == 4
+    assert prem["h_min"] < 0.01 and all(m < 0 for m in prem["margins"].values())
+    assert any("relaxation margin" in f for f in prem["failures"])
+    mod = REGISTRY["lemma-6.2"]
+    with (mock.patch.object(dec, "l62_system", _old_full_system),
+          mock.patch.multiple(dec, L62_ETA0=0.1, L62_T0=20.0, L62_PRE_STEPS=0),
+          mock.patch.object(dec, "l62_runs", side_effect=AssertionError("ran")) as runs):
+        res = mod.check(quick=False)
+    assert res.status == "fail" and "premise of the sign test fails" in res.reason
+    assert not runs.called
+
+
+@pytest.mark.parametrize("h, expect_tracking", [(0.79, True), (0.0012, False)])
+def test_lemma_6_2_relaxation_margin_of_the_variance_recursion(h, expect_tracking):
+    # Truth: the exact second-moment recursion of linearised SGD in one direction,
+    # V_{t+1} = (1 - eta_t h)^2 V_t + eta_t^2 Sigma, with eta_t = eta0 / (1 + t / T0) (gamma 1).
+    # With margin M = 2 h eta0 T0 - 1 >= 2, V / eta settles (within O(eta h) discreteness) at
+    # Sigma / (2 h - 1 / (eta0 T0)) and, started from the pretraining's spread (constant rate
+    # 2 eta0), only decreases after the start; with M < 0 it grows like u^-M (u = T0 + t).
+    eta0, T0, sigma, n = 0.05, 100.0, 1.0, 20000
+    eta = eta0 / (1 + np.arange(n) / T0)
+    V = 2 * eta0 * sigma / (h * (2 - 2 * eta0 * h))  # stationary at the constant rate 2 eta0
+    w = np.empty(n)
+    for t in range(n):
+        w[t] = V / eta[t]
+        V = (1 - eta[t] * h) ** 2 * V + eta[t] ** 2 * sigma
+    M = 2 * h * eta0 * T0 - 1
+    if expect_tracking:
+        assert M >= 2
+        assert w[-1] == pytest.approx(sigma / (2 * h - 1 / (eta0 * T0)), rel=0.01)
+        assert np.all(np.diff(w[n // 8:]) <= 1e-12 * w[0])  # non-increasing in the blocks
+    else:
+        growth = ((T0 + n) / (T0 + n // 8)) ** -M  # 7.6 here; the noise input only adds to it
+        assert M < 0 and w[-1] > 0.9 * growth * w[n // 8]
+
+
+@pytest.mark.slow
+def test_lemma_6_2_full_mode_fails_on_the_gradient_offset():
+    # The full-mode path (premise, pretraining, own runs) on reduced sizes, 3 runs x 2000 steps per
+    # schedule (N = 9, fail iff K >= 8): a gradient offset c makes Q_k ~ c^2 x (block length) /
+    # (eta-mass), larger in the later (longer) block of every run, so K = 9.
+    from proofs_checks import _decomposition as dec
+
+    mod = REGISTRY["lemma-6.2"]
+    m = {x.name: x for x in mod.MUTANTS}["gradient-offset"]
+    small = {"n_seeds": 3, "n_train": 2000}
+    with (mock.patch.object(dec, "_CACHE", {}), mock.patch.object(dec, "l62_sizes",
+                                                                 lambda quick: small), m.patch()):
+        res = mod.check(quick=False)
+    assert res.details["premise"]["ok"]
+    assert res.status == "fail" and res.measured.startswith("9 of 9 runs")
