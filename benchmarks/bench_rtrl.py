@@ -614,7 +614,7 @@ def crossover(timer: Timer, rng: np.random.Generator, rounds: int, sizes=None) -
         print(f"{N:>3} {us[0]:>10.3f} {us[1]:>10.3f} {us[2]:>12.3f} {us[3]:>11.3f}")
 
 
-def crossover_threads(timer: Timer, rng: np.random.Generator, rounds: int) -> None:
+def crossover_threads(timer: Timer, rng: np.random.Generator, rounds: int, sizes=None) -> None:
     """One BLAS thread against BLAS's default inside the compiled fixed-theta loop (the
     measurement behind rtrl_theory.engine._blas.BLAS_MULTI_MIN_FLOPS)."""
     from rtrl_theory.engine import _blas
@@ -623,7 +623,7 @@ def crossover_threads(timer: Timer, rng: np.random.Generator, rounds: int) -> No
         "\nBLAS threads inside the compiled loop (fixed theta, method 'blas'), microseconds per "
         f"step; the library uses 1 thread below {_blas.BLAS_MULTI_MIN_FLOPS:.0e} flops per GEMM"
     )
-    sizes = (10, 32, 64, 100, 128)
+    sizes = tuple(sizes) if sizes else (10, 32, 64, 100, 128)
     table, cases = {}, []
     saved = _blas.BLAS_MULTI_MIN_FLOPS
     for N in sizes:
@@ -824,7 +824,7 @@ def main(argv=None) -> int:
         nargs="+",
         default=None,
         metavar="N",
-        help="the state sizes of --crossover (default 1 2 3 4 5 6 8 10 16 32)",
+        help="the state sizes of --crossover (default 1 2 3 4 5 6 8 10 16 32) or of --crossover-threads (default 10 32 64 100 128)",
     )
     ap.add_argument(
         "--crossover-threads",
@@ -877,7 +877,7 @@ def _run(args) -> int:
         crossover(timer, streams["a"], rounds, args.sizes)
         return 0
     if args.crossover_threads:
-        crossover_threads(timer, streams["a"], rounds)
+        crossover_threads(timer, streams["a"], rounds, args.sizes)
         return 0
 
     checks: list = []

@@ -241,6 +241,35 @@ def test_blas_threads_rule_and_limit(monkeypatch):
     assert [get() for get, _ in handles] == before
 
 
+def test_blas_busy_test_discounts_this_process(monkeypatch):
+    """The busy test subtracts this process's own share of the load average (truth: the rule
+    written in threads_for_gemm's docstring, others = load - own > cores - 1.5); own_load is the
+    process's CPU seconds per wall second, damped with a 60 s time constant (closed form)."""
+    import math
+    import types
+
+    from rtrl_theory.engine import _blas
+
+    monkeypatch.setattr(_blas.os, "cpu_count", lambda: 2)
+    big = (65, 64, 4288)  # 3.6e7 flops: multi-threaded unless the machine is busy
+    for load, own, expected in ((1.3, 1.0, None), (1.45, 1.0, None), (1.6, 1.0, 1), (2.2, 1.0, 1), (3.0, 0.0, 1)):
+        monkeypatch.setattr(_blas, "own_load", lambda own=own: own)
+        monkeypatch.setattr(_blas.os, "getloadavg", lambda load=load: (load, load, load))
+        assert _blas.threads_for_gemm(*big) == expected, (load, own)
+    monkeypatch.undo()
+    clock = {"wall": 100.0, "cpu": 10.0}
+    monkeypatch.setattr(_blas.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(
+        _blas.os, "times", lambda: types.SimpleNamespace(user=clock["cpu"], system=0.0)
+    )
+    monkeypatch.setattr(_blas, "_OWN", [100.0, 10.0, 0.5])
+    clock["wall"], clock["cpu"] = 130.0, 70.0  # 2 cores busy for 30 s
+    decay = math.exp(-30.0 / 60.0)
+    assert _blas.own_load() == pytest.approx(decay * 0.5 + (1 - decay) * 2.0, rel=1e-12)
+    clock["wall"] += 0.5  # under 1 s: too short for a rate, the estimate is kept
+    assert _blas.own_load() == pytest.approx(decay * 0.5 + (1 - decay) * 2.0, rel=1e-12)
+
+
 def test_blas_threads_through_threadpoolctl_without_openblas_handles(monkeypatch):
     """Where no OpenBLAS entry point is found (an MKL or BLIS build), the limit goes through one
     threadpoolctl controller, built once; the thread count read back inside the block is 1 and

@@ -22,9 +22,11 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import glob
+import math
 import os
+import time
 
-__all__ = ["BLAS_MULTI_MIN_FLOPS", "blas_threads", "threads_for_gemm"]
+__all__ = ["BLAS_MULTI_MIN_FLOPS", "blas_threads", "own_load", "threads_for_gemm"]
 
 #: Least flops of one per-step GEMM, 2 (N + 1) N P_c, for which the compiled loops leave BLAS its
 #: default thread count; below, one thread. ``bench_rtrl.py --crossover-threads`` on the shared
@@ -41,12 +43,14 @@ __all__ = ["BLAS_MULTI_MIN_FLOPS", "blas_threads", "threads_for_gemm"]
 #: 128    5.5e8      56987    83219
 #: ====  ==========  ========  =======
 #:
-#: One thread wins or ties everywhere there (under load). On the same machine when it was idle
-#: (numpy's dgemm at 103 GFLOP/s), BLAS's two threads did pay at N = 64: the NumPy engine's
-#: two-thread GEMMs ran at 60 GFLOP/s against 45 for the compiled loop on one thread. Hence the
-#: rule of :func:`threads_for_gemm`: one thread below 2e7 flops per GEMM (N = 32 and below at
-#: d = 3), and above it too when the machine is busy.
-BLAS_MULTI_MIN_FLOPS = 2e7
+#: One thread wins or ties everywhere there (under load), which :func:`threads_for_gemm` covers by
+#: its load-average test. On the idle machine (load average 0.2-0.35, 2026-12-06, same command,
+#: ``--sizes 10 12 16 20 24 32``), default / 1 thread: N = 10 1.04, 12 1.00, 16 1.01, 20 1.00,
+#: 24 1.00 (7.8e5 flops: OpenBLAS keeps such GEMMs on one thread itself), 32 0.71 (2.4e6 flops,
+#: 40.3 against 56.9 us per step), 64 0.58, 100 0.51, 128 0.57. The earlier limit of 2e7, set from
+#: the loaded table alone, kept N = 32 on one thread on an idle machine too; 1e6 lies between the
+#: last tie and the first gain.
+BLAS_MULTI_MIN_FLOPS = 1e6
 
 _FALLBACK: list | None = None
 #: threadpoolctl.ThreadpoolController once built; False when threadpoolctl is not installed.
@@ -56,17 +60,63 @@ _CONTROLLER = None
 def threads_for_gemm(n_rows: int, n_inner: int, n_cols: int) -> int | None:
     """Return the BLAS thread count for one GEMM: 1, or None for BLAS's default.
 
-    1 for a latency-bound GEMM (below :data:`BLAS_MULTI_MIN_FLOPS`) or on a busy machine (the
-    1-minute load average above the number of cores less one: BLAS's threads would spin against
-    the other processes); None (BLAS's default) for a large GEMM on an idle machine.
+    1 for a latency-bound GEMM (below :data:`BLAS_MULTI_MIN_FLOPS`) or on a busy machine: the
+    1-minute load average, less this process's own share of it (:func:`own_load`), above the
+    number of cores less 1.5, i.e. other work keeps about all cores but one busy and BLAS's
+    threads would spin against it. None (BLAS's default) for a large GEMM on an idle machine.
+
+    Parameters
+    ----------
+    n_rows, n_inner, n_cols : int
+        The GEMM's shape, (n_rows x n_inner) @ (n_inner x n_cols).
+
+    Returns
+    -------
+    int or None
+        1, or None for BLAS's default thread count.
     """
+    own = own_load()  # sampled on every call, so that its average follows this process
     if 2.0 * n_rows * n_inner * n_cols < BLAS_MULTI_MIN_FLOPS:
         return 1
     try:
-        busy = os.getloadavg()[0] > (os.cpu_count() or 1) - 1
+        others = os.getloadavg()[0] - own
     except OSError:  # pragma: no cover - no load average on this platform
-        busy = True
-    return 1 if busy else None
+        return 1
+    return 1 if others > (os.cpu_count() or 1) - 1.5 else None
+
+
+#: (monotonic time, process CPU seconds, load estimate) of the last :func:`own_load` sample.
+_OWN: list = []
+
+
+def own_load() -> float:
+    """Estimate this process's share of the 1-minute load average, in cores (all its threads).
+
+    The load average counts this process too: a long run on an idle 2-core machine pushes it
+    to 1-2 by itself, which a busy test on the load average alone reads as other work. The
+    estimate is the process's CPU time per wall second between samples (the first sample is
+    taken when this module is imported), damped like the kernel's load average (time
+    constant 60 s).
+
+    Returns
+    -------
+    float
+        The estimate, in cores.
+    """
+    now, t = time.monotonic(), os.times()
+    cpu = t.user + t.system
+    if not _OWN:
+        _OWN[:] = [now, cpu, 0.0]
+    wall0, cpu0, load = _OWN
+    dt = now - wall0
+    if dt >= 1.0:  # shorter intervals: too coarse a clock for a rate
+        decay = math.exp(-dt / 60.0)
+        load = decay * load + (1.0 - decay) * max(0.0, (cpu - cpu0) / dt)
+        _OWN[:] = [now, cpu, load]
+    return load
+
+
+own_load()  # the first sample: the rate is measured from here
 
 
 def _controller():
