@@ -115,12 +115,17 @@ because the windows do not read SGD_SPREAD_EXPONENT (tests/test_thm61.py).
   t = -0.79: caught; TBPTT(1) (4 seeds, reported) ratio 0.110, (A) t = -1.81, (B) t = 5.78
   (p = 0.005): it PASSES the rule, i.e. at 4e4 steps its truncation bias is still below SGD's
   spread, as version 1 had found from init_params; TBPTT(1) is no working control here.
+* Full mode, check seeds 1-8 (2026-12-06, `benchmarks/false_failures.py --full --only thm-6.1`,
+  109-122 s a run, 1 thread, machine shared): 0 fails; with seed 0, **0 false failures of 9**
+  (95% Wilson [0%, 29.9%]); constant-rate control caught 9 of 9 ([70.1%, 100%]). RTRL ratio
+  0.117-0.180 (predicted 0.146), slope -0.409 to -0.512, each seed's 95% interval covering s* =
+  -0.460; TBPTT(1) (reported) ratio 0.076-0.306.
 What did not hold / is not shown: the level of (A) and (B) rests on the t-test's normal
 approximation and on the scale model (checked by simulation, not proved); c = 2 is a modelling
 allowance (linearised SGD), not a bound from [P1]; the control's catch is guaranteed by (B)'s
 level, not by power ((A) alone caught it at only 4 of 32 seeds with 3 control seeds); TBPTT(1)
-is reported in full mode, not required, and did not fail there (above); full mode was run at
-one seed only.
+is reported in full mode, not required, and did not fail there (above); full mode has 9 seeds,
+so its false-failure rate is bounded only coarsely (above).
 
 History (version 1, replaced; kept as the record of what went wrong). Version 1 traced 8 seeds x
 4e4 steps at 6 geometric checkpoints with 200 x 150 particles, and decided on (A1) a 95%
