@@ -34,6 +34,15 @@ def _display(path: Path) -> str:
         return path.name
 
 
+def _relative_paths(text: str) -> str:
+    """``text`` with the builder's absolute paths made relative to the repository: the figure
+    cache, then the repository itself, then its parent (where ``../shared/data`` lives)."""
+    root = Path(__file__).resolve().parent.parent
+    text = text.replace(str(CACHE), _display(CACHE))
+    text = text.replace(str(root) + os.sep, "")
+    return text.replace(str(root.parent) + os.sep, ".." + os.sep)
+
+
 def scraper(block, block_vars, gallery_conf):
     """sphinx-gallery image scraper for the figures drawn by :func:`show`.
 
@@ -78,11 +87,11 @@ def show(name: str) -> None:
     finally:
         # the page shows the script's summary; the cache's absolute path is the builder's, not
         # the reader's: show it relative to the repository (build/docs/figure-cache)
-        print(buffer.getvalue().replace(str(CACHE), _display(CACHE)), end="")
+        print(_relative_paths(buffer.getvalue()), end="")
     if missing is not None:
         # A figure on real data, built where the data directory is absent (a fresh clone): the
         # page says so instead of failing the whole site.
-        print(f"Not drawn in this build: its data are missing.\n{missing}")
+        print(_relative_paths(f"Not drawn in this build: its data are missing.\n{missing}"))
         return
     config = _common.figure_config(module, True, module.DEFAULT_SEED)
     data, _ = _common.load_cache(info["npz"], config)
