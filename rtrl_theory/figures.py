@@ -499,7 +499,8 @@ def run_figures(
     }
     done_entries = []
 
-    from tqdm.auto import tqdm
+    from rtrl_theory._progress import tqdm_class
+    tqdm = tqdm_class()
 
     bar = tqdm(
         total=len(selected),

@@ -24,6 +24,7 @@ ROOT = Path(rtrl_theory.__file__).parent
 LAYERS = (
     "rtrl_theory._version",  # the version string
     "rtrl_theory._deprecation",  # deprecated aliases of names that left a face (stdlib only)
+    "rtrl_theory._progress",  # the progress-bar class (tqdm only)
     "rtrl_theory._validate",  # argument checking
     "rtrl_theory._options",  # command-line options declared as data (stdlib only)
     "rtrl_theory._outputs",  # I/O leaf: output checks, locks, atomic writes, JSON records

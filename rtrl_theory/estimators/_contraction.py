@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from rtrl_theory._progress import tqdm_class
 from rtrl_theory._validate import (
     as_array,
     as_rng,
@@ -45,6 +45,8 @@ from ._wasserstein import (
     w1_empirical,
     w1_floor,
 )
+
+tqdm = tqdm_class()  # rtrl_theory._progress: the text bar where a notebook bar cannot draw
 
 __all__ = ["ContractionEstimate", "estimate_contraction_rate"]
 

@@ -32,9 +32,11 @@ from dataclasses import dataclass
 import numpy as np
 import ot
 from scipy.stats import wasserstein_distance
-from tqdm.auto import tqdm
 
+from rtrl_theory._progress import tqdm_class
 from rtrl_theory._validate import as_array, as_rng, in_open_interval, positive_int
+
+tqdm = tqdm_class()  # rtrl_theory._progress: the text bar where a notebook bar cannot draw
 
 __all__ = [
     "ALL",

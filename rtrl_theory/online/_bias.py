@@ -351,7 +351,8 @@ def stationary_bias_table(
     secs_ex = 0.0
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from rtrl_theory._progress import tqdm_class
+        tqdm = tqdm_class()
 
         bar = tqdm(total=total, unit="step", desc="stationary bias", leave=False)
     try:

@@ -119,7 +119,8 @@ def train_online_estimator(
     t_start = time.perf_counter()
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from rtrl_theory._progress import tqdm_class
+        tqdm = tqdm_class()
 
         bar = tqdm(total=n_steps, unit="step", desc=est.name, leave=False)
     done = 0

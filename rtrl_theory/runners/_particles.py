@@ -369,7 +369,8 @@ class JointProcess:
         rng = as_rng(rng)
         bar = None
         if progress:
-            from tqdm.auto import tqdm
+            from rtrl_theory._progress import tqdm_class
+            tqdm = tqdm_class()
 
             bar = tqdm(total=n_steps, unit="step", desc="particles", leave=False)
         try:

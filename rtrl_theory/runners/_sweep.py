@@ -737,7 +737,8 @@ def run_sweep(
         json.dumps(to_jsonable(dict(context)), allow_nan=False)  # fail early, not after a run
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from rtrl_theory._progress import tqdm_class
+        tqdm = tqdm_class()
 
         desc = "sweep" if backend == "sequential" else f"sweep ({backend})"
         bar = tqdm(total=len(configs), unit="run", desc=desc, leave=False, dynamic_ncols=True)

@@ -555,7 +555,8 @@ def _config(algo, tau, block_reduction, optimizer, B, n_steps, record_every, sch
 def _progress_bar(progress, n_steps, done, algo):
     if not progress:
         return None
-    from tqdm.auto import tqdm
+    from rtrl_theory._progress import tqdm_class
+    tqdm = tqdm_class()
 
     return tqdm(total=n_steps, initial=done, unit="step", desc=f"{algo}", leave=False,
                 dynamic_ncols=True)
