@@ -35,7 +35,9 @@ step (the GEMM of the J update; P_c = N d + N^2). Quiet measurements of 2026-12-
 * N = 32: 2 * 32^2 * 1120 = 2.29 MFLOP; JAX 74.3 us, so 2x is 37.1 us; the GEMM of that shape
   alone takes 36.5 us at 2 threads (62.9 GFLOP/s), leaving 0.6 us for the forward pass, the
   O(N P_c) row-local terms and gradient row (about 4,500 scattered updates) and the loss:
-  unreachable by the same count.
+  unreachable by the same count. (Idle runs of 2026-12-06 04:00 gave JAX 67.5-76.6 us and the
+  GEMM alone 31-32 us in numpy, 35-40 us inside the compiled loop: a budget of 34-38 us is then
+  not strictly out of reach, but it leaves the rest of the step a few microseconds.)
 * N = 10: 28.6 kFLOP; JAX 2.77 us, 2x is 1.38 us. The compiled step measured 1.67 us (1.66x);
   the GEMM inside it about 0.7 us (a latency-bound 11 x 10 x 130 product), the rest the forward
   pass, the table walk and the gradient sums: within reach only by shaving the non-GEMM half.
@@ -46,6 +48,12 @@ step (the GEMM of the J update; P_c = N d + N^2). Quiet measurements of 2026-12-
   the table walk, the weight maps and the pre-activation forward; the maps alone ran 4x faster),
   and the activation written from one array into another that might overlap it (scalar code; now
   in place, ``cells._jit._act_rows``, vectorised).
+
+Idle, 2026-12-06 03:52, after the compiled loops took BLAS's two threads from 1e6 flops per GEMM
+(``engine._blas.BLAS_MULTI_MIN_FLOPS``, was 2e7) and stopped counting their own process as load:
+fixed theta 1.291 / 2.781 us (2.15x JAX), 42.2 / 76.6 us (1.81x), 442 / 705 us (1.59x) at N = 10,
+32, 64; ``--load 2`` right after: 2.29x, 2.06x, 1.20x. Before that change, the same idle run gave
+2.12x, 1.27x, 1.45x (N = 32 had stayed on one thread).
 
 With ``--load 2`` (2026-12-06 00:40, the shared machine already at load 3-4; dgemm measured at
 46.7 GFLOP/s in that run) the fixed-theta ratios to JAX were 1.40 (N = 10), 2.03 (N = 32) and
